@@ -1,0 +1,1 @@
+"""Local HTTP emulators of the remote platforms Stockroom talks to (demo + tests)."""
