@@ -1,0 +1,36 @@
+"""Settings read from the environment; SQLite under instance/ unless DATABASE_URL is set."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def _sqlalchemy_url(url: str) -> str:
+    """Normalize DATABASE_URL so PostgreSQL always goes through psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load_config(instance_path: str, overrides: dict | None = None) -> dict:
+    """Build the app's config dict from the environment, then apply ``overrides``."""
+    env = os.environ
+    default_sqlite = "sqlite:///" + str(Path(instance_path) / "stockroom.sqlite3")
+    config = {
+        "SECRET_KEY": env.get("SECRET_KEY"),
+        "SQLALCHEMY_DATABASE_URI": _sqlalchemy_url(env.get("DATABASE_URL", default_sqlite)),
+        # Fernet keys, comma-separated, newest first: older ones still decrypt (rotation).
+        "ENCRYPTION_KEYS": [k.strip() for k in env.get("STOCKROOM_ENCRYPTION_KEYS", "").split(",")
+                            if k.strip()],
+        # How long a SQLite writer waits for the write lock before giving up.
+        "SQLITE_BUSY_TIMEOUT_MS": int(env.get("SQLITE_BUSY_TIMEOUT_MS", "30000")),
+        "OUTBOX_MAX_ATTEMPTS": int(env.get("OUTBOX_MAX_ATTEMPTS", "8")),
+    }
+    if overrides:
+        config.update(overrides)
+    config["SQLALCHEMY_DATABASE_URI"] = _sqlalchemy_url(config["SQLALCHEMY_DATABASE_URI"])
+    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
+    return config

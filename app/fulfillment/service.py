@@ -1,0 +1,214 @@
+"""Fulfillment lifecycle: every state change validated, stock and outbox in one unit of work."""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from app.errors import (AlreadyCanceled, IllegalTransition, InvalidInput, LineExcess, NotFound,
+                        OrderCanceled, QuantityExceedsUnfulfilled)
+from app.extensions import db
+from app.locking import fulfillments_for_update, orders_for_update
+from app.models import (Fulfillment, FulfillmentLine, FulfillmentStatus, Order, Origin,
+                        OutboxEvent, StockLocation, SyncState)
+from app.models._common import utcnow
+from app.stock.levels import Reference, apply_movements, require_location
+
+S = FulfillmentStatus
+
+#: Which statuses each action may start from.
+_ALLOWED_FROM = {
+    "shipped": {S.PENDING},
+    "delivered": {S.PENDING, S.SHIPPED},
+    "canceled": {S.PENDING, S.SHIPPED},
+    "re-tracked": {S.PENDING, S.SHIPPED, S.DELIVERED},
+}
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """Tracking details of a shipment; all optional, validated by :meth:`validated`."""
+
+    number: str = ""
+    company: str = ""
+    url: str = ""
+
+    def validated(self) -> Tracking:
+        """Stripped copy; raises InvalidInput on an over-long value or a non-web URL."""
+        number, company, url = self.number.strip(), self.company.strip(), self.url.strip()
+        if len(number) > 255:
+            raise InvalidInput("The tracking number is too long.", field="tracking_number")
+        if len(company) > 255:
+            raise InvalidInput("The carrier name is too long.", field="tracking_company")
+        if url:
+            parts = urlsplit(url)
+            # Only web links: a javascript: or data: URL would run in the merchant's admin.
+            if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 2048:
+                raise InvalidInput("The tracking URL must be a web address (https://…).",
+                                   field="tracking_url")
+        return Tracking(number, company, url)
+
+
+def create_fulfillment(order: Order | int, quantities: Mapping[int, int],
+                       location: StockLocation | int | None, *, merchant_id: int,
+                       tracking: Tracking | None = None, notify_customer: bool = False,
+                       origin: Origin = Origin.APP, remote_id: str | None = None,
+                       stock_note: str = "") -> Fulfillment:
+    """Fulfill some units of an order's lines from one stock location.
+
+    ``quantities`` maps order-line id -> units (partial or full). Every quantity must be
+    a positive whole number no larger than the line's unfulfilled quantity, the location
+    must be the merchant's and active, and stock must be available there (unless the
+    location allows negative stock). Stock is decremented through the ledger; the
+    fulfillment starts Pending; a ``fulfillment.created`` outbox event is written in the
+    same unit of work. ``location`` None is only for platform-origin fulfillments at an
+    unmapped platform location: recorded, no stock moved, ``stock_note`` says why.
+    Flushes, never commits.
+    """
+    tracking = (tracking or Tracking()).validated()
+    order_id = order.id if isinstance(order, Order) else order
+    wanted = _validated_quantities(quantities)
+    if location is None and origin != Origin.PLATFORM:
+        raise InvalidInput("Choose the stock location to fulfill from.", field="location")
+    stock_location = None
+    if location is not None:
+        location_id = location.id if isinstance(location, StockLocation) else location
+        stock_location = require_location(merchant_id, location_id, for_stock_out=True)
+
+    order = orders_for_update(merchant_id, [order_id]).get(order_id)
+    if order is None:
+        raise NotFound("That order does not exist.")
+    if order.cancelled_at is not None:
+        raise OrderCanceled(f"Order {order.name} is canceled: nothing can be fulfilled.")
+    lines = {line.id: line for line in order.lines}
+    unknown = sorted(set(wanted) - set(lines))
+    if unknown:
+        raise InvalidInput(f"Order {order.name} has no line {unknown[0]}.", field="quantities")
+    excesses = [LineExcess(lid, lines[lid].title, qty, lines[lid].not_shipped_quantity)
+                for lid, qty in sorted(wanted.items()) if qty > lines[lid].not_shipped_quantity]
+    if excesses:
+        raise QuantityExceedsUnfulfilled(excesses)
+
+    fulfillment = Fulfillment(
+        merchant_id=merchant_id, channel_id=order.channel_id, order_id=order.id,
+        location_id=stock_location.id if stock_location else None, status=S.PENDING,
+        origin=origin, remote_id=remote_id, tracking_number=tracking.number,
+        tracking_company=tracking.company, tracking_url=tracking.url,
+        notify_customer=notify_customer, stock_note=stock_note,
+        # A platform fulfillment is already on the platform: nothing to push.
+        sync_state=SyncState.SYNCED if origin == Origin.PLATFORM else SyncState.PENDING)
+    db.session.add(fulfillment)
+    db.session.flush()  # the id is the ledger's reference
+
+    per_item: dict[int, int] = defaultdict(int)
+    for line_id, qty in sorted(wanted.items()):
+        line = lines[line_id]
+        moves_stock = stock_location is not None and line.inventory_item_id is not None
+        if moves_stock:
+            per_item[line.inventory_item_id] -= qty
+        line.fulfilled_quantity += qty
+        fulfillment.lines.append(FulfillmentLine(
+            merchant_id=merchant_id, order_line_id=line.id, quantity=qty,
+            inventory_item_id=line.inventory_item_id, stock_moved=moves_stock))
+    if per_item:
+        apply_movements(merchant_id, stock_location, per_item, reason="fulfillment",
+                        reference=Reference("fulfillment", fulfillment.id))
+    _emit(fulfillment, "fulfillment.created", origin)
+    db.session.flush()
+    return fulfillment
+
+
+def _validated_quantities(quantities: Mapping[int, int]) -> dict[int, int]:
+    wanted: dict[int, int] = {}
+    for line_id, qty in quantities.items():
+        if isinstance(qty, bool) or not isinstance(qty, int):
+            raise InvalidInput("Quantities must be whole numbers.", field="quantities")
+        if qty < 0:
+            raise InvalidInput("Quantities can't be negative.", field="quantities")
+        if qty > 0:
+            wanted[int(line_id)] = qty
+    if not wanted:
+        raise InvalidInput("Choose at least one item to fulfill.", field="quantities")
+    return wanted
+
+
+def mark_shipped(fulfillment_id: int, *, merchant_id: int,
+                 source: Origin = Origin.APP) -> Fulfillment:
+    """Pending -> Shipped. ``source`` says who made the change (platform: not pushed back)."""
+    fulfillment = _transition(fulfillment_id, merchant_id, "shipped")
+    fulfillment.status = S.SHIPPED
+    fulfillment.shipped_at = utcnow()
+    _emit(fulfillment, "fulfillment.shipped", source)
+    return fulfillment
+
+
+def mark_delivered(fulfillment_id: int, *, merchant_id: int,
+                   source: Origin = Origin.APP) -> Fulfillment:
+    """Pending or Shipped -> Delivered."""
+    fulfillment = _transition(fulfillment_id, merchant_id, "delivered")
+    now = utcnow()
+    fulfillment.shipped_at = fulfillment.shipped_at or now
+    fulfillment.status = S.DELIVERED
+    fulfillment.delivered_at = now
+    _emit(fulfillment, "fulfillment.delivered", source)
+    return fulfillment
+
+
+def update_tracking(fulfillment_id: int, tracking: Tracking, *, merchant_id: int,
+                    notify_customer: bool = False, source: Origin = Origin.APP) -> Fulfillment:
+    """Replace the tracking details of a live fulfillment."""
+    tracking = tracking.validated()
+    fulfillment = _transition(fulfillment_id, merchant_id, "re-tracked")
+    fulfillment.tracking_number = tracking.number
+    fulfillment.tracking_company = tracking.company
+    fulfillment.tracking_url = tracking.url
+    fulfillment.notify_customer = notify_customer
+    _emit(fulfillment, "fulfillment.tracking_updated", source)
+    return fulfillment
+
+
+def cancel_fulfillment(fulfillment_id: int, *, merchant_id: int,
+                       source: Origin = Origin.APP) -> Fulfillment:
+    """Pending or Shipped -> Canceled; restores exactly what it took, where it took it, once."""
+    fulfillment = _transition(fulfillment_id, merchant_id, "canceled")
+    restore: dict[int, int] = defaultdict(int)
+    for fline in fulfillment.lines:
+        fline.order_line.fulfilled_quantity -= fline.quantity
+        if fline.stock_moved:
+            restore[fline.inventory_item_id] += fline.quantity
+    if restore:
+        apply_movements(merchant_id, fulfillment.location, restore,
+                        reason="fulfillment_canceled",
+                        reference=Reference("fulfillment", fulfillment.id), check_stock=False)
+    fulfillment.status = S.CANCELED
+    fulfillment.canceled_at = utcnow()
+    _emit(fulfillment, "fulfillment.canceled", source)
+    return fulfillment
+
+
+def _transition(fulfillment_id: int, merchant_id: int, action: str) -> Fulfillment:
+    """Lock the order then the fulfillment (the fixed lock order); check the transition."""
+    probe = db.session.get(Fulfillment, fulfillment_id)
+    if probe is None or probe.merchant_id != merchant_id:
+        raise NotFound("That fulfillment does not exist.")
+    orders_for_update(merchant_id, [probe.order_id])
+    fulfillment = fulfillments_for_update(merchant_id, [fulfillment_id])[fulfillment_id]
+    if fulfillment.status not in _ALLOWED_FROM[action]:
+        if action == "canceled" and fulfillment.status == S.CANCELED:
+            raise AlreadyCanceled(fulfillment.id)
+        raise IllegalTransition(fulfillment.id, fulfillment.status, action)
+    return fulfillment
+
+
+def _emit(fulfillment: Fulfillment, topic: str, source: Origin) -> None:
+    # Every change is an outbox event (the order's timeline shows them all); the worker
+    # pushes only those made in Stockroom: a change the platform told us about is
+    # already there.
+    db.session.add(OutboxEvent(
+        merchant_id=fulfillment.merchant_id, channel_id=fulfillment.channel_id,
+        order_id=fulfillment.order_id, topic=topic,
+        payload={"fulfillment_id": fulfillment.id, "source": str(source)}))
+    if source == Origin.APP:
+        fulfillment.sync_state = SyncState.PENDING
+    db.session.flush()

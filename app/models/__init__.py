@@ -1,0 +1,16 @@
+"""SQLAlchemy models, one module per aggregate; import them from here."""
+from app.models.channel import (Channel, ChannelListing, ChannelLocation, ChannelStatus,
+                                Platform)
+from app.models.fulfillment import (Fulfillment, FulfillmentLine, FulfillmentStatus, Origin,
+                                    SyncState)
+from app.models.merchant import Merchant
+from app.models.order import Order, OrderLine
+from app.models.stock import InventoryItem, InventoryLevel, InventoryMovement, StockLocation
+from app.models.sync import JobStatus, OutboxEvent, WebhookInbox
+
+__all__ = [
+    "Channel", "ChannelListing", "ChannelLocation", "ChannelStatus", "Fulfillment",
+    "FulfillmentLine", "FulfillmentStatus", "InventoryItem", "InventoryLevel",
+    "InventoryMovement", "JobStatus", "Merchant", "Order", "OrderLine", "Origin",
+    "OutboxEvent", "Platform", "StockLocation", "SyncState", "WebhookInbox",
+]

@@ -1,0 +1,1 @@
+"""Platform adapters: Shopify and WooCommerce translate domain events to API calls."""

@@ -1,0 +1,1 @@
+"""Security primitives: encryption of platform credentials at rest, signature checks."""

@@ -1,0 +1,1 @@
+"""Sync engine: transactional outbox, webhook inbox, worker, locks (grown by later issues)."""
