@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Fulfillment, InventoryLevel, Order
+from app.models import Fulfillment, InventoryLevel, Order, OrderLine
 
 # Every unit of work locks in this order, so two of them never wait on each other in a
 # cycle: the order, then its fulfillment(s), then inventory levels by ascending id.
@@ -15,12 +15,20 @@ from app.models import Fulfillment, InventoryLevel, Order
 
 
 def orders_for_update(merchant_id: int, order_ids: Iterable[int]) -> dict[int, Order]:
-    """Lock the merchant's orders with these ids; returns {id: Order}."""
+    """Lock the merchant's orders with these ids; returns {id: Order}.
+
+    An order's lock guards its lines (fulfilled quantities change only under it), so the
+    lines are re-read after the lock is taken: copies loaded earlier in the session may
+    be stale.
+    """
     ids = sorted(set(order_ids))
     rows = db.session.scalars(
         select(Order).where(Order.merchant_id == merchant_id, Order.id.in_(ids))
         .order_by(Order.id).with_for_update().execution_options(populate_existing=True)
     ).all()
+    if rows:
+        db.session.scalars(select(OrderLine).where(OrderLine.order_id.in_(ids))
+                           .execution_options(populate_existing=True)).all()
     return {o.id: o for o in rows}
 
 
