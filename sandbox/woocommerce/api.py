@@ -1,0 +1,695 @@
+"""REST API v3 routes under /stores/<store>/wp-json/wc/v3: orders, notes, products, variations, webhooks."""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import secrets
+import string
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, current_app, g, request
+
+from sandbox.woocommerce import actions, auth, serializers, webhooks
+from sandbox.woocommerce.rest import (PERMISSION_ERRORS, RestError, invalid_id, invalid_params,
+                                      json_response, no_route, paginate, params, truthy)
+from sandbox.woocommerce.state import (ORDER_STATUSES, Order, Product, Sandbox, Store,
+                                       Variation, Webhook, utcnow)
+
+bp = Blueprint("wc_rest", __name__, url_prefix="/stores/<store>/wp-json")
+EDITABLE = ["POST", "PUT", "PATCH"]
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+BATCH_LIMIT = 100
+
+
+def sandbox() -> Sandbox:
+    """The Sandbox bound to the running app."""
+    return current_app.extensions["wc_sandbox"]
+
+
+def rest_base(store: Store) -> str:
+    """rest_url() for this store as the client addressed it."""
+    return f"{request.host_url.rstrip('/')}/stores/{store.slug}/wp-json"
+
+
+def endpoint_label() -> str:
+    """'PUT wc/v3/orders/{id}' for request counting."""
+    rule = request.url_rule.rule if request.url_rule else request.path
+    route = rule.split("/wp-json/", 1)[-1]
+    for token in ("<int:order_id>", "<int:product_id>", "<int:item_id>", "<int:note_id>",
+                  "<int:webhook_id>", "<tracking_id>"):
+        route = route.replace(token, "{" + token.strip("<>").split(":")[-1] + "}")
+    return f"{request.method} {route}"
+
+
+def authenticate_request(store: Store) -> None:
+    """determine_current_user + rest_authentication_errors + rest_pre_dispatch permissions."""
+    result = auth.authenticate(store, request,
+                               allow_insecure_http=sandbox().config.get("allow_insecure_http",
+                                                                        False))
+    if result.error:
+        raise result.error
+    g.api_key = result.key
+    if result.key:
+        error = auth.check_permissions(result.key, request.method)
+        if error:
+            raise error
+        result.key.last_access = utcnow()
+
+
+def require(kind: str) -> None:
+    """The route's permission_callback: logged-out visitors get 401."""
+    if getattr(g, "api_key", None) is None:
+        code, message = PERMISSION_ERRORS[kind]
+        raise RestError(code, message, 401)
+
+
+def rest_route(rule: str, methods: list[str], kind: str | None) -> Callable:
+    """Register a REST view: lock, count, authenticate, check permission, map errors."""
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(store: str, **kwargs: Any):
+            g.after_unlock = []
+            with sandbox().lock:
+                response = handle(view, store, kind, kwargs)
+            for task in g.after_unlock:
+                task()
+            return response
+
+        bp.add_url_rule(rule, view.__name__, wrapper, methods=methods)
+        return wrapper
+
+    return decorator
+
+
+def handle(view: Callable, slug: str, kind: str | None, kwargs: dict[str, Any]):
+    """Run one REST view under the lock, turning RestError into its JSON body."""
+    store = sandbox().store(slug)
+    if store is None:
+        return json_response(no_route().body(), 404)
+    store.count_request(endpoint_label())
+    try:
+        authenticate_request(store)
+        if kind is None:
+            raise no_route()
+        if kind != "public":
+            require(kind)
+        return view(store, **kwargs)
+    except RestError as error:
+        return json_response(error.body(), error.status)
+
+
+# ---------------------------------------------------------------- helpers
+
+def parse_date_param(store: Store, name: str, value: str, *, gmt: bool) -> dt.datetime:
+    """rest_parse_date(); a date without offset is site time (or GMT with dates_are_gmt)."""
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise invalid_params({name: "Invalid date."}) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC if gmt else store.tz)
+    return parsed
+
+
+def list_param(args: dict[str, Any], name: str) -> list[str]:
+    """A CSV or repeated (name[]) query parameter as a list."""
+    values = request.args.getlist(f"{name}[]") or request.args.getlist(name)
+    if not values and name in args and not isinstance(args[name], str):
+        values = list(args[name])
+    out: list[str] = []
+    for value in values:
+        out.extend(v.strip() for v in str(value).split(",") if v.strip())
+    return out
+
+
+def date_filters(store: Store, args: dict[str, Any], items: list, created: str,
+                 modified: str) -> list:
+    """after / before / modified_after / modified_before (exclusive bounds, like WC)."""
+    gmt = truthy(args.get("dates_are_gmt", False))
+    checks = [("after", created, 1), ("before", created, -1),
+              ("modified_after", modified, 1), ("modified_before", modified, -1)]
+    for name, attr, sign in checks:
+        if args.get(name):
+            bound = parse_date_param(store, name, str(args[name]), gmt=gmt)
+            items = [i for i in items
+                     if (getattr(i, attr) - bound).total_seconds() * sign > 0]
+    return items
+
+
+def sort_items(items: list, args: dict[str, Any], fields: dict[str, Callable]) -> list:
+    """orderby / order (default date desc)."""
+    orderby = str(args.get("orderby", "date"))
+    if orderby not in fields:
+        raise invalid_params({"orderby": f"orderby is not one of {', '.join(fields)}."})
+    order = str(args.get("order", "desc")).lower()
+    if order not in ("asc", "desc"):
+        raise invalid_params({"order": "order is not one of asc and desc."})
+    return sorted(items, key=lambda i: (fields[orderby](i), i.id), reverse=order == "desc")
+
+
+def include_exclude(items: list, args: dict[str, Any]) -> list:
+    """include / exclude id lists."""
+    include = {int(i) for i in list_param(args, "include") if i.isdigit()}
+    exclude = {int(i) for i in list_param(args, "exclude") if i.isdigit()}
+    if include:
+        items = [i for i in items if i.id in include]
+    return [i for i in items if i.id not in exclude]
+
+
+def apply_meta(store: Store, meta: list[dict[str, Any]], updates: Any) -> None:
+    """meta_data updates: by id, else by key (replacing), else appended."""
+    for entry in updates or []:
+        if not isinstance(entry, dict) or "key" not in entry:
+            continue
+        target = next((m for m in meta if entry.get("id") and m["id"] == entry["id"]), None)
+        target = target or next((m for m in meta if m["key"] == entry["key"]), None)
+        if target:
+            target["value"] = entry.get("value")
+        else:
+            meta.append({"id": store.next_item_id(), "key": entry["key"],
+                         "value": entry.get("value")})
+
+
+def created(data: dict[str, Any], location: str) -> Any:
+    """201 with a Location header."""
+    return json_response(data, 201, {"Location": location})
+
+
+# ---------------------------------------------------------------- orders
+
+ORDER_SORT = {"date": lambda o: o.date_created, "id": lambda o: o.id,
+              "include": lambda o: o.id, "title": lambda o: o.date_created,
+              "slug": lambda o: o.id, "modified": lambda o: o.date_modified}
+
+
+def get_order(store: Store, order_id: int, status: int = 404) -> Order:
+    """The order, or woocommerce_rest_shop_order_invalid_id."""
+    order = store.orders.get(order_id)
+    if order is None:
+        raise invalid_id("shop_order", status)
+    return order
+
+
+def status_filter(args: dict[str, Any]) -> set[str] | None:
+    """The status parameter (any = every status but trash and drafts)."""
+    wanted = list_param(args, "status") or ["any"]
+    allowed = ("any", "trash", *ORDER_STATUSES)
+    bad = [s for s in wanted if s not in allowed]
+    if bad:
+        raise invalid_params({"status": f"status[0] is not one of {', '.join(allowed)}."})
+    if "any" in wanted:
+        return None
+    return set(wanted)
+
+
+@rest_route("/wc/v3/orders", ["GET"], "list")
+def list_orders(store: Store):
+    """GET orders: status, dates, include/exclude, search, customer, orderby, paging."""
+    args = params()
+    statuses = status_filter(args)
+    orders = [o for o in store.orders.values()
+              if (o.status in statuses if statuses else o.status not in ("trash",
+                                                                           "checkout-draft"))]
+    orders = date_filters(store, args, orders, "date_created", "date_modified")
+    orders = include_exclude(orders, args)
+    if args.get("customer") not in (None, ""):
+        orders = [o for o in orders if o.customer_id == int(args["customer"])]
+    if args.get("search"):
+        needle = str(args["search"]).lower()
+        orders = [o for o in orders if needle in serializers.php_json(o.billing).lower()
+                  or needle in str(o.id)]
+    orders = sort_items(orders, args, ORDER_SORT)
+    page, headers = paginate(orders, args, f"{rest_base(store)}/wc/v3/orders")
+    return json_response([serializers.order_data(store, o, rest_base(store)) for o in page],
+                         headers=headers)
+
+
+@rest_route("/wc/v3/orders/<int:order_id>", ["GET"], "view")
+def read_order(store: Store, order_id: int):
+    """GET orders/{id}."""
+    return json_response(serializers.order_data(store, get_order(store, order_id),
+                                                rest_base(store)))
+
+
+@rest_route("/wc/v3/orders/<int:order_id>", EDITABLE, "edit")
+def update_order(store: Store, order_id: int):
+    """PUT orders/{id}: status, customer_note, transaction_id, addresses, meta_data, set_paid."""
+    order = get_order(store, order_id, status=400)
+    args = params()
+    status = args.get("status")
+    if status is not None and status not in ORDER_STATUSES:
+        raise invalid_params({"status": f"status is not one of {', '.join(ORDER_STATUSES)}."})
+    for name in ("customer_note", "transaction_id", "payment_method", "payment_method_title"):
+        if name in args:
+            setattr(order, name, str(args[name]))
+    for name in ("billing", "shipping"):
+        if isinstance(args.get(name), dict):
+            getattr(order, name).update({k: str(v) for k, v in args[name].items()})
+    apply_meta(store, order.meta_data, args.get("meta_data"))
+    if truthy(args.get("set_paid", False)) and status is None:
+        status = "processing"
+    if status and status != order.status:
+        actions.move_order_to(store, order, status)
+    else:
+        actions.save_order(store, order)
+    return json_response(serializers.order_data(store, order, rest_base(store)))
+
+
+@rest_route("/wc/v3/orders/<int:order_id>", ["DELETE"], "delete")
+def remove_order(store: Store, order_id: int):
+    """DELETE orders/{id}: trash, or delete for good with force=true (order.deleted)."""
+    order = get_order(store, order_id)
+    data = serializers.order_data(store, order, rest_base(store))
+    if truthy(params().get("force", False)):
+        actions.delete_order(store, order)
+    else:
+        actions.trash_order(store, order)
+        data = serializers.order_data(store, order, rest_base(store))
+    return json_response(data)
+
+
+# ---------------------------------------------------------------- order notes
+
+def note_order(store: Store, order_id: int) -> Order:
+    """Notes routes answer woocommerce_rest_order_invalid_id for an unknown order."""
+    order = store.orders.get(order_id)
+    if order is None:
+        raise RestError("woocommerce_rest_order_invalid_id", "Invalid order ID.", 404)
+    return order
+
+
+@rest_route("/wc/v3/orders/<int:order_id>/notes", ["GET"], "list")
+def list_notes(store: Store, order_id: int):
+    """GET orders/{id}/notes?type=any|customer|internal (newest first, not paginated)."""
+    order = note_order(store, order_id)
+    kind = params().get("type", "any")
+    notes = [n for n in order.notes if kind == "any"
+             or (kind == "customer") == n.customer_note]
+    notes.sort(key=lambda n: (n.date_created, n.id), reverse=True)
+    return json_response([serializers.note_data(store, order, n, rest_base(store))
+                          for n in notes])
+
+
+@rest_route("/wc/v3/orders/<int:order_id>/notes", ["POST"], "create")
+def create_note(store: Store, order_id: int):
+    """POST orders/{id}/notes: note (required), customer_note, added_by_user."""
+    args = params()
+    if not args.get("note"):
+        raise RestError("rest_missing_callback_param", "Missing parameter(s): note", 400,
+                        params=["note"])
+    order = note_order(store, order_id)
+    added_by = store.owner.display_name if truthy(args.get("added_by_user")) else "WooCommerce"
+    note = actions.add_note(store, order, str(args["note"]),
+                            customer=truthy(args.get("customer_note", False)), added_by=added_by)
+    base = rest_base(store)
+    return created(serializers.note_data(store, order, note, base),
+                   f"{base}/wc/v3/orders/{order.id}/notes/{note.id}")
+
+
+@rest_route("/wc/v3/orders/<int:order_id>/notes/<int:note_id>", ["GET"], "view")
+def read_note(store: Store, order_id: int, note_id: int):
+    """GET orders/{id}/notes/{note_id}."""
+    order = note_order(store, order_id)
+    note = next((n for n in order.notes if n.id == note_id), None)
+    if note is None:
+        raise RestError("woocommerce_rest_invalid_id", "Invalid resource ID.", 404)
+    return json_response(serializers.note_data(store, order, note, rest_base(store)))
+
+
+@rest_route("/wc/v3/orders/<int:order_id>/notes/<int:note_id>", ["DELETE"], "delete")
+def remove_note(store: Store, order_id: int, note_id: int):
+    """DELETE orders/{id}/notes/{note_id}?force=true."""
+    if not truthy(params().get("force", False)):
+        raise RestError("woocommerce_rest_trash_not_supported",
+                        "Webhooks do not support trashing.", 501)
+    order = note_order(store, order_id)
+    note = next((n for n in order.notes if n.id == note_id), None)
+    if note is None:
+        raise RestError("woocommerce_rest_invalid_id", "Invalid resource ID.", 404)
+    data = serializers.note_data(store, order, note, rest_base(store))
+    order.notes.remove(note)
+    return json_response(data)
+
+
+# ---------------------------------------------------------------- products
+
+PRODUCT_SORT = {"date": lambda p: p.date_created, "id": lambda p: p.id,
+                "include": lambda p: p.id, "title": lambda p: p.name.lower(),
+                "slug": lambda p: p.name.lower(), "modified": lambda p: p.date_modified,
+                "menu_order": lambda p: 0, "price": lambda p: float(p.regular_price or 0),
+                "popularity": lambda p: p.total_sales, "rating": lambda p: 0}
+
+
+@rest_route("/wc/v3/products", ["GET"], "list")
+def list_products(store: Store):
+    """GET products: sku (exact, CSV), type, status, search, include/exclude, dates, paging."""
+    args = params()
+    products = list(store.products.values())
+    skus = list_param(args, "sku")
+    if skus:
+        products = [p for p in products if p.sku in skus]
+    if args.get("type"):
+        products = [p for p in products if p.type == args["type"]]
+    status = args.get("status", "any")
+    if status != "any":
+        products = [p for p in products if p.status == status]
+    if args.get("stock_status"):
+        products = [p for p in products if p.stock_status == args["stock_status"]]
+    if args.get("search"):
+        products = [p for p in products if str(args["search"]).lower() in p.name.lower()]
+    products = date_filters(store, args, include_exclude(products, args), "date_created",
+                            "date_modified")
+    products = sort_items(products, args, PRODUCT_SORT)
+    page, headers = paginate(products, args, f"{rest_base(store)}/wc/v3/products")
+    return json_response([serializers.product_data(store, p, rest_base(store)) for p in page],
+                         headers=headers)
+
+
+@rest_route("/wc/v3/products/<int:product_id>", ["GET"], "view")
+def read_product(store: Store, product_id: int):
+    """GET products/{id} (a variation id works too, as in WooCommerce)."""
+    item = store.find_product_or_variation(product_id)
+    if item is None:
+        raise invalid_id("product")
+    return json_response(serializers.product_data(store, item, rest_base(store)))
+
+
+def update_stockable(store: Store, item: Product | Variation, data: dict[str, Any],
+                     post_type: str) -> None:
+    """prepare_object_for_database() for the fields the sandbox supports; then save."""
+    problems = validate_product_fields(data)
+    if problems:
+        raise invalid_params(problems)
+    if "sku" in data and data["sku"] != item.sku:
+        sku = str(data["sku"]).strip()
+        if sku and sku_taken(store, sku, item.id):
+            raise RestError("product_invalid_sku", "Invalid or duplicated SKU.", 400,
+                            resource_id=item.id, unique_sku=sku)
+        item.sku = sku
+    for name in ("regular_price", "sale_price"):
+        if name in data:
+            setattr(item, name, str(data[name] or ""))
+    if isinstance(item, Product) and "name" in data:
+        item.name = str(data["name"])
+    if "status" in data:
+        item.status = str(data["status"])
+    if "backorders" in data:
+        item.backorders = str(data["backorders"])
+    apply_stock(item, data)
+    apply_meta(store, item.meta_data, data.get("meta_data"))
+    actions.touch_product(store, item)
+
+
+def validate_product_fields(data: dict[str, Any]) -> dict[str, str]:
+    """Schema checks: stock_quantity integer, stock_status and backorders enums."""
+    problems: dict[str, str] = {}
+    quantity = data.get("stock_quantity")
+    if quantity is not None and not (isinstance(quantity, int) and not isinstance(quantity, bool)
+                                     or str(quantity).lstrip("-").isdigit()):
+        problems["stock_quantity"] = "stock_quantity is not of type integer."
+    if "stock_status" in data and data["stock_status"] not in ("instock", "outofstock",
+                                                               "onbackorder"):
+        problems["stock_status"] = "stock_status is not one of instock, outofstock, and onbackorder."
+    if "backorders" in data and data["backorders"] not in ("no", "notify", "yes"):
+        problems["backorders"] = "backorders is not one of no, notify, and yes."
+    return problems
+
+
+def apply_stock(item: Product | Variation, data: dict[str, Any]) -> None:
+    """manage_stock first; stock_quantity only counts while stock is managed (as in WC)."""
+    if "manage_stock" in data:
+        item.manage_stock = truthy(data["manage_stock"])
+    if item.manage_stock:
+        if data.get("stock_quantity") is not None:
+            item.stock_quantity = int(data["stock_quantity"])
+        elif data.get("inventory_delta") is not None:
+            item.stock_quantity = (item.stock_quantity or 0) + int(data["inventory_delta"])
+    else:
+        item.stock_quantity = None
+        if "stock_status" in data:
+            item.stock_status = str(data["stock_status"])
+
+
+def sku_taken(store: Store, sku: str, own_id: int) -> bool:
+    """wc_product_has_unique_sku() is false."""
+    items = list(store.products.values()) + list(store.variations.values())
+    return any(i.sku == sku and i.id != own_id for i in items)
+
+
+@rest_route("/wc/v3/products/<int:product_id>", EDITABLE, "edit")
+def update_product(store: Store, product_id: int):
+    """PUT products/{id}."""
+    product = store.products.get(product_id)
+    if product is None:
+        raise invalid_id("product", 400)
+    update_stockable(store, product, params(), "product")
+    return json_response(serializers.product_data(store, product, rest_base(store)))
+
+
+def check_batch_limit(data: dict[str, Any]) -> None:
+    """check_batch_limit(): more than 100 create+update+delete items -> 413."""
+    total = sum(len(data.get(k) or []) for k in ("create", "update", "delete"))
+    if total > BATCH_LIMIT:
+        raise RestError("woocommerce_rest_request_entity_too_large",
+                        f"Unable to accept more than {BATCH_LIMIT} items for this request.", 413)
+
+
+def batch(store: Store, data: dict[str, Any], post_type: str,
+          update_one: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+    """batch_items(): each item answered on its own; errors become {"id", "error"}."""
+    check_batch_limit(data)
+    out: dict[str, Any] = {}
+    for action in ("create", "update", "delete"):
+        if not data.get(action):
+            continue
+        out[action] = []
+        for item in data[action]:
+            item_id = int(item.get("id", 0) or 0) if isinstance(item, dict) else int(item)
+            try:
+                if action != "update":
+                    raise RestError("woocommerce_rest_sandbox_unsupported",
+                                    f"The sandbox does not emulate batch {action}.", 501)
+                out[action].append(update_one(item))
+            except RestError as error:
+                out[action].append({"id": item_id, "error": {
+                    "code": error.code, "message": error.message,
+                    "data": {"status": error.status, **error.data}}})
+    return out
+
+
+@rest_route("/wc/v3/products/batch", EDITABLE, "batch")
+def batch_products(store: Store):
+    """POST products/batch {update: [...]} (max 100 items)."""
+
+    def update_one(item: dict[str, Any]) -> dict[str, Any]:
+        product = store.products.get(int(item.get("id", 0) or 0))
+        if product is None:
+            raise invalid_id("product", 400)
+        update_stockable(store, product, item, "product")
+        return serializers.product_data(store, product, rest_base(store))
+
+    return json_response(batch(store, params(), "product", update_one))
+
+
+# ---------------------------------------------------------------- variations
+
+def get_parent(store: Store, product_id: int) -> Product:
+    """The variable product whose variations are addressed."""
+    product = store.products.get(product_id)
+    if product is None:
+        raise invalid_id("product", 404)
+    return product
+
+
+def get_variation(store: Store, product_id: int, item_id: int, status: int = 404) -> Variation:
+    """A variation of that parent, or woocommerce_rest_product_variation_invalid_id."""
+    variation = store.variations.get(item_id)
+    if variation is None or variation.parent_id != product_id:
+        raise invalid_id("product_variation", status)
+    return variation
+
+
+@rest_route("/wc/v3/products/<int:product_id>/variations", ["GET"], "list")
+def list_variations(store: Store, product_id: int):
+    """GET products/{id}/variations (ordered by menu_order asc by default? WC: date desc)."""
+    args = params()
+    parent = get_parent(store, product_id)
+    items = [store.variations[v] for v in parent.variation_ids if v in store.variations]
+    skus = list_param(args, "sku")
+    if skus:
+        items = [v for v in items if v.sku in skus]
+    items = sort_items(include_exclude(items, args), args,
+                       {"date": lambda v: v.date_created, "id": lambda v: v.id,
+                        "include": lambda v: v.id, "title": lambda v: v.sku,
+                        "slug": lambda v: v.sku, "modified": lambda v: v.date_modified,
+                        "menu_order": lambda v: v.menu_order})
+    page, headers = paginate(items, args,
+                             f"{rest_base(store)}/wc/v3/products/{product_id}/variations")
+    return json_response([serializers.variation_data(store, v, rest_base(store)) for v in page],
+                         headers=headers)
+
+
+@rest_route("/wc/v3/products/<int:product_id>/variations/<int:item_id>", ["GET"], "view")
+def read_variation(store: Store, product_id: int, item_id: int):
+    """GET products/{id}/variations/{variation_id}."""
+    variation = get_variation(store, product_id, item_id)
+    return json_response(serializers.variation_data(store, variation, rest_base(store)))
+
+
+@rest_route("/wc/v3/products/<int:product_id>/variations/<int:item_id>", EDITABLE, "edit")
+def update_variation(store: Store, product_id: int, item_id: int):
+    """PUT products/{id}/variations/{variation_id}."""
+    variation = get_variation(store, product_id, item_id, status=400)
+    update_stockable(store, variation, params(), "product_variation")
+    return json_response(serializers.variation_data(store, variation, rest_base(store)))
+
+
+@rest_route("/wc/v3/products/<int:product_id>/variations/batch", EDITABLE, "batch")
+def batch_variations(store: Store, product_id: int):
+    """POST products/{id}/variations/batch {update: [...]} (max 100 items)."""
+    get_parent(store, product_id)
+
+    def update_one(item: dict[str, Any]) -> dict[str, Any]:
+        variation = get_variation(store, product_id, int(item.get("id", 0) or 0), status=400)
+        update_stockable(store, variation, item, "product_variation")
+        return serializers.variation_data(store, variation, rest_base(store))
+
+    return json_response(batch(store, params(), "product_variation", update_one))
+
+
+# ---------------------------------------------------------------- webhooks
+
+def get_webhook(store: Store, webhook_id: int, status: int = 404,
+                message: str = "Invalid ID.") -> Webhook:
+    """The webhook, or woocommerce_rest_shop_webhook_invalid_id."""
+    webhook = store.webhooks.get(webhook_id)
+    if webhook is None:
+        raise invalid_id("shop_webhook", status, message)
+    return webhook
+
+
+def is_valid_url(url: Any) -> bool:
+    """wc_is_valid_url(): http(s) with a host."""
+    from urllib.parse import urlparse
+    parsed = urlparse(str(url or ""))
+    return parsed.scheme in ("http", "https") and bool(parsed.netloc)
+
+
+def default_webhook_name() -> str:
+    """'Webhook created on Nov 23, 2026 @ 12:45 PM'."""
+    return "Webhook created on " + utcnow().strftime("%b %d, %Y @ %I:%M %p")
+
+
+def random_secret() -> str:
+    """wp_generate_password(50, true, true)."""
+    alphabet = string.ascii_letters + string.digits + "!@#$%^&*()-_ []{}<>~`+=,.;:/?|"
+    return "".join(secrets.choice(alphabet) for _ in range(50))
+
+
+@rest_route("/wc/v3/webhooks", ["GET"], "list")
+def list_webhooks(store: Store):
+    """GET webhooks?status=all|active|paused|disabled (id desc by default)."""
+    args = params()
+    status = args.get("status", "all")
+    if status not in ("all", *webhooks.WEBHOOK_STATUSES):
+        raise invalid_params({"status": "status is not one of all, active, paused, and disabled."})
+    items = [w for w in store.webhooks.values() if status == "all" or w.status == status]
+    items = include_exclude(items, args)
+    items = sort_items(items, {"orderby": args.get("orderby", "id"),
+                               "order": args.get("order", "desc")},
+                       {"date": lambda w: w.date_created, "id": lambda w: w.id,
+                        "title": lambda w: w.name, "include": lambda w: w.id})
+    page, headers = paginate(items, args, f"{rest_base(store)}/wc/v3/webhooks")
+    return json_response([serializers.webhook_data(store, w, rest_base(store)) for w in page],
+                         headers=headers)
+
+
+@rest_route("/wc/v3/webhooks/<int:webhook_id>", ["GET"], "view")
+def read_webhook(store: Store, webhook_id: int):
+    """GET webhooks/{id}."""
+    return json_response(serializers.webhook_data(store, get_webhook(store, webhook_id),
+                                                  rest_base(store)))
+
+
+@rest_route("/wc/v3/webhooks", ["POST"], "create")
+def create_webhook(store: Store):
+    """POST webhooks: validate topic and URL, save, answer 201, then ping the URL."""
+    args = params()
+    missing = [p for p in ("topic", "delivery_url") if p not in args]
+    if missing:
+        raise RestError("rest_missing_callback_param",
+                        f"Missing parameter(s): {', '.join(missing)}", 400, params=missing)
+    topic = str(args.get("topic") or "").lower()
+    if not topic or not webhooks.is_valid_topic(topic):
+        raise RestError("woocommerce_rest_shop_webhook_invalid_topic",
+                        "Webhook topic is required and must be valid.", 400)
+    if not is_valid_url(args.get("delivery_url")):
+        raise RestError("woocommerce_rest_shop_webhook_invalid_delivery_url",
+                        "Webhook delivery URL must be a valid URL starting with http:// or "
+                        "https://.", 400)
+    status = args.get("status", "active")
+    if status not in webhooks.WEBHOOK_STATUSES:
+        raise invalid_params({"status": "status is not one of active, paused, and disabled."})
+    webhook = Webhook(store.next_webhook_id(), str(args.get("name") or default_webhook_name()),
+                      status, topic, str(args["delivery_url"]),
+                      str(args.get("secret") or random_secret()), store.owner.user_id,
+                      home_base=request.host_url.rstrip("/"))
+    store.webhooks[webhook.id] = webhook
+    base = rest_base(store)
+    g.after_unlock.append(lambda: webhooks.deliver_ping(sandbox(), store.slug, webhook.id))
+    return created(serializers.webhook_data(store, webhook, base),
+                   f"{base}/wc/v3/webhooks/{webhook.id}")
+
+
+@rest_route("/wc/v3/webhooks/<int:webhook_id>", EDITABLE, "edit")
+def update_webhook(store: Store, webhook_id: int):
+    """PUT webhooks/{id}: name, status, topic, delivery_url, secret (failure_count kept)."""
+    webhook = get_webhook(store, webhook_id, 400, "ID is invalid.")
+    args = params()
+    if args.get("topic"):
+        if not webhooks.is_valid_topic(str(args["topic"]).lower()):
+            raise RestError("woocommerce_rest_shop_webhook_invalid_topic",
+                            "Webhook topic must be valid.", 400)
+        webhook.topic = str(args["topic"]).lower()
+    url_changed = False
+    if args.get("delivery_url"):
+        if not is_valid_url(args["delivery_url"]):
+            raise RestError("woocommerce_rest_shop_webhook_invalid_delivery_url",
+                            "Webhook delivery URL must be a valid URL starting with http:// or "
+                            "https://.", 400)
+        url_changed = args["delivery_url"] != webhook.delivery_url
+        webhook.delivery_url = str(args["delivery_url"])
+    if args.get("secret"):
+        webhook.secret = str(args["secret"])
+    if args.get("status"):
+        if str(args["status"]).lower() not in webhooks.WEBHOOK_STATUSES:
+            raise RestError("woocommerce_rest_shop_webhook_invalid_status",
+                            "Webhook status must be valid.", 400)
+        webhook.status = str(args["status"]).lower()
+    if args.get("name"):
+        webhook.name = str(args["name"])
+    if webhooks.save_webhook(webhook, url_changed=url_changed):
+        g.after_unlock.append(lambda: webhooks.deliver_ping(sandbox(), store.slug, webhook.id))
+    return json_response(serializers.webhook_data(store, webhook, rest_base(store)))
+
+
+@rest_route("/wc/v3/webhooks/<int:webhook_id>", ["DELETE"], "delete")
+def remove_webhook(store: Store, webhook_id: int):
+    """DELETE webhooks/{id}?force=true (webhooks cannot be trashed: 501 without force)."""
+    if not truthy(params().get("force", False)):
+        raise RestError("woocommerce_rest_trash_not_supported",
+                        "Webhooks do not support trashing.", 501)
+    webhook = get_webhook(store, webhook_id)
+    data = serializers.webhook_data(store, webhook, rest_base(store))
+    del store.webhooks[webhook_id]
+    return json_response(data)
+
+
+# ---------------------------------------------------------------- everything else
+
+@rest_route("/<path:unknown>", ALL_METHODS, None)
+def unknown_route(store: Store, unknown: str):
+    """Any other route (after authentication, like WordPress): rest_no_route."""
+    raise no_route()
