@@ -1,0 +1,479 @@
+"""The /_sandbox/ JSON control API: what merchants, checkouts and 3PLs do on Shopify's side, plus
+test knobs (reset, apps, faults, webhook settings, clock, plan) and inspection."""
+from __future__ import annotations
+
+import functools
+
+from flask import Blueprint, current_app, request
+
+from . import operations, payloads
+from .config import app_from_dict, load_app
+from .graphql_api import json_response
+from .operations import UserError
+from .seed import create_order
+from .state import parse_gid
+from .throttle import PLANS
+
+bp = Blueprint("shopify_controls", __name__, url_prefix="/_sandbox")
+
+
+def _sandbox():
+    return current_app.extensions["shopify_sandbox"]
+
+
+def _body() -> dict:
+    return request.get_json(silent=True) or {}
+
+
+def control(fn):
+    """Run under the store lock; UserError -> 422, missing things -> 404, bad input -> 400."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        sandbox = _sandbox()
+        with sandbox.store.lock:
+            try:
+                result = fn(sandbox, *args, **kwargs)
+            except UserError as err:
+                return json_response({"error": err.message, "field": err.field,
+                                      "code": err.code}, 422)
+            except LookupError as err:
+                return json_response({"error": f"not found: {err}"}, 404)
+            except (ValueError, TypeError) as err:
+                return json_response({"error": str(err)}, 400)
+        return result if not isinstance(result, dict | list) else json_response(result)
+    return wrapper
+
+
+def _shop(sandbox, domain: str):
+    shop = sandbox.store.shop(domain)
+    if shop is None:
+        raise LookupError(domain)
+    return shop
+
+
+def _id(value, kind: str) -> int:
+    """Accept a gid or a plain number."""
+    if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+        return int(value)
+    num = parse_gid(value, kind)
+    if num is None:
+        raise ValueError(f"not a {kind} id: {value!r}")
+    return num
+
+
+# --- lifecycle and inspection ---------------------------------------------------------------
+
+@bp.get("/health")
+@control
+def health(sandbox):
+    return {"ok": True, "api_version": sandbox.config.api_version}
+
+
+@bp.post("/reset")
+@control
+def reset(sandbox):
+    """Rebuild the seeded world (optionally with another seed)."""
+    sandbox.reset(_body().get("seed"))
+    return {"ok": True, "seed": sandbox.store.seed}
+
+
+@bp.post("/clock")
+@control
+def clock(sandbox):
+    """Advance sandbox time (token and code expiry) by ``advance_seconds``."""
+    sandbox.store.clock_offset += float(_body().get("advance_seconds", 0))
+    return {"now": sandbox.store.now(), "offset": sandbox.store.clock_offset}
+
+
+@bp.get("/shops")
+@control
+def list_shops(sandbox):
+    return [{"domain": s.domain, "name": s.name, "plan": s.plan} for s in sandbox.store.shops.values()]
+
+
+@bp.get("/shops/<shop>")
+@control
+def shop_state(sandbox, shop):
+    """Everything about one shop, in plain JSON, for tests and the HTML admin."""
+    s = _shop(sandbox, shop)
+    return shop_snapshot(sandbox, s)
+
+
+def shop_snapshot(sandbox, s) -> dict:
+    """A JSON picture of one shop's state."""
+    return {
+        "domain": s.domain, "plan": s.plan,
+        "locations": [{"id": loc.id, "gid": f"gid://shopify/Location/{loc.id}", "name": loc.name,
+                       "kind": loc.kind} for loc in s.locations.values()],
+        "variants": [{"id": v.id, "sku": v.sku, "inventory_item_id": v.inventory_item_id,
+                      "title": v.title} for v in s.variants.values()],
+        "levels": [{"inventory_item_id": i, "location_id": loc, "sku": s.items[i].sku,
+                    "available": lvl.available, "on_hand": lvl.on_hand,
+                    "committed": lvl.committed} for (i, loc), lvl in s.levels.items()],
+        "orders": [{"id": o.id, "name": o.name, "cancelled": o.cancelled_at is not None,
+                    "line_items": [{"id": li.id, "sku": li.sku, "quantity": li.quantity,
+                                    "fulfilled": li.fulfilled_quantity} for li in o.line_items]}
+                   for o in s.orders.values()],
+        "fulfillment_orders": [{
+            "id": fo.id, "gid": f"gid://shopify/FulfillmentOrder/{fo.id}", "order_id": fo.order_id,
+            "location_id": fo.location_id, "status": fo.status,
+            "request_status": fo.request_status,
+            "supported_actions": [a["action"] for a in operations.supported_actions(s, fo)],
+            "line_items": [{"id": ln.id, "line_item_id": ln.line_item_id,
+                            "total": ln.total_quantity, "remaining": ln.remaining_quantity}
+                           for ln in fo.lines]} for fo in s.fulfillment_orders.values()],
+        "fulfillments": [{"id": f.id, "order_id": f.order_id, "status": f.status,
+                          "shipment_status": f.shipment_status, "tracking": f.tracking,
+                          "origin": f.origin, "location_id": f.location_id,
+                          "lines": [{"line_item_id": fl.line_item_id, "quantity": fl.quantity,
+                                     "fulfillment_order_id": fl.fo_id} for fl in f.lines]}
+                         for f in s.fulfillments.values()],
+        "installations": [{"client_id": i.client_id, "scopes": i.scopes, "active": i.active}
+                          for (sh, _), i in sandbox.store.installations.items() if sh == s.domain],
+    }
+
+
+# --- apps and installation --------------------------------------------------------------------
+
+@bp.get("/apps")
+@control
+def list_apps(sandbox):
+    return [{"client_id": a.client_id, "name": a.name, "handle": a.handle,
+             "application_url": a.application_url, "redirect_urls": a.redirect_urls,
+             "scopes": a.scopes, "webhooks": a.declared_webhooks}
+            for a in sandbox.store.apps.values()]
+
+
+@bp.post("/apps")
+@control
+def register_app(sandbox):
+    """Register/replace an app: ``{toml_path | toml (parsed dict), secret, application_url,
+    redirect_urls}``; defaults to the configured shopify.app.toml."""
+    body = _body()
+    secret = body.get("secret") or sandbox.config.api_secret
+    kwargs = {"application_url": body.get("application_url"),
+              "redirect_urls": body.get("redirect_urls")}
+    if isinstance(body.get("toml"), dict):
+        app = app_from_dict(body["toml"], secret, **kwargs)
+    else:
+        app = load_app(body.get("toml_path") or sandbox.config.app_toml, secret, **kwargs)
+    old = sandbox.store.apps.get(app.client_id)
+    app.id = old.id if old else len(sandbox.store.apps) + 1
+    sandbox.store.apps[app.client_id] = app
+    return {"client_id": app.client_id, "application_url": app.application_url,
+            "redirect_urls": app.redirect_urls, "scopes": app.scopes}
+
+
+@bp.post("/apps/<client_id>/secret")
+@control
+def set_secret(sandbox, client_id):
+    app = sandbox.store.apps.get(client_id)
+    if app is None:
+        raise LookupError(client_id)
+    app.secret = _body()["secret"]
+    return {"ok": True}
+
+
+@bp.post("/shops/<shop>/install")
+@control
+def install(sandbox, shop):
+    """Install an app directly (no browser) and return an offline token response."""
+    _shop(sandbox, shop)
+    body = _body()
+    app = sandbox.store.apps.get(body.get("client_id") or next(iter(sandbox.store.apps), ""))
+    if app is None:
+        raise LookupError("app")
+    scopes = body.get("scopes") or app.scopes
+    sandbox.auth.install(shop, app.client_id, scopes)
+    return sandbox.auth.issue(shop, app.client_id, scopes, expiring=bool(body.get("expiring")))
+
+
+@bp.post("/shops/<shop>/uninstall")
+@control
+def uninstall(sandbox, shop):
+    """The merchant uninstalls the app: tokens revoked, app/uninstalled sent to that app."""
+    s = _shop(sandbox, shop)
+    client_id = _body().get("client_id") or next(iter(sandbox.store.apps), "")
+    if not sandbox.auth.uninstall(shop, client_id):
+        raise UserError("App is not installed on this shop.")
+    sandbox.store.emit(shop, "app/uninstalled", payloads.shop_payload(s), client_id=client_id)
+    return {"ok": True}
+
+
+@bp.get("/session-token")
+@control
+def session_token(sandbox):
+    """A fresh session token (what shopify.idToken() returns) for ?shop=&client_id=."""
+    shop = request.args.get("shop", "")
+    _shop(sandbox, shop)
+    app = sandbox.store.apps.get(request.args.get("client_id") or next(iter(sandbox.store.apps), ""))
+    if app is None:
+        raise LookupError("app")
+    resp = json_response({"id_token": sandbox.auth.session_token(shop, app)})
+    resp.headers["Access-Control-Allow-Origin"] = "*"
+    return resp
+
+
+@bp.post("/shops/<shop>/compliance/<topic>")
+@control
+def compliance(sandbox, shop, topic):
+    """Send a compliance webhook: customers_data_request, customers_redact or shop_redact."""
+    s = _shop(sandbox, shop)
+    rest = {"customers_data_request": "customers/data_request",
+            "customers_redact": "customers/redact", "shop_redact": "shop/redact"}.get(topic)
+    if rest is None:
+        raise ValueError("unknown compliance topic")
+    body = _body()
+    payload = {"shop_id": s.id, "shop_domain": s.domain}
+    order = next(iter(s.orders.values()), None)
+    if rest != "shop/redact" and order is not None:
+        payload["customer"] = {"id": order.customer_id, "email": order.email, "phone": None}
+        ids = [o.id for o in s.orders.values() if o.customer_id == order.customer_id]
+        payload["orders_requested" if rest == "customers/data_request" else "orders_to_redact"] = ids
+        if rest == "customers/data_request":
+            payload["data_request"] = {"id": sandbox.store.next_id("DataRequest")}
+    sandbox.store.emit(shop, rest, payload, client_id=body.get("client_id")
+                       or next(iter(sandbox.store.apps), None))
+    return {"ok": True, "payload": payload}
+
+
+# --- merchant / checkout actions ---------------------------------------------------------------
+
+@bp.post("/shops/<shop>/orders")
+@control
+def place_order(sandbox, shop):
+    """A checkout: ``{lines: [{sku, quantity}], email, customer_name, location_id?}``."""
+    s = _shop(sandbox, shop)
+    body = _body()
+    lines = []
+    for line in body.get("lines") or []:
+        v = s.variant_by_sku(line["sku"])
+        if v is None:
+            raise UserError(f"Unknown SKU {line['sku']}", ["lines"])
+        lines.append((v.id, int(line.get("quantity", 1))))
+    if not lines:
+        raise ValueError("lines required")
+    loc = body.get("location_id")
+    order = create_order(sandbox.store, s, lines, email=body.get("email", "buyer@example.com"),
+                         customer_name=body.get("customer_name", "Sandbox Buyer"),
+                         location_id=_id(loc, "Location") if loc else None)
+    for li in order.line_items:
+        item = s.variants[li.variant_id].inventory_item_id
+        for fo in s.fulfillment_orders.values():
+            if fo.order_id == order.id and any(ln.line_item_id == li.id for ln in fo.lines):
+                level = s.level(item, fo.location_id)
+                sandbox.store.emit(shop, "inventory_levels/update",
+                                   payloads.inventory_level_payload(item, fo.location_id,
+                                                                    level.available,
+                                                                    level.updated_at))
+    sandbox.store.emit(shop, "orders/create", payloads.order_payload(s, order))
+    return _order_summary(s, order)
+
+
+def _order_summary(s, order) -> dict:
+    return {"id": order.id, "gid": f"gid://shopify/Order/{order.id}", "name": order.name,
+            "fulfillment_orders": [{"id": fo.id, "gid": f"gid://shopify/FulfillmentOrder/{fo.id}",
+                                    "location_id": fo.location_id,
+                                    "line_items": [{"id": ln.id, "quantity": ln.total_quantity}
+                                                   for ln in fo.lines]}
+                                   for fo in s.fulfillment_orders.values()
+                                   if fo.order_id == order.id]}
+
+
+@bp.post("/shops/<shop>/orders/<order_id>/cancel")
+@control
+def cancel_order(sandbox, shop, order_id):
+    s = _shop(sandbox, shop)
+    order = operations.cancel_order(sandbox.store, s, _id(order_id, "Order"),
+                                    _body().get("reason", "customer"))
+    return {"ok": True, "id": order.id}
+
+
+@bp.post("/shops/<shop>/fulfillments")
+@control
+def fulfill_on_platform(sandbox, shop):
+    """The merchant fulfills in Shopify admin: ``{fulfillment_order_id, line_items?, tracking?}``."""
+    s = _shop(sandbox, shop)
+    body = _body()
+    fo_id = _id(body["fulfillment_order_id"], "FulfillmentOrder")
+    lines = _line_inputs(body.get("line_items"))
+    f = operations.create_fulfillment(sandbox.store, s, [(fo_id, lines)],
+                                      tracking=_tracking(body.get("tracking")),
+                                      notify=bool(body.get("notify_customer")), origin="platform")
+    return {"id": f.id, "gid": f"gid://shopify/Fulfillment/{f.id}", "status": f.status}
+
+
+def _line_inputs(items):
+    if items is None:
+        return None
+    return [(_id(x["id"], "FulfillmentOrderLineItem"), int(x["quantity"])) for x in items]
+
+
+def _tracking(t) -> list[dict]:
+    if not t:
+        return []
+    return [{"company": t.get("company"), "number": t.get("number"), "url": t.get("url")}]
+
+
+@bp.post("/shops/<shop>/fulfillments/<f_id>/cancel")
+@control
+def cancel_fulfillment(sandbox, shop, f_id):
+    f = operations.cancel_fulfillment(sandbox.store, _shop(sandbox, shop), _id(f_id, "Fulfillment"))
+    return {"id": f.id, "status": f.status}
+
+
+@bp.post("/shops/<shop>/fulfillments/<f_id>/tracking")
+@control
+def add_tracking(sandbox, shop, f_id):
+    body = _body()
+    f = operations.update_tracking(sandbox.store, _shop(sandbox, shop), _id(f_id, "Fulfillment"),
+                                   _tracking(body), bool(body.get("notify_customer")))
+    return {"id": f.id, "tracking": f.tracking}
+
+
+@bp.post("/shops/<shop>/fulfillments/<f_id>/events")
+@control
+def add_event(sandbox, shop, f_id):
+    """A carrier update: ``{status: IN_TRANSIT | DELIVERED | ...}``."""
+    body = _body()
+    ev = operations.create_event(sandbox.store, _shop(sandbox, shop), _id(f_id, "Fulfillment"),
+                                 body.get("status", "IN_TRANSIT"), message=body.get("message"))
+    return {"id": ev.id, "status": ev.status}
+
+
+@bp.post("/shops/<shop>/fulfillments/<f_id>/delivered")
+@control
+def mark_delivered(sandbox, shop, f_id):
+    ev = operations.create_event(sandbox.store, _shop(sandbox, shop), _id(f_id, "Fulfillment"),
+                                 "DELIVERED")
+    return {"id": ev.id, "status": ev.status}
+
+
+@bp.post("/shops/<shop>/inventory")
+@control
+def set_stock(sandbox, shop):
+    """The merchant edits stock: ``{sku, location_id, on_hand}`` or ``{..., delta}``."""
+    s = _shop(sandbox, shop)
+    body = _body()
+    v = s.variant_by_sku(body["sku"])
+    if v is None:
+        raise LookupError(body["sku"])
+    loc = _id(body["location_id"], "Location")
+    level = s.level(v.inventory_item_id, loc, create=True)
+    delta = int(body["delta"]) if "delta" in body else int(body["on_hand"]) - level.on_hand
+    operations.adjust_level(sandbox.store, s, v.inventory_item_id, loc, on_hand=delta)
+    return {"available": level.available, "on_hand": level.on_hand, "committed": level.committed}
+
+
+# --- the 3PL (fulfillment service) side -------------------------------------------------------
+
+@bp.post("/shops/<shop>/fulfillment_orders/<fo_id>/<action>")
+@control
+def fulfillment_service(sandbox, shop, fo_id, action):
+    """The 3PL answers: accept | reject | accept_cancellation | reject_cancellation | fulfill."""
+    s = _shop(sandbox, shop)
+    fo = _id(fo_id, "FulfillmentOrder")
+    message = _body().get("message")
+    if action in ("accept", "reject"):
+        done = operations.respond_to_request(sandbox.store, s, fo, action == "accept", message)
+        return {"id": done.id, "status": done.status, "request_status": done.request_status}
+    if action in ("accept_cancellation", "reject_cancellation"):
+        done, replacement = operations.respond_to_cancellation(
+            sandbox.store, s, fo, action == "accept_cancellation", message)
+        return {"id": done.id, "status": done.status, "request_status": done.request_status,
+                "replacement_id": replacement.id if replacement else None}
+    if action == "fulfill":
+        body = _body()
+        f = operations.create_fulfillment(sandbox.store, s, [(fo, _line_inputs(body.get("line_items")))],
+                                          tracking=_tracking(body.get("tracking")), notify=False,
+                                          origin="fulfillment_service")
+        return {"id": f.id, "gid": f"gid://shopify/Fulfillment/{f.id}"}
+    raise LookupError(action)
+
+
+# --- knobs ------------------------------------------------------------------------------------
+
+@bp.post("/shops/<shop>/plan")
+@control
+def set_plan(sandbox, shop):
+    """``{plan}`` (standard|advanced|plus|enterprise) or ``{restore_rate, bucket_size}``."""
+    s = _shop(sandbox, shop)
+    body = _body()
+    if "plan" in body:
+        if body["plan"] not in PLANS:
+            raise ValueError(f"plan must be one of {sorted(PLANS)}")
+        s.plan = body["plan"]
+        sandbox.buckets.overrides.pop(shop, None)
+    if "restore_rate" in body or "bucket_size" in body:
+        restore, size = PLANS[s.plan]
+        sandbox.buckets.overrides[shop] = (float(body.get("restore_rate", restore)),
+                                           float(body.get("bucket_size", size)))
+    return {"plan": s.plan, "override": sandbox.buckets.overrides.get(shop)}
+
+
+@bp.post("/faults/api")
+@control
+def arm_api_fault(sandbox):
+    """Arm an API fault: ``{kind: error|timeout|slow|throttle, count, status, seconds, shop}``."""
+    return sandbox.faults.arm(_body())
+
+
+@bp.delete("/faults")
+@control
+def clear_faults(sandbox):
+    sandbox.faults.clear()
+    sandbox.webhooks.settings.faults = {}
+    return {"ok": True}
+
+
+@bp.post("/webhooks/settings")
+@control
+def webhook_settings(sandbox):
+    """``{timeout, retry_delays, time_scale}`` for deliveries."""
+    body = _body()
+    st = sandbox.webhooks.settings
+    st.timeout = float(body.get("timeout", st.timeout))
+    st.time_scale = float(body.get("time_scale", st.time_scale))
+    if "retry_delays" in body:
+        st.retry_delays = [float(x) for x in body["retry_delays"]]
+    return {"timeout": st.timeout, "time_scale": st.time_scale, "retry_delays": st.retry_delays}
+
+
+@bp.post("/webhooks/faults")
+@control
+def webhook_faults(sandbox):
+    """Arm delivery faults: ``{duplicate: n, drop: n, delay: n, delay_seconds, reorder: n,
+    reorder_batch, topics: [...]}`` (each number = how many deliveries it hits)."""
+    sandbox.webhooks.settings.faults = dict(_body())
+    return sandbox.webhooks.settings.faults
+
+
+@bp.post("/webhooks/flush")
+@control
+def webhook_flush(sandbox):
+    sandbox.webhooks.flush_held()
+    return {"ok": True}
+
+
+@bp.get("/webhooks/deliveries")
+def webhook_deliveries():
+    """Delivered/pending/failed webhooks (``?topic=&shop=&state=``), oldest first."""
+    args = request.args
+    return json_response(_sandbox().webhooks.deliveries(
+        topic=args.get("topic"), shop=args.get("shop"), state=args.get("state")))
+
+
+@bp.get("/toasts")
+@control
+def list_toasts(sandbox):
+    return list(sandbox.store.toasts)
+
+
+@bp.post("/toasts")
+@control
+def add_toast(sandbox):
+    """The admin frame records toasts the embedded app showed (shopify.toast.show)."""
+    body = _body()
+    sandbox.store.toasts.append({"message": body.get("message"), "isError": bool(body.get("isError"))})
+    return {"ok": True}
+

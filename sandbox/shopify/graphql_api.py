@@ -1,0 +1,255 @@
+"""The Admin GraphQL endpoint: authentication, validation against the real schema, input limits,
+cost and throttling, execution through the sandbox resolvers, and Shopify's error shapes."""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+
+from flask import Blueprint, Response, current_app, request
+from graphql import GraphQLError, OperationDefinitionNode, execute, parse, validate
+from graphql.language import ListValueNode, ObjectValueNode, VariableNode
+
+from . import resolvers
+from .schema import expand_scopes, load_schema
+from .state import AccessToken, App, Shop, Store
+from .throttle import MAX_SINGLE_QUERY_COST, CostCalculator
+
+bp = Blueprint("shopify_admin_api", __name__)
+
+INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
+MAX_INPUT_ITEMS = 250
+
+
+@dataclass
+class Ctx:
+    """What resolvers see: the world, the shop, the caller and its scopes."""
+
+    store: Store
+    shop: Shop
+    app: App
+    token: AccessToken
+    scopes: set[str]
+    admin_schema: object
+    config: object
+    extra: dict = field(default_factory=dict)
+
+    def can(self, *any_of: str) -> bool:
+        """True when the token holds one of ``any_of`` (write implies read)."""
+        return bool(self.scopes & set(any_of))
+
+
+def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
+    """A JSON response with Shopify's content type."""
+    resp = Response(json.dumps(body), status=status, mimetype="application/json")
+    for k, v in (headers or {}).items():
+        resp.headers[k] = v
+    return resp
+
+
+@bp.post("/shops/<shop_domain>/admin/api/<version>/graphql.json")
+def graphql_endpoint(shop_domain: str, version: str):
+    """POST a GraphQL document as the app, with X-Shopify-Access-Token."""
+    sandbox = current_app.extensions["shopify_sandbox"]
+    store: Store = sandbox.store
+    fault = sandbox.faults.take_api_fault(shop_domain)
+    if fault is not None:
+        return fault
+    with store.lock:
+        shop = store.shop(shop_domain)
+        if shop is None:
+            return json_response({"errors": "Not Found"}, 404)
+        if version != sandbox.config.api_version:
+            return json_response({"errors": "Not Found"}, 404)
+        token = sandbox.auth.authenticate(shop_domain, request.headers.get("X-Shopify-Access-Token"))
+        if token is None:
+            return json_response({"errors": INVALID_TOKEN}, 401)
+        app = store.apps[token.client_id]
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+            return json_response({"errors": {"query": "Required parameter missing or invalid"}},
+                                 400)
+        ctx = Ctx(store, shop, app, token, expand_scopes(token.scopes),
+                  load_schema(str(sandbox.config.schema_dir)), sandbox.config)
+        return json_response(run(ctx, sandbox, body))
+
+
+def run(ctx: Ctx, sandbox, body: dict) -> dict:
+    """Parse, validate, limit, cost, throttle and execute one request body."""
+    schema = ctx.admin_schema.schema
+    try:
+        document = parse(body["query"])
+    except GraphQLError as err:
+        return {"errors": [_error_dict(err, code=None)]}
+    errors = validate(schema, document)
+    if errors:
+        return {"errors": [_validation_error(e) for e in errors]}
+    operation = _operation(document, body.get("operationName"))
+    if operation is None:
+        return {"errors": [{"message": "An operation name is required",
+                            "extensions": {"code": "OPERATION_NAME_REQUIRED"}}]}
+    variables = body.get("variables") or {}
+    limit_error = _input_limit_error(operation, variables)
+    if limit_error:
+        return {"errors": [limit_error]}
+    calc = CostCalculator(schema, document, operation, variables)
+    requested = calc.requested()
+    bucket = sandbox.buckets.get(ctx.app.client_id, ctx.shop.domain, ctx.shop.plan,
+                                 time.monotonic())
+    if requested > MAX_SINGLE_QUERY_COST:
+        return _max_cost_exceeded(requested, bucket)
+    if requested > bucket.available:
+        return {"errors": [{"message": "Throttled", "extensions": {
+            "code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"}}],
+            "extensions": {"cost": _cost(requested, None, bucket)}}
+    bucket.available -= requested
+    result = execute(schema, document, root_value=None, context_value=ctx,
+                     variable_values=variables, operation_name=body.get("operationName"),
+                     field_resolver=resolvers.resolve_field,
+                     type_resolver=resolvers.resolve_type)
+    actual = calc.actual(result.data)
+    bucket.available = min(bucket.maximum, bucket.available + max(0, requested - actual))
+    out: dict = {}
+    if result.errors:
+        out["errors"] = [_execution_error(e) for e in result.errors]
+    out["data"] = result.data
+    out["extensions"] = {"cost": _cost(requested, actual, bucket)}
+    return out
+
+
+def _operation(document, name: str | None) -> OperationDefinitionNode | None:
+    ops = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if name:
+        return next((o for o in ops if o.name and o.name.value == name), None)
+    return ops[0] if len(ops) == 1 else None
+
+
+def _cost(requested: int, actual: int | None, bucket) -> dict:
+    return {"requestedQueryCost": requested, "actualQueryCost": actual,
+            "throttleStatus": bucket.status()}
+
+
+def _max_cost_exceeded(requested: int, bucket) -> dict:
+    message = (f"Query cost is {requested}, which exceeds the single query max cost limit "
+               f"({MAX_SINGLE_QUERY_COST}).\n\nSee https://shopify.dev/concepts/about-apis/"
+               "rate-limits for more information on how the\ncost of a query is calculated.\n\n"
+               "To query larger amounts of data with fewer limits, bulk operations should be "
+               "used instead.\nSee https://shopify.dev/tutorials/perform-bulk-operations-with-"
+               "admin-api for usage details.\n")
+    return {"errors": [{"message": message, "extensions": {
+        "code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": MAX_SINGLE_QUERY_COST}}],
+        "extensions": {"cost": _cost(requested, None, bucket)}}
+
+
+# --- input limits ---------------------------------------------------------------------------
+
+def _input_limit_error(operation, variables: dict) -> dict | None:
+    """Shopify rejects any input array longer than 250 items (literal or in variables)."""
+    found = _oversized_value(variables, [])
+    if found is None:
+        found = _oversized_literal(operation)
+    if found is None:
+        return None
+    size, path = found
+    return {"message": f"The input array size of {size} is greater than the maximum allowed "
+                       f"of {MAX_INPUT_ITEMS}.",
+            "extensions": {"code": "MAX_INPUT_SIZE_EXCEEDED"}, "path": path}
+
+
+def _oversized_value(value, path):
+    if isinstance(value, list):
+        if len(value) > MAX_INPUT_ITEMS:
+            return len(value), path
+        for i, v in enumerate(value):
+            hit = _oversized_value(v, path + [i])
+            if hit:
+                return hit
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            hit = _oversized_value(v, path + [k])
+            if hit:
+                return hit
+    return None
+
+
+def _oversized_literal(node, path=None):
+    path = path or []
+    if isinstance(node, ListValueNode) and len(node.values) > MAX_INPUT_ITEMS:
+        return len(node.values), path
+    if isinstance(node, VariableNode):
+        return None
+    for key in getattr(node, "keys", ()):
+        if key in ("loc",):
+            continue
+        child = getattr(node, key, None)
+        children = child if isinstance(child, (list, tuple)) else [child]
+        for c in children:
+            if hasattr(c, "kind"):
+                name = getattr(getattr(c, "name", None), "value", None)
+                hit = _oversized_literal(c, path + ([name] if name and not isinstance(c, ObjectValueNode) else []))
+                if hit:
+                    return hit
+    return None
+
+
+# --- error shapes ---------------------------------------------------------------------------
+
+def _locations(err: GraphQLError):
+    return [{"line": loc.line, "column": loc.column} for loc in (err.locations or [])]
+
+
+def _error_dict(err: GraphQLError, code: str | None, **ext) -> dict:
+    out = {"message": err.message}
+    if err.locations:
+        out["locations"] = _locations(err)
+    if err.path:
+        out["path"] = list(err.path)
+    extensions = dict(err.extensions or {})
+    if code:
+        extensions["code"] = code
+    extensions.update(ext)
+    if extensions:
+        out["extensions"] = extensions
+    return out
+
+
+VALIDATION_CODES = [  # graphql-core message prefix -> Shopify (graphql-ruby) code
+    ("Cannot query field", "undefinedField"),
+    ("Unknown argument", "argumentNotAccepted"),
+    ("Unknown type", "undefinedType"),
+    ("Unknown directive", "undefinedDirective"),
+    ("Variable '$", "variableMismatch"),
+    ("Unknown fragment", "useAndDefineFragment"),
+    ("Fragment ", "useAndDefineFragment"),
+    ("Field '", "missingRequiredArguments"),
+    ("Argument '", "argumentLiteralsIncompatible"),
+    ("Expected value of type", "argumentLiteralsIncompatible"),
+    ("Unknown operation", "undefinedOperation"),
+]
+
+
+def _validation_error(err: GraphQLError) -> dict:
+    """A validation failure in Shopify's graphql-ruby style (message + extensions.code)."""
+    message = err.message
+    code = next((c for prefix, c in VALIDATION_CODES if message.startswith(prefix)),
+                "validationFailed")
+    if code == "undefinedField":
+        # graphql-core: "Cannot query field 'x' on type 'Y'."; Shopify: "Field 'x' doesn't exist on type 'Y'"
+        parts = message.split("'")
+        if len(parts) >= 4:
+            message = f"Field '{parts[1]}' doesn't exist on type '{parts[3]}'"
+            return _error_dict(GraphQLError(message, err.nodes), code, typeName=parts[3],
+                               fieldName=parts[1]) | {"message": message}
+    return _error_dict(err, code)
+
+
+def _execution_error(err: GraphQLError) -> dict:
+    original = err.original_error
+    if isinstance(original, GraphQLError) and not err.extensions and original.extensions:
+        err.extensions = dict(original.extensions)
+    if original is not None and not isinstance(original, GraphQLError):
+        current_app.logger.exception("resolver failed", exc_info=original)
+        return _error_dict(GraphQLError("Internal error. Looks like something went wrong on "
+                                        "our end.", err.nodes, path=err.path),
+                           "INTERNAL_SERVER_ERROR")
+    return _error_dict(err, None)

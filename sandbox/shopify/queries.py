@@ -1,0 +1,209 @@
+"""QueryRoot fields Stockroom reads: shop, locations, orders, fulfillment orders, fulfillments,
+inventory items and levels, product variants, nodes, current app installation."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from graphql import GraphQLError
+
+from . import views
+from .errors import access_denied
+from .resolvers import connection, query
+from .state import parse_gid
+
+TERM = re.compile(r"(\w+):(>=|<=|>|<)?('[^']*'|\"[^\"]*\"|\S+)")
+
+
+def parse_search(text: str | None) -> list[tuple[str, str, str]]:
+    """Shopify search syntax, the subset the sandbox filters on: ``key:[op]value`` terms."""
+    return [(k, op or "=", v.strip("'\"")) for k, op, v in TERM.findall(text or "")]
+
+
+def _ts(value: str) -> float | None:
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def _compare(actual, op: str, wanted) -> bool:
+    if actual is None or wanted is None:
+        return False
+    return {"=": actual == wanted, ">": actual > wanted, "<": actual < wanted,
+            ">=": actual >= wanted, "<=": actual <= wanted}[op]
+
+
+def _matches(terms, fields: dict) -> bool:
+    for key, op, value in terms:
+        if key not in fields:
+            continue  # Shopify ignores unknown search terms
+        actual = fields[key]
+        if key.endswith("_at"):
+            if not _compare(actual, op, _ts(value)):
+                return False
+        elif isinstance(actual, (int, float)) and value.lstrip("-").isdigit():
+            if not _compare(actual, op, int(value)):
+                return False
+        elif str(actual).lower() != value.lower():
+            return False
+    return True
+
+
+@query("shop")
+def resolve_shop(ctx, info):
+    return views.shop_node(ctx)
+
+
+@query("currentAppInstallation")
+def resolve_current_installation(ctx, info):
+    return {"__typename": "AppInstallation", "id": f"gid://shopify/AppInstallation/{ctx.app.id}",
+            "accessScopes": [{"__typename": "AccessScope", "handle": s, "description": s}
+                             for s in ctx.token.scopes],
+            "launchUrl": ctx.app.application_url}
+
+
+@query("locations")
+def resolve_locations(ctx, info, **args):
+    locs = list(ctx.shop.locations.values())
+    terms = parse_search(args.get("query"))
+    locs = [loc for loc in locs if _matches(terms, {"name": loc.name, "id": loc.id})]
+    return connection(locs, args, lambda loc: views.location_node(ctx, loc))
+
+
+@query("location")
+def resolve_location(ctx, info, id=None):
+    loc = ctx.shop.locations.get(parse_gid(id, "Location")) if id else ctx.shop.primary_location()
+    return views.location_node(ctx, loc) if loc else None
+
+
+def _order_fields(order) -> dict:
+    return {"updated_at": order.updated_at, "created_at": order.created_at,
+            "name": order.name, "id": order.id,
+            "status": "cancelled" if order.cancelled_at else "open"}
+
+
+@query("orders")
+def resolve_orders(ctx, info, **args):
+    terms = parse_search(args.get("query"))
+    orders = [o for o in ctx.shop.orders.values() if _matches(terms, _order_fields(o))]
+    if args.get("sortKey") == "UPDATED_AT":
+        orders.sort(key=lambda o: (o.updated_at, o.id))
+    return connection(orders, args, lambda o: views.order_node(ctx, o))
+
+
+@query("order")
+def resolve_order(ctx, info, id):
+    order = ctx.shop.orders.get(parse_gid(id, "Order"))
+    return views.order_node(ctx, order) if order else None
+
+
+@query("fulfillmentOrders")
+def resolve_fulfillment_orders(ctx, info, **args):
+    terms = parse_search(args.get("query"))
+    location_ids = args.get("locationIds")
+    fos = []
+    for fo in ctx.shop.fulfillment_orders.values():
+        if not views.fo_visible(ctx, fo):
+            continue
+        if not args.get("includeClosed") and fo.status in ("CLOSED", "CANCELLED", "INCOMPLETE"):
+            continue
+        if location_ids and f"gid://shopify/Location/{fo.location_id}" not in location_ids:
+            continue
+        fields = {"status": fo.status.lower(), "request_status": fo.request_status.lower(),
+                  "updated_at": fo.updated_at, "created_at": fo.created_at,
+                  "assigned_location_id": fo.location_id, "order_id": fo.order_id}
+        if _matches(terms, fields):
+            fos.append(fo)
+    return connection(fos, args, lambda fo: views.fo_node(ctx, fo))
+
+
+@query("fulfillmentOrder")
+def resolve_fulfillment_order(ctx, info, id):
+    fo = ctx.shop.fulfillment_orders.get(parse_gid(id, "FulfillmentOrder"))
+    if fo is None:
+        return None
+    if not views.fo_visible(ctx, fo):
+        raise access_denied("fulfillmentOrder", views.fo_scope_text(ctx, fo, write=False))
+    return views.fo_node(ctx, fo)
+
+
+@query("fulfillment")
+def resolve_fulfillment(ctx, info, id):
+    f = ctx.shop.fulfillments.get(parse_gid(id, "Fulfillment"))
+    return views.fulfillment_node(ctx, f) if f else None
+
+
+@query("inventoryItem")
+def resolve_inventory_item(ctx, info, id):
+    item = ctx.shop.items.get(parse_gid(id, "InventoryItem"))
+    return views.item_node(ctx, item) if item else None
+
+
+@query("inventoryItems")
+def resolve_inventory_items(ctx, info, **args):
+    terms = parse_search(args.get("query"))
+    items = [i for i in ctx.shop.items.values() if _matches(terms, {"sku": i.sku, "id": i.id})]
+    return connection(items, args, lambda i: views.item_node(ctx, i))
+
+
+@query("inventoryLevel")
+def resolve_inventory_level(ctx, info, id):
+    m = re.match(r"gid://shopify/InventoryLevel/(\d+)\?inventory_item_id=(\d+)$", id or "")
+    if not m or not ctx.shop.level(int(m.group(2)), int(m.group(1))):
+        return None
+    return views.level_node(ctx, int(m.group(2)), int(m.group(1)))
+
+
+@query("productVariants")
+def resolve_product_variants(ctx, info, **args):
+    terms = parse_search(args.get("query"))
+    variants = [v for v in ctx.shop.variants.values()
+                if _matches(terms, {"sku": v.sku, "id": v.id, "title": v.title})]
+    return connection(variants, args, lambda v: views.variant_node(ctx, v))
+
+
+@query("productVariant")
+def resolve_product_variant(ctx, info, id):
+    v = ctx.shop.variants.get(parse_gid(id, "ProductVariant"))
+    return views.variant_node(ctx, v) if v else None
+
+
+@query("products")
+def resolve_products(ctx, info, **args):
+    return connection(list(ctx.shop.products.values()), args,
+                      lambda p: views.product_node(ctx, p))
+
+
+NODE_LOOKUPS = {
+    "Order": lambda ctx, n: ctx.shop.orders.get(n) and views.order_node(ctx, ctx.shop.orders[n]),
+    "Location": lambda ctx, n: ctx.shop.locations.get(n) and views.location_node(
+        ctx, ctx.shop.locations[n]),
+    "Fulfillment": lambda ctx, n: ctx.shop.fulfillments.get(n) and views.fulfillment_node(
+        ctx, ctx.shop.fulfillments[n]),
+    "InventoryItem": lambda ctx, n: ctx.shop.items.get(n) and views.item_node(
+        ctx, ctx.shop.items[n]),
+    "ProductVariant": lambda ctx, n: ctx.shop.variants.get(n) and views.variant_node(
+        ctx, ctx.shop.variants[n]),
+    "FulfillmentOrder": lambda ctx, n: (
+        ctx.shop.fulfillment_orders.get(n) and views.fo_visible(ctx, ctx.shop.fulfillment_orders[n])
+        and views.fo_node(ctx, ctx.shop.fulfillment_orders[n])) or None,
+}
+
+
+def _node(ctx, id_):
+    m = re.match(r"gid://shopify/(\w+)/(\d+)$", id_ or "")
+    if not m:
+        raise GraphQLError(f"Invalid global id '{id_}'", extensions={"code": "argumentLiteralsIncompatible"})
+    lookup = NODE_LOOKUPS.get(m.group(1))
+    return (lookup(ctx, int(m.group(2))) or None) if lookup else None
+
+
+@query("node")
+def resolve_node(ctx, info, id):
+    return _node(ctx, id)
+
+
+@query("nodes")
+def resolve_nodes(ctx, info, ids):
+    return [_node(ctx, i) for i in ids]
