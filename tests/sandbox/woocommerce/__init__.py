@@ -1,0 +1,1 @@
+"""Tests of the WooCommerce sandbox, over real HTTP."""
