@@ -80,8 +80,11 @@ def get_fo(shop: Shop, fo_id: int | None) -> FulfillmentOrder:
 def requested_quantities(fo: FulfillmentOrder, line_inputs: list[tuple[int | None, int]] | None,
                          field: str = "fulfillmentOrderLineItems") -> dict[int, int]:
     """{fo_line_id: quantity} from the input (None = everything remaining), validated."""
-    if line_inputs is None:
-        return {ln.id: ln.remaining_quantity for ln in fo.lines if ln.remaining_quantity}
+    if not line_inputs:  # omitted or [] (the schema default): everything remaining
+        wanted = {ln.id: ln.remaining_quantity for ln in fo.lines if ln.remaining_quantity}
+        if not wanted:
+            raise UserError("Fulfillment order has no remaining line items.", [field])
+        return wanted
     by_id = {ln.id: ln for ln in fo.lines}
     wanted: dict[int, int] = {}
     for line_id, qty in line_inputs:
