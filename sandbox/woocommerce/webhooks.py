@@ -138,9 +138,9 @@ class Dispatcher:
         return True
 
     def queued(self) -> int:
-        """How many jobs are waiting (for the controls)."""
+        """Jobs waiting or being delivered (jobs held by the 'reorder' fault not counted)."""
         with self.cond:
-            return len(self.jobs) + sum(len(h) for h in self.held.values()) + self.active
+            return len(self.jobs) + self.active
 
     def run(self) -> None:
         """Worker loop: wait for the next due job, deliver it."""
