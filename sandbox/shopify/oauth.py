@@ -6,11 +6,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import time
 import uuid
 from urllib.parse import urlencode, urlparse
 
-import jwt
 from flask import Blueprint, current_app, redirect, render_template_string, request
 
 from .graphql_api import json_response
@@ -39,6 +39,33 @@ def host_param(public_url: str, shop: str) -> str:
     handle = shop.split(".")[0]
     raw = f"{urlparse(public_url).netloc}/store/{handle}"
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def encode_hs256(claims: dict, secret: str) -> str:
+    """A compact JWT signed HS256 (done by hand: PyJWT warns on short dev secrets)."""
+    header = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+    body = _b64url(json.dumps(claims, separators=(",", ":")).encode())
+    signing_input = f"{header}.{body}".encode()
+    return f"{header}.{body}.{_b64url(hmac.new(secret.encode(), signing_input, hashlib.sha256).digest())}"
+
+
+def decode_hs256(token: str, secret: str) -> dict | None:
+    """The claims of an HS256 JWT whose signature matches ``secret``, else None."""
+    try:
+        header, body, sig = token.split(".")
+        expected = _b64url(hmac.new(secret.encode(), f"{header}.{body}".encode(),
+                                    hashlib.sha256).digest())
+        if not hmac.compare_digest(expected, sig):
+            return None
+        if json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4))).get("alg") != "HS256":
+            return None
+        return json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    except (ValueError, AttributeError):
+        return None
 
 
 class Auth:
@@ -139,14 +166,17 @@ class Auth:
                   "aud": app.client_id, "sub": str(STAFF_USER["id"]), "exp": now + 60,
                   "nbf": now, "iat": now, "jti": str(uuid.uuid4()),
                   "sid": hashlib.sha256(f"{shop}:{app.client_id}".encode()).hexdigest()[:32]}
-        return jwt.encode(claims, app.secret, algorithm="HS256")
+        return encode_hs256(claims, app.secret)
 
     def verify_session_token(self, token: str, shop: str, app: App) -> dict | None:
         """The claims of a valid session token for this shop and app, else None."""
-        try:
-            claims = jwt.decode(token, app.secret, algorithms=["HS256"], audience=app.client_id,
-                                leeway=10, options={"require": ["exp", "nbf", "iat", "dest"]})
-        except jwt.PyJWTError:
+        claims = decode_hs256(token, app.secret)
+        if claims is None or claims.get("aud") != app.client_id:
+            return None
+        now = time.time()
+        if not all(isinstance(claims.get(k), int) for k in ("exp", "nbf", "iat")):
+            return None
+        if claims["exp"] + 10 < now or claims["nbf"] - 10 > now:
             return None
         return claims if claims.get("dest") == f"https://{shop}" else None
 

@@ -17,7 +17,7 @@ from sandbox.tls import ensure_local_tls
 SHOP = "demo-shop.myshopify.com"
 OTHER_SHOP = "second-shop.myshopify.com"
 CLIENT_ID = "d5b2c0a4f1e34c9b8a7d6e5f4c3b2a19"
-SECRET = "test-secret-0f3c"
+SECRET = "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"  # Shopify format, 32+ bytes
 RETRY_DELAYS = [0.2, 0.4, 0.6]
 
 
