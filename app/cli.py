@@ -19,3 +19,20 @@ def register_cli(app: Flask) -> None:
         db.session.commit()
         click.echo(f"{'Seeded' if created else 'Already seeded'}: {merchant.name} "
                    f"(merchant {merchant.id})")
+
+    @app.cli.command("worker")
+    @click.option("--once", is_flag=True, help="Run one pass over the queues, then exit.")
+    @click.option("--batch", default=10, show_default=True, help="Jobs claimed per pass.")
+    @click.option("--poll", default=1.0, show_default=True, help="Seconds between empty polls.")
+    def worker_command(once: bool, batch: int, poll: float):
+        """Run the sync worker (outbox pushes, webhook inbox) until SIGTERM."""
+        import logging
+
+        from app.sync.worker import Worker, install_signal_handlers
+
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
+        worker = Worker(app, batch=batch, poll_seconds=poll)
+        install_signal_handlers(worker)
+        click.echo(f"worker {worker.worker_id} started", err=True)
+        ran = worker.run(once=once)
+        click.echo(f"worker {worker.worker_id} stopped after {ran} jobs", err=True)

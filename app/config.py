@@ -25,7 +25,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
                             if k.strip()],
         # How long a SQLite writer waits for the write lock before giving up.
         "SQLITE_BUSY_TIMEOUT_MS": int(env.get("SQLITE_BUSY_TIMEOUT_MS", "30000")),
-        "OUTBOX_MAX_ATTEMPTS": int(env.get("OUTBOX_MAX_ATTEMPTS", "8")),
+        # Sync worker: attempts before a job is dead-lettered, backoff, lease length.
+        "SYNC_MAX_ATTEMPTS": int(env.get("SYNC_MAX_ATTEMPTS", "8")),
+        "SYNC_BACKOFF_BASE_SECONDS": float(env.get("SYNC_BACKOFF_BASE_SECONDS", "2")),
+        "SYNC_BACKOFF_CAP_SECONDS": float(env.get("SYNC_BACKOFF_CAP_SECONDS", "3600")),
+        "SYNC_LEASE_SECONDS": float(env.get("SYNC_LEASE_SECONDS", "120")),
     }
     if overrides:
         config.update(overrides)

@@ -35,3 +35,12 @@ def configure_engine(engine: Engine, *, busy_timeout_ms: int) -> None:
 def _is_memory(engine: Engine) -> bool:
     database = engine.url.database
     return not database or database == ":memory:"
+
+
+def dialect_insert(session):
+    """The INSERT construct of the session's backend (both support ON CONFLICT DO NOTHING)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 
+from app.database import dialect_insert
 from app.extensions import db
 from app.models import Fulfillment, InventoryLevel, Order, OrderLine
 
@@ -65,12 +66,7 @@ def inventory_levels_for_update(merchant_id: int, location_id: int, item_ids: It
 
 
 def _insert_missing_levels(merchant_id: int, location_id: int, item_ids: list[int]) -> None:
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(InventoryLevel).values([
+    stmt = dialect_insert(db.session)(InventoryLevel).values([
         {"merchant_id": merchant_id, "location_id": location_id, "item_id": item_id,
          "on_hand": 0, "committed": 0}
         for item_id in item_ids

@@ -19,6 +19,7 @@ class JobStatus(enum.StrEnum):
     FAILED = "failed"  # will be retried at next_attempt_at
     DEAD = "dead"  # gave up after the configured attempts; retry from the Sync page
     IGNORED = "ignored"  # recognized as nothing to do (echo of our own push, ping)
+    DISCARDED = "discarded"  # a merchant chose to drop it from the Sync page
 
 
 class OutboxEvent(db.Model):

@@ -1,0 +1,200 @@
+"""The job queue over the outbox and the webhook inbox: claim with leases, finish, retry.
+
+Both tables carry the same job columns (status, attempts, next_attempt_at, locked_by,
+locked_until, last_error). A worker claims jobs by writing a lease (locked_by +
+locked_until) and commits that at once; it then works without holding any database lock
+and finishes the job in a new transaction, checking that the lease is still its own. A
+crashed worker's lease simply expires and the job is claimed again.
+
+Outbox jobs of one order run one at a time and in id order: a job is claimable only when
+no earlier job of the same order is unfinished (pending, failed, leased or dead).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.orm import aliased
+
+from app.errors import InvalidInput, NotFound
+from app.extensions import db
+from app.models import JobStatus, OutboxEvent, WebhookInbox
+from app.models._common import utcnow
+
+JobModel = type[OutboxEvent] | type[WebhookInbox]
+
+#: Statuses a worker may claim.
+CLAIMABLE = (JobStatus.PENDING, JobStatus.FAILED)
+#: Statuses that block later jobs of the same order (not finished one way or another).
+UNFINISHED = (JobStatus.PENDING, JobStatus.FAILED, JobStatus.DEAD)
+
+
+@dataclass(frozen=True)
+class Job:
+    """A detached snapshot of a claimed job, safe to use outside any transaction."""
+
+    model: JobModel
+    id: int
+    merchant_id: int
+    channel_id: int | None
+    topic: str
+    attempts: int
+    order_id: int | None = None
+    payload: Any = None  # outbox: the JSON payload; inbox: None (the handler reads the body)
+
+    @property
+    def queue(self) -> str:
+        """"outbox" or "inbox", for logs."""
+        return "outbox" if self.model is OutboxEvent else "inbox"
+
+
+def claim_jobs(model: JobModel, *, worker_id: str, limit: int, lease_seconds: float,
+               now: dt.datetime | None = None) -> list[Job]:
+    """Lease up to ``limit`` due jobs to ``worker_id`` and commit; returns their snapshots.
+
+    An attempt is counted at claim time, so a job that crashes its worker every time is
+    still dead-lettered after the configured attempts.
+    """
+    now = now or utcnow()
+    query = (select(model).where(
+        model.status.in_(CLAIMABLE), model.next_attempt_at <= now,
+        or_(model.locked_until.is_(None), model.locked_until < now))
+        .order_by(model.id).limit(limit)
+        .with_for_update(skip_locked=True))
+    if model is OutboxEvent:
+        earlier = aliased(OutboxEvent)
+        query = query.where(~exists().where(and_(
+            earlier.order_id == OutboxEvent.order_id, earlier.id < OutboxEvent.id,
+            earlier.status.in_(UNFINISHED))))
+    try:
+        rows = db.session.scalars(query).all()
+        until = now + dt.timedelta(seconds=lease_seconds)
+        for row in rows:
+            row.locked_by, row.locked_until = worker_id, until
+            row.attempts += 1
+        jobs = [_snapshot(model, row) for row in rows]
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return jobs
+
+
+def _snapshot(model: JobModel, row) -> Job:
+    return Job(model=model, id=row.id, merchant_id=row.merchant_id, channel_id=row.channel_id,
+               topic=row.topic, attempts=row.attempts,
+               order_id=getattr(row, "order_id", None), payload=getattr(row, "payload", None))
+
+
+def _owned(job: Job, worker_id: str):
+    """The job's row if this worker still holds its lease (else someone else took it)."""
+    row = db.session.get(job.model, job.id, with_for_update=True, populate_existing=True)
+    if row is None or row.locked_by != worker_id:
+        return None
+    return row
+
+
+def finish_job(job: Job, *, worker_id: str, status: JobStatus = JobStatus.DONE,
+               note: str = "") -> bool:
+    """Mark the job done (or ignored) in the current transaction; the caller commits.
+
+    Returns False when the lease was lost (the job was reclaimed): the caller must then
+    roll back its own writes, because another worker owns the job now.
+    """
+    row = _owned(job, worker_id)
+    if row is None:
+        return False
+    row.status, row.locked_by, row.locked_until = status, None, None
+    row.last_error = note
+    _set_done_at(row)
+    return True
+
+
+def _set_done_at(row) -> None:
+    if isinstance(row, OutboxEvent):
+        row.done_at = utcnow()
+    else:
+        row.applied_at = utcnow()
+
+
+def backoff_seconds(attempts: int, *, base: float, cap: float, rng: random.Random = random
+                    ) -> float:
+    """Exponential backoff with "equal jitter": half fixed, half random, capped."""
+    delay = min(cap, base * (2 ** max(0, attempts - 1)))
+    return delay / 2 + rng.uniform(0, delay / 2)
+
+
+def fail_job(job: Job, error: str, *, worker_id: str, max_attempts: int, base: float,
+             cap: float, retry_after: float | None = None, permanent: bool = False) -> bool:
+    """Record a failed attempt and commit: retry later with backoff, or dead-letter."""
+    row = _owned(job, worker_id)
+    if row is None:
+        db.session.rollback()
+        return False
+    row.locked_by, row.locked_until = None, None
+    row.last_error = error[:4000]
+    if permanent or row.attempts >= max_attempts:
+        row.status = JobStatus.DEAD
+    else:
+        delay = max(backoff_seconds(row.attempts, base=base, cap=cap), retry_after or 0)
+        row.status = JobStatus.FAILED
+        row.next_attempt_at = utcnow() + dt.timedelta(seconds=delay)
+    db.session.commit()
+    return True
+
+
+def defer_job(job: Job, reason: str, *, worker_id: str, seconds: float) -> bool:
+    """Put the job back without counting the attempt (sync lock held elsewhere); commit."""
+    row = _owned(job, worker_id)
+    if row is None:
+        db.session.rollback()
+        return False
+    row.locked_by, row.locked_until = None, None
+    row.attempts = max(0, row.attempts - 1)
+    row.last_error = f"deferred: {reason}"[:4000]
+    row.next_attempt_at = utcnow() + dt.timedelta(seconds=seconds)
+    db.session.commit()
+    return True
+
+
+def release_jobs(model: JobModel, *, worker_id: str) -> int:
+    """Give back every job leased to ``worker_id`` (graceful shutdown); commit."""
+    result = db.session.execute(
+        update(model).where(model.locked_by == worker_id)
+        .values(locked_by=None, locked_until=None, attempts=model.attempts - 1))
+    db.session.commit()
+    return result.rowcount
+
+
+def _merchant_job(model: JobModel, job_id: int, merchant_id: int):
+    row = db.session.scalar(select(model).where(model.id == job_id,
+                                                model.merchant_id == merchant_id)
+                            .with_for_update())
+    if row is None:
+        raise NotFound("That sync job does not exist.")
+    return row
+
+
+def retry_job(model: JobModel, job_id: int, *, merchant_id: int):
+    """Queue a failed or dead job again now, with a fresh set of attempts. Flushes."""
+    row = _merchant_job(model, job_id, merchant_id)
+    if row.status not in (JobStatus.FAILED, JobStatus.DEAD):
+        raise InvalidInput(f"Only failed jobs can be retried; this one is {row.status}.")
+    row.status, row.attempts, row.next_attempt_at = JobStatus.PENDING, 0, utcnow()
+    row.locked_by = row.locked_until = None
+    db.session.flush()
+    return row
+
+
+def discard_job(model: JobModel, job_id: int, *, merchant_id: int):
+    """Drop a failed or dead job (it stays listed as discarded). Flushes."""
+    row = _merchant_job(model, job_id, merchant_id)
+    if row.status not in (JobStatus.FAILED, JobStatus.DEAD, JobStatus.PENDING):
+        raise InvalidInput(f"This job is {row.status}: there is nothing to discard.")
+    row.status = JobStatus.DISCARDED
+    row.locked_by = row.locked_until = None
+    db.session.flush()
+    return row

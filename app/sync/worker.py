@@ -1,0 +1,149 @@
+"""The sync worker: claims outbox and inbox jobs, runs their handlers, records outcomes."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+import uuid
+
+from flask import Flask
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from app.extensions import db
+from app.models import Channel, JobStatus, OutboxEvent, WebhookInbox
+from app.sync.errors import Deferred, PermanentError, RetryableError
+from app.sync.handlers import find_inbox_handler, find_outbox_handler
+from app.sync.queue import Job, claim_jobs, defer_job, fail_job, finish_job, release_jobs
+
+log = logging.getLogger("stockroom.sync")
+
+
+def new_worker_id() -> str:
+    """host:pid:random — unique per worker process, readable in the lease column."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Worker:
+    """Processes jobs until stopped; any number of these may run on any hosts."""
+
+    def __init__(self, app: Flask, *, worker_id: str | None = None, batch: int = 10,
+                 poll_seconds: float = 1.0):
+        self.app = app
+        self.worker_id = worker_id or new_worker_id()
+        self.batch = batch
+        self.poll_seconds = poll_seconds
+        self.stopping = threading.Event()
+        cfg = app.config
+        self.lease_seconds = cfg["SYNC_LEASE_SECONDS"]
+        self.max_attempts = cfg["SYNC_MAX_ATTEMPTS"]
+        self.backoff = {"base": cfg["SYNC_BACKOFF_BASE_SECONDS"],
+                        "cap": cfg["SYNC_BACKOFF_CAP_SECONDS"]}
+
+    def stop(self, *_args) -> None:
+        """Ask the loop to finish the job in hand and exit (SIGTERM/SIGINT handler)."""
+        self.stopping.set()
+
+    def run(self, *, once: bool = False) -> int:
+        """Loop until stopped (or one pass if ``once``); returns the number of jobs run."""
+        done = 0
+        with self.app.app_context():
+            try:
+                while not self.stopping.is_set():
+                    try:
+                        count = self.run_pass()
+                    except OperationalError as exc:  # database away: pause, then resume
+                        db.session.rollback()
+                        log.warning(json.dumps({"event": "database_unavailable",
+                                                "error": str(exc.orig)[:200]}))
+                        count = 0
+                        self.stopping.wait(self.poll_seconds * 5)
+                    done += count
+                    if once:
+                        break
+                    if count == 0:
+                        self.stopping.wait(self.poll_seconds)
+            finally:
+                self._release()
+        return done
+
+    def run_pass(self) -> int:
+        """Claim and run one batch from each queue; returns how many jobs ran."""
+        count = 0
+        for model in (OutboxEvent, WebhookInbox):
+            jobs = claim_jobs(model, worker_id=self.worker_id, limit=self.batch,
+                              lease_seconds=self.lease_seconds)
+            for i, job in enumerate(jobs):
+                if self.stopping.is_set():
+                    break  # the rest is released on the way out
+                self.run_job(job)
+                count += 1
+        return count
+
+    def run_job(self, job: Job) -> str:
+        """Run one claimed job's handler and record the outcome; returns the outcome."""
+        started = time.monotonic()
+        outcome, note = "done", None
+        try:
+            handler = self._handler_for(job)
+            if handler is None:
+                outcome, note = "ignored", "no handler for this topic"
+                status = JobStatus.IGNORED
+            else:
+                note = handler(job)
+                status = JobStatus.DONE
+            if not finish_job(job, worker_id=self.worker_id, status=status, note=note or ""):
+                db.session.rollback()
+                outcome = "lease_lost"
+            else:
+                db.session.commit()
+        except Deferred as exc:
+            db.session.rollback()
+            defer_job(job, str(exc), worker_id=self.worker_id, seconds=exc.seconds)
+            outcome, note = "deferred", str(exc)
+        except (RetryableError, PermanentError) as exc:
+            db.session.rollback()
+            permanent = isinstance(exc, PermanentError)
+            fail_job(job, str(exc), worker_id=self.worker_id, max_attempts=self.max_attempts,
+                     permanent=permanent, retry_after=getattr(exc, "retry_after", None),
+                     **self.backoff)
+            outcome, note = ("dead" if permanent else "retry"), str(exc)
+        except OperationalError:
+            raise  # the database itself is away: the loop pauses; the lease will expire
+        except Exception as exc:  # noqa: BLE001 - a bug in a handler must not stop the worker
+            db.session.rollback()
+            log.exception("handler crashed")
+            fail_job(job, f"{type(exc).__name__}: {exc}", worker_id=self.worker_id,
+                     max_attempts=self.max_attempts, **self.backoff)
+            outcome, note = "error", f"{type(exc).__name__}: {exc}"
+        log.info(json.dumps({
+            "event": "job_attempt", "queue": job.queue, "job_id": job.id, "topic": job.topic,
+            "merchant_id": job.merchant_id, "channel_id": job.channel_id,
+            "order_id": job.order_id, "attempt": job.attempts, "outcome": outcome,
+            "note": (note or "")[:300],
+            "duration_ms": round((time.monotonic() - started) * 1000, 1)}))
+        return outcome
+
+    def _handler_for(self, job: Job):
+        if job.model is OutboxEvent:
+            return find_outbox_handler(job.topic)
+        platform = db.session.scalar(db.select(Channel.platform).where(
+            Channel.id == job.channel_id))
+        db.session.rollback()  # end the read: the handler starts its own transaction
+        return find_inbox_handler(platform, job.topic)
+
+    def _release(self) -> None:
+        try:
+            for model in (OutboxEvent, WebhookInbox):
+                release_jobs(model, worker_id=self.worker_id)
+        except SQLAlchemyError:
+            db.session.rollback()  # leases expire on their own
+
+
+def install_signal_handlers(worker: Worker) -> None:
+    """SIGTERM and SIGINT finish the job in hand, release the rest, then exit."""
+    signal.signal(signal.SIGTERM, worker.stop)
+    signal.signal(signal.SIGINT, worker.stop)

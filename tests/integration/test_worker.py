@@ -1,0 +1,145 @@
+"""The worker runs handlers and records outcomes; two workers keep per-order order."""
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import InventoryLevel, JobStatus, OutboxEvent
+from app.stock import adjust_stock
+from app.sync.errors import Deferred, PermanentError, RetryableError
+from app.sync.handlers import outbox_handler
+from app.sync.worker import Worker
+from tests.fixtures.factories import (make_channel, make_item, make_location, make_merchant,
+                                      make_order)
+
+calls = defaultdict(list)
+
+
+@outbox_handler("test.ok")
+def _ok(job):
+    calls["ok"].append(job.id)
+    return "pushed"
+
+
+@outbox_handler("test.retry")
+def _retry(job):
+    raise RetryableError("HTTP 503 from platform", retry_after=30)
+
+
+@outbox_handler("test.permanent")
+def _permanent(job):
+    raise PermanentError("platform refused: invalid tracking")
+
+
+@outbox_handler("test.defer")
+def _defer(job):
+    raise Deferred("order push in flight", seconds=5)
+
+
+@outbox_handler("test.crash")
+def _crash(job):
+    raise KeyError("fulfillment_id")
+
+
+@outbox_handler("test.stock")
+def _stock(job):
+    # A handler's writes land in the same commit as the job's completion.
+    adjust_stock(job.merchant_id, job.payload["location_id"], job.payload["item_id"], delta=1,
+                 reason="received")
+
+
+def add(merchant, topic, order=None, payload=None):
+    event = OutboxEvent(merchant_id=merchant.id, topic=topic, payload=payload or {},
+                        order_id=order.id if order else None,
+                        channel_id=order.channel_id if order else None)
+    db.session.add(event)
+    db.session.commit()
+    return event.id
+
+
+def test_run_job_records_each_outcome(app):
+    merchant = make_merchant()
+    ids = {t: add(merchant, f"test.{t}") for t in
+           ("ok", "retry", "permanent", "defer", "crash", "unknown")}
+    worker = Worker(app, worker_id="w-test")
+    assert worker.run_pass() == 6
+    rows = {r.topic.split(".")[1]: r for r in db.session.scalars(select(OutboxEvent))}
+    assert (rows["ok"].status, rows["ok"].last_error) == (JobStatus.DONE, "pushed")
+    assert rows["retry"].status == JobStatus.FAILED
+    assert rows["retry"].last_error == "HTTP 503 from platform"
+    assert rows["permanent"].status == JobStatus.DEAD
+    assert (rows["defer"].status, rows["defer"].attempts) == (JobStatus.PENDING, 0)
+    assert rows["crash"].status == JobStatus.FAILED and "KeyError" in rows["crash"].last_error
+    assert rows["unknown"].status == JobStatus.IGNORED
+    assert all(r.locked_by is None for r in rows.values())
+    assert ids["ok"] in calls["ok"]
+
+
+def test_run_job_commits_handler_writes_with_completion(app):
+    merchant = make_merchant()
+    location, item = make_location(merchant), make_item(merchant)
+    add(merchant, "test.stock", payload={"location_id": location.id, "item_id": item.id})
+    Worker(app, worker_id="w-stock").run_pass()
+    assert db.session.scalars(select(InventoryLevel.on_hand)).one() == 1
+    assert db.session.scalars(select(OutboxEvent.status).where(
+        OutboxEvent.topic == "test.stock")).one() == JobStatus.DONE
+
+
+def test_two_workers_never_overlap_jobs_of_one_order(app):
+    merchant = make_merchant()
+    channel = make_channel(merchant)
+    orders = [make_order(channel, [(None, 1)]) for _ in range(4)]
+    expected = defaultdict(list)
+    for i in range(24):
+        order = orders[i % 4]
+        expected[order.id].append(add(merchant, "test.ordered", order))
+    db.session.commit()
+    spans, lock = defaultdict(list), threading.Lock()
+
+    @outbox_handler("test.ordered")
+    def _ordered(job):
+        start = time.monotonic()
+        time.sleep(0.01)
+        with lock:
+            spans[job.order_id].append((job.id, start, time.monotonic()))
+
+    workers = [Worker(app, worker_id=f"w{i}", batch=3, poll_seconds=0.05) for i in range(2)]
+    threads = [threading.Thread(target=w.run) for w in workers]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 60
+    while sum(len(v) for v in spans.values()) < 24 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for w in workers:
+        w.stop()
+    for t in threads:
+        t.join(timeout=30)
+    for order_id, runs in spans.items():
+        assert [job_id for job_id, _, _ in runs] == expected[order_id], "out of order"
+        for (_, _, end), (_, start, _) in zip(runs, runs[1:]):
+            assert start >= end, "two jobs of one order overlapped"
+    assert sum(len(v) for v in spans.values()) == 24
+
+
+def test_worker_command_exits_cleanly_on_sigterm(database_url, repo_root):
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test"}
+    proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker",
+                             "--poll", "0.1"], cwd=repo_root, env=env,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stderr.readline()
+        assert "started" in line, line
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+        assert "stopped after 0 jobs" in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()

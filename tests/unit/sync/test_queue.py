@@ -1,0 +1,160 @@
+"""The job queue: leases, per-order ordering, backoff, dead-letter, retry and discard."""
+import datetime as dt
+import random
+
+import pytest
+from sqlalchemy import select
+
+from app.errors import InvalidInput, NotFound
+from app.extensions import db
+from app.models import JobStatus, OutboxEvent, WebhookInbox
+from app.models._common import utcnow
+from app.sync.inbox import store_webhook
+from app.sync.queue import (backoff_seconds, claim_jobs, discard_job, fail_job, finish_job,
+                            release_jobs, retry_job)
+from tests.fixtures.factories import make_channel, make_merchant, make_order
+
+LEASE = 60
+BACKOFF = {"base": 2.0, "cap": 3600.0}
+
+
+@pytest.fixture
+def world(app):
+    merchant = make_merchant()
+    channel = make_channel(merchant)
+    orders = [make_order(channel, [(None, 1)]) for _ in range(2)]
+    db.session.commit()
+    return merchant, channel, orders
+
+
+def add_event(merchant, order=None, topic="fulfillment.created"):
+    event = OutboxEvent(merchant_id=merchant.id, channel_id=order.channel_id if order else None,
+                        order_id=order.id if order else None, topic=topic, payload={})
+    db.session.add(event)
+    db.session.commit()
+    return event.id
+
+
+def claim(worker="w1", limit=10, now=None):
+    return claim_jobs(OutboxEvent, worker_id=worker, limit=limit, lease_seconds=LEASE, now=now)
+
+
+def test_claim_jobs_leases_and_counts_attempt(world):
+    merchant, _, (order, _) = world
+    event_id = add_event(merchant, order)
+    jobs = claim()
+    assert [(j.id, j.attempts, j.order_id) for j in jobs] == [(event_id, 1, order.id)]
+    assert claim("w2") == []  # leased
+    row = db.session.get(OutboxEvent, event_id)
+    assert row.locked_by == "w1" and row.locked_until > utcnow()
+
+
+def test_claim_jobs_after_lease_expiry_reclaims_and_old_worker_loses_it(world):
+    merchant, _, (order, _) = world
+    add_event(merchant, order)
+    (job,) = claim("w1")
+    (again,) = claim("w2", now=utcnow() + dt.timedelta(seconds=LEASE + 1))
+    assert again.id == job.id and again.attempts == 2
+    assert finish_job(job, worker_id="w1") is False
+    db.session.rollback()
+    assert finish_job(again, worker_id="w2") is True
+    db.session.commit()
+    assert db.session.get(OutboxEvent, job.id).status == JobStatus.DONE
+
+
+def test_claim_jobs_one_job_per_order_in_id_order(world):
+    merchant, _, (order_a, order_b) = world
+    a1, a2 = add_event(merchant, order_a), add_event(merchant, order_a)
+    b1 = add_event(merchant, order_b)
+    free = add_event(merchant, None, topic="inventory.levels_changed")
+    jobs = claim()
+    assert sorted(j.id for j in jobs) == sorted([a1, b1, free])
+    first = next(j for j in jobs if j.id == a1)
+    assert claim("w2") == []  # a2 waits for a1
+    finish_job(first, worker_id="w1")
+    db.session.commit()
+    assert [j.id for j in claim("w2")] == [a2]
+
+
+def test_fail_job_backs_off_then_dead_letters_and_dead_blocks_the_order(world):
+    merchant, _, (order, _) = world
+    first, second = add_event(merchant, order), add_event(merchant, order)
+    for attempt in (1, 2, 3):
+        (job,) = claim(now=utcnow() + dt.timedelta(hours=attempt * 2))
+        assert job.id == first and job.attempts == attempt
+        fail_job(job, "HTTP 503", worker_id="w1", max_attempts=3, **BACKOFF)
+        row = db.session.get(OutboxEvent, first)
+        expected = JobStatus.DEAD if attempt == 3 else JobStatus.FAILED
+        assert row.status == expected and row.last_error == "HTTP 503"
+        if attempt < 3:
+            assert row.next_attempt_at > utcnow()
+    assert claim(now=utcnow() + dt.timedelta(days=1)) == []  # dead job holds the order back
+    retry_job(OutboxEvent, first, merchant_id=merchant.id)
+    db.session.commit()
+    (job,) = claim()
+    assert job.id == first and job.attempts == 1
+    finish_job(job, worker_id="w1")
+    db.session.commit()
+    assert [j.id for j in claim()] == [second]
+
+
+def test_fail_job_honors_retry_after_as_minimum(world):
+    merchant, _, (order, _) = world
+    add_event(merchant, order)
+    (job,) = claim()
+    fail_job(job, "THROTTLED", worker_id="w1", max_attempts=5, retry_after=600, **BACKOFF)
+    row = db.session.scalars(select(OutboxEvent)).one()
+    assert row.next_attempt_at >= utcnow() + dt.timedelta(seconds=590)
+
+
+def test_fail_job_permanent_goes_dead_at_once(world):
+    merchant, _, (order, _) = world
+    add_event(merchant, order)
+    (job,) = claim()
+    fail_job(job, "userErrors: invalid", worker_id="w1", max_attempts=5, permanent=True,
+             **BACKOFF)
+    assert db.session.scalars(select(OutboxEvent.status)).one() == JobStatus.DEAD
+
+
+def test_backoff_seconds_grows_exponentially_with_bounded_jitter():
+    rng = random.Random(1)
+    for attempts, full in [(1, 2), (2, 4), (5, 32), (30, 3600)]:
+        for _ in range(20):
+            value = backoff_seconds(attempts, base=2, cap=3600, rng=rng)
+            assert full / 2 <= value <= full
+
+
+def test_release_jobs_gives_back_without_counting(world):
+    merchant, _, (order, _) = world
+    add_event(merchant, order)
+    claim("w1")
+    assert release_jobs(OutboxEvent, worker_id="w1") == 1
+    (job,) = claim("w2")
+    assert job.attempts == 1
+
+
+def test_retry_and_discard_are_scoped_and_validated(world):
+    merchant, _, (order, _) = world
+    event_id = add_event(merchant, order)
+    stranger = make_merchant("Stranger")
+    with pytest.raises(NotFound):
+        retry_job(OutboxEvent, event_id, merchant_id=stranger.id)
+    with pytest.raises(InvalidInput):
+        retry_job(OutboxEvent, event_id, merchant_id=merchant.id)  # pending: nothing to retry
+    discard_job(OutboxEvent, event_id, merchant_id=merchant.id)
+    db.session.commit()
+    assert db.session.get(OutboxEvent, event_id).status == JobStatus.DISCARDED
+    with pytest.raises(InvalidInput):
+        discard_job(OutboxEvent, event_id, merchant_id=merchant.id)
+
+
+def test_store_webhook_dedupes_on_event_key(world):
+    merchant, channel, _ = world
+    args = dict(merchant_id=merchant.id, channel_id=channel.id, topic="orders/create",
+                headers={"X-Shopify-Event-Id": "e-1"}, body=b'{"id": 1}')
+    first = store_webhook(dedupe_key="e-1", **args)
+    again = store_webhook(dedupe_key="e-1", **args)
+    other = store_webhook(dedupe_key="e-2", **args)
+    assert first[1] is True and again == (first[0], False) and other[1] is True
+    assert db.session.query(WebhookInbox).count() == 2
+    assert db.session.get(WebhookInbox, first[0]).body == b'{"id": 1}'
