@@ -175,11 +175,7 @@ class Dispatcher:
             if self._fault_applies("reorder", d):
                 self.held.append(d)
                 if len(self.held) >= int(faults.get("reorder_batch", 2)):
-                    for h in reversed(self.held):
-                        self._seq += 1
-                        h.seq = self._seq
-                        self.queue.append(h)
-                    self.held.clear()
+                    self._release_held()
             else:
                 self.queue.append(d)
             self.cond.notify_all()
@@ -199,10 +195,17 @@ class Dispatcher:
     def flush_held(self) -> None:
         """Release deliveries held by an incomplete reorder batch (in reverse order)."""
         with self.cond:
-            for h in reversed(self.held):
-                self.queue.append(h)
-            self.held.clear()
+            self._release_held()
             self.cond.notify_all()
+
+    def _release_held(self) -> None:
+        """Queue the held deliveries newest first, all due now (order decided by sequence)."""
+        now = time.monotonic()
+        for h in reversed(self.held):
+            self._seq += 1
+            h.seq, h.due = self._seq, max(h.due, now)
+            self.queue.append(h)
+        self.held.clear()
 
     # --- sending -------------------------------------------------------------------------
     def _run(self) -> None:

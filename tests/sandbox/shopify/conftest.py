@@ -28,6 +28,7 @@ class Receiver:
     url: str = ""
     received: list[dict] = field(default_factory=list)
     fail_next: int = 0
+    fail_topic: str | None = None  # only deliveries of this topic fail (None: any request)
     stall_seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -35,6 +36,7 @@ class Receiver:
         with self.lock:
             self.received.clear()
             self.fail_next = 0
+            self.fail_topic = None
             self.stall_seconds = 0.0
 
     def webhooks(self, topic: str | None = None) -> list[dict]:
@@ -63,7 +65,8 @@ def make_receiver_app(receiver: Receiver) -> Flask:
             receiver.received.append({"path": "/" + path, "headers": dict(request.headers),
                                       "body": request.get_data(), "args": request.args.to_dict(),
                                       "at": time.monotonic()})
-            fail = receiver.fail_next > 0
+            topic = request.headers.get("X-Shopify-Topic")
+            fail = receiver.fail_next > 0 and receiver.fail_topic in (None, topic)
             if fail:
                 receiver.fail_next -= 1
             stall = receiver.stall_seconds
