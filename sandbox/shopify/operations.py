@@ -262,7 +262,11 @@ def create_fulfillment(store: Store, shop: Shop, groups: list[tuple[int | None, 
     shop.fulfillments[f.id] = f
     order.updated_at = now
     store.emit(shop.domain, "fulfillments/create", payloads.fulfillment_payload(shop, f))
-    store.emit(shop.domain, "orders/updated", payloads.order_payload(shop, order))
+    order_body = payloads.order_payload(shop, order)
+    store.emit(shop.domain, "orders/updated", order_body)
+    done = order_body["fulfillment_status"] == "fulfilled"
+    store.emit(shop.domain, "orders/fulfilled" if done else "orders/partially_fulfilled",
+               order_body)
     return f
 
 

@@ -64,6 +64,7 @@ class Delivery:
     state: str = "pending"  # pending | delivered | failed
     drop_first: bool = False
     seq: int = 0
+    generation: int = 0  # deliveries from before a reset are dropped, never re-queued
 
     def summary(self) -> dict:
         """What the inspection control shows about this delivery."""
@@ -96,6 +97,8 @@ class Dispatcher:
         self.log: list[Delivery] = []
         self.held: list[Delivery] = []  # reorder fault: waiting to be released reversed
         self.paused = False
+        self.busy: Delivery | None = None
+        self.generation = 0
         self._seq = 0
         self._stop = False
         self._thread = threading.Thread(target=self._run, name="shopify-webhooks", daemon=True)
@@ -114,8 +117,12 @@ class Dispatcher:
         self._thread.join(timeout=5)
 
     def reset(self) -> None:
-        """Drop queued and logged deliveries and faults."""
+        """Drop queued and logged deliveries and faults (waits for an attempt in flight)."""
         with self.cond:
+            deadline = time.monotonic() + self.settings.timeout + 2
+            while self.busy is not None and time.monotonic() < deadline:
+                self.cond.wait(timeout=0.05)
+            self.generation += 1
             self.queue.clear()
             self.log.clear()
             self.held.clear()
@@ -170,7 +177,7 @@ class Dispatcher:
             if self._fault_applies("delay", d):
                 d.due += float(faults.get("delay_seconds", 1.0))
             self._seq += 1
-            d.seq = self._seq
+            d.seq, d.generation = self._seq, self.generation
             self.log.append(d)
             if self._fault_applies("reorder", d):
                 self.held.append(d)
@@ -217,7 +224,13 @@ class Dispatcher:
                     return
                 d = self._next_due()
                 self.queue.remove(d)
-            self._attempt(d)
+                self.busy = d
+            try:
+                self._attempt(d)
+            finally:
+                with self.cond:
+                    self.busy = None
+                    self.cond.notify_all()
 
     def _next_due(self) -> Delivery | None:
         if self.paused:
@@ -268,8 +281,10 @@ class Dispatcher:
                        triggered_at=d.triggered_at, api_version=d.api_version,
                        due=time.monotonic())
         with self.cond:
+            if d.generation != self.generation:
+                return
             self._seq += 1
-            dup.seq = self._seq
+            dup.seq, dup.generation = self._seq, self.generation
             self.log.append(dup)
             self.queue.append(dup)
             self.cond.notify_all()
@@ -277,6 +292,8 @@ class Dispatcher:
     def _failed(self, d: Delivery, attempt: dict) -> None:
         with self.cond:
             d.attempts.append(attempt)
+            if d.generation != self.generation:
+                return
             retry = len(d.attempts) - 1
             delays = self.settings.retry_delays
             if retry >= len(delays):

@@ -1,0 +1,94 @@
+"""The merchant's admin: Shopify-managed installation, the embedded app frame and its signed launch
+URL, the App Bridge stand-in script, the HTML admin pages."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from html import unescape
+from urllib.parse import parse_qsl, urlparse
+
+import jwt
+import requests
+
+from .conftest import CLIENT_ID, SECRET, SHOP
+
+SCOPES = ("read_merchant_managed_fulfillment_orders", "write_third_party_fulfillment_orders",
+          "write_inventory", "read_locations")
+
+
+def _app_url(sandbox) -> str:
+    return f"{sandbox.http_url}/store/{SHOP}/apps/stockroom"
+
+
+def _install_via_admin(sandbox) -> requests.Response:
+    page = requests.get(_app_url(sandbox), timeout=5)
+    assert page.status_code == 200
+    assert all(scope in page.text for scope in SCOPES)
+    action = unescape(re.search(r'<form method="post" action="([^"]+)"', page.text).group(1))
+    resp = requests.post(f"{sandbox.http_url}{action}", data={"decision": "approve"},
+                         allow_redirects=False, timeout=5)
+    assert resp.status_code == 302
+    return requests.get(_app_url(sandbox), timeout=5)
+
+
+def _iframe_src(html: str) -> str:
+    return unescape(re.search(r'<iframe id="app-frame"[^>]* src="([^"]+)"', html).group(1))
+
+
+def test_embedded_app_managed_installation_then_frame(sandbox, receiver):
+    frame = _install_via_admin(sandbox)
+    assert frame.status_code == 200
+    src = urlparse(_iframe_src(frame.text))
+    assert f"{src.scheme}://{src.netloc}{src.path}" == f"{receiver.url}/shopify/app"
+    params = dict(parse_qsl(src.query))
+    assert params["embedded"] == "1" and params["shop"] == SHOP and params["host"]
+    claims = jwt.decode(params["id_token"], SECRET, algorithms=["HS256"], audience=CLIENT_ID)
+    assert claims["dest"] == f"https://{SHOP}"
+    message = "&".join(f"{k}={v}" for k, v in sorted(params.items()) if k != "hmac")
+    expected = hmac.new(SECRET.encode(), message.encode(), hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(expected, params["hmac"])
+    installs = sandbox.state()["installations"]
+    assert installs[0]["client_id"] == CLIENT_ID and installs[0]["active"]
+
+
+def test_embedded_app_id_token_exchanges_for_offline_token(sandbox):
+    params = dict(parse_qsl(urlparse(_iframe_src(_install_via_admin(sandbox).text)).query))
+    resp = requests.post(f"{sandbox.shop_url()}/admin/oauth/access_token", data={
+        "client_id": CLIENT_ID, "client_secret": SECRET,
+        "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+        "subject_token": params["id_token"],
+        "subject_token_type": "urn:ietf:params:oauth:token-type:id_token",
+        "requested_token_type": "urn:shopify:params:oauth:token-type:offline-access-token",
+        "expiring": "1"}, verify=sandbox.ca_bundle, timeout=5)
+    assert resp.status_code == 200 and resp.json()["refresh_token"]
+
+
+def test_embedded_app_consent_declined(sandbox):
+    resp = requests.post(f"{_app_url(sandbox)}/install", data={"decision": "decline"},
+                         allow_redirects=False, timeout=5)
+    assert resp.status_code == 403
+    assert sandbox.state()["installations"] == []
+
+
+def test_app_bridge_stand_in_script(sandbox):
+    resp = requests.get(f"{sandbox.http_url}/_sandbox/app-bridge.js", timeout=5)
+    assert resp.status_code == 200
+    assert resp.headers["Content-Type"].startswith("application/javascript")
+    for needle in ("window.shopify", "idToken", "toast", "shopify-api-key", sandbox.http_url):
+        assert needle in resp.text
+
+
+def test_toasts_recorded_for_inspection(sandbox):
+    sandbox.control("POST", "toasts", {"message": "Fulfillment created"})
+    assert sandbox.control("GET", "toasts") == [{"message": "Fulfillment created",
+                                                 "isError": False}]
+
+
+def test_html_admin_pages(sandbox):
+    index = requests.get(f"{sandbox.http_url}/_sandbox/admin/", timeout=5)
+    assert SHOP in index.text
+    page = requests.get(f"{sandbox.http_url}/_sandbox/admin/{SHOP}", timeout=5)
+    assert page.status_code == 200
+    assert "Main Warehouse" in page.text and "ShipFast 3PL" in page.text
+    assert "Place order" in page.text
