@@ -54,6 +54,8 @@ def _fulfillment_service_actions(fo: FulfillmentOrder, splittable: bool) -> list
         return _acts("CANCEL_FULFILLMENT_ORDER", "REQUEST_CANCELLATION")
     if fo.request_status in ("ACCEPTED", "CANCELLATION_REJECTED"):
         return _acts("REQUEST_CANCELLATION")
+    if fo.request_status == "CANCELLATION_REQUESTED":
+        return _acts("CANCEL_FULFILLMENT_ORDER")
     return []
 
 
@@ -451,17 +453,17 @@ def respond_to_cancellation(store: Store, shop: Shop, fo_id: int | None, accept:
 
 
 def cancel_fo(store: Store, shop: Shop, fo_id: int | None):
-    """fulfillmentOrderCancel: FO CANCELLED, a replacement OPEN FO takes the unfulfilled items."""
+    """fulfillmentOrderCancel (2026-10 schema text): only for request status SUBMITTED or
+    CANCELLATION_REQUESTED; the original is marked closed and a replacement OPEN/UNSUBMITTED
+    fulfillment order takes the work left to be done."""
     fo = get_fo(shop, fo_id)
-    if not fo.is_active or fo.request_status in ("ACCEPTED", "CANCELLATION_REQUESTED",
-                                                 "CANCELLATION_REJECTED"):
-        # An accepted request must go through fulfillmentOrderSubmitCancellationRequest.
-        raise UserError("Fulfillment order cannot be cancelled.", ["id"])
+    require_action(shop, fo, "CANCEL_FULFILLMENT_ORDER",
+                   "Fulfillment order must have a SUBMITTED or CANCELLATION_REQUESTED request "
+                   "status to be cancelled.")
     leftover = {ln.id: ln.remaining_quantity for ln in fo.lines}
     replacement = _new_fo(store, shop, fo, fo.location_id, leftover)
-    _close_remaining(store, fo, status="CANCELLED")
-    if fo.request_status == "SUBMITTED":
-        fo.request_status = "CLOSED"
+    _close_remaining(store, fo, status="CLOSED")
+    fo.request_status = "CLOSED"
     store.emit(shop.domain, "fulfillment_orders/cancelled", {
         "fulfillment_order": payloads.fo_ref(fo),
         "replacement_fulfillment_order": payloads.fo_ref(replacement)})

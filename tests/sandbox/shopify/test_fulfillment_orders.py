@@ -314,7 +314,8 @@ def test_fulfillment_order_cancel_creates_replacement(sandbox, token, receiver):
     out = sandbox.gql(token, CANCEL_FO, {"id": fo["id"]})
     r = out["data"]["fulfillmentOrderCancel"]
     assert r["userErrors"] == []
-    assert r["fulfillmentOrder"]["status"] == "CANCELLED"
+    assert r["fulfillmentOrder"]["status"] == "CLOSED"  # "marked as closed" (2026-10 schema)
+    assert _actions(r["fulfillmentOrder"]) == []
     rep = r["replacementFulfillmentOrder"]
     assert rep["id"] != fo["id"]
     assert (rep["status"], rep["requestStatus"]) == ("OPEN", "UNSUBMITTED")
@@ -335,7 +336,7 @@ def test_fulfillment_order_cancellation_request_flow(sandbox, token, receiver):
     r = out["data"]["fulfillmentOrderSubmitCancellationRequest"]
     assert r["userErrors"] == []
     assert r["fulfillmentOrder"]["requestStatus"] == "CANCELLATION_REQUESTED"
-    assert _actions(r["fulfillmentOrder"]) == []
+    assert _actions(r["fulfillmentOrder"]) == ["CANCEL_FULFILLMENT_ORDER"]
     result = sandbox.control("POST", f"shops/{SHOP}/fulfillment_orders/{num}/accept_cancellation",
                              {"message": "Not shipped yet"})
     assert (result["status"], result["request_status"]) == ("CLOSED", "CANCELLATION_ACCEPTED")
@@ -358,6 +359,14 @@ def test_fulfillment_order_hold_and_release(sandbox, token, receiver):
     assert released["fulfillmentOrder"]["status"] == "OPEN"
     receiver.wait_for("fulfillment_orders/placed_on_hold")
     receiver.wait_for("fulfillment_orders/hold_released")
+
+
+def test_fulfillment_order_cancel_refused_for_unsubmitted(sandbox, token):
+    merchant, third_party, _ = _locs(sandbox)
+    for loc in (merchant[0], third_party):
+        fo = _fos(sandbox, token, _order(sandbox, {"MUG-WHT": 1}, loc)["gid"])[0]
+        out = sandbox.gql(token, CANCEL_FO, {"id": fo["id"]})["data"]["fulfillmentOrderCancel"]
+        assert out["fulfillmentOrder"] is None and out["userErrors"]
 
 
 def test_fulfillment_tracking_events_and_cancel(sandbox, token, receiver):
