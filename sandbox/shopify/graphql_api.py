@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+import uuid
+from dataclasses import dataclass
 
 from flask import Blueprint, Response, current_app, request
 from graphql import GraphQLError, OperationDefinitionNode, execute, parse, validate
-from graphql.language import ListValueNode, ObjectValueNode, VariableNode
+from graphql.language import ListValueNode, ObjectValueNode, Visitor, visit
 
 from . import resolvers
 from .schema import expand_scopes, load_schema
@@ -32,7 +33,6 @@ class Ctx:
     scopes: set[str]
     admin_schema: object
     config: object
-    extra: dict = field(default_factory=dict)
 
     def can(self, *any_of: str) -> bool:
         """True when the token holds one of ``any_of`` (write implies read)."""
@@ -71,7 +71,9 @@ def graphql_endpoint(shop_domain: str, version: str):
                                  400)
         ctx = Ctx(store, shop, app, token, expand_scopes(token.scopes),
                   load_schema(str(sandbox.config.schema_dir)), sandbox.config)
-        return json_response(run(ctx, sandbox, body))
+        return json_response(run(ctx, sandbox, body),
+                             headers={"X-Shopify-API-Version": version,
+                                      "X-Request-Id": str(uuid.uuid4())})
 
 
 def run(ctx: Ctx, sandbox, body: dict) -> dict:
@@ -172,24 +174,28 @@ def _oversized_value(value, path):
     return None
 
 
-def _oversized_literal(node, path=None):
-    path = path or []
-    if isinstance(node, ListValueNode) and len(node.values) > MAX_INPUT_ITEMS:
-        return len(node.values), path
-    if isinstance(node, VariableNode):
-        return None
-    for key in getattr(node, "keys", ()):
-        if key in ("loc",):
-            continue
-        child = getattr(node, key, None)
-        children = child if isinstance(child, (list, tuple)) else [child]
-        for c in children:
-            if hasattr(c, "kind"):
-                name = getattr(getattr(c, "name", None), "value", None)
-                hit = _oversized_literal(c, path + ([name] if name and not isinstance(c, ObjectValueNode) else []))
-                if hit:
-                    return hit
-    return None
+def _oversized_literal(operation):
+    """The size of the first literal list longer than the limit (path: the argument name)."""
+    found = []
+
+    class Finder(Visitor):
+        def enter_argument(self, node, *_):
+            for value in _lists_in(node.value):
+                if len(value.values) > MAX_INPUT_ITEMS and not found:
+                    found.append((len(value.values), [node.name.value]))
+
+    visit(operation, Finder())
+    return found[0] if found else None
+
+
+def _lists_in(value):
+    if isinstance(value, ListValueNode):
+        yield value
+        for v in value.values:
+            yield from _lists_in(v)
+    elif isinstance(value, ObjectValueNode):
+        for f in value.fields:
+            yield from _lists_in(f.value)
 
 
 # --- error shapes ---------------------------------------------------------------------------
@@ -248,8 +254,10 @@ def _execution_error(err: GraphQLError) -> dict:
     if isinstance(original, GraphQLError) and not err.extensions and original.extensions:
         err.extensions = dict(original.extensions)
     if original is not None and not isinstance(original, GraphQLError):
-        current_app.logger.exception("resolver failed", exc_info=original)
-        return _error_dict(GraphQLError("Internal error. Looks like something went wrong on "
-                                        "our end.", err.nodes, path=err.path),
-                           "INTERNAL_SERVER_ERROR")
+        request_id = str(uuid.uuid4())
+        current_app.logger.error("resolver failed (request %s)", request_id, exc_info=original)
+        message = ("Internal error. Looks like something went wrong on our end.\n"
+                   f"Request ID: {request_id} (include this in support requests).")
+        return _error_dict(GraphQLError(message, err.nodes, path=err.path),
+                           "INTERNAL_SERVER_ERROR", requestId=request_id)
     return _error_dict(err, None)

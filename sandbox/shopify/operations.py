@@ -256,7 +256,7 @@ def create_fulfillment(store: Store, shop: Shop, groups: list[tuple[int | None, 
     now = store.now()
     f = Fulfillment(id=store.next_id("Fulfillment"), order_id=order.id,
                     location_id=fo0.location_id, lines=[], created_at=now, updated_at=now,
-                    name=f"{order.name}-F{1 + sum(1 for x in shop.fulfillments.values() if x.order_id == order.id)}",
+                    name=f"{order.name}.{1 + sum(1 for x in shop.fulfillments.values() if x.order_id == order.id)}",
                     tracking=tracking, notify_customer=notify, origin=origin,
                     app_client_id=client_id)
     for fo, wanted in plans:
@@ -386,15 +386,22 @@ def submit_request(store: Store, shop: Shop, fo_id: int | None, line_inputs, mes
         submitted = _new_fo(store, shop, fo, fo.location_id, wanted, request_status="SUBMITTED")
         unsubmitted = _new_fo(store, shop, fo, fo.location_id, leftover)
         _close_remaining(store, fo)
-    submitted.merchant_requests.append({"kind": "FULFILLMENT_REQUEST", "message": message,
-                                        "at": store.now(), "notify": notify})
+    request = _merchant_request(store, submitted, "FULFILLMENT_REQUEST", message, notify)
     store.emit(shop.domain, "fulfillment_orders/fulfillment_request_submitted", {
         "original_fulfillment_order": payloads.fo_ref(fo, with_request=True),
         "submitted_fulfillment_order": payloads.fo_ref(submitted, with_request=True),
-        "fulfillment_order_merchant_request": {"id": f"gid://shopify/FulfillmentOrderMerchantRequest/{store.next_id('FulfillmentOrderMerchantRequest')}",
-                                               "message": message},
+        "fulfillment_order_merchant_request": request,
     })
     return fo, submitted, unsubmitted
+
+
+def _merchant_request(store: Store, fo: FulfillmentOrder, kind: str, message: str | None,
+                      notify: bool) -> dict:
+    """Record a merchant request on ``fo``; returns its webhook reference."""
+    req_id = store.next_id("FulfillmentOrderMerchantRequest")
+    fo.merchant_requests.append({"id": req_id, "kind": kind, "message": message,
+                                 "at": store.now(), "notify": notify})
+    return {"id": f"gid://shopify/FulfillmentOrderMerchantRequest/{req_id}", "message": message}
 
 
 def respond_to_request(store: Store, shop: Shop, fo_id: int | None, accept: bool,
@@ -419,13 +426,11 @@ def submit_cancellation(store: Store, shop: Shop, fo_id: int | None,
     require_action(shop, fo, "REQUEST_CANCELLATION",
                    "Fulfillment order is not in a state that allows a cancellation request.")
     fo.request_status = "CANCELLATION_REQUESTED"
-    fo.merchant_requests.append({"kind": "CANCELLATION_REQUEST", "message": message,
-                                 "at": store.now(), "notify": False})
+    request = _merchant_request(store, fo, "CANCELLATION_REQUEST", message, False)
     fo.updated_at = store.now()
     store.emit(shop.domain, "fulfillment_orders/cancellation_request_submitted", {
         "fulfillment_order": payloads.fo_ref(fo, with_request=True),
-        "fulfillment_order_merchant_request": {"id": f"gid://shopify/FulfillmentOrderMerchantRequest/{store.next_id('FulfillmentOrderMerchantRequest')}",
-                                               "message": message},
+        "fulfillment_order_merchant_request": request,
     })
     return fo
 

@@ -127,10 +127,5 @@ def connection(items, args: dict, node_fn, key=lambda x: x.id) -> dict:
         "endCursor": edges[-1]["cursor"] if edges else None}}
 
 
-def lazy(fn):
-    """Mark a dict value computed at resolve time: ``fn(info, **args)``."""
-    return fn
-
-
 # Area modules register their root fields on import.
 from . import fulfillment_orders, inventory, queries, webhook_subscriptions  # noqa: E402,F401

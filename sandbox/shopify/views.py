@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from . import operations
 from .resolvers import connection
-from .state import Fulfillment, FulfillmentOrder, InventoryItem, Location, Order, gid, iso
+from .state import (Fulfillment, FulfillmentOrder, InventoryItem, Location, Order, gid, iso,
+                    parse_gid)
 
 
 def fo_visible(ctx, fo: FulfillmentOrder, *, write: bool = False) -> bool:
@@ -58,8 +59,7 @@ def _service_node(loc: Location) -> dict:
 
 
 def _num(value, kind):
-    from .state import parse_gid
-    return parse_gid(value, kind)
+    return parse_gid(value, kind) if value else None
 
 
 def _level_or_none(ctx, item_id, loc_id):
@@ -207,12 +207,15 @@ def fo_node(ctx, fo: FulfillmentOrder) -> dict:
         "fulfillmentHolds": [hold_node(h) for h in fo.holds],
         "merchantRequests": lambda info, **a: connection(
             [r for r in fo.merchant_requests if not a.get("kind") or r["kind"] == a["kind"]],
-            a, lambda r: {"__typename": "FulfillmentOrderMerchantRequest", "id": gid(
-                "FulfillmentOrderMerchantRequest", int(r["at"] * 1000) % 10**9),
-                "kind": r["kind"], "message": r["message"], "sentAt": iso(r["at"]),
-                "requestOptions": {"notify_customer": r["notify"]}},
-            key=lambda r: int(r["at"] * 1000) % 10**9),
+            a, _merchant_request_node, key=lambda r: r["id"]),
     }
+
+
+def _merchant_request_node(r: dict) -> dict:
+    return {"__typename": "FulfillmentOrderMerchantRequest",
+            "id": gid("FulfillmentOrderMerchantRequest", r["id"]), "kind": r["kind"],
+            "message": r["message"], "sentAt": iso(r["at"]),
+            "requestOptions": {"notify_customer": r["notify"]}}
 
 
 def _destination(order: Order) -> dict:
