@@ -99,6 +99,9 @@ class Auth:
         for rt in self.store.refresh_tokens.values():
             if rt.shop == shop and rt.client_id == client_id:
                 rt.retired = True
+        for sub_id, sub in list(self.store.subscriptions.items()):
+            if sub.shop == shop and sub.client_id == client_id:
+                del self.store.subscriptions[sub_id]
         return True
 
     # --- tokens ------------------------------------------------------------------------------

@@ -39,8 +39,8 @@ def _matches(terms, fields: dict) -> bool:
         if key not in fields:
             continue  # Shopify ignores unknown search terms
         actual = fields[key]
-        if key.endswith("_at"):
-            if not _compare(actual, op, _ts(value)):
+        if key.endswith("_at"):  # DateTime values are printed (and compared) to the second
+            if not _compare(int(actual), op, _ts(value)):
                 return False
         elif isinstance(actual, (int, float)) and value.lstrip("-").isdigit():
             if not _compare(actual, op, int(value)):

@@ -48,11 +48,22 @@ def resolve_field(source, info, **args):
         fn = ROOTS[parent].get(name)
         if fn is None:
             raise not_emulated(parent, name)
+        _check_global_ids(args)
         return fn(ctx, info, **args)
     if isinstance(source, dict) and name in source:
         value = source[name]
         return value(info, **args) if callable(value) else value
     raise not_emulated(parent, name)
+
+
+def _check_global_ids(args: dict) -> None:
+    """Shopify rejects ``id``/``ids`` arguments that are not global ids."""
+    values = [args["id"]] if isinstance(args.get("id"), str) else list(args.get("ids") or [])
+    for value in values:
+        if isinstance(value, str) and not value.startswith("gid://"):
+            raise GraphQLError(f"Invalid global id '{value}'",
+                               extensions={"code": "argumentLiteralsIncompatible",
+                                           "typeName": "CoercionError"})
 
 
 def _guarded_type(info) -> str | None:

@@ -20,6 +20,7 @@ from .state import Store, WebhookSubscription
 
 # Shopify retries 8 times over 4 hours with exponential backoff; these add up to ~4 h.
 SHOPIFY_RETRY_DELAYS = [10, 30, 60, 300, 900, 1800, 3600, 7800]
+COMPLIANCE_TOPICS = ("customers/data_request", "customers/redact", "shop/redact")
 MULTIWORD_RESOURCES = {"fulfillment_orders", "fulfillment_holds", "fulfillment_events",
                        "inventory_levels", "inventory_items", "app_subscriptions",
                        "app_purchases_one_time", "draft_orders", "order_transactions",
@@ -65,6 +66,7 @@ class Delivery:
     drop_first: bool = False
     seq: int = 0
     generation: int = 0  # deliveries from before a reset are dropped, never re-queued
+    subscription_id: int | None = None  # API-made subscription (None: declared in the toml)
 
     def summary(self) -> dict:
         """What the inspection control shows about this delivery."""
@@ -136,23 +138,22 @@ class Dispatcher:
         event_id = str(uuid.UUID(int=self.store.rng.getrandbits(128)))
         triggered = datetime.fromtimestamp(self.store.now(), UTC).isoformat(
             timespec="microseconds").replace("+00:00", "Z")
-        for sub_client, url, version in self._targets(shop, topic, client_id):
-            app = self.store.apps.get(sub_client)
-            if app is None:
-                continue
-            body = json.dumps(payload).encode()
+        body = json.dumps(payload).encode()
+        for sub_client, url, version, sub_id in self._targets(shop, topic, client_id):
             self._enqueue(Delivery(
                 webhook_id=str(uuid.UUID(int=self.store.rng.getrandbits(128))),
                 event_id=event_id, topic=topic, shop=shop, client_id=sub_client, url=url,
-                body=body, triggered_at=triggered, api_version=version, due=time.monotonic()))
+                body=body, triggered_at=triggered, api_version=version, due=time.monotonic(),
+                subscription_id=sub_id))
 
     def _targets(self, shop: str, topic: str, only_client: str | None):
-        """(client_id, url, api_version) of every subscription to ``topic`` on ``shop``."""
+        """(client_id, url, api_version, subscription id) of every subscription to ``topic``
+        on ``shop`` (uninstalled apps still get app/uninstalled and compliance topics)."""
         seen = set()
         for (inst_shop, cid), inst in list(self.store.installations.items()):
             if inst_shop != shop or (only_client and cid != only_client):
                 continue
-            if not inst.active and topic not in ("app/uninstalled", "shop/redact"):
+            if not inst.active and topic not in ("app/uninstalled",) + COMPLIANCE_TOPICS:
                 continue
             app = self.store.apps.get(cid)
             if app is None:
@@ -162,12 +163,12 @@ class Dispatcher:
                     url = urljoin(app.application_url, decl["uri"])
                     if (cid, url) not in seen:
                         seen.add((cid, url))
-                        yield cid, url, app.webhook_api_version
+                        yield cid, url, app.webhook_api_version, None
             for sub in list(self.store.subscriptions.values()):
                 if sub.client_id == cid and sub.shop == shop and sub.topic == topic:
                     if (cid, sub.uri) not in seen:
                         seen.add((cid, sub.uri))
-                        yield cid, sub.uri, sub.api_version
+                        yield cid, sub.uri, sub.api_version, sub.id
 
     def _enqueue(self, d: Delivery) -> None:
         faults = self.settings.faults
@@ -298,10 +299,17 @@ class Dispatcher:
             delays = self.settings.retry_delays
             if retry >= len(delays):
                 d.state = "failed"
-                return
-            d.due = time.monotonic() + delays[retry] * self.settings.time_scale
-            self.queue.append(d)
-            self.cond.notify_all()
+                given_up = d.subscription_id
+            else:
+                given_up = None
+                d.due = time.monotonic() + delays[retry] * self.settings.time_scale
+                self.queue.append(d)
+                self.cond.notify_all()
+        if given_up is not None:
+            # Shopify deletes Admin-API subscriptions whose deliveries keep failing. A single
+            # dict.pop is atomic; taking the store lock here could stall a concurrent reset,
+            # which holds that lock while waiting for this attempt to finish.
+            self.store.subscriptions.pop(given_up, None)
 
     def deliveries(self, **filters) -> list[dict]:
         """Logged deliveries, optionally filtered by topic/shop/state."""

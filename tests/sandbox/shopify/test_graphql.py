@@ -187,3 +187,20 @@ def test_graphql_literal_input_array_over_250_rejected(sandbox, token):
     out = sandbox.gql(token, "{ nodes(ids: [%s]) { id } }" % ids)
     assert out["errors"][0]["extensions"]["code"] == "MAX_INPUT_SIZE_EXCEEDED"
     assert "data" not in out
+
+
+def test_graphql_invalid_global_id(sandbox, token):
+    out = sandbox.gql(token, '{ order(id: "1001") { id } }')
+    assert out["errors"][0]["message"] == "Invalid global id '1001'"
+    assert out["data"] == {"order": None}
+
+
+def test_graphql_orders_updated_since_for_reconciliation(sandbox, token):
+    query = "query($q: String) { orders(first: 50, query: $q) { nodes { id updatedAt } } }"
+    everything = sandbox.gql(token, query)["data"]["orders"]["nodes"]
+    sandbox.control("POST", "clock", {"advance_seconds": 120})
+    order = sandbox.control("POST", f"shops/{SHOP}/orders",
+                            {"lines": [{"sku": "MUG-WHT", "quantity": 1}]})
+    since = max(n["updatedAt"] for n in everything)
+    recent = sandbox.gql(token, query, {"q": f"updated_at:>'{since}'"})["data"]["orders"]["nodes"]
+    assert [n["id"] for n in recent] == [order["gid"]]

@@ -204,3 +204,20 @@ def test_access_token_wrong_secret_rejected(sandbox, receiver):
                          data={"client_id": CLIENT_ID, "client_secret": "wrong",
                                "code": params["code"]}, verify=sandbox.ca_bundle, timeout=5)
     assert resp.status_code in (400, 401) and resp.json()["error"] == "invalid_client"
+
+
+def test_authorize_per_user_grant_gives_online_token(sandbox, receiver):
+    url = _authorize_url(sandbox, receiver) + "&grant_options%5B%5D=per-user"
+    page = requests.get(url, timeout=5)
+    assert page.status_code == 200 and 'name="grant_options" value="per-user"' in page.text
+    form = {"client_id": CLIENT_ID, "scope": "read_orders",
+            "redirect_uri": f"{receiver.url}/shopify/auth/callback", "state": "s",
+            "grant_options": "per-user", "decision": "approve"}
+    resp = requests.post(f"{sandbox.http_url}/shops/{SHOP}/admin/oauth/authorize", data=form,
+                         allow_redirects=False, timeout=5)
+    code = parse_qs(urlparse(resp.headers["Location"]).query)["code"][0]
+    body = requests.post(f"{sandbox.shop_url()}/admin/oauth/access_token",
+                         data={"client_id": CLIENT_ID, "client_secret": SECRET, "code": code},
+                         verify=sandbox.ca_bundle, timeout=5).json()
+    assert body["access_token"].startswith("shpua_")
+    assert body["associated_user"]["email"] and body["expires_in"] > 3600

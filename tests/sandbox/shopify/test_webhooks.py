@@ -193,3 +193,23 @@ def test_webhook_not_sent_to_uninstalled_app(sandbox, token, receiver):
     _order(sandbox)
     time.sleep(0.3)
     assert receiver.webhooks("orders/create") == []
+
+
+def test_webhook_api_subscription_deleted_after_retries_exhausted(sandbox, token, receiver):
+    uri = f"{receiver.url}/always-failing"
+    sandbox.gql(token, SUBSCRIBE, {"topic": "ORDERS_CREATE", "uri": uri})
+    sandbox.control("POST", "webhooks/settings", {"retry_delays": [0.05, 0.05]})
+    receiver.fail_next, receiver.fail_topic = 100, "orders/create"
+    _order(sandbox)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and sandbox.gql(token, LIST)["data"][
+            "webhookSubscriptions"]["nodes"]:
+        time.sleep(0.05)
+    assert sandbox.gql(token, LIST)["data"]["webhookSubscriptions"]["nodes"] == []
+
+
+def test_webhook_subscriptions_removed_on_uninstall(sandbox, token, receiver):
+    sandbox.gql(token, SUBSCRIBE, {"topic": "ORDERS_CREATE", "uri": f"{receiver.url}/x"})
+    sandbox.control("POST", f"shops/{SHOP}/uninstall", {})
+    fresh = sandbox.install()
+    assert sandbox.gql(fresh, LIST)["data"]["webhookSubscriptions"]["nodes"] == []
