@@ -325,7 +325,11 @@ def _code_grant(sandbox, shop: str, app: App, params: dict, expiring: bool):
         return _oauth_error("invalid_request", "The authorization code was not found or was "
                             "already used")
     code.used = True
-    return json_response(sandbox.auth.issue(shop, app.client_id, code.scopes, online=code.online,
+    inst = sandbox.store.installation(shop, app.client_id)
+    if inst is None:
+        return _oauth_error("invalid_request", "The app is not installed on this shop.")
+    # The token carries every scope the installation holds, not only the ones just requested.
+    return json_response(sandbox.auth.issue(shop, app.client_id, inst.scopes, online=code.online,
                                             expiring=expiring))
 
 

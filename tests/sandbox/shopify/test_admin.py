@@ -92,3 +92,16 @@ def test_html_admin_pages(sandbox):
     assert page.status_code == 200
     assert "Main Warehouse" in page.text and "ShipFast 3PL" in page.text
     assert "Place order" in page.text
+
+
+def test_reset_is_deterministic_per_seed(sandbox):
+    def stock():
+        return [(lv["sku"], lv["location_id"], lv["on_hand"]) for lv in sandbox.state()["levels"]]
+    sandbox.control("POST", "reset", {"seed": 7})
+    first = stock()
+    sandbox.control("POST", f"shops/{SHOP}/orders", {"lines": [{"sku": "MUG-WHT", "quantity": 1}]})
+    sandbox.control("POST", "reset", {"seed": 7})
+    assert stock() == first
+    assert [o["id"] for o in sandbox.state()["orders"]] == [1001, 1002, 1003]
+    sandbox.control("POST", "reset", {"seed": 8})
+    assert stock() != first
