@@ -384,7 +384,8 @@ def fulfillment_service(sandbox, shop, fo_id, action):
                 "replacement_id": replacement.id if replacement else None}
     if action == "fulfill":
         body = _body()
-        f = operations.create_fulfillment(sandbox.store, s, [(fo, _line_inputs(body.get("line_items")))],
+        lines = _line_inputs(body.get("line_items"))
+        f = operations.create_fulfillment(sandbox.store, s, [(fo, lines)],
                                           tracking=_tracking(body.get("tracking")), notify=False,
                                           origin="fulfillment_service")
         return {"id": f.id, "gid": f"gid://shopify/Fulfillment/{f.id}"}

@@ -61,7 +61,8 @@ def graphql_endpoint(shop_domain: str, version: str):
             return json_response({"errors": "Not Found"}, 404)
         if version != sandbox.config.api_version:
             return json_response({"errors": "Not Found"}, 404)
-        token = sandbox.auth.authenticate(shop_domain, request.headers.get("X-Shopify-Access-Token"))
+        token = sandbox.auth.authenticate(shop_domain,
+                                          request.headers.get("X-Shopify-Access-Token"))
         if token is None:
             return json_response({"errors": INVALID_TOKEN}, 401)
         app = store.apps[token.client_id]

@@ -45,12 +45,17 @@ def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
+def _b64json(segment: str) -> dict:
+    return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+
+
 def encode_hs256(claims: dict, secret: str) -> str:
     """A compact JWT signed HS256 (done by hand: PyJWT warns on short dev secrets)."""
     header = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
     body = _b64url(json.dumps(claims, separators=(",", ":")).encode())
     signing_input = f"{header}.{body}".encode()
-    return f"{header}.{body}.{_b64url(hmac.new(secret.encode(), signing_input, hashlib.sha256).digest())}"
+    signature = hmac.new(secret.encode(), signing_input, hashlib.sha256).digest()
+    return f"{header}.{body}.{_b64url(signature)}"
 
 
 def decode_hs256(token: str, secret: str) -> dict | None:
@@ -61,9 +66,9 @@ def decode_hs256(token: str, secret: str) -> dict | None:
                                     hashlib.sha256).digest())
         if not hmac.compare_digest(expected, sig):
             return None
-        if json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4))).get("alg") != "HS256":
+        if _b64json(header).get("alg") != "HS256":
             return None
-        return json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        return _b64json(body)
     except (ValueError, AttributeError):
         return None
 

@@ -256,7 +256,7 @@ def create_fulfillment(store: Store, shop: Shop, groups: list[tuple[int | None, 
     now = store.now()
     f = Fulfillment(id=store.next_id("Fulfillment"), order_id=order.id,
                     location_id=fo0.location_id, lines=[], created_at=now, updated_at=now,
-                    name=f"{order.name}.{1 + sum(1 for x in shop.fulfillments.values() if x.order_id == order.id)}",
+                    name=_fulfillment_name(shop, order),
                     tracking=tracking, notify_customer=notify, origin=origin,
                     app_client_id=client_id)
     for fo, wanted in plans:
@@ -270,6 +270,12 @@ def create_fulfillment(store: Store, shop: Shop, groups: list[tuple[int | None, 
     store.emit(shop.domain, "orders/fulfilled" if done else "orders/partially_fulfilled",
                order_body)
     return f
+
+
+def _fulfillment_name(shop: Shop, order) -> str:
+    """Shopify names fulfillments after the order: #1001.1, #1001.2, ..."""
+    count = sum(1 for x in shop.fulfillments.values() if x.order_id == order.id)
+    return f"{order.name}.{count + 1}"
 
 
 def _check_fulfillable(shop: Shop, fo: FulfillmentOrder, origin: str) -> None:

@@ -194,7 +194,8 @@ NODE_LOOKUPS = {
 def _node(ctx, id_):
     m = re.match(r"gid://shopify/(\w+)/(\d+)$", id_ or "")
     if not m:
-        raise GraphQLError(f"Invalid global id '{id_}'", extensions={"code": "argumentLiteralsIncompatible"})
+        raise GraphQLError(f"Invalid global id '{id_}'",
+                           extensions={"code": "argumentLiteralsIncompatible"})
     lookup = NODE_LOOKUPS.get(m.group(1))
     return (lookup(ctx, int(m.group(2))) or None) if lookup else None
 
