@@ -36,6 +36,8 @@ def control(fn):
             except UserError as err:
                 return json_response({"error": err.message, "field": err.field,
                                       "code": err.code}, 422)
+            except KeyError as err:
+                return json_response({"error": f"missing field: {err}"}, 400)
             except LookupError as err:
                 return json_response({"error": f"not found: {err}"}, 404)
             except (ValueError, TypeError) as err:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
+import shutil
+import subprocess
 from html import unescape
 from urllib.parse import parse_qsl, urlparse
 
 import jwt
+import pytest
 import requests
 
 from .conftest import CLIENT_ID, SECRET, SHOP
@@ -105,3 +109,57 @@ def test_reset_is_deterministic_per_seed(sandbox):
     assert [o["id"] for o in sandbox.state()["orders"]] == [1001, 1002, 1003]
     sandbox.control("POST", "reset", {"seed": 8})
     assert stock() != first
+
+
+NODE_HARNESS = r"""
+const [script, shop, apiKey, mode] = process.argv.slice(1);  // node -e: args start at 1
+const listeners = [];
+const posted = [];
+const win = {
+  location: {search: "?shop=" + shop + "&host=abc"},
+  addEventListener: (type, fn) => listeners.push(fn),
+};
+win.top = mode === "embedded" ? {} : win;
+win.parent = {postMessage: (msg, origin) => {
+  posted.push({msg, origin});
+  const reply = msg.type === "sandbox:idToken" ? {type: "sandbox:idToken:result", token: "from-admin"}
+                                               : {type: "sandbox:toast:shown"};
+  setTimeout(() => listeners.forEach((fn) => fn({data: {...reply, id: msg.id}})), 0);
+}};
+globalThis.window = win;
+globalThis.document = {querySelector: () => ({content: apiKey})};
+eval(script);
+(async () => {
+  const token = await window.shopify.idToken();
+  window.shopify.toast.show("Saved");
+  await new Promise((r) => setTimeout(r, 10));
+  console.log(JSON.stringify({token, apiKey: window.shopify.config.apiKey, posted}));
+})();
+"""
+
+
+def _run_app_bridge(sandbox, mode: str) -> dict:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    script = requests.get(f"{sandbox.http_url}/_sandbox/app-bridge.js", timeout=5).text
+    out = subprocess.run([node, "-e", NODE_HARNESS, script, SHOP, CLIENT_ID, mode],
+                         capture_output=True, text=True, timeout=20)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_app_bridge_id_token_standalone_fetches_session_token(sandbox):
+    sandbox.install()
+    result = _run_app_bridge(sandbox, "standalone")
+    claims = jwt.decode(result["token"], SECRET, algorithms=["HS256"], audience=CLIENT_ID)
+    assert claims["dest"] == f"https://{SHOP}" and result["apiKey"] == CLIENT_ID
+
+
+def test_app_bridge_id_token_embedded_asks_admin_frame(sandbox):
+    result = _run_app_bridge(sandbox, "embedded")
+    assert result["token"] == "from-admin"
+    types = [p["msg"]["type"] for p in result["posted"]]
+    assert types == ["sandbox:idToken", "sandbox:toast"]
+    assert all(p["origin"] == sandbox.http_url for p in result["posted"])
+    assert result["posted"][1]["msg"]["message"] == "Saved"
