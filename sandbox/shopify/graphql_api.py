@@ -86,7 +86,7 @@ def run(ctx: Ctx, sandbox, body: dict) -> dict:
         return {"errors": [_error_dict(err, code=None)]}
     errors = validate(schema, document)
     if errors:
-        return {"errors": [_validation_error(e) for e in errors]}
+        return {"errors": [_validation_error(e, document) for e in errors]}
     operation = _operation(document, body.get("operationName"))
     if operation is None:
         return {"errors": [{"message": "An operation name is required",
@@ -235,19 +235,55 @@ VALIDATION_CODES = [  # graphql-core message prefix -> Shopify (graphql-ruby) co
 ]
 
 
-def _validation_error(err: GraphQLError) -> dict:
-    """A validation failure in Shopify's graphql-ruby style (message + extensions.code)."""
-    message = err.message
+def _validation_error(err: GraphQLError, document) -> dict:
+    """A validation failure in Shopify's graphql-ruby style: message, locations, path from the
+    operation (``["query", "shop", "nme"]``), extensions.code."""
+    message, extra = err.message, {}
     code = next((c for prefix, c in VALIDATION_CODES if message.startswith(prefix)),
                 "validationFailed")
-    if code == "undefinedField":
-        # graphql-core: "Cannot query field 'x' on type 'Y'."; Shopify: "Field 'x' doesn't exist on type 'Y'"
-        parts = message.split("'")
-        if len(parts) >= 4:
-            message = f"Field '{parts[1]}' doesn't exist on type '{parts[3]}'"
-            return _error_dict(GraphQLError(message, err.nodes), code, typeName=parts[3],
-                               fieldName=parts[1]) | {"message": message}
-    return _error_dict(err, code)
+    parts = message.split("'")
+    if code == "undefinedField" and len(parts) >= 4:
+        # graphql-core: "Cannot query field 'x' on type 'Y'."
+        message = f"Field '{parts[1]}' doesn't exist on type '{parts[3]}'"
+        extra = {"typeName": parts[3], "fieldName": parts[1]}
+    elif code == "missingRequiredArguments" and "is required" in message and len(parts) >= 4:
+        # graphql-core: "Field 'f' argument 'a' of type 'T' is required, but it was not provided."
+        message = f"Field '{parts[1]}' is missing required arguments: {parts[3]}"
+        extra = {"className": "Field", "name": parts[1], "arguments": parts[3]}
+    path = _document_path(document, err.nodes[0]) if err.nodes else None
+    out = _error_dict(GraphQLError(message, err.nodes), code, **extra)
+    if path:
+        out["path"] = path
+    return out
+
+
+def _document_path(document, target) -> list[str] | None:
+    """graphql-ruby's validation path: operation label then the enclosing field names."""
+    found: list[list[str]] = []
+    stack: list[str] = []
+
+    class PathFinder(Visitor):
+        def enter_operation_definition(self, node, *_):
+            label = node.operation.value + (f" {node.name.value}" if node.name else "")
+            stack.append(label)
+
+        def leave_operation_definition(self, node, *_):
+            stack.pop()
+
+        def enter_field(self, node, *_):
+            stack.append((node.alias or node.name).value)
+            if node is target:
+                found.append(list(stack))
+
+        def leave_field(self, node, *_):
+            stack.pop()
+
+        def enter(self, node, *_):
+            if node is target and not found and stack:
+                found.append(list(stack))
+
+    visit(document, PathFinder())
+    return found[0] if found else None
 
 
 def _execution_error(err: GraphQLError) -> dict:
