@@ -7,7 +7,7 @@ from .errors import user_errors
 from .operations import UserError
 from .resolvers import connection, mutation, query
 from .state import WebhookSubscription, parse_gid
-from .webhooks import subscription_node, topic_from_enum
+from .webhooks import may_receive, subscription_node, topic_from_enum
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -51,6 +51,9 @@ def webhook_subscription_create(ctx, info, topic, webhookSubscription):
     rest_topic = topic_from_enum(topic)
     try:
         _check_uri(uri)
+        if not may_receive(ctx.config.schema_dir, ctx.token.scopes, rest_topic):
+            raise UserError(f"You do not have permission to create or update webhooks with "
+                            f"{rest_topic} topic.", ["topic"])
         for s in ctx.store.subscriptions.values():
             if (s.client_id, s.shop, s.topic, s.uri) == (ctx.app.client_id, ctx.shop.domain,
                                                           rest_topic, uri):

@@ -11,11 +11,14 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
 from urllib.parse import urljoin
 
 import requests
 
 from . import payloads
+from .schema import expand_scopes
 from .state import Store, WebhookSubscription
 
 # Shopify retries 8 times over 4 hours with exponential backoff; these add up to ~4 h.
@@ -40,6 +43,21 @@ def topic_from_enum(value: str) -> str:
 def topic_to_enum(topic: str) -> str:
     """``orders/create`` -> ``ORDERS_CREATE``."""
     return topic.replace("/", "_").upper()
+
+
+@lru_cache(maxsize=None)
+def topic_scopes(schema_dir: str, topic: str) -> tuple[str, ...]:
+    """Read scopes of which an app needs one to receive ``topic`` (from Shopify's metadata)."""
+    path = Path(schema_dir) / "webhooks" / "2026-07" / "metadatas" / f"{topic}.json"
+    if not path.exists():
+        return ()
+    return tuple(f"read_{s}" for s in json.loads(path.read_text()).get("access_scopes") or ())
+
+
+def may_receive(schema_dir, granted, topic: str) -> bool:
+    """True when the granted scopes (write implies read) cover the topic's access scopes."""
+    needed = topic_scopes(str(schema_dir), topic)
+    return not needed or bool(expand_scopes(granted) & set(needed))
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -156,7 +174,7 @@ class Dispatcher:
             if not inst.active and topic not in ("app/uninstalled",) + COMPLIANCE_TOPICS:
                 continue
             app = self.store.apps.get(cid)
-            if app is None:
+            if app is None or not may_receive(self.schema_dir, inst.scopes, topic):
                 continue
             for decl in app.declared_webhooks:
                 if decl["topic"] == topic:

@@ -213,3 +213,13 @@ def test_webhook_subscriptions_removed_on_uninstall(sandbox, token, receiver):
     sandbox.control("POST", f"shops/{SHOP}/uninstall", {})
     fresh = sandbox.install()
     assert sandbox.gql(fresh, LIST)["data"]["webhookSubscriptions"]["nodes"] == []
+
+
+def test_webhook_subscription_needs_topic_scope(sandbox, receiver):
+    token = sandbox.install(scopes=["read_locations"])
+    out = sandbox.gql(token, SUBSCRIBE, {"topic": "ORDERS_CREATE", "uri": f"{receiver.url}/x"})
+    errors = out["data"]["webhookSubscriptionCreate"]["userErrors"]
+    assert errors and "orders/create" in errors[0]["message"]
+    _order(sandbox)
+    time.sleep(0.3)
+    assert receiver.webhooks("orders/create") == []  # the toml subscription needs read_orders too
