@@ -12,16 +12,35 @@ from app.sync.queue import Job
 #: note (or None); raise RetryableError / PermanentError / Deferred to steer the worker.
 Handler = Callable[[Job], str | None]
 
-_outbox: dict[str, Handler] = {}
+#: Called after a failed attempt is recorded, in its own transaction (the worker
+#: commits): (job, error message, dead) -> None. For showing the failure where the
+#: merchant looks (e.g. the fulfillment's sync state), since the handler's writes were
+#: rolled back.
+FailureHook = Callable[[Job, str, bool], None]
+
+_outbox: dict[tuple[str, str | None], Handler] = {}
 _inbox: dict[tuple[str, str], Handler] = {}
+_failure_hooks: dict[tuple[str, str | None], FailureHook] = {}
 
 
-def outbox_handler(topic: str) -> Callable[[Handler], Handler]:
-    """Decorator: register the handler of an outbox topic ("fulfillment.created")."""
+def outbox_handler(topic: str, *, platform: str | None = None,
+                   on_failure: FailureHook | None = None) -> Callable[[Handler], Handler]:
+    """Decorator: register the handler of an outbox topic ("fulfillment.created").
+
+    With ``platform``, it handles only events of that platform's channels; a handler
+    without one handles events of any (or no) channel.
+    """
     def register(fn: Handler) -> Handler:
-        _outbox[topic] = fn
+        _outbox[(topic, platform)] = fn
+        if on_failure is not None:
+            _failure_hooks[(topic, platform)] = on_failure
         return fn
     return register
+
+
+def find_failure_hook(topic: str, platform: str | None = None) -> FailureHook | None:
+    """The failure hook of an outbox topic, if one was registered."""
+    return _failure_hooks.get((topic, platform)) or _failure_hooks.get((topic, None))
 
 
 def inbox_handler(platform: str, topic: str) -> Callable[[Handler], Handler]:
@@ -32,9 +51,9 @@ def inbox_handler(platform: str, topic: str) -> Callable[[Handler], Handler]:
     return register
 
 
-def find_outbox_handler(topic: str) -> Handler | None:
-    """The handler for an outbox topic, or None (the event is then only a timeline entry)."""
-    return _outbox.get(topic)
+def find_outbox_handler(topic: str, platform: str | None = None) -> Handler | None:
+    """The handler for an outbox topic (platform-specific first), or None (timeline only)."""
+    return _outbox.get((topic, platform)) or _outbox.get((topic, None))
 
 
 def find_inbox_handler(platform: str, topic: str) -> Handler | None:

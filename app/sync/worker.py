@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from app.extensions import db
 from app.models import Channel, JobStatus, OutboxEvent, WebhookInbox
 from app.sync.errors import Deferred, PermanentError, RetryableError
-from app.sync.handlers import find_inbox_handler, find_outbox_handler
+from app.sync.handlers import find_failure_hook, find_inbox_handler, find_outbox_handler
 from app.sync.queue import Job, claim_jobs, defer_job, fail_job, finish_job, release_jobs
 
 log = logging.getLogger("stockroom.sync")
@@ -107,17 +107,15 @@ class Worker:
         except (RetryableError, PermanentError) as exc:
             db.session.rollback()
             permanent = isinstance(exc, PermanentError)
-            fail_job(job, str(exc), worker_id=self.worker_id, max_attempts=self.max_attempts,
-                     permanent=permanent, retry_after=getattr(exc, "retry_after", None),
-                     **self.backoff)
-            outcome, note = ("dead" if permanent else "retry"), str(exc)
+            dead = self._record_failure(job, str(exc), permanent=permanent,
+                                        retry_after=getattr(exc, "retry_after", None))
+            outcome, note = ("dead" if dead else "retry"), str(exc)
         except OperationalError:
             raise  # the database itself is away: the loop pauses; the lease will expire
         except Exception as exc:  # noqa: BLE001 - a bug in a handler must not stop the worker
             db.session.rollback()
             log.exception("handler crashed")
-            fail_job(job, f"{type(exc).__name__}: {exc}", worker_id=self.worker_id,
-                     max_attempts=self.max_attempts, **self.backoff)
+            self._record_failure(job, f"{type(exc).__name__}: {exc}", permanent=False)
             outcome, note = "error", f"{type(exc).__name__}: {exc}"
         log.info(json.dumps({
             "event": "job_attempt", "queue": job.queue, "job_id": job.id, "topic": job.topic,
@@ -127,13 +125,37 @@ class Worker:
             "duration_ms": round((time.monotonic() - started) * 1000, 1)}))
         return outcome
 
+    def _record_failure(self, job: Job, error: str, *, permanent: bool,
+                        retry_after: float | None = None) -> bool:
+        """fail_job, then the topic's failure hook; returns True when the job is dead."""
+        fail_job(job, error, worker_id=self.worker_id, max_attempts=self.max_attempts,
+                 permanent=permanent, retry_after=retry_after, **self.backoff)
+        dead = permanent or job.attempts >= self.max_attempts
+        hook = (find_failure_hook(job.topic, self._platform(job))
+                if job.model is OutboxEvent else None)
+        if hook is not None:
+            try:
+                hook(job, error, dead)
+                db.session.commit()
+            except Exception:  # noqa: BLE001 - the failure itself is already recorded
+                db.session.rollback()
+                log.exception("failure hook crashed")
+        return dead
+
     def _handler_for(self, job: Job):
+        platform = self._platform(job)
         if job.model is OutboxEvent:
-            return find_outbox_handler(job.topic)
+            return find_outbox_handler(job.topic, platform)
+        return find_inbox_handler(platform, job.topic)
+
+    @staticmethod
+    def _platform(job: Job) -> str | None:
+        if job.channel_id is None:
+            return None
         platform = db.session.scalar(db.select(Channel.platform).where(
             Channel.id == job.channel_id))
         db.session.rollback()  # end the read: the handler starts its own transaction
-        return find_inbox_handler(platform, job.topic)
+        return platform
 
     def _release(self) -> None:
         try:
