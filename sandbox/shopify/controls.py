@@ -68,6 +68,7 @@ def _id(value, kind: str) -> int:
 @bp.get("/health")
 @control
 def health(sandbox):
+    """Liveness and API version."""
     return {"ok": True, "api_version": sandbox.config.api_version}
 
 
@@ -90,6 +91,7 @@ def clock(sandbox):
 @bp.get("/shops")
 @control
 def list_shops(sandbox):
+    """Every shop with its plan."""
     return [{"domain": s.domain, "name": s.name, "plan": s.plan} for s in sandbox.store.shops.values()]
 
 
@@ -140,6 +142,7 @@ def shop_snapshot(sandbox, s) -> dict:
 @bp.get("/apps")
 @control
 def list_apps(sandbox):
+    """Every registered app."""
     return [{"client_id": a.client_id, "name": a.name, "handle": a.handle,
              "application_url": a.application_url, "redirect_urls": a.redirect_urls,
              "scopes": a.scopes, "webhooks": a.declared_webhooks}
@@ -169,6 +172,7 @@ def register_app(sandbox):
 @bp.post("/apps/<client_id>/secret")
 @control
 def set_secret(sandbox, client_id):
+    """Replace an app's client secret."""
     app = sandbox.store.apps.get(client_id)
     if app is None:
         raise LookupError(client_id)
@@ -285,6 +289,7 @@ def _order_summary(s, order) -> dict:
 @bp.post("/shops/<shop>/orders/<order_id>/cancel")
 @control
 def cancel_order(sandbox, shop, order_id):
+    """The merchant cancels an order."""
     s = _shop(sandbox, shop)
     order = operations.cancel_order(sandbox.store, s, _id(order_id, "Order"),
                                     _body().get("reason", "customer"))
@@ -320,6 +325,7 @@ def _tracking(t) -> list[dict]:
 @bp.post("/shops/<shop>/fulfillments/<f_id>/cancel")
 @control
 def cancel_fulfillment(sandbox, shop, f_id):
+    """The merchant cancels a fulfillment."""
     f = operations.cancel_fulfillment(sandbox.store, _shop(sandbox, shop), _id(f_id, "Fulfillment"))
     return {"id": f.id, "status": f.status}
 
@@ -327,6 +333,7 @@ def cancel_fulfillment(sandbox, shop, f_id):
 @bp.post("/shops/<shop>/fulfillments/<f_id>/tracking")
 @control
 def add_tracking(sandbox, shop, f_id):
+    """The merchant adds tracking to a fulfillment."""
     body = _body()
     f = operations.update_tracking(sandbox.store, _shop(sandbox, shop), _id(f_id, "Fulfillment"),
                                    _tracking(body), bool(body.get("notify_customer")))
@@ -346,6 +353,7 @@ def add_event(sandbox, shop, f_id):
 @bp.post("/shops/<shop>/fulfillments/<f_id>/delivered")
 @control
 def mark_delivered(sandbox, shop, f_id):
+    """The carrier reports the shipment delivered."""
     ev = operations.create_event(sandbox.store, _shop(sandbox, shop), _id(f_id, "Fulfillment"),
                                  "DELIVERED")
     return {"id": ev.id, "status": ev.status}
@@ -424,6 +432,7 @@ def arm_api_fault(sandbox):
 @bp.delete("/faults")
 @control
 def clear_faults(sandbox):
+    """Disarm API and webhook faults."""
     sandbox.faults.clear()
     sandbox.webhooks.settings.faults = {}
     return {"ok": True}
@@ -454,6 +463,7 @@ def webhook_faults(sandbox):
 @bp.post("/webhooks/flush")
 @control
 def webhook_flush(sandbox):
+    """Release deliveries held by the reorder fault."""
     sandbox.webhooks.flush_held()
     return {"ok": True}
 
@@ -469,6 +479,7 @@ def webhook_deliveries():
 @bp.get("/toasts")
 @control
 def list_toasts(sandbox):
+    """Toasts shown by the embedded app."""
     return list(sandbox.store.toasts)
 
 

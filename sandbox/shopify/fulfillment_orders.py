@@ -32,6 +32,7 @@ def _failed(info, err: UserError, **nulls) -> dict:
 
 @mutation("fulfillmentOrderMove")
 def fulfillment_order_move(ctx, info, id, newLocationId, fulfillmentOrderLineItems=None):
+    """fulfillmentOrderMove."""
     fo = _fo_for_write(ctx, "fulfillmentOrderMove", id)
     try:
         r = operations.move(ctx.store, ctx.shop, fo.id if fo else None,
@@ -59,6 +60,7 @@ def _tracking(info_input: dict | None) -> list[dict]:
 
 @mutation("fulfillmentCreate")
 def fulfillment_create(ctx, info, fulfillment, message=None):
+    """fulfillmentCreate."""
     groups = []
     for g in fulfillment["lineItemsByFulfillmentOrder"]:
         fo = _fo_for_write(ctx, "fulfillmentCreate", g["fulfillmentOrderId"])
@@ -75,6 +77,7 @@ def fulfillment_create(ctx, info, fulfillment, message=None):
 @mutation("fulfillmentOrderSubmitFulfillmentRequest")
 def submit_fulfillment_request(ctx, info, id, message=None, notifyCustomer=None,
                                fulfillmentOrderLineItems=None, shippingMethod=None):
+    """fulfillmentOrderSubmitFulfillmentRequest."""
     fo = _fo_for_write(ctx, "fulfillmentOrderSubmitFulfillmentRequest", id)
     try:
         orig, sub, unsub = operations.submit_request(
@@ -89,6 +92,7 @@ def submit_fulfillment_request(ctx, info, id, message=None, notifyCustomer=None,
 
 @mutation("fulfillmentOrderSubmitCancellationRequest")
 def submit_cancellation_request(ctx, info, id, message=None):
+    """fulfillmentOrderSubmitCancellationRequest."""
     fo = _fo_for_write(ctx, "fulfillmentOrderSubmitCancellationRequest", id)
     try:
         fo = operations.submit_cancellation(ctx.store, ctx.shop, fo.id if fo else None, message)
@@ -99,6 +103,7 @@ def submit_cancellation_request(ctx, info, id, message=None):
 
 @mutation("fulfillmentOrderCancel")
 def fulfillment_order_cancel(ctx, info, id):
+    """fulfillmentOrderCancel."""
     fo = _fo_for_write(ctx, "fulfillmentOrderCancel", id)
     try:
         fo, replacement = operations.cancel_fo(ctx.store, ctx.shop, fo.id if fo else None)
@@ -110,6 +115,7 @@ def fulfillment_order_cancel(ctx, info, id):
 
 @mutation("fulfillmentOrderHold")
 def fulfillment_order_hold(ctx, info, id, fulfillmentHold):
+    """fulfillmentOrderHold."""
     fo = _fo_for_write(ctx, "fulfillmentOrderHold", id)
     h = fulfillmentHold
     try:
@@ -125,6 +131,7 @@ def fulfillment_order_hold(ctx, info, id, fulfillmentHold):
 
 @mutation("fulfillmentOrderReleaseHold")
 def fulfillment_order_release_hold(ctx, info, id, holdIds=None, externalId=None):
+    """fulfillmentOrderReleaseHold."""
     fo = _fo_for_write(ctx, "fulfillmentOrderReleaseHold", id)
     ids = None if holdIds is None else [parse_gid(h, "FulfillmentHold") for h in holdIds]
     try:
@@ -136,6 +143,7 @@ def fulfillment_order_release_hold(ctx, info, id, holdIds=None, externalId=None)
 
 @mutation("fulfillmentCancel")
 def fulfillment_cancel(ctx, info, id):
+    """fulfillmentCancel."""
     try:
         f = operations.cancel_fulfillment(ctx.store, ctx.shop, parse_gid(id, "Fulfillment"))
     except UserError as err:
@@ -146,6 +154,7 @@ def fulfillment_cancel(ctx, info, id):
 @mutation("fulfillmentTrackingInfoUpdate")
 def fulfillment_tracking_info_update(ctx, info, fulfillmentId, trackingInfoInput,
                                      notifyCustomer=None):
+    """fulfillmentTrackingInfoUpdate."""
     try:
         f = operations.update_tracking(ctx.store, ctx.shop, parse_gid(fulfillmentId, "Fulfillment"),
                                        _tracking(trackingInfoInput), bool(notifyCustomer))
@@ -156,6 +165,7 @@ def fulfillment_tracking_info_update(ctx, info, fulfillmentId, trackingInfoInput
 
 @mutation("fulfillmentEventCreate")
 def fulfillment_event_create(ctx, info, fulfillmentEvent):
+    """fulfillmentEventCreate."""
     e = fulfillmentEvent
     try:
         ev = operations.create_event(ctx.store, ctx.shop, parse_gid(e["fulfillmentId"], "Fulfillment"),

@@ -157,6 +157,7 @@ def _record(ctx, reason: str, reference, changes: list) -> int:
 
 @mutation("inventorySetQuantities")
 def inventory_set_quantities(ctx, info, input):
+    """inventorySetQuantities: absolute quantities, all-or-nothing."""
     key = idempotency_key(info)
 
     def run():
@@ -194,6 +195,7 @@ def _check_limits(value: int, path: list[str]) -> None:
 
 @mutation("inventoryAdjustQuantities")
 def inventory_adjust_quantities(ctx, info, input):
+    """inventoryAdjustQuantities: deltas, all-or-nothing."""
     key = idempotency_key(info)
 
     def run():

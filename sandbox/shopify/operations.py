@@ -178,6 +178,7 @@ def _move_committed(store: Store, shop: Shop, fo: FulfillmentOrder, quantities: 
 
 @dataclass
 class MoveResult:
+    """The three fulfillment orders fulfillmentOrderMove returns."""
     original: FulfillmentOrder
     moved: FulfillmentOrder
     remaining: FulfillmentOrder | None

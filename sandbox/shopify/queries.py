@@ -52,11 +52,13 @@ def _matches(terms, fields: dict) -> bool:
 
 @query("shop")
 def resolve_shop(ctx, info):
+    """QueryRoot.shop."""
     return views.shop_node(ctx)
 
 
 @query("currentAppInstallation")
 def resolve_current_installation(ctx, info):
+    """QueryRoot.currentAppInstallation (granted scopes)."""
     return {"__typename": "AppInstallation", "id": f"gid://shopify/AppInstallation/{ctx.app.id}",
             "accessScopes": [{"__typename": "AccessScope", "handle": s, "description": s}
                              for s in ctx.token.scopes],
@@ -65,6 +67,7 @@ def resolve_current_installation(ctx, info):
 
 @query("locations")
 def resolve_locations(ctx, info, **args):
+    """QueryRoot.locations."""
     locs = list(ctx.shop.locations.values())
     terms = parse_search(args.get("query"))
     locs = [loc for loc in locs if _matches(terms, {"name": loc.name, "id": loc.id})]
@@ -73,6 +76,7 @@ def resolve_locations(ctx, info, **args):
 
 @query("location")
 def resolve_location(ctx, info, id=None):
+    """QueryRoot.location (primary location without id)."""
     loc = ctx.shop.locations.get(parse_gid(id, "Location")) if id else ctx.shop.primary_location()
     return views.location_node(ctx, loc) if loc else None
 
@@ -85,6 +89,7 @@ def _order_fields(order) -> dict:
 
 @query("orders")
 def resolve_orders(ctx, info, **args):
+    """QueryRoot.orders with search and UPDATED_AT sort."""
     terms = parse_search(args.get("query"))
     orders = [o for o in ctx.shop.orders.values() if _matches(terms, _order_fields(o))]
     if args.get("sortKey") == "UPDATED_AT":
@@ -94,12 +99,14 @@ def resolve_orders(ctx, info, **args):
 
 @query("order")
 def resolve_order(ctx, info, id):
+    """QueryRoot.order."""
     order = ctx.shop.orders.get(parse_gid(id, "Order"))
     return views.order_node(ctx, order) if order else None
 
 
 @query("fulfillmentOrders")
 def resolve_fulfillment_orders(ctx, info, **args):
+    """QueryRoot.fulfillmentOrders: only those the scopes cover."""
     terms = parse_search(args.get("query"))
     location_ids = args.get("locationIds")
     fos = []
@@ -120,6 +127,7 @@ def resolve_fulfillment_orders(ctx, info, **args):
 
 @query("fulfillmentOrder")
 def resolve_fulfillment_order(ctx, info, id):
+    """QueryRoot.fulfillmentOrder (ACCESS_DENIED outside the scopes)."""
     fo = ctx.shop.fulfillment_orders.get(parse_gid(id, "FulfillmentOrder"))
     if fo is None:
         return None
@@ -130,18 +138,21 @@ def resolve_fulfillment_order(ctx, info, id):
 
 @query("fulfillment")
 def resolve_fulfillment(ctx, info, id):
+    """QueryRoot.fulfillment."""
     f = ctx.shop.fulfillments.get(parse_gid(id, "Fulfillment"))
     return views.fulfillment_node(ctx, f) if f else None
 
 
 @query("inventoryItem")
 def resolve_inventory_item(ctx, info, id):
+    """QueryRoot.inventoryItem."""
     item = ctx.shop.items.get(parse_gid(id, "InventoryItem"))
     return views.item_node(ctx, item) if item else None
 
 
 @query("inventoryItems")
 def resolve_inventory_items(ctx, info, **args):
+    """QueryRoot.inventoryItems (search by sku)."""
     terms = parse_search(args.get("query"))
     items = [i for i in ctx.shop.items.values() if _matches(terms, {"sku": i.sku, "id": i.id})]
     return connection(items, args, lambda i: views.item_node(ctx, i))
@@ -149,6 +160,7 @@ def resolve_inventory_items(ctx, info, **args):
 
 @query("inventoryLevel")
 def resolve_inventory_level(ctx, info, id):
+    """QueryRoot.inventoryLevel."""
     m = re.match(r"gid://shopify/InventoryLevel/(\d+)\?inventory_item_id=(\d+)$", id or "")
     if not m or not ctx.shop.level(int(m.group(2)), int(m.group(1))):
         return None
@@ -157,6 +169,7 @@ def resolve_inventory_level(ctx, info, id):
 
 @query("productVariants")
 def resolve_product_variants(ctx, info, **args):
+    """QueryRoot.productVariants (search by sku)."""
     terms = parse_search(args.get("query"))
     variants = [v for v in ctx.shop.variants.values()
                 if _matches(terms, {"sku": v.sku, "id": v.id, "title": v.title})]
@@ -165,12 +178,14 @@ def resolve_product_variants(ctx, info, **args):
 
 @query("productVariant")
 def resolve_product_variant(ctx, info, id):
+    """QueryRoot.productVariant."""
     v = ctx.shop.variants.get(parse_gid(id, "ProductVariant"))
     return views.variant_node(ctx, v) if v else None
 
 
 @query("products")
 def resolve_products(ctx, info, **args):
+    """QueryRoot.products."""
     return connection(list(ctx.shop.products.values()), args,
                       lambda p: views.product_node(ctx, p))
 
@@ -202,9 +217,11 @@ def _node(ctx, id_):
 
 @query("node")
 def resolve_node(ctx, info, id):
+    """QueryRoot.node."""
     return _node(ctx, id)
 
 
 @query("nodes")
 def resolve_nodes(ctx, info, ids):
+    """QueryRoot.nodes."""
     return [_node(ctx, i) for i in ids]

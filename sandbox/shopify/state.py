@@ -40,6 +40,8 @@ def iso(ts: float) -> str:
 
 @dataclass
 class Location:
+    """A stock location: merchant-managed, fulfillment service (3PL) or external service."""
+
     id: int
     name: str
     kind: str  # "merchant" | "fulfillment_service" | "external"
@@ -57,6 +59,8 @@ class Location:
 
 @dataclass
 class Product:
+    """A product and its variant ids."""
+
     id: int
     title: str
     variant_ids: list[int] = field(default_factory=list)
@@ -64,6 +68,8 @@ class Product:
 
 @dataclass
 class Variant:
+    """A product variant with its SKU and inventory item."""
+
     id: int
     product_id: int
     title: str
@@ -75,6 +81,8 @@ class Variant:
 
 @dataclass
 class InventoryItem:
+    """The stock-keeping side of a variant."""
+
     id: int
     sku: str
     variant_id: int
@@ -105,6 +113,8 @@ class Level:
 
 @dataclass
 class LineItem:
+    """One order line; fulfilled_quantity counts live fulfillments."""
+
     id: int
     variant_id: int
     title: str
@@ -116,6 +126,8 @@ class LineItem:
 
 @dataclass
 class Order:
+    """An order placed at checkout."""
+
     id: int
     number: int
     line_items: list[LineItem]
@@ -137,6 +149,8 @@ class Order:
 
 @dataclass
 class FOLine:
+    """A fulfillment order line item (total and remaining quantity)."""
+
     id: int
     line_item_id: int
     total_quantity: int
@@ -145,6 +159,8 @@ class FOLine:
 
 @dataclass
 class Hold:
+    """A fulfillment hold."""
+
     id: int
     reason: str
     reason_notes: str | None
@@ -154,6 +170,8 @@ class Hold:
 
 @dataclass
 class FulfillmentOrder:
+    """Work to do at one location for one order."""
+
     id: int
     order_id: int
     location_id: int
@@ -178,6 +196,8 @@ class FulfillmentOrder:
 
 @dataclass
 class FulfillmentLine:
+    """Quantity of one FO line item in a fulfillment."""
+
     id: int
     line_item_id: int
     fo_line_id: int
@@ -187,6 +207,8 @@ class FulfillmentLine:
 
 @dataclass
 class FulfillmentEvent:
+    """A carrier/shipment event on a fulfillment."""
+
     id: int
     status: str
     message: str | None
@@ -196,6 +218,8 @@ class FulfillmentEvent:
 
 @dataclass
 class Fulfillment:
+    """Items shipped from one location (tracking, events, status)."""
+
     id: int
     order_id: int
     location_id: int
@@ -215,6 +239,8 @@ class Fulfillment:
 
 @dataclass
 class Shop:
+    """A store with its catalog, stock, orders and fulfillment data."""
+
     domain: str
     name: str
     email: str
@@ -248,6 +274,8 @@ class Shop:
 
 @dataclass
 class App:
+    """An app registered from a shopify.app.toml plus its client secret."""
+
     client_id: str
     secret: str
     name: str
@@ -263,6 +291,8 @@ class App:
 
 @dataclass
 class Installation:
+    """An app installed on a shop with granted scopes."""
+
     shop: str
     client_id: str
     scopes: list[str]
@@ -272,6 +302,8 @@ class Installation:
 
 @dataclass
 class AccessToken:
+    """An Admin API access token (offline or online, maybe expiring)."""
+
     token: str
     client_id: str
     shop: str
@@ -286,6 +318,8 @@ class AccessToken:
 
 @dataclass
 class RefreshToken:
+    """A refresh token of an expiring offline token; retired once replaced."""
+
     token: str
     client_id: str
     shop: str
@@ -297,6 +331,8 @@ class RefreshToken:
 
 @dataclass
 class AuthCode:
+    """A single-use authorization code."""
+
     code: str
     client_id: str
     shop: str
@@ -308,6 +344,8 @@ class AuthCode:
 
 @dataclass
 class WebhookSubscription:
+    """A subscription made through the Admin API."""
+
     id: int
     client_id: str
     shop: str

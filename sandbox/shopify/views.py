@@ -24,6 +24,7 @@ def fo_scope_text(ctx, fo: FulfillmentOrder, *, write: bool) -> str:
 
 
 def shop_node(ctx) -> dict:
+    """Shop."""
     s = ctx.shop
     return {"__typename": "Shop", "id": gid("Shop", s.id), "name": s.name,
             "myshopifyDomain": s.domain, "email": s.email, "currencyCode": "USD",
@@ -33,6 +34,7 @@ def shop_node(ctx) -> dict:
 
 
 def location_node(ctx, loc: Location) -> dict:
+    """Location with its inventory levels."""
     shop = ctx.shop
     levels = [(item_id, lvl) for (item_id, loc_id), lvl in shop.levels.items() if loc_id == loc.id]
     return {
@@ -67,6 +69,7 @@ def _level_or_none(ctx, item_id, loc_id):
 
 
 def level_node(ctx, item_id: int, loc_id: int) -> dict:
+    """InventoryLevel with named quantities."""
     shop = ctx.shop
     lvl = shop.level(item_id, loc_id)
     level_gid = f"gid://shopify/InventoryLevel/{loc_id}?inventory_item_id={item_id}"
@@ -83,6 +86,7 @@ def level_node(ctx, item_id: int, loc_id: int) -> dict:
 
 
 def item_node(ctx, item: InventoryItem) -> dict:
+    """InventoryItem."""
     shop = ctx.shop
     levels = [(loc_id, lvl) for (iid, loc_id), lvl in shop.levels.items() if iid == item.id]
     return {
@@ -98,6 +102,7 @@ def item_node(ctx, item: InventoryItem) -> dict:
 
 
 def variant_node(ctx, v) -> dict:
+    """ProductVariant."""
     shop = ctx.shop
     product = shop.products[v.product_id]
     return {
@@ -110,6 +115,7 @@ def variant_node(ctx, v) -> dict:
 
 
 def product_node(ctx, p) -> dict:
+    """Product."""
     shop = ctx.shop
     return {"__typename": "Product", "id": gid("Product", p.id), "title": p.title,
             "legacyResourceId": str(p.id), "handle": p.title.lower().replace(" ", "-"),
@@ -127,6 +133,7 @@ def _display_fulfillment_status(order: Order) -> str:
 
 
 def order_node(ctx, order: Order) -> dict:
+    """Order (fulfillment orders filtered by scope)."""
     shop = ctx.shop
     fos = [fo for fo in shop.fulfillment_orders.values()
            if fo.order_id == order.id and fo_visible(ctx, fo)]
@@ -166,6 +173,7 @@ def _address(a: dict) -> dict:
 
 
 def line_item_node(ctx, li) -> dict:
+    """LineItem."""
     shop = ctx.shop
     v = shop.variants[li.variant_id]
     status = ("fulfilled" if li.fulfilled_quantity >= li.quantity
@@ -180,6 +188,7 @@ def line_item_node(ctx, li) -> dict:
 
 
 def fo_node(ctx, fo: FulfillmentOrder) -> dict:
+    """FulfillmentOrder with supported actions."""
     shop = ctx.shop
     order = shop.orders[fo.order_id]
     loc = shop.locations[fo.location_id]
@@ -230,12 +239,14 @@ def _destination(order: Order) -> dict:
 
 
 def hold_node(h) -> dict:
+    """FulfillmentHold."""
     return {"__typename": "FulfillmentHold", "id": gid("FulfillmentHold", h.id),
             "reason": h.reason, "reasonNotes": h.reason_notes, "handle": h.handle,
             "heldByRequestingApp": True, "displayReason": h.reason.replace("_", " ").title()}
 
 
 def fo_line_node(ctx, ln) -> dict:
+    """FulfillmentOrderLineItem."""
     shop = ctx.shop
     li = next(li for o in shop.orders.values() for li in o.line_items if li.id == ln.line_item_id)
     v = shop.variants[li.variant_id]
@@ -258,6 +269,7 @@ DISPLAY_STATUS = {"IN_TRANSIT": "IN_TRANSIT", "DELIVERED": "DELIVERED",
 
 
 def fulfillment_node(ctx, f: Fulfillment) -> dict:
+    """Fulfillment with tracking and events."""
     shop = ctx.shop
     order = shop.orders[f.order_id]
     display = ("CANCELED" if f.status == "CANCELLED"
@@ -290,6 +302,7 @@ def fulfillment_node(ctx, f: Fulfillment) -> dict:
 
 
 def event_node(ev) -> dict:
+    """FulfillmentEvent."""
     return {"__typename": "FulfillmentEvent", "id": gid("FulfillmentEvent", ev.id),
             "status": ev.status, "message": ev.message, "happenedAt": iso(ev.happened_at),
             "createdAt": iso(ev.created_at), "estimatedDeliveryAt": None}

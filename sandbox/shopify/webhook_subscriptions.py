@@ -28,6 +28,7 @@ def _check_uri(uri: str | None) -> None:
 
 @query("webhookSubscriptions")
 def resolve_webhook_subscriptions(ctx, info, **args):
+    """QueryRoot.webhookSubscriptions (this app's, made through the API)."""
     topics = {topic_from_enum(t) for t in args.get("topics") or []}
     subs = [s for s in ctx.store.subscriptions.values()
             if s.client_id == ctx.app.client_id and s.shop == ctx.shop.domain
@@ -38,6 +39,7 @@ def resolve_webhook_subscriptions(ctx, info, **args):
 
 @query("webhookSubscription")
 def resolve_webhook_subscription(ctx, info, id):
+    """QueryRoot.webhookSubscription."""
     sub = ctx.store.subscriptions.get(parse_gid(id, "WebhookSubscription"))
     if sub is None or sub.client_id != ctx.app.client_id or sub.shop != ctx.shop.domain:
         return None
@@ -46,6 +48,7 @@ def resolve_webhook_subscription(ctx, info, id):
 
 @mutation("webhookSubscriptionCreate")
 def webhook_subscription_create(ctx, info, topic, webhookSubscription):
+    """webhookSubscriptionCreate."""
     w = webhookSubscription
     uri = w.get("uri") or w.get("callbackUrl")
     rest_topic = topic_from_enum(topic)
@@ -73,6 +76,7 @@ def webhook_subscription_create(ctx, info, topic, webhookSubscription):
 
 @mutation("webhookSubscriptionDelete")
 def webhook_subscription_delete(ctx, info, id):
+    """webhookSubscriptionDelete."""
     sub = ctx.store.subscriptions.get(parse_gid(id, "WebhookSubscription"))
     if sub is None or sub.client_id != ctx.app.client_id or sub.shop != ctx.shop.domain:
         err = UserError("Webhook subscription does not exist", ["id"])
