@@ -134,7 +134,9 @@ class Dispatcher:
         with self.cond:
             self._stop = True
             self.cond.notify_all()
-        self._thread.join(timeout=5)
+        if self._thread.is_alive():
+            self._thread.join(timeout=self.settings.timeout + 2)
+        self.http.close()
 
     def reset(self) -> None:
         """Drop queued and logged deliveries and faults (waits for an attempt in flight)."""
