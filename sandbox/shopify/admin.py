@@ -99,8 +99,10 @@ def managed_install(shop: str, app_key: str):
     return redirect(url_for("shopify_admin.embedded_app", shop=shop, app_key=app_key), 302)
 
 
-APP_BRIDGE_JS = r"""/* Stockroom Shopify sandbox: App Bridge stand-in (shopify.idToken, shopify.toast). */
+APP_BRIDGE_JS = r"""/* Stockroom Shopify sandbox: App Bridge stand-in (shopify.idToken, shopify.toast, and
+   like App Bridge: same-origin fetch() calls get "Authorization: Bearer <session token>"). */
 (function () {
+  var rawFetch = window.fetch ? window.fetch.bind(window) : null;
   var meta = document.querySelector('meta[name="shopify-api-key"]');
   var params = new URLSearchParams(window.location.search);
   var pending = {}, seq = 0;
@@ -122,7 +124,7 @@ APP_BRIDGE_JS = r"""/* Stockroom Shopify sandbox: App Bridge stand-in (shopify.i
       if (embedded) return ask("sandbox:idToken").then(function (m) { return m.token; });
       var q = "shop=" + encodeURIComponent(params.get("shop") || "") +
               "&client_id=" + encodeURIComponent(meta ? meta.content : "");
-      return fetch(SANDBOX + "/_sandbox/session-token?" + q)
+      return rawFetch(SANDBOX + "/_sandbox/session-token?" + q)
         .then(function (r) { return r.json(); }).then(function (j) { return j.id_token; });
     },
     toast: {
@@ -135,6 +137,20 @@ APP_BRIDGE_JS = r"""/* Stockroom Shopify sandbox: App Bridge stand-in (shopify.i
       hide: function () {}
     }
   };
+  if (rawFetch) {
+    window.fetch = function (input, init) {
+      var url = typeof input === "string" ? input : (input && input.url) || "";
+      var sameOrigin = url.indexOf("://") === -1 || url.indexOf(window.location.origin + "/") === 0;
+      if (!sameOrigin) return rawFetch(input, init);
+      return window.shopify.idToken().then(function (token) {
+        var opts = Object.assign({}, init || {});
+        var headers = new Headers(opts.headers || {});
+        if (!headers.has("Authorization")) headers.set("Authorization", "Bearer " + token);
+        opts.headers = headers;
+        return rawFetch(input, opts);
+      });
+    };
+  }
 })();
 """
 

@@ -115,9 +115,16 @@ NODE_HARNESS = r"""
 const [script, shop, apiKey, mode] = process.argv.slice(1);  // node -e: args start at 1
 const listeners = [];
 const posted = [];
+const fetched = [];
 const win = {
-  location: {search: "?shop=" + shop + "&host=abc"},
+  location: {search: "?shop=" + shop + "&host=abc", origin: "http://app.test"},
   addEventListener: (type, fn) => listeners.push(fn),
+  fetch: (input, init) => {
+    const auth = init && init.headers ? new Headers(init.headers).get("Authorization") : null;
+    fetched.push({url: String(input), auth});
+    return input.startsWith("http://127.0.0.1") ? fetch(input, init)
+                                                : Promise.resolve({ok: true});
+  },
 };
 win.top = mode === "embedded" ? {} : win;
 win.parent = {postMessage: (msg, origin) => {
@@ -132,8 +139,10 @@ eval(script);
 (async () => {
   const token = await window.shopify.idToken();
   window.shopify.toast.show("Saved");
+  await window.fetch("/shopify/orders", {headers: {"HX-Request": "true"}});
+  await window.fetch("https://elsewhere.example/x");
   await new Promise((r) => setTimeout(r, 10));
-  console.log(JSON.stringify({token, apiKey: window.shopify.config.apiKey, posted}));
+  console.log(JSON.stringify({token, apiKey: window.shopify.config.apiKey, posted, fetched}));
 })();
 """
 
@@ -160,6 +169,9 @@ def test_app_bridge_id_token_embedded_asks_admin_frame(sandbox):
     result = _run_app_bridge(sandbox, "embedded")
     assert result["token"] == "from-admin"
     types = [p["msg"]["type"] for p in result["posted"]]
-    assert types == ["sandbox:idToken", "sandbox:toast"]
+    assert types == ["sandbox:idToken", "sandbox:toast", "sandbox:idToken"]  # last: fetch()
     assert all(p["origin"] == sandbox.http_url for p in result["posted"])
     assert result["posted"][1]["msg"]["message"] == "Saved"
+    own, other = result["fetched"][-2:]
+    assert own == {"url": "/shopify/orders", "auth": "Bearer from-admin"}
+    assert other == {"url": "https://elsewhere.example/x", "auth": None}
