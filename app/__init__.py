@@ -28,8 +28,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     from app import models  # noqa: F401  (register every model with the metadata)
     from app.cli import register_cli
-    from app.web import bp as web_bp
+    from app.web import bp as web_bp, init_web
 
+    init_web(app)
     app.register_blueprint(web_bp)
     register_cli(app)
 

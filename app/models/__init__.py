@@ -7,10 +7,11 @@ from app.models.merchant import Merchant
 from app.models.order import Order, OrderLine
 from app.models.stock import InventoryItem, InventoryLevel, InventoryMovement, StockLocation
 from app.models.sync import JobStatus, OutboxEvent, WebhookInbox
+from app.models.user import LoginAttempt, User
 
 __all__ = [
     "Channel", "ChannelListing", "ChannelLocation", "ChannelStatus", "Fulfillment",
     "FulfillmentLine", "FulfillmentStatus", "InventoryItem", "InventoryLevel",
-    "InventoryMovement", "JobStatus", "Merchant", "Order", "OrderLine", "Origin",
-    "OutboxEvent", "Platform", "StockLocation", "SyncState", "WebhookInbox",
+    "InventoryMovement", "JobStatus", "LoginAttempt", "Merchant", "Order", "OrderLine", "Origin",
+    "OutboxEvent", "Platform", "StockLocation", "SyncState", "User", "WebhookInbox",
 ]

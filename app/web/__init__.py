@@ -1,6 +1,20 @@
 """Dashboard blueprint: merchant-facing pages (HTMX) and health endpoints."""
-from flask import Blueprint
+from flask import Blueprint, Flask
 
 bp = Blueprint("web", __name__)
 
-from app.web import views  # noqa: E402,F401  (routes register on import)
+
+def init_web(app: Flask) -> None:
+    """Bind what the dashboard needs app-wide: HTMX detection, sign-in, CSRF, filters."""
+    from flask_htmx import HTMX
+
+    from app.web.auth import init_auth
+    from app.web.filters import register_filters
+
+    HTMX(app)
+    init_auth(app)
+    register_filters(app)
+
+
+from app.web import (connections, fulfillments, inventory, locations, orders,  # noqa: E402,F401
+                     sessions, sync, views)  # routes register on import

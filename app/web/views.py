@@ -1,12 +1,38 @@
-"""Dashboard views. Until sign-in exists (dashboard issue), only the demo shows data."""
+"""Dashboard plumbing: health endpoints, home, CSRF and security headers, error pages."""
 from __future__ import annotations
 
-from flask import abort, current_app, render_template
-from sqlalchemy import select, text
+from flask import g, render_template
+from sqlalchemy import text
 
+from app.errors import NotFound
 from app.extensions import db
-from app.models import InventoryItem, InventoryLevel, Merchant, StockLocation
-from app.web import bp
+from app.web import bp, queries
+from app.web.auth import authenticate, check_csrf
+from app.web.queries import OrderFilters
+
+
+@bp.before_app_request
+def _protect_from_csrf():
+    # Only this blueprint's forms: platform webhooks (other blueprints) carry HMACs instead.
+    from flask import request
+
+    if request.blueprint == "web":
+        check_csrf()
+
+
+@bp.after_request
+def _add_security_headers(response):
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if g.get("merchant_id") is not None:
+        # Merchant data: never kept by shared caches or the browser's disk cache.
+        response.headers.setdefault("Cache-Control", "private, no-store")
+    return response
+
+
+@bp.errorhandler(NotFound)
+def _show_not_found(error: NotFound):
+    return render_template("web/not_found.html", message=error.message), 404
 
 
 @bp.get("/healthz")
@@ -26,23 +52,11 @@ def show_readiness():
 
 
 @bp.get("/")
-def show_overview():
-    """Stock overview of the demo merchant (demo mode only: there is no sign-in yet)."""
-    if not current_app.config.get("DEMO"):
+def show_home():
+    """Signed in: orders to do and stock by location; otherwise the welcome page."""
+    if authenticate() is None:
         return render_template("web/welcome.html")
-    merchant = db.session.scalar(select(Merchant).order_by(Merchant.id).limit(1))
-    if merchant is None:
-        abort(404)
-    locations = db.session.scalars(select(StockLocation).where(
-        StockLocation.merchant_id == merchant.id).order_by(StockLocation.id)).all()
-    rows = db.session.execute(
-        select(InventoryItem.sku, InventoryItem.title, InventoryLevel.location_id,
-               InventoryLevel.on_hand)
-        .join(InventoryLevel, InventoryLevel.item_id == InventoryItem.id)
-        .where(InventoryItem.merchant_id == merchant.id)
-        .order_by(InventoryItem.sku)).all()
-    stock: dict[tuple[str, str], dict[int, int]] = {}
-    for sku, title, location_id, on_hand in rows:
-        stock.setdefault((sku, title), {})[location_id] = on_hand
-    return render_template("web/overview.html", merchant=merchant, locations=locations,
-                           stock=stock)
+    merchant_id = g.merchant_id
+    return render_template("web/home.html", merchant=queries.merchant(merchant_id),
+                           counts=queries.order_status_counts(merchant_id, OrderFilters()),
+                           **queries.stock_matrix(merchant_id))

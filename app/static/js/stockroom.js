@@ -1,0 +1,57 @@
+// Stockroom's few behaviours htmx doesn't cover: toasts, and the carrier -> tracking URL fill.
+(function () {
+  "use strict";
+
+  function showToast(message, level) {
+    var region = document.getElementById("toasts");
+    if (!region) return;
+    var toast = document.createElement("div");
+    toast.className = "toast toast-" + (level || "success");
+    toast.textContent = message;  // text, never HTML
+    region.appendChild(toast);
+    setTimeout(function () { toast.remove(); }, 5000);
+  }
+
+  // HX-Trigger: {"showToast": {"message": "...", "level": "success"}}
+  document.body.addEventListener("showToast", function (event) {
+    showToast(event.detail.message, event.detail.level);
+  });
+
+  // Flashed messages rendered with the page fade out like toasts.
+  document.querySelectorAll("#toasts .toast").forEach(function (toast) {
+    setTimeout(function () { toast.remove(); }, 6000);
+  });
+
+  // The tracking URL follows the carrier's pattern until the merchant edits it by hand.
+  function fillTrackingUrl(form) {
+    var carrier = form.querySelector("[data-carrier-select]");
+    var number = form.querySelector("[data-tracking-number]");
+    var url = form.querySelector("[data-tracking-url]");
+    if (!carrier || !number || !url || url.dataset.edited === "true") return;
+    var option = carrier.options[carrier.selectedIndex];
+    var pattern = option ? option.getAttribute("data-url-pattern") : "";
+    var value = number.value.trim();
+    url.value = pattern && value ? pattern.replace("{number}", encodeURIComponent(value)) : "";
+  }
+
+  document.addEventListener("input", function (event) {
+    var target = event.target;
+    if (target.matches("[data-tracking-url]")) {
+      target.dataset.edited = target.value ? "true" : "false";
+    } else if (target.matches("[data-tracking-number]") && target.form) {
+      fillTrackingUrl(target.form);
+    }
+  });
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("[data-carrier-select]") && event.target.form) {
+      fillTrackingUrl(event.target.form);
+    }
+  });
+
+  // After a swap, move focus to the first invalid field so keyboard and screen-reader
+  // users land on the error.
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    var invalid = event.detail.target.querySelector("[aria-invalid='true']");
+    if (invalid && event.detail.xhr && event.detail.xhr.status >= 400) invalid.focus();
+  });
+})();

@@ -1,0 +1,17 @@
+"""Connections: the merchant's Shopify shops and WooCommerce stores."""
+from __future__ import annotations
+
+from flask import current_app, g
+
+from app.web import bp, queries
+from app.web.auth import login_required
+from app.web.rendering import render
+
+
+@bp.get("/connections")
+@login_required
+def list_connections():
+    """Connected channels (platform, domain, scopes, status) and "connect a WooCommerce store"."""
+    woo_connect = "woocommerce.start_connect" in current_app.view_functions
+    return render("web/connections/index.html", {}, channels=queries.channels(g.merchant_id),
+                  merchant=queries.merchant(g.merchant_id), woo_connect=woo_connect)

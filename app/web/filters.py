@@ -1,0 +1,45 @@
+"""Template filters and globals: dates, labels, status tones."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Flask
+
+from app.orders import order_status
+
+_TONES = {
+    # fulfillment / order statuses
+    "unfulfilled": "attention", "partially_fulfilled": "warning", "fulfilled": "success",
+    "canceled": "neutral", "pending": "info", "shipped": "success", "delivered": "success",
+    # sync states and job statuses
+    "synced": "success", "failed": "critical", "dead": "critical", "done": "success",
+    "ignored": "neutral", "discarded": "neutral",
+    # channels
+    "active": "success", "uninstalled": "neutral",
+}
+_LABELS = {"app": "Stockroom", "platform": "Platform", "pending_sync": "Syncing",
+           "shopify": "Shopify", "woocommerce": "WooCommerce"}
+
+
+def format_datetime(value: dt.datetime | None) -> str:
+    """"Nov 23, 2026, 12:45 UTC" (times are stored in UTC)."""
+    if value is None:
+        return ""
+    return value.astimezone(dt.UTC).strftime("%b %-d, %Y, %H:%M UTC")
+
+
+def label(value: str | None) -> str:
+    """Human label of an enum-like value: "partially_fulfilled" -> "Partially fulfilled"."""
+    value = str(value or "")
+    return _LABELS.get(value) or value.replace("_", " ").capitalize()
+
+
+def tone(value: str | None) -> str:
+    """Badge tone (Polaris names) for a status value."""
+    return _TONES.get(str(value or ""), "neutral")
+
+
+def register_filters(app: Flask) -> None:
+    """Make the filters and globals available to every template."""
+    app.jinja_env.filters.update(datetime=format_datetime, label=label, tone=tone)
+    app.jinja_env.globals.update(order_status=order_status)

@@ -1,0 +1,193 @@
+"""Fulfill an order (form, availability, auto split) and act on its fulfillments."""
+from __future__ import annotations
+
+from flask import g, request, url_for
+
+from app.errors import (DomainError, InsufficientStock, InvalidInput,
+                        QuantityExceedsUnfulfilled)
+from app.extensions import db
+from app.fulfillment import (Tracking, cancel_fulfillment, create_fulfillment, mark_delivered,
+                             mark_shipped, update_tracking)
+from app.models import Fulfillment
+from app.web import bp, queries
+from app.web.auth import login_required
+from app.web.carriers import CARRIERS
+from app.web.forms import checkbox, optional_int
+from app.web.orders import order_context
+from app.web.rendering import redirect_after_post, render, with_toast
+
+FORM_FRAGMENTS = {"fulfill-form": "web/fulfillments/_form.html",
+                  "fulfill-locations": "web/fulfillments/_locations.html"}
+
+
+def _quantities(order, source, *, default_all: bool) -> tuple[dict[int, int], dict[str, str]]:
+    """Line id -> units from ``qty-<line id>`` fields; errors per field for bad values."""
+    wanted, errors = {}, {}
+    for line in order.lines:
+        raw = source.get(f"qty-{line.id}")
+        if raw is None:
+            wanted[line.id] = line.not_shipped_quantity if default_all else 0
+            continue
+        try:
+            wanted[line.id] = int(raw.strip() or "0")
+        except ValueError:
+            errors[f"qty-{line.id}"] = "Enter a whole number."
+            wanted[line.id] = 0
+            continue
+        if wanted[line.id] < 0:
+            errors[f"qty-{line.id}"] = "Can't be negative."
+        elif wanted[line.id] > line.not_shipped_quantity:
+            errors[f"qty-{line.id}"] = f"Only {line.not_shipped_quantity} left to fulfill."
+    return wanted, errors
+
+
+def _form_context(order, wanted, form, errors, message=None) -> dict:
+    lines = [ln for ln in order.lines]
+    valid = {lid: max(q, 0) for lid, q in wanted.items()}
+    options = queries.location_options(g.merchant_id, lines, valid)
+    split = queries.auto_split(options, lines, valid) or []
+    # Each part of the proposal opens this form prefilled with its location and units.
+    split_links = [(part, url_for("web.new_fulfillment", order_id=order.id,
+                                  location_id=part.location.id,
+                                  **{f"qty-{ln.id}": part.quantities.get(ln.id, 0)
+                                     for ln in lines}))
+                   for part in split]
+    return {"order": order, "wanted": wanted, "form": form, "errors": errors,
+            "message": message, "options": options, "carriers": CARRIERS,
+            "split": split_links, "selected_location": optional_int(form.get("location_id"))}
+
+
+@bp.get("/orders/<int:order_id>/fulfill")
+@login_required
+def new_fulfillment(order_id: int):
+    """The fulfill form: all unfulfilled units by default, or those in the query string."""
+    order = queries.order(g.merchant_id, order_id)
+    wanted, errors = _quantities(order, request.args, default_all=True)
+    return render("web/fulfillments/new.html", FORM_FRAGMENTS,
+                  **_form_context(order, wanted, request.args, errors))
+
+
+@bp.post("/orders/<int:order_id>/fulfillments")
+@login_required
+def create_order_fulfillment(order_id: int):
+    """Create one fulfillment; every error comes back inline and nothing is half-done."""
+    form = request.form
+    order = queries.order(g.merchant_id, order_id)
+    wanted, errors = _quantities(order, form, default_all=False)
+    location_id = optional_int(form.get("location_id"))
+    tracking = Tracking(form.get("tracking_number", ""), form.get("tracking_company", ""),
+                        form.get("tracking_url", ""))
+    errors.update(_precheck(wanted, location_id, tracking))
+    if not errors:
+        try:
+            fulfillment = create_fulfillment(order.id, {k: v for k, v in wanted.items() if v},
+                                             location_id, merchant_id=g.merchant_id,
+                                             tracking=tracking,
+                                             notify_customer=checkbox(form, "notify_customer"))
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            order = queries.order(g.merchant_id, order_id)
+            errors, status = _error_fields(order, error), error.status_code
+            return _form_error(order, wanted, form, errors, error.message, status)
+        return redirect_after_post(url_for("web.show_order", order_id=order.id),
+                                   f"Fulfillment #{fulfillment.id} created.")
+    return _form_error(order, wanted, form, errors, "Fix the highlighted fields.", 422)
+
+
+def _form_error(order, wanted, form, errors, message, status):
+    context = _form_context(order, wanted, form, errors, message)
+    return render("web/fulfillments/new.html", {"fulfill-form": "web/fulfillments/_form.html"},
+                  status=status, **context)
+
+
+def _precheck(wanted: dict[int, int], location_id: int | None, tracking: Tracking) -> dict:
+    """Field errors found before the domain runs, so the merchant sees them all at once."""
+    errors = {}
+    if not any(q > 0 for q in wanted.values()):
+        errors["quantities"] = "Choose at least one item to fulfill."
+    if location_id is None:
+        errors["location"] = "Choose the stock location to fulfill from."
+    try:
+        tracking.validated()
+    except InvalidInput as error:
+        errors[error.field or "tracking_url"] = error.message
+    return errors
+
+
+def _error_fields(order, error: DomainError) -> dict[str, str]:
+    """Map a domain error's data to the form fields it concerns."""
+    if isinstance(error, QuantityExceedsUnfulfilled):
+        return {f"qty-{e.line_id}": f"Only {e.unfulfilled} left to fulfill." for e in error.excesses}
+    if isinstance(error, InsufficientStock):
+        by_item = {s.item_id: s for s in error.shortfalls}
+        return {f"qty-{ln.id}": f"{by_item[ln.inventory_item_id].available} available at this "
+                                f"location (needs {by_item[ln.inventory_item_id].requested})."
+                for ln in order.lines if ln.inventory_item_id in by_item} | {
+            "location": "Not enough stock here for every item."}
+    if isinstance(error, InvalidInput):
+        return {error.field or "form": error.message}
+    return {"form": error.message}
+
+
+# --- Actions on one fulfillment (answer with the order's detail fragment) ---------------------
+
+_ACTIONS = {"ship": (mark_shipped, "Marked as shipped."),
+            "deliver": (mark_delivered, "Marked as delivered."),
+            "cancel": (cancel_fulfillment, "Fulfillment canceled; its stock is back.")}
+
+
+def _order_id_of(fulfillment_id: int) -> int:
+    fulfillment = db.session.get(Fulfillment, fulfillment_id)
+    if fulfillment is None or fulfillment.merchant_id != g.merchant_id:
+        from app.errors import NotFound
+
+        raise NotFound("That fulfillment does not exist.")
+    return fulfillment.order_id
+
+
+@bp.post("/fulfillments/<int:fulfillment_id>/<any(ship, deliver, cancel):action>")
+@login_required
+def change_fulfillment_status(fulfillment_id: int, action: str):
+    """Mark shipped / delivered, or cancel (the button asks for confirmation first)."""
+    order_id = _order_id_of(fulfillment_id)
+    change, done = _ACTIONS[action]
+    try:
+        change(fulfillment_id, merchant_id=g.merchant_id)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        return render("web/orders/show.html", {"order-detail": "web/orders/_detail.html"},
+                      status=error.status_code, **order_context(order_id, action_error=error.message))
+    if not request.headers.get("HX-Request"):
+        return redirect_after_post(url_for("web.show_order", order_id=order_id), done)
+    return with_toast(render("web/orders/show.html", {"order-detail": "web/orders/_detail.html"},
+                             **order_context(order_id)), done)
+
+
+@bp.route("/fulfillments/<int:fulfillment_id>/tracking", methods=["GET", "POST"])
+@login_required
+def edit_tracking(fulfillment_id: int):
+    """GET: the order page with this card's tracking form open; POST: save it."""
+    order_id = _order_id_of(fulfillment_id)
+    fragments = {"order-detail": "web/orders/_detail.html"}
+    if request.method == "GET":
+        return render("web/orders/show.html", fragments,
+                      **order_context(order_id, editing=fulfillment_id, tracking_errors={}))
+    form = request.form
+    try:
+        update_tracking(fulfillment_id, Tracking(form.get("tracking_number", ""),
+                                                 form.get("tracking_company", ""),
+                                                 form.get("tracking_url", "")),
+                        merchant_id=g.merchant_id, notify_customer=checkbox(form, "notify_customer"))
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        errors = {getattr(error, "field", None) or "form": error.message}
+        return render("web/orders/show.html", fragments, status=error.status_code,
+                      **order_context(order_id, editing=fulfillment_id, tracking_errors=errors,
+                                      tracking_form=form))
+    if not request.headers.get("HX-Request"):
+        return redirect_after_post(url_for("web.show_order", order_id=order_id), "Tracking saved.")
+    return with_toast(render("web/orders/show.html", fragments, **order_context(order_id)),
+                      "Tracking saved.")

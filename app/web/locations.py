@@ -1,0 +1,81 @@
+"""Locations: the merchant's stock locations and the platform-location mapping."""
+from __future__ import annotations
+
+from flask import g, request, url_for
+
+from app.errors import DomainError
+from app.extensions import db
+from app.stock.locations import create_location, map_channel_location, update_location
+from app.web import bp, queries
+from app.web.auth import login_required
+from app.web.forms import checkbox, optional_int
+from app.web.rendering import redirect_after_post, render, with_toast
+
+FRAGMENTS = {"locations": "web/locations/_locations.html",
+             "location-mappings": "web/locations/_mappings.html"}
+
+
+def _page(status: int = 200, **extra):
+    context = {"locations": queries.stock_locations(g.merchant_id),
+               "mappings": queries.channel_locations(g.merchant_id),
+               "channels": queries.channels(g.merchant_id), "errors": {}, "form": {}, **extra}
+    return render("web/locations/index.html", FRAGMENTS, status=status, **context)
+
+
+@bp.get("/locations")
+@login_required
+def list_locations():
+    """Stock locations, and per channel the platform locations mapped onto them."""
+    return _page()
+
+
+@bp.post("/locations")
+@login_required
+def create_stock_location():
+    """Add a stock location."""
+    try:
+        location = create_location(g.merchant_id, request.form.get("name", ""),
+                                   allow_negative_stock=checkbox(request.form, "allow_negative_stock"))
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        return _page(error.status_code, errors={"new-name": error.message}, form=request.form)
+    return _done(f"{location.name} added.")
+
+
+@bp.post("/locations/<int:location_id>")
+@login_required
+def update_stock_location(location_id: int):
+    """Rename, (de)activate or allow negative stock: whichever fields the form sends."""
+    form = request.form
+    try:
+        update_location(g.merchant_id, location_id,
+                        name=form.get("name") if "name" in form else None,
+                        active=form.get("active") == "1" if "active" in form else None,
+                        allow_negative_stock=(form.get("allow_negative_stock") == "1"
+                                              if "allow_negative_stock" in form else None))
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        return _page(error.status_code, errors={f"name-{location_id}": error.message}, form=form)
+    return _done("Location saved.")
+
+
+@bp.post("/channel-locations/<int:channel_location_id>")
+@login_required
+def map_platform_location(channel_location_id: int):
+    """Map a platform location onto a stock location (empty choice: unmapped)."""
+    try:
+        map_channel_location(g.merchant_id, channel_location_id,
+                             optional_int(request.form.get("stock_location_id")))
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        return _page(error.status_code, errors={f"map-{channel_location_id}": error.message})
+    return _done("Mapping saved.")
+
+
+def _done(message: str):
+    if not request.headers.get("HX-Request"):
+        return redirect_after_post(url_for("web.list_locations"), message)
+    return with_toast(_page(), message)

@@ -1,0 +1,411 @@
+"""Read-side queries of the dashboard, every one scoped by merchant_id. No Flask imports."""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import itertools
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from app.errors import NotFound
+from app.extensions import db
+from app.models import (Channel, ChannelLocation, Fulfillment, FulfillmentStatus, InventoryItem,
+                        InventoryLevel, InventoryMovement, Merchant, Order, OrderLine,
+                        OutboxEvent, StockLocation, WebhookInbox)
+from app.orders import OrderStatus
+
+PAGE_SIZE = 50
+
+
+def merchant(merchant_id: int) -> Merchant:
+    """The merchant, or NotFound."""
+    row = db.session.get(Merchant, merchant_id)
+    if row is None:
+        raise NotFound("That merchant does not exist.")
+    return row
+
+
+# --- Orders list ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class OrderFilters:
+    """What the orders list is narrowed to (all optional)."""
+
+    channel_id: int | None = None
+    status: str | None = None
+    location_id: int | None = None
+    q: str = ""
+
+    def query_args(self, **extra) -> dict:
+        """Non-empty filters as URL query arguments (for links that keep them)."""
+        args = {"channel": self.channel_id, "status": self.status,
+                "location": self.location_id, "q": self.q or None}
+        args.update(extra)
+        return {k: v for k, v in args.items() if v not in (None, "")}
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Keyset position: the last row shown, ordered by (placed_at desc, id desc)."""
+
+    placed_at: dt.datetime
+    id: int
+
+    def encode(self) -> str:
+        """Opaque URL-safe token."""
+        raw = f"{self.placed_at.astimezone(dt.UTC).isoformat()}|{self.id}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str | None) -> Cursor | None:
+        """The cursor in ``token``; None when absent or malformed (= first page)."""
+        if not token:
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+            placed, _, ident = raw.partition("|")
+            placed_at = dt.datetime.fromisoformat(placed)
+            if placed_at.tzinfo is None:
+                return None
+            return cls(placed_at, int(ident))
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+
+@dataclass
+class OrdersPage:
+    """One page of the orders list."""
+
+    orders: list[Order]
+    next_cursor: Cursor | None
+    statuses: dict[int, OrderStatus] = field(default_factory=dict)
+
+
+def _line_exists(*conditions):
+    return exists().where(OrderLine.order_id == Order.id, *conditions)
+
+
+def status_condition(status: str):
+    """SQL condition equivalent to :func:`app.orders.order_status` == ``status``."""
+    live = Order.cancelled_at.is_(None)
+    if status == OrderStatus.CANCELED:
+        return Order.cancelled_at.is_not(None)
+    if status == OrderStatus.FULFILLED:
+        return and_(live, _line_exists(OrderLine.quantity > 0),
+                    ~_line_exists(OrderLine.fulfilled_quantity < OrderLine.quantity))
+    if status == OrderStatus.PARTIALLY_FULFILLED:
+        return and_(live, _line_exists(OrderLine.fulfilled_quantity > 0),
+                    _line_exists(OrderLine.fulfilled_quantity < OrderLine.quantity))
+    if status == OrderStatus.UNFULFILLED:
+        return and_(live, ~_line_exists(OrderLine.fulfilled_quantity > 0))
+    raise ValueError(status)
+
+
+def _like(term: str) -> str:
+    escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _filter_conditions(merchant_id: int, filters: OrderFilters, *, with_status: bool = True):
+    conditions = [Order.merchant_id == merchant_id]
+    if filters.channel_id:
+        conditions.append(Order.channel_id == filters.channel_id)
+    if filters.location_id:
+        conditions.append(exists().where(
+            Fulfillment.order_id == Order.id, Fulfillment.merchant_id == merchant_id,
+            Fulfillment.location_id == filters.location_id,
+            Fulfillment.status != FulfillmentStatus.CANCELED))
+    if filters.q.strip():
+        pattern = _like(filters.q.strip())
+        conditions.append(or_(
+            func.lower(Order.name).like(pattern, escape="\\"),
+            func.lower(Order.customer_name).like(pattern, escape="\\"),
+            func.lower(Order.customer_email).like(pattern, escape="\\"),
+            _line_exists(func.lower(OrderLine.sku).like(pattern, escape="\\"))))
+    if with_status and filters.status in set(OrderStatus):
+        conditions.append(status_condition(filters.status))
+    return conditions
+
+
+def orders_page(merchant_id: int, filters: OrderFilters, cursor: Cursor | None = None, *,
+                limit: int = PAGE_SIZE) -> OrdersPage:
+    """Newest orders first, after ``cursor``: keyset pagination on (placed_at, id).
+
+    Uses the ix_orders_merchant_placed index, so a deep page costs as much as the first;
+    one extra row tells whether there is a next page.
+    """
+    stmt = select(Order).where(*_filter_conditions(merchant_id, filters))
+    if cursor is not None:
+        stmt = stmt.where(Order.placed_at <= cursor.placed_at,
+                          or_(Order.placed_at < cursor.placed_at, Order.id < cursor.id))
+    stmt = (stmt.order_by(Order.placed_at.desc(), Order.id.desc()).limit(limit + 1)
+            .options(selectinload(Order.lines), selectinload(Order.channel)))
+    rows = list(db.session.scalars(stmt))
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = Cursor(rows[-1].placed_at, rows[-1].id) if has_more and rows else None
+    from app.orders import order_status
+
+    return OrdersPage(rows, next_cursor, {o.id: order_status(o) for o in rows})
+
+
+def order_status_counts(merchant_id: int, filters: OrderFilters) -> dict[str, int]:
+    """How many orders per status (and "all") under the other filters, in one query."""
+    base = _filter_conditions(merchant_id, replace(filters, status=None), with_status=False)
+    columns = [func.count().label("all")] + [
+        func.count().filter(status_condition(s)).label(s.value) for s in OrderStatus]
+    row = db.session.execute(select(*columns).select_from(Order).where(*base)).one()
+    return dict(row._mapping)
+
+
+def channels(merchant_id: int) -> list[Channel]:
+    """The merchant's channels, oldest first."""
+    return list(db.session.scalars(select(Channel).where(Channel.merchant_id == merchant_id)
+                                   .order_by(Channel.id)))
+
+
+def stock_locations(merchant_id: int, *, active_only: bool = False) -> list[StockLocation]:
+    """The merchant's stock locations by name."""
+    stmt = select(StockLocation).where(StockLocation.merchant_id == merchant_id)
+    if active_only:
+        stmt = stmt.where(StockLocation.active.is_(True))
+    return list(db.session.scalars(stmt.order_by(StockLocation.name, StockLocation.id)))
+
+
+# --- One order --------------------------------------------------------------------------
+
+def order(merchant_id: int, order_id: int) -> Order:
+    """The merchant's order with its lines, or NotFound."""
+    row = db.session.scalar(select(Order).where(Order.merchant_id == merchant_id,
+                                                Order.id == order_id)
+                            .options(selectinload(Order.lines), selectinload(Order.channel)))
+    if row is None:
+        raise NotFound("That order does not exist.")
+    return row
+
+
+def order_fulfillments(merchant_id: int, order_id: int) -> list[Fulfillment]:
+    """The order's fulfillments, oldest first, with lines and location."""
+    return list(db.session.scalars(
+        select(Fulfillment).where(Fulfillment.merchant_id == merchant_id,
+                                  Fulfillment.order_id == order_id)
+        .order_by(Fulfillment.id)
+        .options(selectinload(Fulfillment.lines), selectinload(Fulfillment.location))))
+
+
+def order_timeline(merchant_id: int, order_id: int) -> list[OutboxEvent]:
+    """Everything that happened to the order (outbox events), newest first."""
+    return list(db.session.scalars(
+        select(OutboxEvent).where(OutboxEvent.merchant_id == merchant_id,
+                                  OutboxEvent.order_id == order_id)
+        .order_by(OutboxEvent.id.desc()).limit(200)))
+
+
+# --- Fulfill: availability and the auto split --------------------------------------------
+
+@dataclass
+class LocationOption:
+    """A stock location as a choice on the fulfill form."""
+
+    location: StockLocation
+    available: dict[int, int]  # item id -> available
+    short_lines: list[tuple[OrderLine, int]]  # lines it can't cover, with units missing
+
+    @property
+    def covers_all(self) -> bool:
+        """Every chosen unit is available here."""
+        return not self.short_lines
+
+
+@dataclass
+class SplitPart:
+    """One fulfillment of an auto-split proposal."""
+
+    location: StockLocation
+    quantities: dict[int, int]  # line id -> units
+
+
+def availability(merchant_id: int, item_ids: list[int]) -> dict[tuple[int, int], int]:
+    """(location id, item id) -> available, for these items at every location."""
+    if not item_ids:
+        return {}
+    rows = db.session.execute(
+        select(InventoryLevel.location_id, InventoryLevel.item_id,
+               InventoryLevel.on_hand - InventoryLevel.committed)
+        .where(InventoryLevel.merchant_id == merchant_id, InventoryLevel.item_id.in_(item_ids)))
+    return {(loc, item): avail for loc, item, avail in rows}
+
+
+def location_options(merchant_id: int, lines: list[OrderLine], wanted: dict[int, int]
+                     ) -> list[LocationOption]:
+    """Each active location with what it has of the chosen items and the lines it can't cover."""
+    item_ids = sorted({ln.inventory_item_id for ln in lines if ln.inventory_item_id})
+    avail = availability(merchant_id, item_ids)
+    options = []
+    for location in stock_locations(merchant_id, active_only=True):
+        have = {i: avail.get((location.id, i), 0) for i in item_ids}
+        short = []
+        if not location.allow_negative_stock:
+            need: dict[int, int] = defaultdict(int)
+            for line in lines:
+                qty = wanted.get(line.id, 0)
+                if line.inventory_item_id and qty > 0:
+                    need[line.inventory_item_id] += qty
+                    missing = need[line.inventory_item_id] - have[line.inventory_item_id]
+                    if missing > 0:
+                        short.append((line, min(missing, qty)))
+        options.append(LocationOption(location, have, short))
+    return options
+
+
+def auto_split(options: list[LocationOption], lines: list[OrderLine], wanted: dict[int, int]
+               ) -> list[SplitPart] | None:
+    """Fewest locations that together cover the chosen units; None if none can.
+
+    Exact for up to 10 locations (smallest subsets first, ties to the one with most
+    stock left); greedy (most units covered first) beyond that.
+    """
+    need: dict[int, int] = defaultdict(int)
+    for line in lines:
+        if line.inventory_item_id and wanted.get(line.id, 0) > 0:
+            need[line.inventory_item_id] += wanted[line.id]
+    if not any(wanted.get(ln.id, 0) > 0 for ln in lines) or not options:
+        return None
+
+    def capacity(opt: LocationOption, item_id: int) -> float:
+        return float("inf") if opt.location.allow_negative_stock else max(opt.available[item_id], 0)
+
+    def covers(subset) -> bool:
+        return all(sum(capacity(o, i) for o in subset) >= n for i, n in need.items())
+
+    chosen = None
+    if len(options) <= 10:
+        for size in range(1, len(options) + 1):
+            fits = [s for s in itertools.combinations(options, size) if covers(s)]
+            if fits:
+                chosen = max(fits, key=lambda s: sum(min(capacity(o, i), 10**9)
+                                                     for o in s for i in need))
+                break
+    else:
+        remaining, chosen = dict(need), []
+        pool = list(options)
+        while any(v > 0 for v in remaining.values()) and pool:
+            best = max(pool, key=lambda o: sum(min(capacity(o, i), r) for i, r in remaining.items()))
+            pool.remove(best)
+            chosen.append(best)
+            for i in remaining:
+                remaining[i] = max(0, remaining[i] - capacity(best, i))
+        if any(v > 0 for v in remaining.values()):
+            chosen = None
+    if not chosen:
+        return None
+    return _assign(list(chosen), lines, wanted, capacity)
+
+
+def _assign(chosen, lines, wanted, capacity) -> list[SplitPart]:
+    # Whole lines go to the first location (most stock first) that still has them; a
+    # line is split only when no single chosen location can take it whole.
+    chosen.sort(key=lambda o: (len(o.short_lines), o.location.name))
+    left = {(o.location.id, i): capacity(o, i) for o in chosen for i in o.available}
+    parts = {o.location.id: SplitPart(o.location, {}) for o in chosen}
+    for line in lines:
+        qty = wanted.get(line.id, 0)
+        if qty <= 0:
+            continue
+        if not line.inventory_item_id:
+            parts[chosen[0].location.id].quantities[line.id] = qty
+            continue
+        item = line.inventory_item_id
+        whole = next((o for o in chosen if left[(o.location.id, item)] >= qty), None)
+        for opt in ([whole] if whole else chosen):
+            take = min(qty, left[(opt.location.id, item)])
+            if take <= 0:
+                continue
+            take = int(take)
+            parts[opt.location.id].quantities[line.id] = take
+            left[(opt.location.id, item)] -= take
+            qty -= take
+            if qty == 0:
+                break
+    return [p for p in parts.values() if p.quantities]
+
+
+# --- Locations ----------------------------------------------------------------------------
+
+def channel_locations(merchant_id: int) -> list[ChannelLocation]:
+    """Every platform location of the merchant's channels (mapped or not)."""
+    return list(db.session.scalars(
+        select(ChannelLocation).where(ChannelLocation.merchant_id == merchant_id)
+        .order_by(ChannelLocation.channel_id, ChannelLocation.name, ChannelLocation.id)
+        .options(selectinload(ChannelLocation.channel))))
+
+
+# --- Inventory ------------------------------------------------------------------------------
+
+def stock_matrix(merchant_id: int, q: str = "", *, limit: int = 500) -> dict:
+    """Items (optionally searched by SKU/title) and their levels per location."""
+    stmt = select(InventoryItem).where(InventoryItem.merchant_id == merchant_id)
+    if q.strip():
+        pattern = _like(q.strip())
+        stmt = stmt.where(or_(func.lower(InventoryItem.sku).like(pattern, escape="\\"),
+                              func.lower(InventoryItem.title).like(pattern, escape="\\")))
+    items = list(db.session.scalars(stmt.order_by(InventoryItem.sku).limit(limit)))
+    levels = {}
+    if items:
+        for level in db.session.scalars(select(InventoryLevel).where(
+                InventoryLevel.merchant_id == merchant_id,
+                InventoryLevel.item_id.in_([i.id for i in items]))):
+            levels[(level.item_id, level.location_id)] = level
+    return {"items": items, "levels": levels,
+            "locations": stock_locations(merchant_id)}
+
+
+def inventory_item(merchant_id: int, item_id: int) -> InventoryItem:
+    """The merchant's item, or NotFound."""
+    row = db.session.scalar(select(InventoryItem).where(InventoryItem.merchant_id == merchant_id,
+                                                        InventoryItem.id == item_id))
+    if row is None:
+        raise NotFound("That item does not exist.")
+    return row
+
+
+def item_levels(merchant_id: int, item_id: int) -> list[InventoryLevel]:
+    """The item's level at each location that has one."""
+    return list(db.session.scalars(
+        select(InventoryLevel).join(StockLocation, StockLocation.id == InventoryLevel.location_id)
+        .where(InventoryLevel.merchant_id == merchant_id, InventoryLevel.item_id == item_id)
+        .order_by(StockLocation.name).options(selectinload(InventoryLevel.location))))
+
+
+def item_ledger(merchant_id: int, item_id: int, *, limit: int = 100) -> list[InventoryMovement]:
+    """The item's latest ledger entries at every location, newest first."""
+    return list(db.session.scalars(
+        select(InventoryMovement).join(InventoryLevel, InventoryLevel.id == InventoryMovement.level_id)
+        .where(InventoryMovement.merchant_id == merchant_id, InventoryLevel.item_id == item_id)
+        .order_by(InventoryMovement.id.desc()).limit(limit)
+        .options(selectinload(InventoryMovement.level).selectinload(InventoryLevel.location))))
+
+
+# --- Sync -------------------------------------------------------------------------------------
+
+FAILED_STATUSES = ("failed", "dead")
+
+
+def sync_jobs(merchant_id: int, model, *, failed_only: bool, limit: int = 100) -> list:
+    """Latest outbox events or inbox deliveries, optionally only failed / dead ones."""
+    stmt = select(model).where(model.merchant_id == merchant_id)
+    if failed_only:
+        stmt = stmt.where(model.status.in_(FAILED_STATUSES))
+    return list(db.session.scalars(stmt.order_by(model.id.desc()).limit(limit)))
+
+
+def sync_counts(merchant_id: int) -> dict[str, int]:
+    """Failed-or-dead counts of the outbox and the inbox (for the Sync tab badges)."""
+    counts = {}
+    for name, model in (("outbox", OutboxEvent), ("inbox", WebhookInbox)):
+        counts[name] = db.session.scalar(select(func.count()).select_from(model).where(
+            model.merchant_id == merchant_id, model.status.in_(FAILED_STATUSES)))
+    return counts

@@ -1,0 +1,65 @@
+"""Standalone sign-up, sign-in and sign-out (WooCommerce owners; Shopify uses session tokens)."""
+from __future__ import annotations
+
+from flask import current_app, request, url_for
+
+from app.errors import InvalidInput
+from app.extensions import db
+from app.web import bp
+from app.web.accounts import BadCredentials, TooManyAttempts, create_account, verify_sign_in
+from app.web.auth import login_required, safe_next, sign_in_session, sign_out_session
+from app.web.rendering import redirect_after_post, render
+
+
+@bp.route("/sign-up", methods=["GET", "POST"])
+def sign_up():
+    """Create a merchant account (business name, email, password) and sign in."""
+    form, errors = request.form, {}
+    if request.method == "POST":
+        try:
+            user = create_account(form.get("email", ""), form.get("password", ""),
+                                  form.get("business_name", ""))
+            db.session.commit()
+        except InvalidInput as error:
+            db.session.rollback()
+            errors[error.field or "form"] = error.message
+        else:
+            sign_in_session(user.id)
+            return redirect_after_post(url_for("web.list_connections"),
+                                       "Welcome to Stockroom! Connect your store to start.")
+    return render("web/sessions/sign_up.html", {"sign-up-form": "web/sessions/_sign_up_form.html"},
+                  status=422 if errors else 200, form=form, errors=errors)
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in():
+    """Sign in with email + password; failures are counted and throttled (see accounts)."""
+    form, error, status = request.form, None, 200
+    if request.method == "POST":
+        config = current_app.config
+        try:
+            user = verify_sign_in(
+                form.get("email", ""), form.get("password", ""), ip=request.remote_addr or "",
+                max_failures=config["LOGIN_MAX_FAILURES"],
+                max_failures_per_ip=config["LOGIN_MAX_FAILURES_PER_IP"],
+                window_seconds=config["LOGIN_WINDOW_SECONDS"])
+        except (BadCredentials, TooManyAttempts) as failure:
+            db.session.commit()  # the failed attempt counts, across every process
+            error, status = failure.message, failure.status_code
+        else:
+            db.session.commit()
+            sign_in_session(user.id)
+            return redirect_after_post(safe_next(request.args.get("next"), url_for("web.list_orders")))
+    response = render("web/sessions/sign_in.html", {"sign-in-form": "web/sessions/_sign_in_form.html"},
+                      status=status, form=form, error=error)
+    if status == 429:
+        response.headers["Retry-After"] = "60"
+    return response
+
+
+@bp.post("/sign-out")
+@login_required
+def sign_out():
+    """End the session."""
+    sign_out_session()
+    return redirect_after_post(url_for("web.sign_in"), "You are signed out.")

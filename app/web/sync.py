@@ -1,0 +1,49 @@
+"""Sync: the outbox (what we push) and the webhook inbox (what platforms told us)."""
+from __future__ import annotations
+
+from flask import g, request, url_for
+
+from app.errors import DomainError
+from app.extensions import db
+from app.models import OutboxEvent, WebhookInbox
+from app.web import bp, queries
+from app.web.auth import login_required
+from app.web.rendering import redirect_after_post, render, with_toast
+
+KINDS = {"outbox": OutboxEvent, "inbox": WebhookInbox}
+
+
+def _page(status: int = 200, error: str | None = None):
+    kind = request.values.get("kind") if request.values.get("kind") in KINDS else "outbox"
+    failed_only = request.values.get("failed") == "1"
+    return render("web/sync/index.html", {"sync-jobs": "web/sync/_jobs.html"}, status=status,
+                  kind=kind, failed_only=failed_only, error=error,
+                  jobs=queries.sync_jobs(g.merchant_id, KINDS[kind], failed_only=failed_only),
+                  counts=queries.sync_counts(g.merchant_id))
+
+
+@bp.get("/sync")
+@login_required
+def show_sync():
+    """Outbox events or inbox deliveries with status, attempts and last error; failed filter."""
+    return _page()
+
+
+@bp.post("/sync/<any(outbox, inbox):kind>/<int:job_id>/<any(retry, discard):action>")
+@login_required
+def change_sync_job(kind: str, job_id: int, action: str):
+    """Retry a failed job now, or discard it (the button confirms first)."""
+    from app.sync.queue import discard_job, retry_job
+
+    try:
+        (retry_job if action == "retry" else discard_job)(KINDS[kind], job_id,
+                                                         merchant_id=g.merchant_id)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        return _page(error.status_code, error.message)
+    message = "Queued again." if action == "retry" else "Discarded."
+    if not request.headers.get("HX-Request"):
+        return redirect_after_post(url_for("web.show_sync", kind=kind,
+                                           failed=request.values.get("failed")), message)
+    return with_toast(_page(), message)

@@ -1,0 +1,89 @@
+"""Dashboard test fixtures: a client with a CSRF-aware helper, and a signed-in merchant."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pytest
+
+from app.extensions import db
+from app.models import User
+from tests.fixtures.factories import (make_channel, make_item, make_location, make_order,
+                                      stock)
+
+PASSWORD = "correct horse battery"
+
+
+class Browser:
+    """Test client that reads the CSRF token from the last page, like a browser form."""
+
+    def __init__(self, client):
+        self.client = client
+        self.csrf = None
+
+    def get(self, url, **kwargs):
+        response = self.client.get(url, **kwargs)
+        match = re.search(r'name="csrf_token" value="([^"]+)"', response.get_data(as_text=True))
+        if match:
+            self.csrf = match.group(1)
+        return response
+
+    def post(self, url, data=None, *, htmx=False, csrf=True, headers=None, **kwargs):
+        data = dict(data or {})
+        if self.csrf is None and csrf:
+            self.get("/sign-in")
+        if csrf:
+            data.setdefault("csrf_token", self.csrf)
+        headers = dict(headers or {})
+        if htmx:
+            headers["HX-Request"] = "true"
+        return self.client.post(url, data=data, headers=headers, **kwargs)
+
+    def hx_get(self, url, target, **kwargs):
+        return self.client.get(url, headers={"HX-Request": "true", "HX-Target": target}, **kwargs)
+
+    def sign_up(self, email="owner@example.test", password=PASSWORD, business="Acme Goods"):
+        self.get("/sign-up")
+        return self.post("/sign-up", {"email": email, "password": password,
+                                      "business_name": business})
+
+    def sign_in(self, email="owner@example.test", password=PASSWORD):
+        self.get("/sign-in")
+        return self.post("/sign-in", {"email": email, "password": password})
+
+
+@pytest.fixture
+def browser(app):
+    """A browser-like test client (no one signed in)."""
+    return Browser(app.test_client())
+
+
+@dataclass
+class Shop:
+    """A signed-up merchant with two locations, two items and one order."""
+
+    merchant_id: int
+    main: object
+    second: object
+    mug: object
+    tote: object
+    order: object
+
+
+@pytest.fixture
+def shop(app, browser) -> Shop:
+    """Sign up through the page, then give the new merchant stock and an order."""
+    assert browser.sign_up().status_code == 303
+    user = db.session.query(User).one()
+    from app.models import Merchant
+
+    merchant = db.session.get(Merchant, user.merchant_id)
+    main = make_location(merchant, "Main warehouse")
+    second = make_location(merchant, "Downtown shop")
+    mug, tote = make_item(merchant, "MUG-1"), make_item(merchant, "TOTE-1")
+    stock(main, mug, 5)
+    stock(main, tote, 1)
+    stock(second, tote, 4)
+    order = make_order(make_channel(merchant), [(mug, 3), (tote, 2)])
+    db.session.commit()
+    return Shop(merchant.id, main, second, mug, tote, order)
