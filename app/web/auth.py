@@ -17,8 +17,9 @@ returning an :class:`Identity` or ``None``. They are tried in registration order
    cookie_based=False)``.
 3. In demo mode only (``DEMO`` config, set by ``make demo``), the demo merchant.
 
-A ``before_request`` hook that runs earlier may instead set ``g.identity`` (an
-:class:`Identity`) or just ``g.merchant_id``; :func:`authenticate` accepts either as is.
+A ``before_request`` hook (registered after ``init_web``, which clears both at the start
+of every request) may instead set ``g.identity`` (an :class:`Identity`) or just
+``g.merchant_id``; :func:`authenticate` accepts either as is.
 
 ``cookie_based`` decides CSRF: a credential the browser attaches by itself (a cookie)
 needs the CSRF token on every unsafe request; a bearer token a script must add
@@ -47,6 +48,7 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _EXTENSION_KEY = "stockroom.authenticators"
+_RESOLVED = "stockroom.identity"
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,9 @@ def _demo_identity() -> Identity | None:
 
 def authenticate() -> Identity | None:
     """The request's identity (resolved once per request), setting ``g.merchant_id``."""
-    if "identity" in g:
+    if _RESOLVED in request.environ:
+        return request.environ[_RESOLVED]
+    if g.get("identity") is not None:
         identity = g.identity
     elif g.get("merchant_id") is not None:
         identity = Identity(merchant_id=g.merchant_id, method="external")
@@ -104,9 +108,16 @@ def authenticate() -> Identity | None:
                 break
         if identity is None and current_app.config.get("DEMO"):
             identity = _demo_identity()
+    request.environ[_RESOLVED] = identity
     g.identity = identity
     g.merchant_id = identity.merchant_id if identity else None
     return identity
+
+
+def _forget_identity() -> None:
+    """Start every request unauthenticated (``g`` can outlive a request in tests)."""
+    g.pop("identity", None)
+    g.pop("merchant_id", None)
 
 
 def login_required(view):
@@ -165,15 +176,15 @@ def sign_in_session(user_id: int) -> None:
     session.clear()
     session.permanent = True
     session["user_id"] = user_id
-    g.pop("identity", None)
-    g.pop("merchant_id", None)
+    _forget_identity()
+    request.environ.pop(_RESOLVED, None)
 
 
 def sign_out_session() -> None:
     """Forget the signed-in user and every other value of the session."""
     session.clear()
-    g.pop("identity", None)
-    g.pop("merchant_id", None)
+    _forget_identity()
+    request.environ.pop(_RESOLVED, None)
 
 
 def init_auth(app: Flask) -> None:
@@ -194,3 +205,5 @@ def init_auth(app: Flask) -> None:
     if session_authenticator not in app.extensions.get(_EXTENSION_KEY, []):
         app.extensions.setdefault(_EXTENSION_KEY, []).insert(0, session_authenticator)
     app.jinja_env.globals["csrf_token"] = csrf_token
+    # Registered before any other module's hooks, so theirs may set g.identity after it.
+    app.before_request(_forget_identity)

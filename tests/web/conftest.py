@@ -28,15 +28,18 @@ class Browser:
             self.csrf = match.group(1)
         return response
 
-    def post(self, url, data=None, *, htmx=False, csrf=True, headers=None, **kwargs):
+    def post(self, url, data=None, *, htmx=False, target=None, csrf=True, headers=None,
+             **kwargs):
         data = dict(data or {})
         if self.csrf is None and csrf:
             self.get("/sign-in")
         if csrf:
             data.setdefault("csrf_token", self.csrf)
         headers = dict(headers or {})
-        if htmx:
+        if htmx or target:
             headers["HX-Request"] = "true"
+        if target:
+            headers["HX-Target"] = target
         return self.client.post(url, data=data, headers=headers, **kwargs)
 
     def hx_get(self, url, target, **kwargs):
@@ -44,12 +47,18 @@ class Browser:
 
     def sign_up(self, email="owner@example.test", password=PASSWORD, business="Acme Goods"):
         self.get("/sign-up")
-        return self.post("/sign-up", {"email": email, "password": password,
-                                      "business_name": business})
+        return self._refresh(self.post("/sign-up", {"email": email, "password": password,
+                                                    "business_name": business}))
 
     def sign_in(self, email="owner@example.test", password=PASSWORD):
         self.get("/sign-in")
-        return self.post("/sign-in", {"email": email, "password": password})
+        return self._refresh(self.post("/sign-in", {"email": email, "password": password}))
+
+    def _refresh(self, response):
+        # Signing in starts a new session, with a new CSRF token: read it like a browser would.
+        if response.status_code == 303:
+            self.get("/connections")
+        return response
 
 
 @pytest.fixture

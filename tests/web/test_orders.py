@@ -1,0 +1,140 @@
+"""Orders list (filters, search, counts, keyset pages, polling fragment) and the order page."""
+import datetime as dt
+import re
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.fulfillment import create_fulfillment
+from app.models import Channel, Merchant, Order, OrderLine
+from app.web.queries import Cursor, OrderFilters, orders_page
+from tests.fixtures.factories import make_channel, make_order
+
+T0 = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
+
+
+def _orders(merchant_id, count, *, same_time_every=3):
+    channel = make_channel(db.session.get(Merchant, merchant_id))
+    for n in range(count):
+        order = Order(merchant_id=merchant_id, channel_id=channel.id, remote_id=f"r{n}",
+                      name=f"#{5000 + n}", customer_name=f"Customer {n}",
+                      # Groups of equal placed_at: the id must break the ties.
+                      placed_at=T0 + dt.timedelta(minutes=n // same_time_every))
+        order.lines.append(OrderLine(merchant_id=merchant_id, remote_id=f"l{n}", quantity=1,
+                                     sku=f"SKU-{n}", title="Thing"))
+        db.session.add(order)
+    db.session.commit()
+    return channel
+
+
+def test_orders_page_keyset_has_no_duplicates_or_gaps(shop):
+    _orders(shop.merchant_id, 47)
+    seen, cursor = [], None
+    while True:
+        page = orders_page(shop.merchant_id, OrderFilters(), cursor, limit=10)
+        seen += [o.id for o in page.orders]
+        if page.next_cursor is None:
+            break
+        cursor = Cursor.decode(page.next_cursor.encode())
+    expected = db.session.scalars(select(Order.id).where(Order.merchant_id == shop.merchant_id)
+                                  .order_by(Order.placed_at.desc(), Order.id.desc())).all()
+    assert seen == list(expected) and len(seen) == 48
+
+
+def test_list_orders_next_page_link_walks_everything(shop, browser):
+    _orders(shop.merchant_id, 120)
+    names, url = [], "/orders"
+    while url:
+        body = browser.get(url).get_data(as_text=True)
+        names += re.findall(r'<a href="/orders/\d+">(#\d+)</a>', body)
+        match = re.search(r'rel="next" href="([^"]+)"', body)
+        url = match.group(1).replace("&amp;", "&") if match else None
+    assert len(names) == 121 and len(set(names)) == 121
+
+
+def test_cursor_decode_rejects_garbage():
+    assert Cursor.decode("not-base64!") is None
+    assert Cursor.decode("") is None
+
+
+def test_list_orders_status_filter_and_counts(shop, browser):
+    other = make_order(db.session.get(Channel, shop.order.channel_id), [(shop.mug, 1)])
+    create_fulfillment(other.id, {other.lines[0].id: 1}, shop.main.id, merchant_id=shop.merchant_id)
+    db.session.commit()
+    body = browser.get("/orders?status=fulfilled").get_data(as_text=True)
+    assert other.name in body and shop.order.name not in body
+    assert 'data-status="fulfilled">1<' in body and 'data-status="unfulfilled">1<' in body
+    assert 'data-status="all">2<' in body
+    body = browser.get("/orders?status=unfulfilled").get_data(as_text=True)
+    assert shop.order.name in body and other.name not in body
+    body = browser.get(f"/orders?location={shop.main.id}").get_data(as_text=True)
+    assert other.name in body and shop.order.name not in body
+
+
+def test_list_orders_search_by_number_customer_email_sku(shop, browser):
+    for term in [shop.order.name, "ada love", "ADA@EXAMPLE", "tote-1"]:
+        assert shop.order.name in browser.get("/orders", query_string={"q": term}).get_data(as_text=True)
+    body = browser.get("/orders", query_string={"q": "zzz%"}).get_data(as_text=True)
+    assert shop.order.name not in body and "No orders match" in body
+
+
+def test_list_orders_channel_filter(shop, browser):
+    body = browser.get(f"/orders?channel={shop.order.channel_id + 999}").get_data(as_text=True)
+    assert shop.order.name not in body
+
+
+def test_list_orders_full_page_vs_fragment(shop, browser):
+    full = browser.get("/orders")
+    assert "<html" in full.get_data(as_text=True) and "HX-Request" in full.headers["Vary"]
+    fragment = browser.hx_get("/orders?q=ada", "order-rows")
+    body = fragment.get_data(as_text=True)
+    assert "<html" not in body and body.lstrip().startswith('<section id="order-rows"')
+    assert 'hx-trigger="every 10s"' in body and shop.order.name in body
+    # A history restore needs the whole page again.
+    restore = browser.client.get("/orders", headers={"HX-Request": "true", "HX-Target": "order-rows",
+                                                     "HX-History-Restore-Request": "true"})
+    assert "<html" in restore.get_data(as_text=True)
+
+
+def test_customer_name_is_escaped(shop, browser):
+    order = db.session.get(Order, shop.order.id)
+    order.customer_name = '<script>alert("x")</script>'
+    db.session.commit()
+    for url in ["/orders", f"/orders/{order.id}"]:
+        body = browser.get(url).get_data(as_text=True)
+        assert "<script>alert" not in body and "&lt;script&gt;alert" in body
+
+
+def test_show_order_lines_cards_and_timeline(shop, browser):
+    order = shop.order
+    f = create_fulfillment(order.id, {order.lines[0].id: 2}, shop.main.id, merchant_id=shop.merchant_id)
+    f.tracking_url, f.tracking_number = "https://www.ups.com/track?tracknum=1Z9", "1Z9"
+    db.session.commit()
+    body = browser.get(f"/orders/{order.id}").get_data(as_text=True)
+    assert "Not shipped" in body and 'data-not-shipped="1"' in body
+    assert f'id="fulfillment-{f.id}"' in body and "Main warehouse" in body
+    assert 'href="https://www.ups.com/track?tracknum=1Z9"' in body
+    assert "Syncing" in body and "Stockroom" in body
+    assert "Fulfillment created" in body and "Waiting to push" in body
+    assert 'hx-confirm="Cancel fulfillment' in body
+    fragment = browser.hx_get(f"/orders/{order.id}", "order-detail").get_data(as_text=True)
+    assert fragment.lstrip().startswith('<div id="order-detail"')
+
+
+def test_show_order_failed_sync_shows_error_and_retry(shop, browser):
+    from app.models import OutboxEvent
+
+    order = shop.order
+    f = create_fulfillment(order.id, {order.lines[0].id: 1}, shop.main.id, merchant_id=shop.merchant_id)
+    event = db.session.scalar(select(OutboxEvent).where(OutboxEvent.order_id == order.id))
+    event.status, event.attempts, event.last_error = "dead", 8, "Shopify said: location not active"
+    f.sync_state = "failed"
+    db.session.commit()
+    body = browser.get(f"/orders/{order.id}").get_data(as_text=True)
+    assert "Sync failed" in body and "Shopify said: location not active" in body
+    assert f"/sync/outbox/{event.id}/retry" in body
+
+
+def test_home_shows_counts_and_stock(shop, browser):
+    body = browser.get("/").get_data(as_text=True)
+    assert "Acme Goods" in body and "MUG-1" in body and "Main warehouse" in body
