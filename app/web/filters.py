@@ -17,6 +17,7 @@ _TONES = {
     # channels
     "active": "success", "uninstalled": "neutral",
 }
+_TONE_NAMES = {"success", "info", "attention", "warning", "critical", "neutral"}
 _LABELS = {"app": "Stockroom", "platform": "Platform", "pending_sync": "Syncing",
            "shopify": "Shopify", "woocommerce": "WooCommerce"}
 
@@ -35,8 +36,11 @@ def label(value: str | None) -> str:
 
 
 def tone(value: str | None) -> str:
-    """Badge tone (Polaris names) for a status value."""
-    return _TONES.get(str(value or ""), "neutral")
+    """Badge tone (Polaris names) for a status value; a tone name is its own tone."""
+    value = str(value or "")
+    if value in _TONE_NAMES:
+        return value
+    return _TONES.get(value, "neutral")
 
 
 def register_filters(app: Flask) -> None:

@@ -42,8 +42,9 @@ def _quantities(order, source, *, default_all: bool) -> tuple[dict[int, int], di
 
 
 def _form_context(order, wanted, form, errors, message=None) -> dict:
-    lines = [ln for ln in order.lines]
-    valid = {lid: max(q, 0) for lid, q in wanted.items()}
+    lines = list(order.lines)
+    # Availability is shown for what can still be fulfilled, whatever was typed.
+    valid = {ln.id: min(max(wanted.get(ln.id, 0), 0), ln.not_shipped_quantity) for ln in lines}
     options = queries.location_options(g.merchant_id, lines, valid)
     split = queries.auto_split(options, lines, valid) or []
     # Each part of the proposal opens this form prefilled with its location and units.

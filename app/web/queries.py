@@ -265,8 +265,9 @@ def auto_split(options: list[LocationOption], lines: list[OrderLine], wanted: di
                ) -> list[SplitPart] | None:
     """Fewest locations that together cover the chosen units; None if none can.
 
-    Exact for up to 10 locations (smallest subsets first, ties to the one with most
-    stock left); greedy (most units covered first) beyond that.
+    Real stock first: a location that allows negative stock (dropship, made to order)
+    counts as bottomless only when real stock can't cover the order. Exact for up to 10
+    locations (smallest subsets first, ties to the most stock); greedy beyond that.
     """
     need: dict[int, int] = defaultdict(int)
     for line in lines:
@@ -274,35 +275,37 @@ def auto_split(options: list[LocationOption], lines: list[OrderLine], wanted: di
             need[line.inventory_item_id] += wanted[line.id]
     if not any(wanted.get(ln.id, 0) > 0 for ln in lines) or not options:
         return None
+    for bottomless in (False, True):
+        def capacity(opt: LocationOption, item_id: int, bottomless=bottomless) -> float:
+            if bottomless and opt.location.allow_negative_stock:
+                return float("inf")
+            return max(opt.available.get(item_id, 0), 0)
 
-    def capacity(opt: LocationOption, item_id: int) -> float:
-        return float("inf") if opt.location.allow_negative_stock else max(opt.available[item_id], 0)
+        chosen = _fewest_covering(options, need, capacity)
+        if chosen:
+            return _assign(list(chosen), lines, wanted, capacity)
+    return None
 
+
+def _fewest_covering(options, need, capacity):
     def covers(subset) -> bool:
         return all(sum(capacity(o, i) for o in subset) >= n for i, n in need.items())
 
-    chosen = None
     if len(options) <= 10:
         for size in range(1, len(options) + 1):
             fits = [s for s in itertools.combinations(options, size) if covers(s)]
             if fits:
-                chosen = max(fits, key=lambda s: sum(min(capacity(o, i), 10**9)
-                                                     for o in s for i in need))
-                break
-    else:
-        remaining, chosen = dict(need), []
-        pool = list(options)
-        while any(v > 0 for v in remaining.values()) and pool:
-            best = max(pool, key=lambda o: sum(min(capacity(o, i), r) for i, r in remaining.items()))
-            pool.remove(best)
-            chosen.append(best)
-            for i in remaining:
-                remaining[i] = max(0, remaining[i] - capacity(best, i))
-        if any(v > 0 for v in remaining.values()):
-            chosen = None
-    if not chosen:
+                return max(fits, key=lambda s: sum(min(capacity(o, i), 10**9)
+                                                   for o in s for i in need))
         return None
-    return _assign(list(chosen), lines, wanted, capacity)
+    remaining, chosen, pool = dict(need), [], list(options)
+    while any(v > 0 for v in remaining.values()) and pool:
+        best = max(pool, key=lambda o: sum(min(capacity(o, i), r) for i, r in remaining.items()))
+        pool.remove(best)
+        chosen.append(best)
+        for i in remaining:
+            remaining[i] = max(0, remaining[i] - capacity(best, i))
+    return None if any(v > 0 for v in remaining.values()) else chosen
 
 
 def _assign(chosen, lines, wanted, capacity) -> list[SplitPart]:
