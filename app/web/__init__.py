@@ -16,5 +16,5 @@ def init_web(app: Flask) -> None:
     register_filters(app)
 
 
-from app.web import (connections, fulfillments, inventory, locations, orders,  # noqa: E402,F401
-                     sessions, sync, views)  # routes register on import
+from app.web import (bulk, connections, fulfillments, inventory, locations,  # noqa: E402,F401
+                     orders, sessions, sync, views)  # routes register on import

@@ -161,6 +161,14 @@ def order_status_counts(merchant_id: int, filters: OrderFilters) -> dict[str, in
     return dict(row._mapping)
 
 
+def order_names(merchant_id: int, order_ids: list[int]) -> dict[int, str]:
+    """Order id -> name ("#1001") for the merchant's orders among ``order_ids``."""
+    if not order_ids:
+        return {}
+    return dict(db.session.execute(select(Order.id, Order.name).where(
+        Order.merchant_id == merchant_id, Order.id.in_(order_ids))).all())
+
+
 def channels(merchant_id: int) -> list[Channel]:
     """The merchant's channels, oldest first."""
     return list(db.session.scalars(select(Channel).where(Channel.merchant_id == merchant_id)

@@ -147,9 +147,22 @@ def test_owner_fulfills_with_validation_errors_then_cancels(live_app, page, scre
         screenshots.take(page, name)
     expect(page.locator("#sync-jobs")).to_contain_text("503 Service Unavailable")
 
+    # Bulk fulfill two selected orders: progress, then what happened to each.
+    page.get_by_role("link", name="Orders", exact=True).click()
+    rows = page.locator("#order-rows tbody tr")
+    for name in ("Grace Hopper", "Alan Turing"):
+        rows.filter(has_text=name).get_by_role("checkbox").check()
+    page.get_by_role("button", name="Fulfill selected").click()
+    progress = page.locator("#bulk-progress")
+    expect(progress).to_contain_text("2 of 2 orders processed: 2 fulfilled, 0 skipped.")
+    expect(progress).to_contain_text("Fulfilled from Main warehouse.")
+    expect(rows.filter(has_text="Grace Hopper")).to_contain_text("Fulfilled")
+    expect(page.locator("#order-rows input[name='order_id']:checked")).to_have_count(0)
+    screenshots.take(page, "bulk-fulfill")
+
     # The Shopify mobile app's width: nothing overflows sideways.
     page.set_viewport_size({"width": 360, "height": 780})
-    page.get_by_role("link", name="Orders", exact=True).click()
+    page.reload()
     expect(page.locator("#order-rows tbody tr")).to_have_count(5)
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     screenshots.take(page, "orders-mobile")

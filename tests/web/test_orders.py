@@ -89,7 +89,7 @@ def test_list_orders_full_page_vs_fragment(shop, browser):
     fragment = browser.hx_get("/orders?q=ada", "order-rows")
     body = fragment.get_data(as_text=True)
     assert "<html" not in body and body.lstrip().startswith('<section id="order-rows"')
-    assert 'hx-trigger="every 10s"' in body and shop.order.name in body
+    assert 'hx-trigger="every 10s, ordersChanged from:body"' in body and shop.order.name in body
     # A history restore needs the whole page again.
     restore = browser.client.get("/orders", headers={"HX-Request": "true", "HX-Target": "order-rows",
                                                      "HX-History-Restore-Request": "true"})

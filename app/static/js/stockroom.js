@@ -63,6 +63,21 @@
     pendingLocation = null;
   });
 
+  // Don't refresh the orders list under the merchant's selection.
+  document.body.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt.id === "order-rows" && elt.querySelector("input[name='order_id']:checked")) {
+      event.preventDefault();
+    }
+  });
+
+  // A bulk action finished: drop the selection so the list can refresh.
+  document.body.addEventListener("ordersChanged", function () {
+    document.querySelectorAll("#order-rows input[name='order_id']:checked").forEach(function (box) {
+      box.checked = false;
+    });
+  });
+
   // After a swap, move focus to the first invalid field so keyboard and screen-reader
   // users land on the error.
   document.body.addEventListener("htmx:afterSwap", function (event) {

@@ -1,0 +1,80 @@
+"""Bulk fulfill of orders selected in the list, a few per request so the page shows progress."""
+from __future__ import annotations
+
+import json
+
+from flask import g, request
+
+from app.errors import DomainError, InvalidInput
+from app.extensions import db
+from app.fulfillment import create_fulfillment
+from app.web import bp, queries
+from app.web.auth import login_required
+from app.web.forms import optional_int
+from app.web.rendering import is_htmx, render
+
+MAX_ORDERS = 250
+STEP = 5  # orders per request: each request stays short, the bar moves
+
+
+def fulfill_whole_order(merchant_id: int, order_id: int, location_id: int | None) -> str:
+    """Fulfill every unfulfilled unit of one order; returns what happened, for the list.
+
+    ``location_id`` None: the one location that covers the whole order from real stock
+    (else from a location that allows negative stock); an order no single location can
+    cover is left for the order page. Raises DomainError; flushes, never commits.
+    """
+    order = queries.order(merchant_id, order_id)
+    wanted = {ln.id: ln.not_shipped_quantity for ln in order.lines if ln.not_shipped_quantity > 0}
+    if order.cancelled_at is not None or not wanted:
+        raise InvalidInput("Nothing left to fulfill.")
+    if location_id is None:
+        options = queries.location_options(merchant_id, list(order.lines), wanted)
+        split = queries.auto_split(options, list(order.lines), wanted)
+        if not split or len(split) > 1:
+            raise InvalidInput("No single location has everything: fulfill it from the order page.")
+        location_id = split[0].location.id
+    fulfillment = create_fulfillment(order.id, wanted, location_id, merchant_id=merchant_id)
+    name = fulfillment.location.name if fulfillment.location else ""
+    return f"Fulfilled from {name}."
+
+
+def _result(raw: str) -> dict | None:
+    """A result carried back by the progress fragment (display only; ids re-checked)."""
+    try:
+        value = json.loads(raw)
+        return {"id": int(value["id"]), "ok": bool(value["ok"]), "message": str(value["message"])[:500]}
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+@bp.post("/orders/bulk-fulfill")
+@login_required
+def bulk_fulfill_orders():
+    """Fulfill the next few selected orders, each in its own transaction; report progress.
+
+    HTMX: answers with the progress fragment, which posts again by itself until no order
+    is left. Without JavaScript every selected order is done in this one request.
+    """
+    form = request.form
+    pending = [i for i in (optional_int(v) for v in form.getlist("order_id")) if i][:MAX_ORDERS]
+    results = [r for r in map(_result, form.getlist("result")) if r][:MAX_ORDERS]
+    location_id = optional_int(form.get("location_id"))
+    total = len(pending) + len(results)
+    for order_id in pending[:STEP] if is_htmx() else pending:
+        try:
+            message = fulfill_whole_order(g.merchant_id, order_id, location_id)
+            db.session.commit()
+            results.append({"id": order_id, "ok": True, "message": message})
+        except DomainError as error:
+            db.session.rollback()
+            results.append({"id": order_id, "ok": False, "message": error.message})
+    remaining = pending[STEP:] if is_htmx() else []
+    names = queries.order_names(g.merchant_id, [r["id"] for r in results])
+    response = render("web/orders/bulk.html", {"bulk-progress": "web/orders/_bulk.html"},
+                      results=results, remaining=remaining, total=total, names=names,
+                      location_id=location_id, empty=total == 0)
+    if is_htmx() and not remaining and total:
+        # The list refreshes itself (and drops the selection) once everything is done.
+        response.headers["HX-Trigger"] = "ordersChanged"
+    return response
