@@ -43,7 +43,14 @@ def tone(value: str | None) -> str:
     return _TONES.get(value, "neutral")
 
 
+def fo_tone(status: str | None) -> str:
+    """Badge tone of a Shopify fulfillment order status (OPEN, IN_PROGRESS, ON_HOLD, …)."""
+    return {"OPEN": "attention", "IN_PROGRESS": "info", "SCHEDULED": "info",
+            "ON_HOLD": "warning", "INCOMPLETE": "warning", "CLOSED": "success",
+            "CANCELLED": "neutral"}.get(str(status or "").upper(), "neutral")
+
+
 def register_filters(app: Flask) -> None:
     """Make the filters and globals available to every template."""
     app.jinja_env.filters.update(datetime=format_datetime, label=label, tone=tone)
-    app.jinja_env.globals.update(order_status=order_status)
+    app.jinja_env.globals.update(order_status=order_status, fo_tone=fo_tone)

@@ -54,4 +54,5 @@ def order_context(order_id: int, **extra) -> dict:
                 failed_pushes[fulfillment_id] = event
     return {"order": order, "fulfillments": queries.order_fulfillments(g.merchant_id, order.id),
             "timeline": timeline, "failed_pushes": failed_pushes, "editing": None,
+            "fulfillment_orders": queries.shopify_fulfillment_orders(g.merchant_id, order.id),
             "action_error": None, "tracking_errors": {}, "tracking_form": None, **extra}

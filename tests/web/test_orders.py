@@ -138,3 +138,25 @@ def test_show_order_failed_sync_shows_error_and_retry(shop, browser):
 def test_home_shows_counts_and_stock(shop, browser):
     body = browser.get("/").get_data(as_text=True)
     assert "Acme Goods" in body and "MUG-1" in body and "Main warehouse" in body
+
+
+def test_show_order_shopify_fulfillment_orders(shop, browser):
+    import pytest
+
+    import app.models as models
+
+    model = getattr(models, "FulfillmentOrder", None)
+    if model is None:
+        pytest.skip("the Shopify fulfillment-order mirror is not in this build")
+    fo = model(merchant_id=shop.merchant_id, channel_id=shop.order.channel_id,
+               order_id=shop.order.id, remote_id="gid://shopify/FulfillmentOrder/1",
+               status="OPEN", assigned_location_name="Shop <East>",
+               supported_actions=["CREATE_FULFILLMENT", "HOLD", "MOVE"])
+    fo.lines.append(models.FulfillmentOrderLine(
+        merchant_id=shop.merchant_id, remote_id="gid://shopify/FulfillmentOrderLineItem/1",
+        order_line_id=shop.order.lines[0].id, total_quantity=3, remaining_quantity=3))
+    db.session.add(fo)
+    db.session.commit()
+    body = browser.get(f"/orders/{shop.order.id}").get_data(as_text=True)
+    assert "Shopify fulfillment orders" in body and "Shop &lt;East&gt;" in body
+    assert "3 of 3 left" in body and "Also possible in Shopify: hold, move" in body
