@@ -85,7 +85,8 @@ class OrdersPage:
 
 
 def _line_exists(*conditions):
-    return exists().where(OrderLine.order_id == Order.id, *conditions)
+    # Correlated to the order only: the counts query also has order_lines in its FROM.
+    return exists().where(OrderLine.order_id == Order.id, *conditions).correlate(Order)
 
 
 def status_condition(status: str):
@@ -117,7 +118,7 @@ def _filter_conditions(merchant_id: int, filters: OrderFilters, *, with_status: 
         conditions.append(exists().where(
             Fulfillment.order_id == Order.id, Fulfillment.merchant_id == merchant_id,
             Fulfillment.location_id == filters.location_id,
-            Fulfillment.status != FulfillmentStatus.CANCELED))
+            Fulfillment.status != FulfillmentStatus.CANCELED).correlate(Order))
     if filters.q.strip():
         pattern = _like(filters.q.strip())
         conditions.append(or_(
@@ -153,11 +154,29 @@ def orders_page(merchant_id: int, filters: OrderFilters, cursor: Cursor | None =
 
 
 def order_status_counts(merchant_id: int, filters: OrderFilters) -> dict[str, int]:
-    """How many orders per status (and "all") under the other filters, in one query."""
+    """How many orders per status (and "all") under the other filters, in one query.
+
+    One grouped pass over the orders' lines (ordered and fulfilled units per order), then
+    the same rules as :func:`app.orders.order_status`.
+    """
     base = _filter_conditions(merchant_id, replace(filters, status=None), with_status=False)
-    columns = [func.count().label("all")] + [
-        func.count().filter(status_condition(s)).label(s.value) for s in OrderStatus]
-    row = db.session.execute(select(*columns).select_from(Order).where(*base)).one()
+    per_order = (
+        select(Order.id, Order.cancelled_at,
+               func.coalesce(func.sum(OrderLine.quantity), 0).label("ordered"),
+               func.coalesce(func.sum(OrderLine.fulfilled_quantity), 0).label("fulfilled"))
+        .select_from(Order).outerjoin(OrderLine, OrderLine.order_id == Order.id)
+        .where(*base).group_by(Order.id, Order.cancelled_at).subquery())
+    live = per_order.c.cancelled_at.is_(None)
+    ordered, fulfilled = per_order.c.ordered, per_order.c.fulfilled
+    row = db.session.execute(select(
+        func.count().label("all"),
+        func.count().filter(and_(live, fulfilled == 0)).label(OrderStatus.UNFULFILLED.value),
+        func.count().filter(and_(live, fulfilled > 0, fulfilled < ordered))
+        .label(OrderStatus.PARTIALLY_FULFILLED.value),
+        func.count().filter(and_(live, ordered > 0, fulfilled >= ordered))
+        .label(OrderStatus.FULFILLED.value),
+        func.count().filter(~live).label(OrderStatus.CANCELED.value),
+    ).select_from(per_order)).one()
     return dict(row._mapping)
 
 

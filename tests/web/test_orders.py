@@ -160,3 +160,32 @@ def test_show_order_shopify_fulfillment_orders(shop, browser):
     body = browser.get(f"/orders/{shop.order.id}").get_data(as_text=True)
     assert "Shopify fulfillment orders" in body and "Shop &lt;East&gt;" in body
     assert "3 of 3 left" in body and "Also possible in Shopify: hold, move" in body
+
+
+def test_status_filters_and_counts_agree_with_order_status(shop):
+    """The SQL status rules match app.orders.order_status on every kind of order."""
+    from collections import Counter
+
+    from app.orders import order_status
+    from app.web.queries import order_status_counts
+
+    channel = db.session.get(Channel, shop.order.channel_id)
+    empty = make_order(channel, [])
+    zero = make_order(channel, [(None, 0)])
+    partial = make_order(channel, [(None, 2), (None, 1)])
+    partial.lines[0].fulfilled_quantity = 1
+    full = make_order(channel, [(None, 2)])
+    full.lines[0].fulfilled_quantity = 2
+    canceled = make_order(channel, [(None, 1)])
+    canceled.cancelled_at = T0
+    db.session.commit()
+    orders = db.session.scalars(select(Order).where(Order.merchant_id == shop.merchant_id)).all()
+    expected = Counter(order_status(o).value for o in orders)
+    counts = order_status_counts(shop.merchant_id, OrderFilters())
+    assert counts["all"] == len(orders) == 6
+    for status in ("unfulfilled", "partially_fulfilled", "fulfilled", "canceled"):
+        assert counts[status] == expected[status], status
+        page = orders_page(shop.merchant_id, OrderFilters(status=status))
+        assert {o.id for o in page.orders} == {o.id for o in orders
+                                               if order_status(o).value == status}
+    assert {empty.id, zero.id} <= {o.id for o in orders if order_status(o).value == "unfulfilled"}
