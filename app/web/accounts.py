@@ -42,6 +42,21 @@ def normalize_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
+#: The "email" sign-up attempts are recorded under: they count toward the per-address limit.
+SIGN_UP_MARKER = "<sign-up>"
+
+
+def check_sign_up_allowed(ip: str, *, max_per_ip: int, window_seconds: int) -> None:
+    """Refuse (TooManyAttempts) when this address made too many sign-ups and failed
+    sign-ins within the window; otherwise record this sign-up attempt. Flushes."""
+    ip = (ip or "unknown")[:64]
+    now = utcnow()
+    _check_throttle(SIGN_UP_MARKER, ip, now, max_failures=max_per_ip,
+                    max_failures_per_ip=max_per_ip, window_seconds=window_seconds)
+    db.session.add(LoginAttempt(email=SIGN_UP_MARKER, ip=ip, succeeded=False, attempted_at=now))
+    db.session.flush()
+
+
 def create_account(email: str, password: str, business_name: str) -> User:
     """Sign-up: a new Merchant and its first User, the password hashed with scrypt. Flushes."""
     email = normalize_email(email)

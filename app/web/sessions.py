@@ -6,7 +6,8 @@ from flask import current_app, request, url_for
 from app.errors import InvalidInput
 from app.extensions import db
 from app.web import bp
-from app.web.accounts import BadCredentials, TooManyAttempts, create_account, verify_sign_in
+from app.web.accounts import (BadCredentials, TooManyAttempts, check_sign_up_allowed,
+                              create_account, verify_sign_in)
 from app.web.auth import login_required, safe_next, sign_in_session, sign_out_session
 from app.web.rendering import redirect_after_post, render
 
@@ -14,21 +15,26 @@ from app.web.rendering import redirect_after_post, render
 @bp.route("/sign-up", methods=["GET", "POST"])
 def sign_up():
     """Create a merchant account (business name, email, password) and sign in."""
-    form, errors = request.form, {}
+    form, errors, status = request.form, {}, 200
     if request.method == "POST":
+        config = current_app.config
         try:
+            check_sign_up_allowed(request.remote_addr or "", window_seconds=config["LOGIN_WINDOW_SECONDS"],
+                                  max_per_ip=config["LOGIN_MAX_FAILURES_PER_IP"])
+            db.session.commit()  # the attempt counts even if the form is refused below
             user = create_account(form.get("email", ""), form.get("password", ""),
                                   form.get("business_name", ""))
             db.session.commit()
-        except InvalidInput as error:
+        except (InvalidInput, TooManyAttempts) as error:
             db.session.rollback()
-            errors[error.field or "form"] = error.message
+            errors[getattr(error, "field", None) or "form"] = error.message
+            status = error.status_code
         else:
             sign_in_session(user.id)
             return redirect_after_post(url_for("web.list_connections"),
                                        "Welcome to Stockroom! Connect your store to start.")
     return render("web/sessions/sign_up.html", {"sign-up-form": "web/sessions/_sign_up_form.html"},
-                  status=422 if errors else 200, form=form, errors=errors)
+                  status=status, form=form, errors=errors)
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])

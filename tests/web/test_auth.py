@@ -119,7 +119,8 @@ def test_sign_in_rate_limited_after_failures(app, browser):
     response = browser.sign_in()
     assert response.status_code == 429 and "Retry-After" in response.headers
     assert "Too many failed sign-in attempts" in response.get_data(as_text=True)
-    assert db.session.scalar(select(func.count()).select_from(LoginAttempt)) == 5
+    assert db.session.scalar(select(func.count()).select_from(LoginAttempt).where(
+        LoginAttempt.email == "owner@example.test")) == 5
 
 
 def test_rate_limit_is_shared_across_processes(app, browser, database_url):
@@ -198,3 +199,15 @@ def test_safe_next_rejects_offsite(target):
     from app.web.auth import safe_next
 
     assert safe_next(target, "/orders") == "/orders"
+
+
+def test_sign_up_rate_limited_per_address(app, browser):
+    app.config["LOGIN_MAX_FAILURES_PER_IP"] = 3
+    for n in range(3):
+        browser.get("/sign-up")
+        browser.post("/sign-up", {"email": f"a{n}@example.test", "password": "x",
+                                  "business_name": "A"})
+    response = browser.sign_up(email="late@example.test")
+    assert response.status_code == 429
+    assert "Too many" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
