@@ -1,20 +1,29 @@
 """Standalone sign-up, sign-in and sign-out (WooCommerce owners; Shopify uses session tokens)."""
 from __future__ import annotations
 
-from flask import current_app, request, url_for
+from flask import current_app, redirect, request, url_for
 
 from app.errors import InvalidInput
 from app.extensions import db
 from app.web import bp
 from app.web.accounts import (BadCredentials, TooManyAttempts, check_sign_up_allowed,
                               create_account, verify_sign_in)
-from app.web.auth import login_required, safe_next, sign_in_session, sign_out_session
+from app.web.auth import (authenticate, login_required, safe_next, sign_in_session,
+                          sign_out_session)
 from app.web.rendering import redirect_after_post, render
+
+
+def _signed_in() -> bool:
+    """Already signed in with a password (a GET of these pages goes on to the orders)."""
+    identity = authenticate()
+    return request.method == "GET" and identity is not None and identity.method == "session"
 
 
 @bp.route("/sign-up", methods=["GET", "POST"])
 def sign_up():
     """Create a merchant account (business name, email, password) and sign in."""
+    if _signed_in():
+        return redirect(url_for("web.list_orders"))
     form, errors, status = request.form, {}, 200
     if request.method == "POST":
         config = current_app.config
@@ -40,6 +49,8 @@ def sign_up():
 @bp.route("/sign-in", methods=["GET", "POST"])
 def sign_in():
     """Sign in with email + password; failures are counted and throttled (see accounts)."""
+    if _signed_in():
+        return redirect(safe_next(request.args.get("next"), url_for("web.list_orders")))
     form, error, status = request.form, None, 200
     if request.method == "POST":
         config = current_app.config

@@ -103,7 +103,8 @@ def test_sign_in_redirects_only_to_local_next(app, browser):
     response = browser.post("/sign-in?next=/inventory", {"email": "owner@example.test",
                                                          "password": PASSWORD})
     assert response.headers["Location"] == "/inventory"
-    browser.post("/sign-out")
+    browser.get("/connections")  # the new session's CSRF token
+    assert browser.post("/sign-out").status_code == 303
     browser.get("/sign-in")
     response = browser.post("/sign-in?next=//evil.example/x", {"email": "owner@example.test",
                                                                "password": PASSWORD})
@@ -211,3 +212,9 @@ def test_sign_up_rate_limited_per_address(app, browser):
     assert response.status_code == 429
     assert "Too many" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_sign_in_page_when_signed_in_goes_to_orders(app, browser):
+    browser.sign_up()
+    assert browser.get("/sign-in").headers["Location"] == "/orders"
+    assert browser.get("/sign-up").headers["Location"] == "/orders"
