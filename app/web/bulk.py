@@ -48,6 +48,22 @@ def _result(raw: str) -> dict | None:
         return None
 
 
+def fulfill_auto_split(merchant_id: int, order_id: int, wanted: dict[int, int]) -> list:
+    """Fulfill ``wanted`` units from the auto-split proposal: one fulfillment per location.
+
+    All or nothing: the caller commits once, or rolls back every part on an error.
+    Raises InvalidInput when no combination of locations covers the units. Flushes.
+    """
+    order = queries.order(merchant_id, order_id)
+    lines = list(order.lines)
+    split = queries.auto_split(queries.location_options(merchant_id, lines, wanted), lines, wanted)
+    if not split:
+        raise InvalidInput("No combination of locations has enough stock for these items.",
+                           field="location")
+    return [create_fulfillment(order.id, part.quantities, part.location.id,
+                               merchant_id=merchant_id) for part in split]
+
+
 @bp.post("/orders/bulk-fulfill")
 @login_required
 def bulk_fulfill_orders():

@@ -96,6 +96,31 @@ def create_order_fulfillment(order_id: int):
     return _form_error(order, wanted, form, errors, "Fix the highlighted fields.", 422)
 
 
+@bp.post("/orders/<int:order_id>/fulfillments/split")
+@login_required
+def create_split_fulfillments(order_id: int):
+    """Fulfill the chosen units as the auto split proposes: every part, or none of them."""
+    from app.web.bulk import fulfill_auto_split
+
+    form = request.form
+    order = queries.order(g.merchant_id, order_id)
+    wanted, errors = _quantities(order, form, default_all=False)
+    if not errors and not any(q > 0 for q in wanted.values()):
+        errors["quantities"] = "Choose at least one item to fulfill."
+    if errors:
+        return _form_error(order, wanted, form, errors, "Fix the highlighted fields.", 422)
+    try:
+        parts = fulfill_auto_split(g.merchant_id, order.id, {k: v for k, v in wanted.items() if v})
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        order = queries.order(g.merchant_id, order_id)
+        return _form_error(order, wanted, form, _error_fields(order, error), error.message,
+                           error.status_code)
+    return redirect_after_post(url_for("web.show_order", order_id=order.id),
+                               f"{len(parts)} fulfillments created.")
+
+
 def _form_error(order, wanted, form, errors, message, status):
     context = _form_context(order, wanted, form, errors, message)
     return render("web/fulfillments/new.html", {"fulfill-form": "web/fulfillments/_form.html"},

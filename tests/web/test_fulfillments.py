@@ -197,3 +197,35 @@ def test_actions_on_other_merchants_fulfillment_are_404(shop, browser, app):
     assert browser.post(f"/fulfillments/{fid}/cancel").status_code == 404
     assert browser.get(f"/fulfillments/{fid}/tracking").status_code == 404
     assert db.session.get(Fulfillment, fid).status == "pending"
+
+
+def test_create_split_fulfillments_all_parts_or_none(shop, browser):
+    mug_line, tote_line = shop.order.lines
+    body = browser.get(f"/orders/{shop.order.id}/fulfill").get_data(as_text=True)
+    assert "Fulfill all 2 parts" in body
+    response = browser.post(f"/orders/{shop.order.id}/fulfillments/split",
+                            {f"qty-{mug_line.id}": "3", f"qty-{tote_line.id}": "2"}, htmx=True)
+    assert response.status_code == 204
+    parts = db.session.scalars(select(Fulfillment).order_by(Fulfillment.id)).all()
+    assert sorted((p.location_id, [(fl.order_line_id, fl.quantity) for fl in p.lines]) for p in parts) \
+        == sorted([(shop.main.id, [(mug_line.id, 3)]), (shop.second.id, [(tote_line.id, 2)])])
+    # Nothing left to cover: an error, and nothing half-done.
+    response = browser.post(f"/orders/{shop.order.id}/fulfillments/split",
+                            {f"qty-{mug_line.id}": "0", f"qty-{tote_line.id}": "0"},
+                            target="fulfill-form")
+    assert response.status_code == 422 and "Choose at least one item" in response.get_data(as_text=True)
+    assert _count_fulfillments() == 2
+
+
+def test_create_split_fulfillments_uncoverable_is_refused(shop, browser):
+    from app.stock import adjust_stock
+
+    adjust_stock(shop.merchant_id, shop.main.id, shop.mug.id, absolute=1, reason="recount")
+    db.session.commit()
+    mug_line, tote_line = shop.order.lines
+    response = browser.post(f"/orders/{shop.order.id}/fulfillments/split",
+                            {f"qty-{mug_line.id}": "3", f"qty-{tote_line.id}": "2"},
+                            target="fulfill-form")
+    assert response.status_code == 422
+    assert "No combination of locations has enough stock" in response.get_data(as_text=True)
+    assert _count_fulfillments() == 0
