@@ -10,7 +10,6 @@ from urllib.parse import quote, urlencode
 
 import pytest
 import requests
-from woocommerce import API
 
 
 def enc(value) -> str:
