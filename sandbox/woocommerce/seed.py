@@ -20,8 +20,9 @@ CUSTOMERS = [
 
 def seeded_key_pair(slug: str, permissions: str) -> tuple[str, str]:
     """Stable demo credentials, so `make demo` prints the same keys every run."""
-    digest = hashlib.sha256(f"{slug}:{permissions}".encode()).hexdigest()
-    return f"ck_{digest[:40]}", f"cs_{digest[24:64]}"
+    key = hashlib.sha256(f"key:{slug}:{permissions}".encode()).hexdigest()
+    secret = hashlib.sha256(f"secret:{slug}:{permissions}".encode()).hexdigest()
+    return f"ck_{key[:40]}", f"cs_{secret[:40]}"
 
 
 def address(customer: tuple, *, with_contact: bool) -> dict[str, str]:
