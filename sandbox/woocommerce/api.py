@@ -7,6 +7,7 @@ import secrets
 import string
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlparse
 
 from flask import Blueprint, current_app, g, request
 
@@ -376,8 +377,7 @@ def read_product(store: Store, product_id: int):
     return json_response(serializers.product_data(store, item, rest_base(store)))
 
 
-def update_stockable(store: Store, item: Product | Variation, data: dict[str, Any],
-                     post_type: str) -> None:
+def update_stockable(store: Store, item: Product | Variation, data: dict[str, Any]) -> None:
     """prepare_object_for_database() for the fields the sandbox supports; then save."""
     problems = validate_product_fields(data)
     if problems:
@@ -444,7 +444,7 @@ def update_product(store: Store, product_id: int):
     product = store.products.get(product_id)
     if product is None:
         raise invalid_id("product", 400)
-    update_stockable(store, product, params(), "product")
+    update_stockable(store, product, params())
     return json_response(serializers.product_data(store, product, rest_base(store)))
 
 
@@ -456,7 +456,7 @@ def check_batch_limit(data: dict[str, Any]) -> None:
                         f"Unable to accept more than {BATCH_LIMIT} items for this request.", 413)
 
 
-def batch(store: Store, data: dict[str, Any], post_type: str,
+def batch(data: dict[str, Any],
           update_one: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
     """batch_items(): each item answered on its own; errors become {"id", "error"}."""
     check_batch_limit(data)
@@ -487,10 +487,10 @@ def batch_products(store: Store):
         product = store.products.get(int(item.get("id", 0) or 0))
         if product is None:
             raise invalid_id("product", 400)
-        update_stockable(store, product, item, "product")
+        update_stockable(store, product, item)
         return serializers.product_data(store, product, rest_base(store))
 
-    return json_response(batch(store, params(), "product", update_one))
+    return json_response(batch(params(), update_one))
 
 
 # ---------------------------------------------------------------- variations
@@ -542,7 +542,7 @@ def read_variation(store: Store, product_id: int, item_id: int):
 def update_variation(store: Store, product_id: int, item_id: int):
     """PUT products/{id}/variations/{variation_id}."""
     variation = get_variation(store, product_id, item_id, status=400)
-    update_stockable(store, variation, params(), "product_variation")
+    update_stockable(store, variation, params())
     return json_response(serializers.variation_data(store, variation, rest_base(store)))
 
 
@@ -553,10 +553,10 @@ def batch_variations(store: Store, product_id: int):
 
     def update_one(item: dict[str, Any]) -> dict[str, Any]:
         variation = get_variation(store, product_id, int(item.get("id", 0) or 0), status=400)
-        update_stockable(store, variation, item, "product_variation")
+        update_stockable(store, variation, item)
         return serializers.variation_data(store, variation, rest_base(store))
 
-    return json_response(batch(store, params(), "product_variation", update_one))
+    return json_response(batch(params(), update_one))
 
 
 # ---------------------------------------------------------------- webhooks
@@ -572,7 +572,6 @@ def get_webhook(store: Store, webhook_id: int, status: int = 404,
 
 def is_valid_url(url: Any) -> bool:
     """wc_is_valid_url(): http(s) with a host."""
-    from urllib.parse import urlparse
     parsed = urlparse(str(url or ""))
     return parsed.scheme in ("http", "https") and bool(parsed.netloc)
 
