@@ -93,6 +93,7 @@ def test_delivery_payload_is_built_at_delivery_time_and_coalesced(wc, receiver):
     order = first_order(api)
     api.put(f"orders/{order['id']}", {"status": "on-hold"})
     api.put(f"orders/{order['id']}", {"status": "completed"})
+    assert deliveries_to(receiver) == []  # asynchronous: nothing sent with the response
     wc.drain()
     deliveries = deliveries_to(receiver)
     assert len(deliveries) == 1
@@ -221,3 +222,17 @@ def test_webhooks_list_update_and_delete(wc, receiver):
     assert refused.json()["code"] == "woocommerce_rest_trash_not_supported"
     assert api.delete(f"webhooks/{ids[0]}", params={"force": "true"}).status_code == 200
     assert api.get(f"webhooks/{ids[0]}").status_code == 404
+
+
+def test_delivery_source_is_the_store_url_the_webhook_was_created_through(wc, receiver,
+                                                                         monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", wc.ca_bundle)
+    api = wc.api(https=True)
+    create_webhook(wc, receiver, "product.updated", api=api)
+    product = api.get("products", params={"sku": "MUG-ENAMEL"}).json()[0]
+    api.put(f"products/{product['id']}", {"stock_quantity": 3})
+    [delivery] = wait_until(lambda: deliveries_to(receiver))
+    assert delivery["headers"]["X-Wc-Webhook-Source"] == wc.store_url(https=True) + "/"
+    payload = json.loads(delivery["body"])
+    assert (payload["sku"], payload["stock_quantity"], payload["stock_status"]) == (
+        "MUG-ENAMEL", 3, "instock")
