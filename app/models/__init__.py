@@ -3,15 +3,17 @@ from app.models.channel import (Channel, ChannelListing, ChannelLocation, Channe
                                 Platform)
 from app.models.fulfillment import (Fulfillment, FulfillmentLine, FulfillmentStatus, Origin,
                                     SyncState)
+from app.models.fulfillment_order import FulfillmentOrder, FulfillmentOrderLine
 from app.models.merchant import Merchant
 from app.models.order import Order, OrderLine
 from app.models.stock import InventoryItem, InventoryLevel, InventoryMovement, StockLocation
+from app.models.security import UsedNonce
 from app.models.sync import JobStatus, OutboxEvent, WebhookInbox
 from app.models.user import LoginAttempt, User
 
 __all__ = [
     "Channel", "ChannelListing", "ChannelLocation", "ChannelStatus", "Fulfillment",
-    "FulfillmentLine", "FulfillmentStatus", "InventoryItem", "InventoryLevel",
-    "InventoryMovement", "JobStatus", "LoginAttempt", "Merchant", "Order", "OrderLine", "Origin",
-    "OutboxEvent", "Platform", "StockLocation", "SyncState", "User", "WebhookInbox",
+    "FulfillmentLine", "FulfillmentOrder", "FulfillmentOrderLine", "FulfillmentStatus",
+    "InventoryItem", "InventoryLevel", "InventoryMovement", "JobStatus", "LoginAttempt", "Merchant", "Order", "OrderLine", "Origin",
+    "OutboxEvent", "Platform", "StockLocation", "SyncState", "UsedNonce", "User", "WebhookInbox",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -47,6 +47,8 @@ class Channel(db.Model):
     installed_at: Mapped[dt.datetime] = created_at_column()
     uninstalled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     last_synced_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Resumable imports and reconciliation: {"orders": {"cursor": …, "done": bool}, …}
+    sync_cursors: Mapped[dict] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
 
 
 class ChannelLocation(db.Model):
