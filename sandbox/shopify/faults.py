@@ -3,8 +3,16 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 
 from .graphql_api import json_response
+
+
+@dataclass(frozen=True)
+class DelayAfter:
+    """Answer only after this many seconds, once the request has been executed."""
+
+    seconds: float
 
 
 class ApiFaults:
@@ -18,8 +26,8 @@ class ApiFaults:
     def arm(self, fault: dict) -> dict:
         """Arm ``{kind: error|timeout|slow|throttle, count, status, seconds, shop}``."""
         fault = {"count": 1, **fault}
-        if fault["kind"] not in ("error", "timeout", "slow", "throttle"):
-            raise ValueError("kind must be one of error, timeout, slow, throttle")
+        if fault["kind"] not in ("error", "timeout", "slow", "slow_response", "throttle"):
+            raise ValueError("kind must be one of error, timeout, slow, slow_response, throttle")
         with self._lock:
             self._armed.append(fault)
         return fault
@@ -34,16 +42,23 @@ class ApiFaults:
         with self._lock:
             return [dict(f) for f in self._armed]
 
-    def take_api_fault(self, shop: str):
-        """Apply the next fault for this shop: a Response to return, or None to go on."""
+    def take_api_fault(self, shop: str, operation: str | None = None):
+        """Apply the next fault for this shop (and operation, when the fault names one).
+
+        Returns a Response to answer with, a :class:`DelayAfter` (execute, then wait before
+        answering: the change and its webhooks happen, the app hears late), or None.
+        """
         with self._lock:
-            fault = next((f for f in self._armed if f.get("shop") in (None, shop)), None)
+            fault = next((f for f in self._armed if f.get("shop") in (None, shop)
+                          and f.get("operation") in (None, operation)), None)
             if fault is None:
                 return None
             fault["count"] -= 1
             if fault["count"] <= 0:
                 self._armed.remove(fault)
         kind = fault["kind"]
+        if kind == "slow_response":
+            return DelayAfter(float(fault.get("seconds", 2)))
         if kind == "slow":
             time.sleep(float(fault.get("seconds", 2)))
             return None

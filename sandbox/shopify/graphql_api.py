@@ -52,9 +52,21 @@ def graphql_endpoint(shop_domain: str, version: str):
     """POST a GraphQL document as the app, with X-Shopify-Access-Token."""
     sandbox = current_app.extensions["shopify_sandbox"]
     store: Store = sandbox.store
-    fault = sandbox.faults.take_api_fault(shop_domain)
+    from .faults import DelayAfter  # faults imports this module
+
+    peek = request.get_json(silent=True)
+    operation = peek.get("operationName") if isinstance(peek, dict) else None
+    fault = sandbox.faults.take_api_fault(shop_domain, operation)
+    if isinstance(fault, DelayAfter):
+        response = _answer(sandbox, store, shop_domain, version)
+        time.sleep(fault.seconds)  # outside the store lock: webhooks and other calls go on
+        return response
     if fault is not None:
         return fault
+    return _answer(sandbox, store, shop_domain, version)
+
+
+def _answer(sandbox, store: Store, shop_domain: str, version: str):
     with store.lock:
         shop = store.shop(shop_domain)
         if shop is None:
