@@ -1,0 +1,25 @@
+"""Shopify integration: install (managed + token exchange, OAuth code grant), embedded session
+tokens, webhooks into the inbox, GraphQL client, and the adapter that pushes and pulls."""
+from __future__ import annotations
+
+import shopify
+from flask import Blueprint, Flask
+
+from app.platforms.shopify.settings import load_settings
+
+bp = Blueprint("shopify", __name__, url_prefix="/shopify")
+
+
+def init_app(app: Flask) -> None:
+    """Read the app's settings (toml + environment) and register the blueprint + authenticator."""
+    from app.platforms.shopify import handlers, views  # noqa: F401  (register routes, handlers)
+    from app.platforms.shopify.session_tokens import session_token_authenticator
+    from app.web.auth import register_authenticator
+
+    settings = app.config.get("SHOPIFY_SETTINGS") or load_settings()
+    app.extensions["stockroom.shopify"] = settings
+    if settings is not None:
+        # ShopifyAPI's HMAC validation (validate_params) reads the class-level secret.
+        shopify.Session.setup(api_key=settings.client_id, secret=settings.client_secret)
+    app.register_blueprint(bp)
+    register_authenticator(app, session_token_authenticator)

@@ -1,0 +1,158 @@
+"""Shopify Admin GraphQL client: named documents, timeouts, retries, cost-based pacing, typed errors."""
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import requests
+
+from app.platforms.shopify.settings import ShopifySettings
+
+log = logging.getLogger("stockroom.shopify")
+QUERIES = Path(__file__).parent / "queries"
+
+
+class ShopifyError(Exception):
+    """Base of the client's errors; the message never contains a response body."""
+
+
+class ShopifyUnavailable(ShopifyError):
+    """Network error, timeout or 5xx after the client's own retries: try again later."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ShopifyThrottled(ShopifyUnavailable):
+    """THROTTLED after the client's own retries."""
+
+
+class ShopifyUnauthorized(ShopifyError):
+    """401: the access token is invalid or expired (refresh, or the app was uninstalled)."""
+
+
+class ShopifyAccessDenied(ShopifyError):
+    """ACCESS_DENIED: a scope is missing."""
+
+
+class ShopifyQueryError(ShopifyError):
+    """The document or its variables were rejected (a bug on our side, not transient)."""
+
+
+@cache
+def load_document(name: str) -> str:
+    """The GraphQL document in queries/<name>.graphql."""
+    return (QUERIES / f"{name}.graphql").read_text()
+
+
+@dataclass
+class _Bucket:
+    available: float = 1000.0
+    restore_rate: float = 100.0
+    maximum: float = 1000.0
+    at: float = 0.0
+
+    def wait_for(self, cost: float) -> float:
+        """Seconds to wait until ``cost`` points are (estimated to be) available."""
+        now = time.monotonic()
+        level = min(self.maximum, self.available + (now - self.at) * self.restore_rate)
+        return 0.0 if level >= cost else (cost - level) / self.restore_rate
+
+
+_buckets: dict[str, _Bucket] = {}
+_buckets_lock = threading.Lock()
+
+
+class ShopifyClient:
+    """One shop's GraphQL endpoint, authenticated with an access token."""
+
+    def __init__(self, settings: ShopifySettings, shop: str, access_token: str, *,
+                 session: requests.Session | None = None, max_tries: int = 4):
+        self.settings = settings
+        self.shop = shop
+        self.url = settings.graphql_url(shop)
+        self.session = session or requests.Session()
+        self.headers = {"X-Shopify-Access-Token": access_token,
+                        "Content-Type": "application/json", "Accept": "application/json"}
+        self.max_tries = max_tries
+
+    def execute(self, operation: str, variables: dict | None = None, *,
+                expected_cost: float = 10.0) -> dict:
+        """Run the named document; returns ``data``. Raises the typed errors above."""
+        body = json.dumps({"query": load_document(operation), "operationName": operation,
+                           "variables": variables or {}})
+        bucket = self._bucket()
+        for attempt in range(1, self.max_tries + 1):
+            time.sleep(min(bucket.wait_for(expected_cost), 30))
+            try:
+                response = self.session.post(self.url, data=body, headers=self.headers,
+                                             timeout=self.settings.timeout_seconds,
+                                             verify=self.settings.verify)
+            except requests.RequestException as exc:
+                error: ShopifyUnavailable = ShopifyUnavailable(
+                    f"{operation}: network error ({type(exc).__name__})")
+            else:
+                result = self._interpret(operation, response, bucket)
+                if not isinstance(result, ShopifyUnavailable):
+                    return result
+                error = result
+            log.info(json.dumps({"event": "shopify_retry", "shop": self.shop,
+                                 "operation": operation, "attempt": attempt,
+                                 "error": str(error)}))
+            if attempt < self.max_tries:
+                time.sleep(error.retry_after or min(8.0, 0.25 * 2 ** attempt) * random.uniform(1, 1.5))
+        raise error
+
+    def _bucket(self) -> _Bucket:
+        with _buckets_lock:
+            return _buckets.setdefault(self.shop, _Bucket())
+
+    def _interpret(self, operation: str, response: requests.Response, bucket: _Bucket):
+        status = response.status_code
+        if status == 401:
+            raise ShopifyUnauthorized(f"{operation}: 401 Unauthorized")
+        if status == 429 or status >= 500:
+            retry_after = _float(response.headers.get("Retry-After"))
+            return ShopifyUnavailable(f"{operation}: HTTP {status}", retry_after=retry_after)
+        if status != 200:
+            raise ShopifyQueryError(f"{operation}: HTTP {status}")
+        try:
+            payload = response.json()
+        except ValueError:
+            return ShopifyUnavailable(f"{operation}: response was not JSON")
+        self._note_cost(payload, bucket)
+        errors = payload.get("errors") or []
+        codes = {(e.get("extensions") or {}).get("code") for e in errors if isinstance(e, dict)}
+        if "THROTTLED" in codes:
+            return ShopifyThrottled(f"{operation}: THROTTLED",
+                                    retry_after=bucket.wait_for(10) or 1.0)
+        if "ACCESS_DENIED" in codes:
+            raise ShopifyAccessDenied(f"{operation}: access denied (missing scope)")
+        if errors:
+            messages = "; ".join(str(e.get("message", ""))[:200] for e in errors
+                                 if isinstance(e, dict))
+            raise ShopifyQueryError(f"{operation}: {messages or 'GraphQL error'}")
+        return payload.get("data") or {}
+
+    @staticmethod
+    def _note_cost(payload: dict, bucket: _Bucket) -> None:
+        throttle = ((payload.get("extensions") or {}).get("cost") or {}).get("throttleStatus")
+        if throttle:
+            bucket.available = float(throttle["currentlyAvailable"])
+            bucket.restore_rate = float(throttle["restoreRate"])
+            bucket.maximum = float(throttle["maximumAvailable"])
+            bucket.at = time.monotonic()
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None

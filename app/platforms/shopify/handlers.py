@@ -1,0 +1,440 @@
+"""Shopify adapter: outbox pushes (fulfillments) and inbox applies (webhooks), run by the worker."""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+from sqlalchemy import delete, select, update
+
+from app.errors import InsufficientStock
+from app.extensions import db
+from app.fulfillment import (Tracking, cancel_fulfillment, create_fulfillment, mark_delivered,
+                             update_tracking)
+from app.models import (Channel, ChannelListing, ChannelLocation, Fulfillment, FulfillmentStatus, JobStatus,
+                        Order, OrderLine, Origin, OutboxEvent, Platform, SyncState, WebhookInbox)
+from app.platforms.shopify.mapping import gid, tracking_input
+from app.platforms.shopify.sync import ShopifyCall, import_locations, pull_order
+from app.platforms.shopify.tokens import mark_uninstalled
+from app.sync.errors import Deferred, PermanentError
+from app.sync.handlers import inbox_handler, outbox_handler
+from app.sync.queue import Job
+
+SHOPIFY = Platform.SHOPIFY
+FULFILLABLE = ("OPEN", "IN_PROGRESS")
+
+
+def _mark_sync_failed(job: Job, error: str, dead: bool) -> None:
+    """Show a push's failure on the fulfillment (the Sync page has the job and its retry)."""
+    fulfillment_id = (job.payload or {}).get("fulfillment_id")
+    if fulfillment_id is None:
+        return
+    db.session.execute(update(Fulfillment).where(
+        Fulfillment.id == fulfillment_id, Fulfillment.merchant_id == job.merchant_id)
+        .values(sync_state=SyncState.FAILED if dead else SyncState.PENDING, sync_error=error))
+
+
+# --- outbox: Stockroom -> Shopify -------------------------------------------------------
+
+@outbox_handler("channel.installed", platform=SHOPIFY)
+def import_after_install(job: Job) -> str:
+    """First sync after install: the shop's locations (shown for mapping)."""
+    call = ShopifyCall(job.channel_id)
+    count = import_locations(call, job.merchant_id, job.channel_id)
+    return f"imported {count} locations"
+
+
+def _push_plan(fulfillment_id: int, merchant_id: int) -> dict | str:
+    """Everything the push needs, read in one short transaction (or a reason to skip)."""
+    f = db.session.get(Fulfillment, fulfillment_id)
+    if f is None or f.merchant_id != merchant_id:
+        raise PermanentError("the fulfillment no longer exists")
+    if f.remote_id:
+        return f"already on Shopify as {f.remote_id}"
+    if f.origin != Origin.APP:
+        return "made on Shopify: nothing to push"
+    if f.status == FulfillmentStatus.CANCELED:
+        return "canceled before it reached Shopify: nothing to push"
+    target = db.session.scalar(select(ChannelLocation).where(
+        ChannelLocation.channel_id == f.channel_id,
+        ChannelLocation.stock_location_id == f.location_id).order_by(ChannelLocation.id))
+    if target is None:
+        raise PermanentError(f"{f.location.name} is not mapped to a Shopify location: map it "
+                             "on the Locations page, then retry.")
+    plan = {"order_gid": f.order.remote_id, "target": target.remote_id,
+            "target_name": target.name,
+            "wanted": {fl.order_line.remote_id: fl.quantity for fl in f.lines},
+            "tracking": tracking_input(f.tracking_number, f.tracking_company, f.tracking_url),
+            "notify": f.notify_customer,
+            "known": set(db.session.scalars(select(Fulfillment.remote_id).where(
+                Fulfillment.channel_id == f.channel_id, Fulfillment.remote_id.is_not(None))))}
+    db.session.commit()  # no transaction held across the calls to Shopify
+    return plan
+
+
+def _adoptable(order_node: dict, plan: dict) -> str | None:
+    """A Shopify fulfillment identical to ours that no local fulfillment claims (a retried
+    push whose first attempt reached Shopify but was never recorded here)."""
+    for node in order_node.get("fulfillments") or []:
+        if node["id"] in plan["known"] or node["status"] != "SUCCESS":
+            continue
+        got = defaultdict(int)
+        for li in node["fulfillmentLineItems"]["nodes"]:
+            got[li["lineItem"]["id"]] += li["quantity"]
+        numbers = {t.get("number") for t in node.get("trackingInfo") or []}
+        if dict(got) == plan["wanted"] and (plan["tracking"].get("number") in numbers
+                                            or not plan["tracking"].get("number")):
+            return node["id"]
+    return None
+
+
+def _allocate(fo_nodes: list[dict], wanted: dict[str, int], *, at: str | None
+              ) -> dict[str, list[dict]]:
+    """Take ``wanted`` (line gid -> qty) from fulfillable FOs (at one location, or anywhere)."""
+    left = dict(wanted)
+    taken: dict[str, list[dict]] = defaultdict(list)
+    for fo in fo_nodes:
+        location = ((fo.get("assignedLocation") or {}).get("location") or {}).get("id")
+        if fo["status"] not in FULFILLABLE or (at is not None and location != at):
+            continue
+        for li in fo["lineItems"]["nodes"]:
+            need = left.get(li["lineItem"]["id"], 0)
+            qty = min(need, li["remainingQuantity"])
+            if qty > 0:
+                taken[fo["id"]].append({"id": li["id"], "quantity": qty})
+                left[li["lineItem"]["id"]] -= qty
+    return taken if not any(left.values()) else {}
+
+
+def _move_to_target(call: ShopifyCall, order_node: dict, plan: dict) -> None:
+    """Move exactly the missing line items to the target location (where MOVE is supported)."""
+    remaining = dict(plan["wanted"])
+    for fo in order_node["fulfillmentOrders"]["nodes"]:
+        location = ((fo.get("assignedLocation") or {}).get("location") or {}).get("id")
+        if fo["status"] in FULFILLABLE and location == plan["target"]:
+            for li in fo["lineItems"]["nodes"]:
+                key = li["lineItem"]["id"]
+                remaining[key] = remaining.get(key, 0) - min(remaining.get(key, 0),
+                                                             li["remainingQuantity"])
+    for fo in order_node["fulfillmentOrders"]["nodes"]:
+        location = ((fo.get("assignedLocation") or {}).get("location") or {}).get("id")
+        actions = {a["action"] for a in fo.get("supportedActions") or []}
+        if location == plan["target"] or fo["status"] not in FULFILLABLE or "MOVE" not in actions:
+            continue
+        items = []
+        for li in fo["lineItems"]["nodes"]:
+            qty = min(remaining.get(li["lineItem"]["id"], 0), li["remainingQuantity"])
+            if qty > 0:
+                items.append({"id": li["id"], "quantity": qty})
+                remaining[li["lineItem"]["id"]] -= qty
+        if items:
+            result = call("FulfillmentOrderMove", {"id": fo["id"], "newLocationId": plan["target"],
+                                                   "fulfillmentOrderLineItems": items})
+            _raise_user_errors(result["fulfillmentOrderMove"], "Moving the items")
+
+
+def _raise_user_errors(payload: dict, what: str) -> None:
+    errors = payload.get("userErrors") or []
+    if errors:
+        raise PermanentError(f"{what} failed on Shopify: "
+                             + "; ".join(e.get("message", "") for e in errors))
+
+
+@outbox_handler("fulfillment.created", platform=SHOPIFY, on_failure=_mark_sync_failed)
+def push_fulfillment(job: Job) -> str:
+    """Create our fulfillment on Shopify at the mapped location, moving items there first."""
+    if job.payload.get("source") != Origin.APP:
+        return "made on Shopify: nothing to push"
+    plan = _push_plan(job.payload["fulfillment_id"], job.merchant_id)
+    if isinstance(plan, str):
+        return plan
+    call = ShopifyCall(job.channel_id)
+    order_node = call("OrderForSync", {"id": plan["order_gid"]})["order"]
+    remote_id = _adoptable(call("OrderFulfillments", {"id": plan["order_gid"]})["order"], plan)
+    if remote_id is None:
+        fos = order_node["fulfillmentOrders"]["nodes"]
+        if not _allocate(fos, plan["wanted"], at=plan["target"]):
+            _move_to_target(call, order_node, plan)
+            fos = call("OrderForSync", {"id": plan["order_gid"]})["order"]["fulfillmentOrders"][
+                "nodes"]
+        taken = _allocate(fos, plan["wanted"], at=plan["target"])
+        if not taken:
+            raise PermanentError(f"Shopify has not enough left to fulfill at "
+                                 f"{plan['target_name']} for these items (moves not possible).")
+        fulfillment = {"lineItemsByFulfillmentOrder": [
+            {"fulfillmentOrderId": fo_id, "fulfillmentOrderLineItems": items}
+            for fo_id, items in taken.items()], "notifyCustomer": plan["notify"]}
+        if plan["tracking"]:
+            fulfillment["trackingInfo"] = plan["tracking"]
+        result = call("FulfillmentCreate", {"fulfillment": fulfillment})["fulfillmentCreate"]
+        _raise_user_errors(result, "Creating the fulfillment")
+        remote_id = result["fulfillment"]["id"]
+    f = db.session.get(Fulfillment, job.payload["fulfillment_id"], with_for_update=True)
+    f.remote_id, f.sync_state, f.sync_error = remote_id, SyncState.SYNCED, ""
+    pull_order(call, job.merchant_id, job.channel_id, plan["order_gid"])
+    return f"created on Shopify as {remote_id}"
+
+
+def _remote(job: Job) -> tuple[str, ShopifyCall] | None:
+    """(remote fulfillment gid, a call) when the fulfillment reached Shopify, else None."""
+    f = db.session.get(Fulfillment, job.payload["fulfillment_id"])
+    if f is None or f.merchant_id != job.merchant_id or not f.remote_id:
+        db.session.commit()
+        return None
+    remote_id = f.remote_id
+    call = ShopifyCall(job.channel_id)
+    return remote_id, call
+
+
+@outbox_handler("fulfillment.canceled", platform=SHOPIFY, on_failure=_mark_sync_failed)
+def push_cancel(job: Job) -> str:
+    """fulfillmentCancel for a fulfillment canceled in Stockroom."""
+    if job.payload.get("source") != Origin.APP:
+        return "canceled on Shopify: nothing to push"
+    remote = _remote(job)
+    if remote is None:
+        return "never reached Shopify: nothing to cancel there"
+    remote_id, call = remote
+    result = call("FulfillmentCancel", {"id": remote_id})["fulfillmentCancel"]
+    errors = result.get("userErrors") or []
+    if errors and not any("cancel" in e.get("message", "").lower() and
+                          "already" in e.get("message", "").lower() for e in errors):
+        _raise_user_errors(result, "Canceling the fulfillment")
+    _mark_synced(job)
+    return f"canceled {remote_id} on Shopify"
+
+
+@outbox_handler("fulfillment.tracking_updated", platform=SHOPIFY, on_failure=_mark_sync_failed)
+def push_tracking(job: Job) -> str:
+    """fulfillmentTrackingInfoUpdate with the current tracking details."""
+    if job.payload.get("source") != Origin.APP:
+        return "changed on Shopify: nothing to push"
+    f = db.session.get(Fulfillment, job.payload["fulfillment_id"])
+    tracking = tracking_input(f.tracking_number, f.tracking_company, f.tracking_url)
+    notify = f.notify_customer
+    remote = _remote(job)
+    if remote is None:
+        return "not on Shopify yet: the create push carries the tracking"
+    remote_id, call = remote
+    result = call("FulfillmentTrackingInfoUpdate", {
+        "fulfillmentId": remote_id, "trackingInfoInput": tracking,
+        "notifyCustomer": notify})["fulfillmentTrackingInfoUpdate"]
+    _raise_user_errors(result, "Updating the tracking")
+    _mark_synced(job)
+    return f"tracking of {remote_id} updated"
+
+
+def _push_event(job: Job, status: str) -> str:
+    if job.payload.get("source") != Origin.APP:
+        return "changed on Shopify: nothing to push"
+    remote = _remote(job)
+    if remote is None:
+        return "not on Shopify"
+    remote_id, call = remote
+    result = call("FulfillmentEventCreate", {"fulfillmentEvent": {
+        "fulfillmentId": remote_id, "status": status}})["fulfillmentEventCreate"]
+    _raise_user_errors(result, "Recording the shipment event")
+    _mark_synced(job)
+    return f"{status} recorded on {remote_id}"
+
+
+@outbox_handler("fulfillment.shipped", platform=SHOPIFY, on_failure=_mark_sync_failed)
+def push_shipped(job: Job) -> str:
+    """Shipped in Stockroom -> an IN_TRANSIT fulfillment event on Shopify."""
+    return _push_event(job, "IN_TRANSIT")
+
+
+@outbox_handler("fulfillment.delivered", platform=SHOPIFY, on_failure=_mark_sync_failed)
+def push_delivered(job: Job) -> str:
+    """Delivered in Stockroom -> a DELIVERED fulfillment event on Shopify."""
+    return _push_event(job, "DELIVERED")
+
+
+def _mark_synced(job: Job) -> None:
+    db.session.execute(update(Fulfillment).where(Fulfillment.id == job.payload["fulfillment_id"])
+                       .values(sync_state=SyncState.SYNCED, sync_error=""))
+
+
+# --- inbox: Shopify -> Stockroom ------------------------------------------------------
+
+def _payload(job: Job) -> dict:
+    body = db.session.scalar(select(WebhookInbox.body).where(WebhookInbox.id == job.id))
+    return json.loads(body)
+
+
+def _order_gid(payload: dict) -> str:
+    return payload.get("admin_graphql_api_id") or gid("Order", payload["id"])
+
+
+def _push_in_flight(order_id: int) -> bool:
+    """The sync lock: an outbox job of this order's fulfillments not yet finished."""
+    return db.session.scalar(select(OutboxEvent.id).where(
+        OutboxEvent.order_id == order_id, OutboxEvent.topic.like("fulfillment.%"),
+        OutboxEvent.status.in_((JobStatus.PENDING, JobStatus.FAILED))).limit(1)) is not None
+
+
+def apply_order(job: Job) -> str:
+    """orders/create, orders/updated, orders/cancelled: re-read the order and upsert it."""
+    order_gid = _order_gid(_payload(job))
+    db.session.commit()
+    call = ShopifyCall(job.channel_id)
+    order = pull_order(call, job.merchant_id, job.channel_id, order_gid)
+    return f"order {order.name} upserted" if order else "order no longer exists on Shopify"
+
+
+for _topic in ("orders/create", "orders/updated", "orders/cancelled"):
+    inbox_handler(SHOPIFY, _topic)(apply_order)
+
+
+def apply_fulfillment(job: Job) -> str:
+    """fulfillments/create|update: match by remote id (our echo) or record a platform one."""
+    payload = _payload(job)
+    remote_id = payload.get("admin_graphql_api_id") or gid("Fulfillment", payload["id"])
+    order_gid = gid("Order", payload["order_id"])
+    order = db.session.scalar(select(Order).where(Order.channel_id == job.channel_id,
+                                                  Order.remote_id == order_gid))
+    if order is not None and _push_in_flight(order.id):
+        raise Deferred(f"a push of order {order.name} is in flight")
+    db.session.commit()
+    call = ShopifyCall(job.channel_id)
+    current = call("FulfillmentForSync", {"id": remote_id}).get("fulfillment")
+    if current is None:
+        return "fulfillment no longer exists on Shopify"
+    order = pull_order(call, job.merchant_id, job.channel_id, order_gid)
+    existing = db.session.scalar(select(Fulfillment).where(
+        Fulfillment.channel_id == job.channel_id, Fulfillment.remote_id == remote_id))
+    if existing is not None:
+        return _apply_changes(existing, current)
+    if current["status"] != "SUCCESS":
+        return f"ignored: a {current['status'].lower()} fulfillment we never had"
+    return _record_platform_fulfillment(job, order, current)
+
+
+for _topic in ("fulfillments/create", "fulfillments/update"):
+    inbox_handler(SHOPIFY, _topic)(apply_fulfillment)
+
+
+def _tracking(current: dict) -> Tracking:
+    info = (current.get("trackingInfo") or [{}])[0] if current.get("trackingInfo") else {}
+    return Tracking(info.get("number") or "", info.get("company") or "", info.get("url") or "")
+
+
+def _apply_changes(f: Fulfillment, current: dict) -> str:
+    """Bring a known fulfillment up to Shopify's state (idempotent: replays change nothing)."""
+    notes = []
+    if current["status"] == "CANCELLED" and f.status in (FulfillmentStatus.PENDING,
+                                                         FulfillmentStatus.SHIPPED):
+        cancel_fulfillment(f.id, merchant_id=f.merchant_id, source=Origin.PLATFORM)
+        return "canceled on Shopify: stock restored"
+    if f.status == FulfillmentStatus.CANCELED:
+        return "already canceled"
+    tracking = _tracking(current)
+    if tracking.number and (tracking.number, tracking.company, tracking.url) != (
+            f.tracking_number, f.tracking_company, f.tracking_url):
+        update_tracking(f.id, tracking, merchant_id=f.merchant_id, source=Origin.PLATFORM,
+                        notify_customer=f.notify_customer)
+        notes.append("tracking updated")
+    if current.get("displayStatus") == "DELIVERED" and f.status != FulfillmentStatus.DELIVERED:
+        mark_delivered(f.id, merchant_id=f.merchant_id, source=Origin.PLATFORM)
+        notes.append("delivered")
+    return ", ".join(notes) or "echo of our own fulfillment: nothing to change"
+
+
+def _record_platform_fulfillment(job: Job, order: Order, current: dict) -> str:
+    """A fulfillment made on Shopify: the same fulfillment here, stock taken at the mapping."""
+    location_gid = (current.get("location") or {}).get("id", "")
+    mapping = db.session.scalar(select(ChannelLocation).where(
+        ChannelLocation.channel_id == job.channel_id, ChannelLocation.remote_id == location_gid))
+    lines = {line.remote_id: line for line in db.session.scalars(
+        select(OrderLine).where(OrderLine.order_id == order.id))}
+    quantities: dict[int, int] = defaultdict(int)
+    for li in current["fulfillmentLineItems"]["nodes"]:
+        line = lines.get(li["lineItem"]["id"])
+        if line is not None:
+            quantities[line.id] += li["quantity"]
+    # Never more than is left here (a fulfillment we already count can't be counted twice).
+    not_shipped = {line.id: line.not_shipped_quantity for line in lines.values()}
+    quantities = {lid: min(q, not_shipped[lid]) for lid, q in quantities.items()
+                  if min(q, not_shipped[lid]) > 0}
+    if not quantities:
+        return "nothing left to fulfill here: recorded nothing"
+    location_id = mapping.stock_location_id if mapping else None
+    name = (current.get("location") or {}).get("name", "its location")
+    note = "" if location_id else f"Shopify location {name} is not mapped: stock not adjusted."
+    tracking = _tracking(current)
+    kwargs = dict(merchant_id=job.merchant_id, tracking=tracking, origin=Origin.PLATFORM,
+                  remote_id=current["id"])
+    try:
+        with db.session.begin_nested():
+            f = create_fulfillment(order.id, quantities, location_id, stock_note=note, **kwargs)
+    except InsufficientStock as exc:
+        f = create_fulfillment(order.id, quantities, None, stock_note=(
+            f"Shipped on Shopify, but {exc.message} Stock was not adjusted."), **kwargs)
+    return f"recorded Shopify fulfillment {current['id']} as #{f.id}"
+
+
+@inbox_handler(SHOPIFY, "app/uninstalled")
+def apply_uninstalled(job: Job) -> str:
+    """The merchant removed the app: channel inactive, token deleted."""
+    channel = db.session.get(Channel, job.channel_id, with_for_update=True)
+    mark_uninstalled(channel)
+    return "channel marked uninstalled; token deleted"
+
+
+def _refresh_order_from_fo(job: Job) -> str:
+    payload = _payload(job)
+    fo = payload.get("fulfillment_order") or payload.get("original_fulfillment_order") or {}
+    order_id = fo.get("order_id")
+    if not order_id:
+        return "no order in the payload: the scheduled reconciliation will catch up"
+    db.session.commit()
+    call = ShopifyCall(job.channel_id)
+    pull_order(call, job.merchant_id, job.channel_id, gid("Order", order_id))
+    return "fulfillment orders refreshed"
+
+
+for _topic in ("fulfillment_orders/moved", "fulfillment_orders/hold_released",
+               "fulfillment_orders/placed_on_hold", "fulfillment_orders/cancelled",
+               "fulfillment_orders/fulfillment_request_accepted",
+               "fulfillment_orders/fulfillment_request_rejected",
+               "fulfillment_orders/cancellation_request_accepted",
+               "fulfillment_orders/cancellation_request_rejected"):
+    inbox_handler(SHOPIFY, _topic)(_refresh_order_from_fo)
+
+
+@inbox_handler(SHOPIFY, "customers/redact")
+def apply_customer_redact(job: Job) -> str:
+    """Erase the customer's personal data from the listed orders of this shop."""
+    payload = _payload(job)
+    ids = [gid("Order", i) for i in payload.get("orders_to_redact") or []]
+    email = (payload.get("customer") or {}).get("email") or ""
+    query = update(Order).where(Order.channel_id == job.channel_id)
+    query = query.where((Order.remote_id.in_(ids)) | (Order.customer_email == email)) if email \
+        else query.where(Order.remote_id.in_(ids))
+    count = db.session.execute(query.values(customer_name="", customer_email="")).rowcount
+    return f"redacted customer data on {count} orders"
+
+
+@inbox_handler(SHOPIFY, "customers/data_request")
+def apply_data_request(job: Job) -> str:
+    """Stockroom stores a customer's name and email on their orders; the request is kept in
+    the inbox (with its payload) for the merchant to answer from the Sync page."""
+    return "recorded: Stockroom holds name + email on this customer's orders"
+
+
+@inbox_handler(SHOPIFY, "shop/redact")
+def apply_shop_redact(job: Job) -> str:
+    """48 h after uninstall: remove the shop's data.
+
+    Orders (with lines, fulfillments, fulfillment orders), locations, listings, other
+    webhook bodies and outbox events go. The channel row stays, emptied of credentials,
+    because this very inbox job belongs to it; stock of the merchant's own locations is
+    the merchant's, not the shop's, and stays.
+    """
+    channel = db.session.get(Channel, job.channel_id, with_for_update=True)
+    for model in (Order, ChannelLocation, ChannelListing, OutboxEvent):
+        db.session.execute(delete(model).where(model.channel_id == channel.id))
+    db.session.execute(delete(WebhookInbox).where(WebhookInbox.channel_id == channel.id,
+                                                  WebhookInbox.id != job.id))
+    mark_uninstalled(channel)
+    channel.scopes = ""
+    return f"shop data removed for {channel.domain}"

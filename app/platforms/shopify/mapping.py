@@ -1,0 +1,51 @@
+"""Translate Shopify payloads (GraphQL nodes, REST webhooks) into domain dataclasses and back."""
+from __future__ import annotations
+
+import datetime as dt
+
+from app.orders.upsert import LineData, OrderData
+
+
+def gid(kind: str, value: str | int) -> str:
+    """A Shopify global id; REST webhooks carry numeric ids, GraphQL wants gids."""
+    value = str(value)
+    return value if value.startswith("gid://") else f"gid://shopify/{kind}/{value}"
+
+
+def parse_time(value: str | None) -> dt.datetime | None:
+    """ISO 8601 from Shopify -> aware datetime."""
+    if not value:
+        return None
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.UTC)
+
+
+def order_data(node: dict) -> OrderData:
+    """OrderForSync's ``order`` -> OrderData."""
+    lines = [LineData(remote_id=line["id"], quantity=int(line.get("currentQuantity",
+                                                                  line["quantity"])),
+                      sku=line.get("sku") or "", title=line.get("name") or "",
+                      remote_variant_id=(line.get("variant") or {}).get("id"))
+             for line in node["lineItems"]["nodes"]]
+    return OrderData(
+        remote_id=node["id"], name=node["name"], placed_at=parse_time(node["createdAt"]),
+        lines=lines, customer_name=_customer_name(node),
+        customer_email=node.get("email") or "", currency=node.get("currencyCode") or "USD",
+        cancelled_at=parse_time(node.get("cancelledAt")),
+        remote_updated_at=parse_time(node.get("updatedAt")))
+
+
+def _customer_name(node: dict) -> str:
+    # The shipping address carries the name without the read_customers scope.
+    return (node.get("shippingAddress") or {}).get("name") or ""
+
+
+def tracking_input(number: str, company: str, url: str) -> dict:
+    """FulfillmentTrackingInput from our tracking fields (empty ones left out)."""
+    tracking = {}
+    if number:
+        tracking["number"] = number
+    if company:
+        tracking["company"] = company
+    if url:
+        tracking["url"] = url
+    return tracking

@@ -1,0 +1,125 @@
+"""Reading from Shopify into Stockroom: orders with their fulfillment orders, locations."""
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import (Channel, ChannelLocation, FulfillmentOrder, FulfillmentOrderLine, Order,
+                        OrderLine)
+from app.orders.upsert import upsert_order
+from app.platforms.shopify.client import (ShopifyAccessDenied, ShopifyClient, ShopifyError,
+                                          ShopifyQueryError, ShopifyUnauthorized,
+                                          ShopifyUnavailable)
+from app.platforms.shopify.mapping import order_data
+from app.platforms.shopify.tokens import TokenRequestError, access_token_for
+from app.sync.errors import PermanentError, RetryableError
+
+
+def settings():
+    """The app's Shopify settings (the worker only runs Shopify jobs when configured)."""
+    value = current_app.extensions.get("stockroom.shopify")
+    if value is None:
+        raise PermanentError("Shopify is not configured (SHOPIFY_API_SECRET unset)")
+    return value
+
+
+class ShopifyCall:
+    """Runs GraphQL for a channel, refreshing the token once on 401, mapping errors for the worker."""
+
+    def __init__(self, channel_id: int):
+        self.channel_id = channel_id
+        channel = db.session.get(Channel, channel_id)
+        self.shop = channel.domain
+        db.session.commit()  # end the read before any network call
+        self._client: ShopifyClient | None = None
+
+    def _connect(self, *, force_refresh: bool = False) -> ShopifyClient:
+        try:
+            token = access_token_for(settings(), self.channel_id, force_refresh=force_refresh)
+        except TokenRequestError as exc:
+            raise RetryableError(f"Shopify token: {exc}") from None
+        return ShopifyClient(settings(), self.shop, token)
+
+    def __call__(self, operation: str, variables: dict | None = None) -> dict:
+        """Execute; a 401 refreshes the token and tries once more."""
+        try:
+            self._client = self._client or self._connect()
+            try:
+                return self._client.execute(operation, variables)
+            except ShopifyUnauthorized:
+                self._client = self._connect(force_refresh=True)
+                return self._client.execute(operation, variables)
+        except ShopifyUnavailable as exc:
+            raise RetryableError(str(exc), retry_after=exc.retry_after) from None
+        except (ShopifyAccessDenied, ShopifyQueryError) as exc:
+            raise PermanentError(str(exc)) from None
+        except ShopifyError as exc:
+            raise RetryableError(str(exc)) from None
+
+
+def pull_order(call: ShopifyCall, merchant_id: int, channel_id: int, order_gid: str
+               ) -> Order | None:
+    """Re-read an order from Shopify and upsert it with its fulfillment-order mirror. Flushes."""
+    node = call("OrderForSync", {"id": order_gid}).get("order")
+    if node is None:
+        return None
+    order = upsert_order(merchant_id, channel_id, order_data(node))
+    mirror_fulfillment_orders(order, node["fulfillmentOrders"]["nodes"])
+    return order
+
+
+def mirror_fulfillment_orders(order: Order, nodes: list[dict]) -> None:
+    """Replace the order's fulfillment-order mirror with Shopify's current view. Flushes."""
+    lines_by_remote = {line.remote_id: line.id for line in db.session.scalars(
+        select(OrderLine).where(OrderLine.order_id == order.id))}
+    existing = {fo.remote_id: fo for fo in db.session.scalars(
+        select(FulfillmentOrder).where(FulfillmentOrder.order_id == order.id))}
+    for node in nodes:
+        fo = existing.pop(node["id"], None)
+        if fo is None:
+            fo = FulfillmentOrder(merchant_id=order.merchant_id, channel_id=order.channel_id,
+                                  order_id=order.id, remote_id=node["id"])
+            db.session.add(fo)
+        assigned = node.get("assignedLocation") or {}
+        fo.status = node["status"]
+        fo.request_status = node.get("requestStatus") or "UNSUBMITTED"
+        fo.assigned_location_remote_id = (assigned.get("location") or {}).get("id", "")
+        fo.assigned_location_name = assigned.get("name", "")
+        actions = node.get("supportedActions") or []
+        fo.supported_actions = [a["action"] for a in actions]
+        fo.external_url = next((a.get("externalUrl") or "" for a in actions
+                                if a["action"] == "EXTERNAL"), "")
+        fo.lines.clear()
+        db.session.flush()
+        for li in node["lineItems"]["nodes"]:
+            fo.lines.append(FulfillmentOrderLine(
+                merchant_id=order.merchant_id, remote_id=li["id"],
+                order_line_id=lines_by_remote.get(li["lineItem"]["id"]),
+                total_quantity=li["totalQuantity"], remaining_quantity=li["remainingQuantity"]))
+    for stale in existing.values():
+        db.session.delete(stale)
+    db.session.flush()
+
+
+def import_locations(call: ShopifyCall, merchant_id: int, channel_id: int) -> int:
+    """Upsert the shop's locations as ChannelLocations (mapping left to the merchant). Flushes."""
+    after, count = None, 0
+    while True:
+        page = call("Locations", {"after": after})["locations"]
+        for node in page["nodes"]:
+            location = db.session.scalar(select(ChannelLocation).where(
+                ChannelLocation.channel_id == channel_id, ChannelLocation.remote_id == node["id"]))
+            if location is None:
+                location = ChannelLocation(merchant_id=merchant_id, channel_id=channel_id,
+                                           remote_id=node["id"])
+                db.session.add(location)
+            location.name = node["name"]
+            location.kind = "fulfillment_service" if node.get("fulfillmentService") \
+                else "merchant_managed"
+            count += 1
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    db.session.flush()
+    return count

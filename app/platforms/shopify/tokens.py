@@ -1,0 +1,160 @@
+"""Shopify access tokens: token exchange, code grant, expiring-token refresh, stored encrypted."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import requests
+from sqlalchemy import select, update
+
+from app.extensions import db
+from app.models import Channel, ChannelStatus, Merchant, OutboxEvent, Platform
+from app.models._common import utcnow
+from app.platforms.shopify.settings import ShopifySettings
+from app.security.keyring import get_keyring
+
+ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"
+OFFLINE_TOKEN_TYPE = "urn:shopify:params:oauth:token-type:offline-access-token"
+TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+#: Refresh this long before the access token expires.
+REFRESH_MARGIN_SECONDS = 300
+
+
+class TokenRequestError(Exception):
+    """Shopify refused a token request (bad code, revoked refresh token, …)."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """An offline access token with its expiry and refresh token (all times epoch seconds)."""
+
+    access_token: str
+    scope: str
+    expires_at: float | None = None
+    refresh_token: str | None = None
+    refresh_token_expires_at: float | None = None
+
+    def needs_refresh(self, now: float | None = None) -> bool:
+        """True when the access token expires within the margin (and can be refreshed)."""
+        now = time.time() if now is None else now
+        return bool(self.refresh_token and self.expires_at
+                    and self.expires_at - now < REFRESH_MARGIN_SECONDS)
+
+
+def _post_token(settings: ShopifySettings, shop: str, form: dict) -> Credentials:
+    url = f"{settings.shop_url(shop)}/admin/oauth/access_token"
+    try:
+        response = requests.post(url, data=form, headers={"Accept": "application/json"},
+                                 timeout=settings.timeout_seconds, verify=settings.verify)
+    except requests.RequestException as exc:
+        raise TokenRequestError(f"token request failed: {type(exc).__name__}") from None
+    if response.status_code != 200:
+        raise TokenRequestError(f"token request refused: HTTP {response.status_code}")
+    body = response.json()
+    now = time.time()
+    return Credentials(
+        access_token=body["access_token"], scope=body.get("scope", ""),
+        expires_at=now + body["expires_in"] if body.get("expires_in") else None,
+        refresh_token=body.get("refresh_token"),
+        refresh_token_expires_at=(now + body["refresh_token_expires_in"]
+                                  if body.get("refresh_token_expires_in") else None))
+
+
+def exchange_session_token(settings: ShopifySettings, shop: str, id_token: str) -> Credentials:
+    """Token exchange: the embedded load's id token for an expiring offline access token."""
+    return _post_token(settings, shop, {
+        "client_id": settings.client_id, "client_secret": settings.client_secret,
+        "grant_type": TOKEN_EXCHANGE, "subject_token": id_token,
+        "subject_token_type": ID_TOKEN_TYPE, "requested_token_type": OFFLINE_TOKEN_TYPE,
+        "expiring": "1"})
+
+
+def exchange_code(settings: ShopifySettings, shop: str, code: str) -> Credentials:
+    """Authorization-code grant: the callback's code for an expiring offline access token."""
+    return _post_token(settings, shop, {
+        "client_id": settings.client_id, "client_secret": settings.client_secret,
+        "code": code, "expiring": "1"})
+
+
+def _refresh(settings: ShopifySettings, shop: str, refresh_token: str) -> Credentials:
+    return _post_token(settings, shop, {
+        "client_id": settings.client_id, "client_secret": settings.client_secret,
+        "grant_type": "refresh_token", "refresh_token": refresh_token})
+
+
+def _encrypt(credentials: Credentials) -> bytes:
+    return get_keyring().encrypt_json(credentials.__dict__)
+
+
+def read_credentials(channel: Channel) -> Credentials | None:
+    """Decrypt the channel's stored credentials (None when there are none)."""
+    if not channel.credentials_encrypted:
+        return None
+    return Credentials(**get_keyring().decrypt_json(channel.credentials_encrypted))
+
+
+def save_install(shop: str, credentials: Credentials) -> tuple[Channel, bool]:
+    """Create (first install) or reactivate (reinstall) the merchant's channel; flushes.
+
+    Returns (channel, first_install). A ``channel.installed`` outbox event starts the
+    initial import (locations, products, open orders) in the worker.
+    """
+    channel = db.session.scalar(select(Channel).where(
+        Channel.platform == Platform.SHOPIFY, Channel.domain == shop).with_for_update())
+    first = channel is None
+    if first:
+        merchant = Merchant(name=shop.removesuffix(".myshopify.com"))
+        db.session.add(merchant)
+        db.session.flush()
+        channel = Channel(merchant_id=merchant.id, platform=Platform.SHOPIFY, domain=shop,
+                          name=merchant.name)
+        db.session.add(channel)
+    channel.credentials_encrypted = _encrypt(credentials)
+    channel.scopes = credentials.scope
+    channel.status = ChannelStatus.ACTIVE
+    channel.uninstalled_at = None
+    db.session.flush()
+    db.session.add(OutboxEvent(merchant_id=channel.merchant_id, channel_id=channel.id,
+                               topic="channel.installed", payload={"first": first}))
+    db.session.flush()
+    return channel, first
+
+
+def access_token_for(settings: ShopifySettings, channel_id: int, *, force_refresh: bool = False
+                     ) -> str:
+    """A usable access token for the channel, refreshing it first when it is about to expire.
+
+    Refresh is compare-and-swap on the encrypted blob, with no lock held during the HTTP
+    call: if another worker stored a new token meanwhile, ours (never used) is dropped and
+    theirs is returned. Shopify keeps the old refresh token valid until a new access token
+    is first used, so a dropped, unused pair can't lock the shop out. Commits.
+    """
+    channel = db.session.get(Channel, channel_id, populate_existing=True)
+    if channel is None or channel.status != ChannelStatus.ACTIVE:
+        raise TokenRequestError("the shop is not connected")
+    old_blob = channel.credentials_encrypted
+    credentials = read_credentials(channel)
+    db.session.commit()  # no transaction (nor SQLite write lock) across the HTTP call
+    if credentials is None:
+        raise TokenRequestError("the shop has no access token; reinstall the app")
+    if not (force_refresh or credentials.needs_refresh()) or not credentials.refresh_token:
+        return credentials.access_token
+    fresh = _refresh(settings, channel.domain, credentials.refresh_token)
+    swapped = db.session.execute(
+        update(Channel).where(Channel.id == channel_id,
+                              Channel.credentials_encrypted == old_blob)
+        .values(credentials_encrypted=_encrypt(fresh), scopes=fresh.scope)).rowcount
+    db.session.commit()
+    if swapped:
+        return fresh.access_token
+    winner = read_credentials(db.session.get(Channel, channel_id, populate_existing=True))
+    db.session.commit()
+    return winner.access_token
+
+
+def mark_uninstalled(channel: Channel) -> None:
+    """app/uninstalled: the channel goes inactive and its token is deleted; flushes."""
+    channel.status = ChannelStatus.UNINSTALLED
+    channel.uninstalled_at = utcnow()
+    channel.credentials_encrypted = None
+    db.session.flush()
