@@ -4,6 +4,7 @@ from app.models.channel import (Channel, ChannelListing, ChannelLocation, Channe
 from app.models.fulfillment import (Fulfillment, FulfillmentLine, FulfillmentStatus, Origin,
                                     SyncState)
 from app.models.fulfillment_order import FulfillmentOrder, FulfillmentOrderLine
+from app.models.inventory_push import InventoryPushState
 from app.models.merchant import Merchant
 from app.models.order import Order, OrderLine
 from app.models.stock import InventoryItem, InventoryLevel, InventoryMovement, StockLocation
@@ -14,6 +15,6 @@ from app.models.user import LoginAttempt, User
 __all__ = [
     "Channel", "ChannelListing", "ChannelLocation", "ChannelStatus", "Fulfillment",
     "FulfillmentLine", "FulfillmentOrder", "FulfillmentOrderLine", "FulfillmentStatus",
-    "InventoryItem", "InventoryLevel", "InventoryMovement", "JobStatus", "LoginAttempt", "Merchant", "Order", "OrderLine", "Origin",
+    "InventoryItem", "InventoryLevel", "InventoryMovement", "InventoryPushState", "JobStatus", "LoginAttempt", "Merchant", "Order", "OrderLine", "Origin",
     "OutboxEvent", "Platform", "StockLocation", "SyncState", "UsedNonce", "User", "WebhookInbox",
 ]

@@ -61,6 +61,11 @@ def map_channel_location(merchant_id: int, channel_location_id: int,
         raise NotFound("That platform location does not exist.")
     if stock_location_id is not None:
         require_location(merchant_id, stock_location_id)
+    changed = channel_location.stock_location_id != stock_location_id
     channel_location.stock_location_id = stock_location_id
     db.session.flush()
+    if changed and stock_location_id is not None:
+        # From now on the platform shows this stock location's quantities.
+        from app.stock.push import mark_dirty
+        mark_dirty(merchant_id, channel_location_id=channel_location.id)
     return channel_location

@@ -12,7 +12,7 @@ bp = Blueprint("shopify", __name__, url_prefix="/shopify")
 
 def init_app(app: Flask) -> None:
     """Read the app's settings (toml + environment) and register the blueprint + authenticator."""
-    from app.platforms.shopify import handlers, views  # noqa: F401  (register routes, handlers)
+    from app.platforms.shopify import handlers, inventory, views  # noqa: F401  (routes, handlers)
     from app.platforms.shopify.session_tokens import session_token_authenticator
     from app.web.auth import register_authenticator
 

@@ -8,6 +8,7 @@ from app.extensions import db
 from app.models import (Channel, ChannelLocation, FulfillmentOrder, FulfillmentOrderLine, Order,
                         OrderLine)
 from app.orders.upsert import upsert_order
+from app.stock.push import mark_dirty
 from app.platforms.shopify.client import (ShopifyAccessDenied, ShopifyClient, ShopifyError,
                                           ShopifyQueryError, ShopifyUnauthorized,
                                           ShopifyUnavailable)
@@ -100,6 +101,10 @@ def mirror_fulfillment_orders(order: Order, nodes: list[dict]) -> None:
     for stale in existing.values():
         db.session.delete(stale)
     db.session.flush()
+    # What Shopify holds committed for this order changed: its items' quantities are stale.
+    item_ids = {line.inventory_item_id for line in order.lines if line.inventory_item_id}
+    if item_ids:
+        mark_dirty(order.merchant_id, channel_id=order.channel_id, item_ids=item_ids)
 
 
 def import_locations(call: ShopifyCall, merchant_id: int, channel_id: int) -> int:

@@ -95,7 +95,9 @@ class Stockroom:
         while time.monotonic() < deadline:
             ran = worker.run_pass()
             db.session.remove()
-            if until is not None and until():
+            done = until is not None and until()
+            db.session.remove()  # never hold SQLite's write lock while webhooks arrive
+            if done:
                 return
             idle = idle + 1 if ran == 0 else 0
             if until is None and idle >= 5:

@@ -1,0 +1,177 @@
+"""Inventory out: which platform quantities a stock change made stale, and pushing them.
+
+A stock change writes ``inventory.levels_changed`` (app/stock/levels.py). Its handler here
+fans it out: every listing of that item at a platform location mapped to that stock
+location gets its push state's generation bumped, and each affected channel gets one
+``inventory.push_requested`` job. The platform's handler of that job asks
+:func:`pending_pushes` for dirty rows in batches, pushes absolute quantities (read at push
+time, so many changes coalesce into one push) and calls :func:`record_pushed`.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func, select, update
+
+from app.database import dialect_insert
+from app.extensions import db
+from app.models import (Channel, ChannelListing, ChannelLocation, ChannelStatus, InventoryLevel,
+                        InventoryPushState, JobStatus, OutboxEvent)
+from app.sync.handlers import outbox_handler
+from app.sync.queue import Job
+
+PUSH_TOPIC = "inventory.push_requested"
+
+
+@dataclass(frozen=True)
+class PendingPush:
+    """A platform quantity to set: where, which listing, the quantity, what we last saw there."""
+
+    state_id: int
+    generation: int
+    channel_location_id: int
+    location_remote_id: str
+    listing_id: int
+    remote_product_id: str
+    remote_variant_id: str
+    remote_inventory_item_id: str | None
+    sku: str
+    quantity: int
+    remote_quantity: int | None
+
+
+@outbox_handler("inventory.levels_changed")
+def fan_out_levels_changed(job: Job) -> str:
+    """Mark the platform quantities behind a stock change dirty; one push job per channel."""
+    payload = job.payload or {}
+    channels = mark_dirty(job.merchant_id, location_id=payload["location_id"],
+                          item_ids=payload.get("item_ids") or [])
+    return f"{len(channels)} channel(s) to push" if channels else "no mapped listing"
+
+
+def mark_dirty(merchant_id: int, *, location_id: int | None = None,
+               item_ids: Iterable[int] | None = None, channel_id: int | None = None,
+               channel_location_id: int | None = None) -> set[int]:
+    """Bump the push generation of the matching listings × mapped locations. Flushes.
+
+    Narrow by stock location and items (a stock change), by channel and items (a platform
+    order that changes what the platform holds committed), by channel location (a new
+    mapping) or by channel (an import). Returns the channels that got a push job.
+    """
+    query = (select(ChannelLocation.channel_id, ChannelLocation.id, ChannelListing.id)
+             .join(Channel, Channel.id == ChannelLocation.channel_id)
+             .join(ChannelListing, ChannelListing.channel_id == ChannelLocation.channel_id)
+             .where(ChannelLocation.merchant_id == merchant_id,
+                    Channel.status == ChannelStatus.ACTIVE,
+                    ChannelLocation.stock_location_id.is_not(None),
+                    ChannelListing.inventory_item_id.is_not(None)))
+    if location_id is not None:
+        query = query.where(ChannelLocation.stock_location_id == location_id)
+    if item_ids is not None:
+        query = query.where(ChannelListing.inventory_item_id.in_(list(item_ids)))
+    if channel_id is not None:
+        query = query.where(ChannelLocation.channel_id == channel_id)
+    if channel_location_id is not None:
+        query = query.where(ChannelLocation.id == channel_location_id)
+    rows = db.session.execute(query).all()
+    if not rows:
+        return set()
+    insert = dialect_insert(db.session)
+    for chunk in _chunks(rows, 500):
+        stmt = insert(InventoryPushState).values([
+            {"merchant_id": merchant_id, "channel_id": ch, "channel_location_id": cl,
+             "listing_id": li, "generation": 1, "pushed_generation": 0, "last_error": ""}
+            for ch, cl, li in chunk])
+        db.session.execute(stmt.on_conflict_do_update(
+            index_elements=["channel_location_id", "listing_id"],
+            set_={"generation": InventoryPushState.generation + 1}))
+    channels = {ch for ch, _, _ in rows}
+    for ch in sorted(channels):
+        _request_push(merchant_id, ch)
+    db.session.flush()
+    return channels
+
+
+def _request_push(merchant_id: int, channel_id: int) -> None:
+    # One waiting job per channel is enough: it reads every dirty row when it runs. A job
+    # already claimed may have read its last batch, so it does not count as waiting.
+    waiting = db.session.scalar(select(OutboxEvent.id).where(
+        OutboxEvent.channel_id == channel_id, OutboxEvent.topic == PUSH_TOPIC,
+        OutboxEvent.status.in_([JobStatus.PENDING, JobStatus.FAILED]),
+        OutboxEvent.locked_by.is_(None)).limit(1))
+    if waiting is None:
+        db.session.add(OutboxEvent(merchant_id=merchant_id, channel_id=channel_id,
+                                   topic=PUSH_TOPIC, payload={}))
+
+
+def pending_pushes(channel_id: int, *, limit: int, after_id: int = 0) -> list[PendingPush]:
+    """Dirty platform quantities of a channel (by id, after ``after_id``), with what to set.
+
+    The quantity is Stockroom's available at the mapped stock location now (never below 0:
+    a platform can't sell a negative count). Listings whose item or mapping went away are
+    skipped (their rows are not dirty any more once the mapping is gone: see mark_dirty).
+    """
+    level = InventoryLevel
+    rows = db.session.execute(
+        select(InventoryPushState.id, InventoryPushState.generation,
+               ChannelLocation.id, ChannelLocation.remote_id, ChannelListing.id,
+               ChannelListing.remote_product_id, ChannelListing.remote_variant_id,
+               ChannelListing.remote_inventory_item_id, ChannelListing.sku,
+               func.coalesce(level.on_hand - level.committed, 0),
+               InventoryPushState.remote_quantity)
+        .join(ChannelLocation, ChannelLocation.id == InventoryPushState.channel_location_id)
+        .join(ChannelListing, ChannelListing.id == InventoryPushState.listing_id)
+        .outerjoin(level, and_(level.location_id == ChannelLocation.stock_location_id,
+                               level.item_id == ChannelListing.inventory_item_id))
+        .where(InventoryPushState.channel_id == channel_id,
+               InventoryPushState.generation > InventoryPushState.pushed_generation,
+               InventoryPushState.id > after_id,
+               ChannelLocation.stock_location_id.is_not(None),
+               ChannelListing.inventory_item_id.is_not(None))
+        .order_by(InventoryPushState.id).limit(limit)).all()
+    return [PendingPush(state_id=r[0], generation=r[1], channel_location_id=r[2],
+                        location_remote_id=r[3], listing_id=r[4], remote_product_id=r[5],
+                        remote_variant_id=r[6], remote_inventory_item_id=r[7], sku=r[8],
+                        quantity=max(int(r[9]), 0), remote_quantity=r[10]) for r in rows]
+
+
+def record_pushed(pushes: Iterable[PendingPush]) -> None:
+    """The platform now shows these quantities: the generations read are pushed. Flushes.
+
+    A change that bumped a generation since the read keeps its row dirty for the next push.
+    """
+    for push in pushes:
+        db.session.execute(update(InventoryPushState).where(
+            InventoryPushState.id == push.state_id).values(
+            pushed_generation=func.max(InventoryPushState.pushed_generation, push.generation)
+            if db.session.get_bind().dialect.name == "sqlite" else
+            func.greatest(InventoryPushState.pushed_generation, push.generation),
+            remote_quantity=push.quantity, last_error=""))
+    db.session.flush()
+
+
+def record_remote_quantities(quantities: dict[int, int | None]) -> None:
+    """What the platform shows now, read back (state id -> quantity). Flushes."""
+    for state_id, quantity in quantities.items():
+        db.session.execute(update(InventoryPushState).where(
+            InventoryPushState.id == state_id).values(remote_quantity=quantity))
+    db.session.flush()
+
+
+def record_push_failed(pushes: Iterable[PendingPush], error: str) -> None:
+    """Note why the platform refused these quantities (shown on Inventory). Flushes.
+
+    Their generation counts as tried, so one refused row can't keep its channel's push
+    job failing forever; the next stock change makes it dirty again and tries once more.
+    """
+    for push in pushes:
+        db.session.execute(update(InventoryPushState).where(
+            InventoryPushState.id == push.state_id).values(
+            pushed_generation=push.generation, last_error=error[:2000]))
+    db.session.flush()
+
+
+def _chunks(rows: list, size: int):
+    for start in range(0, len(rows), size):
+        yield rows[start:start + size]

@@ -1,0 +1,69 @@
+"""The inventory fan-out: which platform quantities a stock change makes stale."""
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import ChannelListing, ChannelLocation, ChannelStatus, InventoryPushState, OutboxEvent
+from app.stock import adjust_stock
+from app.stock.push import PUSH_TOPIC, mark_dirty, pending_pushes, record_pushed
+from tests.fixtures.factories import make_channel, make_item, make_location, make_merchant, stock
+
+
+def _setup():
+    merchant = make_merchant()
+    here, there = make_location(merchant, "Here"), make_location(merchant, "There")
+    item, other = make_item(merchant, "A-1"), make_item(merchant, "B-2")
+    stock(here, item, 5)
+    channel = make_channel(merchant)
+    mapped = ChannelLocation(merchant_id=merchant.id, channel_id=channel.id, remote_id="L1",
+                             stock_location_id=here.id)
+    unmapped = ChannelLocation(merchant_id=merchant.id, channel_id=channel.id, remote_id="L2")
+    db.session.add_all([mapped, unmapped])
+    for i, it in enumerate((item, other)):
+        db.session.add(ChannelListing(merchant_id=merchant.id, channel_id=channel.id,
+                                      remote_variant_id=f"V{i}", remote_inventory_item_id=f"I{i}",
+                                      sku=it.sku, inventory_item_id=it.id))
+    db.session.flush()
+    return merchant, here, there, item, other, channel
+
+
+def _push_jobs(channel_id):
+    return db.session.scalars(select(OutboxEvent).where(
+        OutboxEvent.topic == PUSH_TOPIC, OutboxEvent.channel_id == channel_id)).all()
+
+
+def test_mark_dirty_only_mapped_location_and_changed_item(app):
+    merchant, here, there, item, other, channel = _setup()
+    assert mark_dirty(merchant.id, location_id=here.id, item_ids=[item.id]) == {channel.id}
+    pending = pending_pushes(channel.id, limit=10)
+    assert [(p.sku, p.location_remote_id, p.quantity) for p in pending] == [("A-1", "L1", 5)]
+    # Another location's change touches nothing.
+    assert mark_dirty(merchant.id, location_id=there.id, item_ids=[item.id]) == set()
+
+
+def test_mark_dirty_coalesces_into_one_waiting_job(app):
+    merchant, here, _, item, other, channel = _setup()
+    for _ in range(3):
+        mark_dirty(merchant.id, location_id=here.id, item_ids=[item.id, other.id])
+    assert len(_push_jobs(channel.id)) == 1
+    assert len(pending_pushes(channel.id, limit=10)) == 2
+
+
+def test_record_pushed_keeps_change_made_during_push_dirty(app):
+    merchant, here, _, item, _, channel = _setup()
+    mark_dirty(merchant.id, location_id=here.id, item_ids=[item.id])
+    read = pending_pushes(channel.id, limit=10)
+    adjust_stock(merchant.id, here.id, item.id, delta=-2, reason="damaged")  # lands mid-push
+    mark_dirty(merchant.id, location_id=here.id, item_ids=[item.id])
+    record_pushed(read)
+    again = pending_pushes(channel.id, limit=10)
+    assert [(p.sku, p.quantity, p.remote_quantity) for p in again] == [("A-1", 3, 5)]
+    record_pushed(again)
+    assert pending_pushes(channel.id, limit=10) == []
+
+
+def test_mark_dirty_skips_inactive_channel(app):
+    merchant, here, _, item, _, channel = _setup()
+    channel.status = ChannelStatus.UNINSTALLED
+    db.session.flush()
+    assert mark_dirty(merchant.id, location_id=here.id, item_ids=[item.id]) == set()
+    assert db.session.scalar(select(InventoryPushState.id)) is None
