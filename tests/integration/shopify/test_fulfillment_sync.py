@@ -1,11 +1,16 @@
 """Two-way fulfillment sync with the Shopify sandbox, over HTTP, with the real worker."""
+import threading
+import time
+
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
 from app.fulfillment import Tracking, cancel_fulfillment, create_fulfillment
 from app.models import (ChannelLocation, Fulfillment, FulfillmentOrder, FulfillmentStatus,
-                        InventoryItem, InventoryLevel, Order, Origin, StockLocation, SyncState)
+                        InventoryItem, InventoryLevel, JobStatus, Order, Origin, StockLocation,
+                        SyncState, WebhookInbox)
+from app.sync.worker import Worker
 from app.stock import ledger_sum
 from tests.fixtures.factories import make_item, make_location, stock
 from tests.fixtures.invariants import assert_invariants
@@ -172,16 +177,66 @@ def test_cancel_on_shopify_cancels_here_and_restores_once(stockroom, shop):
 
 
 def test_echo_of_our_push_arriving_first_is_recognized(stockroom, shop):
-    """fulfillments/create for our own push, delivered while the push is still in flight."""
+    """fulfillments/create for our own push, delivered while the push is still in flight.
+
+    The sandbox executes fulfillmentCreate (and sends its webhook) but answers only 3 s
+    later; meanwhile a second worker takes the webhook: the sync lock must defer it, and
+    once the push has recorded its remote id the webhook is recognized as our echo.
+    """
     order, _ = place_order(stockroom, [("MUG-WHT", 2)], location_id=shop.remote["Main Warehouse"])
-    f = create_fulfillment(order.id, {order.lines[0].id: 2}, shop.warehouse_id,
+    order_gid, order_id, line_id = order.remote_id, order.id, order.lines[0].id
+    stockroom.run_worker()  # settle the order's webhooks first
+    f = create_fulfillment(order_id, {line_id: 2}, shop.warehouse_id,
                            merchant_id=shop.merchant_id)
     fid = f.id
     db.session.commit()
-    # One worker pushes; the sandbox delivers fulfillments/create at once (before we record
-    # the remote id); a second worker handles the inbox meanwhile: the sync lock defers it.
-    stockroom.run_worker(until=lambda: db.session.get(Fulfillment, fid).remote_id is not None)
+    release_session()
+    stockroom.sandbox.control("POST", "faults/api", {"kind": "slow_response", "seconds": 3,
+                                                     "operation": "FulfillmentCreate"})
+    inbox_before = db.session.query(WebhookInbox).count()
+    release_session()
+
+    def push():
+        with stockroom.app.app_context():
+            pusher = Worker(stockroom.app, worker_id="pusher", poll_seconds=0.05)
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                pusher.run_pass()
+                done = db.session.get(Fulfillment, fid).remote_id is not None
+                db.session.remove()
+                if done:
+                    return
+
+    pusher = threading.Thread(target=push)
+    pusher.start()
+    try:
+        def echo_received():
+            return db.session.scalar(select(WebhookInbox).where(
+                WebhookInbox.topic == "fulfillments/create",
+                WebhookInbox.id > inbox_before))
+        deadline = time.monotonic() + 10
+        while echo_received() is None and time.monotonic() < deadline:
+            release_session()
+            time.sleep(0.05)
+        echo = echo_received()
+        assert echo is not None, "the webhook arrived before fulfillmentCreate answered"
+        echo_id = echo.id
+        assert db.session.get(Fulfillment, fid).remote_id is None  # still in flight
+        release_session()
+        Worker(stockroom.app, worker_id="second", poll_seconds=0.05).run_pass()
+        release_session()
+        deferred = db.session.get(WebhookInbox, echo_id)
+        assert deferred.status == JobStatus.PENDING and "in flight" in deferred.last_error
+        release_session()
+    finally:
+        pusher.join(timeout=30)
+    stockroom.run_worker(until=lambda: db.session.get(WebhookInbox, echo_id).status
+                         in (JobStatus.DONE, JobStatus.IGNORED), timeout=30)
     stockroom.run_worker()
     assert db.session.query(Fulfillment).count() == 1
+    assert db.session.get(Fulfillment, fid).remote_id
+    remote = [x for x in stockroom.sandbox.shop()["fulfillments"]
+              if f"gid://shopify/Order/{x['order_id']}" == order_gid]
+    assert len(remote) == 1
     assert level(shop.warehouse_id, "MUG-WHT").on_hand == 8
     assert_invariants()
