@@ -9,6 +9,7 @@ time, so many changes coalesce into one push) and calls :func:`record_pushed`.
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from sqlalchemy import and_, func, select, update
 
 from app.database import dialect_insert
 from app.extensions import db
+from app.models._common import utcnow
 from app.models import (Channel, ChannelListing, ChannelLocation, ChannelStatus, InventoryLevel,
                         InventoryPushState, JobStatus, OutboxEvent)
 from app.sync.handlers import outbox_handler
@@ -41,13 +43,38 @@ class PendingPush:
     remote_quantity: int | None
 
 
+#: How many waiting stock-change events one fan-out job takes along (a bulk change of
+#: thousands of items becomes a few jobs, not thousands).
+MERGE_LIMIT = 1000
+
+
 @outbox_handler("inventory.levels_changed")
 def fan_out_levels_changed(job: Job) -> str:
-    """Mark the platform quantities behind a stock change dirty; one push job per channel."""
-    payload = job.payload or {}
-    channels = mark_dirty(job.merchant_id, location_id=payload["location_id"],
-                          item_ids=payload.get("item_ids") or [])
-    return f"{len(channels)} channel(s) to push" if channels else "no mapped listing"
+    """Mark the platform quantities behind stock changes dirty; one push job per channel.
+
+    Takes along the merchant's other waiting ``inventory.levels_changed`` events (not
+    claimed by a worker) and marks them done with this job: they only ever bump
+    generations, so handling one twice in a race is harmless, and skipping none is the point.
+    """
+    merged = db.session.execute(
+        select(OutboxEvent.id, OutboxEvent.payload).where(
+            OutboxEvent.merchant_id == job.merchant_id,
+            OutboxEvent.topic == "inventory.levels_changed", OutboxEvent.id != job.id,
+            OutboxEvent.status == JobStatus.PENDING, OutboxEvent.locked_by.is_(None))
+        .order_by(OutboxEvent.id).limit(MERGE_LIMIT)).all()
+    by_location: dict[int, set[int]] = defaultdict(set)
+    for payload in [job.payload or {}] + [p or {} for _, p in merged]:
+        by_location[payload["location_id"]].update(payload.get("item_ids") or [])
+    channels: set[int] = set()
+    for location_id, item_ids in sorted(by_location.items()):
+        channels |= mark_dirty(job.merchant_id, location_id=location_id, item_ids=item_ids)
+    if merged:
+        db.session.execute(update(OutboxEvent).where(
+            OutboxEvent.id.in_([i for i, _ in merged]), OutboxEvent.status == JobStatus.PENDING,
+            OutboxEvent.locked_by.is_(None)).values(
+            status=JobStatus.DONE, done_at=utcnow(), last_error=f"merged into job {job.id}"))
+    note = f"{len(channels)} channel(s) to push" if channels else "no mapped listing"
+    return note + (f"; merged {len(merged)} more change(s)" if merged else "")
 
 
 def mark_dirty(merchant_id: int, *, location_id: int | None = None,

@@ -67,3 +67,30 @@ def test_mark_dirty_skips_inactive_channel(app):
     db.session.flush()
     assert mark_dirty(merchant.id, location_id=here.id, item_ids=[item.id]) == set()
     assert db.session.scalar(select(InventoryPushState.id)) is None
+
+
+def test_fan_out_merges_waiting_stock_changes(app):
+    from app.sync.worker import Worker
+    merchant, here, there, item, other, channel = _setup()
+    stock(there, other, 2)
+    for delta in (-1, -1, -1):
+        adjust_stock(merchant.id, here.id, item.id, delta=delta, reason="damaged")
+    adjust_stock(merchant.id, here.id, other.id, delta=4, reason="received")
+    channel_id = channel.id
+    db.session.commit()
+    worker = Worker(app, worker_id="w", poll_seconds=0.01)
+    job = db.session.scalar(select(OutboxEvent).where(
+        OutboxEvent.topic == "inventory.levels_changed").order_by(OutboxEvent.id))
+    db.session.commit()
+    from app.sync.queue import claim_jobs
+    claimed = claim_jobs(OutboxEvent, worker_id="w", limit=1, lease_seconds=30)
+    db.session.commit()
+    assert [c.id for c in claimed] == [job.id]
+    worker.run_job(claimed[0])
+    db.session.remove()
+    changes = db.session.scalars(select(OutboxEvent).where(
+        OutboxEvent.topic == "inventory.levels_changed")).all()
+    assert {c.status for c in changes} == {"done"} and len(changes) >= 5
+    assert sorted((p.sku, p.quantity) for p in pending_pushes(channel_id, limit=10)) == [
+        ("A-1", 2), ("B-2", 4)]
+    assert len(_push_jobs(channel_id)) == 1
