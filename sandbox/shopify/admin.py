@@ -72,8 +72,10 @@ def embedded_app(shop: str, app_key: str):
     sandbox = _sandbox()
     with sandbox.store.lock:
         app = _find_app(sandbox, app_key)
-        if sandbox.store.shop(shop) is None or app is None:
+        found = sandbox.store.shop(shop)
+        if found is None or app is None:
             return error_page("not_found", "No such shop or app.", 404)
+        shop = found.domain  # the admin URL may name the shop by its handle
         inst = sandbox.store.installation(shop, app.client_id)
         if inst is None or not set(app.scopes) <= set(inst.scopes):
             return consent_page(shop, app, app.scopes,
@@ -91,8 +93,10 @@ def managed_install(shop: str, app_key: str):
     sandbox = _sandbox()
     with sandbox.store.lock:
         app = _find_app(sandbox, app_key)
-        if sandbox.store.shop(shop) is None or app is None:
+        found = sandbox.store.shop(shop)
+        if found is None or app is None:
             return error_page("not_found", "No such shop or app.", 404)
+        shop = found.domain
         if request.form.get("decision") != "approve":
             return error_page("access_denied", "The merchant declined the installation.", 403)
         sandbox.auth.install(shop, app.client_id, app.scopes)

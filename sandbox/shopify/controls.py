@@ -10,7 +10,7 @@ from . import operations, payloads
 from .config import app_from_dict, load_app
 from .graphql_api import json_response
 from .operations import UserError
-from .seed import create_order
+from .seed import add_catalog_product, create_order
 from .state import parse_gid
 from .throttle import PLANS
 
@@ -244,6 +244,27 @@ def compliance(sandbox, shop, topic):
 
 
 # --- merchant / checkout actions ---------------------------------------------------------------
+
+@bp.post("/shops/<shop>/products")
+@control
+def add_product(sandbox, shop):
+    """The merchant adds a product: ``{title, variants: [{title, sku, price, on_hand?}]}``.
+
+    ``on_hand`` (one number for every location, or ``{location id: quantity}``) stocks the
+    new variants; SKUs must be new in the shop. No webhook (the app doesn't subscribe to
+    products).
+    """
+    s = _shop(sandbox, shop)
+    body = _body()
+    variants = body.get("variants") or []
+    if not body.get("title") or not variants:
+        raise ValueError("title and variants required")
+    for v in variants:
+        if not v.get("sku") or s.variant_by_sku(v["sku"]) is not None:
+            raise UserError(f"SKU {v.get('sku')!r} is missing or already taken", ["variants"])
+    return add_catalog_product(sandbox.store, s, body["title"], variants)
+
+
 
 @bp.post("/shops/<shop>/orders")
 @control

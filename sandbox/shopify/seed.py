@@ -44,6 +44,34 @@ def _seed_locations(store: Store, shop: Shop) -> None:
         shop.locations[loc.id] = loc
 
 
+def add_catalog_product(store: Store, shop: Shop, title: str, variants: list[dict]) -> dict:
+    """A product with variants (``{title, sku, price, on_hand?}``) stocked at every location.
+
+    ``on_hand`` is one number for every location or ``{location id: quantity}``.
+    """
+    now = store.now()
+    product = Product(id=store.next_id("Product"), title=title)
+    shop.products[product.id] = product
+    created = []
+    for v in variants:
+        item_id = store.next_id("InventoryItem")
+        variant = Variant(id=store.next_id("ProductVariant"), product_id=product.id,
+                          title=v.get("title") or "Default Title", sku=v["sku"],
+                          price=str(v.get("price") or "10.00"), inventory_item_id=item_id)
+        shop.variants[variant.id] = variant
+        product.variant_ids.append(variant.id)
+        shop.items[item_id] = InventoryItem(id=item_id, sku=variant.sku, variant_id=variant.id)
+        stock = v.get("on_hand", 0)
+        for loc in shop.locations.values():
+            level = shop.level(item_id, loc.id, create=True)
+            level.on_hand = int(stock.get(str(loc.id), stock.get(loc.id, 0))
+                                if isinstance(stock, dict) else stock)
+            level.updated_at = now
+        created.append({"id": variant.id, "gid": f"gid://shopify/ProductVariant/{variant.id}",
+                        "sku": variant.sku, "inventory_item_id": item_id})
+    return {"id": product.id, "gid": f"gid://shopify/Product/{product.id}", "variants": created}
+
+
 def _seed_catalog(store: Store, shop: Shop) -> None:
     now = store.now()
     for title, variants in CATALOG:

@@ -422,7 +422,13 @@ class Store:
             seed_shops(self)
 
     def shop(self, domain: str) -> Shop | None:
-        return self.shops.get(domain)
+        """A shop by its domain (``demo-shop.myshopify.com``) or its handle (``demo-shop``).
+
+        The admin's URLs (``/store/{handle}/…``, and the ``host`` parameter that encodes
+        them) carry the handle; the Admin API and OAuth URLs carry the full domain.
+        """
+        key = (domain or "").strip().lower()
+        return self.shops.get(key) or self.shops.get(f"{key}.myshopify.com")
 
     def installation(self, shop: str, client_id: str) -> Installation | None:
         inst = self.installations.get((shop, client_id))

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 
 from sandbox.woocommerce import actions, seed, serializers
-from sandbox.woocommerce.state import PERMISSIONS, Order, Sandbox, Store
+from sandbox.woocommerce.state import PERMISSIONS, Order, Sandbox, Store, utcnow
 
 bp = Blueprint("wc_controls", __name__, url_prefix="/_sandbox/api")
 FAULTS = ("fail", "duplicate", "delay", "reorder")
@@ -172,6 +172,32 @@ def create_key(slug: str):
         key = get_store(slug).create_key(permissions=permissions,
                                          description=str(data.get("description", "Test key")))
         return jsonify(key_data(key)), 201
+
+
+@bp.post("/stores/<slug>/products")
+def create_products(slug: str):
+    """The owner adds simple products: ``{"products": [{name, sku, price, stock}]}``.
+
+    ``stock`` null = stock not managed. SKUs must be new in the store. No webhook (WooCommerce
+    fires ``product.created``, which the sandbox does not emit).
+    """
+    items = body().get("products") or []
+    if not isinstance(items, list) or not items:
+        raise ControlError("products required")
+    with sandbox().lock:
+        store = get_store(slug)
+        taken = {p.sku for p in store.products.values()} | {v.sku for v in
+                                                           store.variations.values()}
+        for item in items:
+            if not item.get("sku") or item["sku"] in taken or not item.get("name"):
+                raise ControlError(f"name and a new sku required: {item!r}")
+            taken.add(item["sku"])
+        when = utcnow()
+        created = [seed.add_simple(store, str(item["name"]), str(item["sku"]),
+                                   str(item.get("price") or "10.00"),
+                                   None if item.get("stock") is None else int(item["stock"]),
+                                   when) for item in items]
+        return jsonify([{"id": p.id, "sku": p.sku} for p in created]), 201
 
 
 @bp.put("/stores/<slug>/shipment-tracking")

@@ -2,6 +2,7 @@
 URL, the App Bridge stand-in script, the HTML admin pages."""
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -14,6 +15,8 @@ from urllib.parse import parse_qsl, urlparse
 import jwt
 import pytest
 import requests
+
+from sandbox.shopify.state import Store
 
 from .conftest import CLIENT_ID, SECRET, SHOP
 
@@ -54,6 +57,41 @@ def test_embedded_app_managed_installation_then_frame(sandbox, receiver):
     assert hmac.compare_digest(expected, params["hmac"])
     installs = sandbox.state()["installations"]
     assert installs[0]["client_id"] == CLIENT_ID and installs[0]["active"]
+
+
+def test_embedded_app_by_shop_handle_as_the_host_param_names_it(sandbox):
+    frame = _install_via_admin(sandbox)
+    params = dict(parse_qsl(urlparse(_iframe_src(frame.text)).query))
+    host = base64.urlsafe_b64decode(params["host"] + "=" * (-len(params["host"]) % 4)).decode()
+    handle = SHOP.removesuffix(".myshopify.com")
+    assert host.endswith(f"/store/{handle}")
+    by_handle = requests.get(f"http://{host}/apps/{CLIENT_ID}", timeout=5)
+    assert by_handle.status_code == 200
+    src = dict(parse_qsl(urlparse(_iframe_src(by_handle.text)).query))
+    assert src["shop"] == SHOP  # the launch URL still names the full domain
+    assert requests.get(f"{sandbox.http_url}/store/no-such-shop/apps/{CLIENT_ID}",
+                        timeout=5).status_code == 404
+
+
+def test_store_shop_accepts_domain_or_handle():
+    store = Store()
+    assert store.shop(SHOP) is store.shop("demo-shop") is store.shop("Demo-Shop")
+    assert store.shop("demo") is None and store.shop("") is None
+
+
+def test_add_product_control_stocks_new_variants(sandbox):
+    created = sandbox.control("POST", f"shops/{SHOP}/products", {
+        "title": "Brass pen", "variants": [{"title": "Gold", "sku": "PEN-GLD", "price": "9.00",
+                                            "on_hand": 7}]})
+    assert created["variants"][0]["sku"] == "PEN-GLD"
+    levels = [lv for lv in sandbox.state()["levels"] if lv["sku"] == "PEN-GLD"]
+    assert len(levels) == 4 and {lv["on_hand"] for lv in levels} == {7}
+    order = sandbox.control("POST", f"shops/{SHOP}/orders",
+                            {"lines": [{"sku": "PEN-GLD", "quantity": 2}]})
+    assert order["fulfillment_orders"][0]["line_items"][0]["quantity"] == 2
+    taken = requests.post(f"{sandbox.http_url}/_sandbox/shops/{SHOP}/products", json={
+        "title": "Tote", "variants": [{"sku": "TOTE-NAT"}]}, timeout=5)
+    assert taken.status_code == 422
 
 
 def test_embedded_app_id_token_exchanges_for_offline_token(sandbox):

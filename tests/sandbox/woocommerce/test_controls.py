@@ -41,6 +41,20 @@ def test_place_order_control_reduces_stock_and_rejects_unknown_sku(wc):
     assert bad.status_code == 400
 
 
+def test_create_products_control_adds_simple_products_and_refuses_taken_skus(wc):
+    created = wc.control("POST", "/stores/demo-store/products", json={"products": [
+        {"name": "Brass pen", "sku": "JC-06-01", "price": "9.00", "stock": 12}]})
+    assert [p["sku"] for p in created] == ["JC-06-01"]
+    [pen] = wc.api().get("products", params={"sku": "JC-06-01"}).json()
+    assert pen["stock_quantity"] == 12 and pen["price"] == "9.00" and pen["type"] == "simple"
+    order = wc.control("POST", "/stores/demo-store/orders",
+                       json={"line_items": [{"sku": "JC-06-01", "quantity": 2}]})
+    assert order["line_items"][0]["sku"] == "JC-06-01"
+    again = requests.post(f"{wc.http_url}/_sandbox/api/stores/demo-store/products",
+                          json={"products": [{"name": "Tee", "sku": "TEE-CLASSIC"}]}, timeout=5)
+    assert again.status_code == 400
+
+
 def test_cancel_control_restores_stock_and_refund_in_full_sets_refunded(wc):
     api = wc.api()
     order = wc.control("POST", "/stores/demo-store/orders",
