@@ -16,7 +16,8 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## make demo: migrate + seed SQLite, run the app (later: worker and sandboxes too).
+## make demo: both sandboxes, a fresh seeded SQLite database, the app and the worker;
+## prints the URLs to open; Ctrl-C stops all of it (app/demo.py).
 demo: $(STAMP)
 	$(BIN)/python -m app.demo
 
@@ -24,4 +25,4 @@ constraints: $(STAMP)
 	$(BIN)/python -m pip freeze | grep -v -i -E '^(pip|setuptools)=' > constraints.txt
 
 clean:
-	rm -rf $(VENV) .pytest_cache instance/demo.sqlite3
+	rm -rf $(VENV) .pytest_cache instance/demo

@@ -4,9 +4,10 @@ from __future__ import annotations
 import random
 
 from sqlalchemy import select
+from werkzeug.security import generate_password_hash
 
 from app.extensions import db
-from app.models import InventoryItem, Merchant, StockLocation
+from app.models import InventoryItem, Merchant, StockLocation, User
 from app.stock.levels import apply_movements
 
 DEMO_EMAIL = "demo@stockroom.test"
@@ -36,3 +37,14 @@ def seed_demo_merchant(*, seed: int = 7) -> tuple[Merchant, bool]:
         apply_movements(merchant.id, location, received, reason="received",
                         note="Opening stock (demo)")
     return merchant, True
+
+
+def seed_demo_user(merchant: Merchant, password: str) -> User:
+    """The demo merchant's standalone sign-in (``DEMO_EMAIL`` + ``password``); idempotent."""
+    user = db.session.scalar(select(User).where(User.email == DEMO_EMAIL))
+    if user is None:
+        user = User(merchant_id=merchant.id, email=DEMO_EMAIL,
+                    password_hash=generate_password_hash(password, method="scrypt"))
+        db.session.add(user)
+        db.session.flush()
+    return user

@@ -49,6 +49,7 @@ CSRF_HEADER = "X-CSRF-Token"
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _EXTENSION_KEY = "stockroom.authenticators"
 _RESOLVED = "stockroom.identity"
+_CHALLENGES_KEY = "stockroom.challenges"
 
 
 @dataclass(frozen=True)
@@ -65,9 +66,22 @@ class Identity:
 Authenticator = Callable[[], Identity | None]
 
 
-def register_authenticator(app: Flask, authenticator: Authenticator) -> None:
-    """Add ``authenticator`` after those already registered on ``app``."""
-    app.extensions.setdefault(_EXTENSION_KEY, []).append(authenticator)
+def register_authenticator(app: Flask, authenticator: Authenticator, *, first: bool = False
+                           ) -> None:
+    """Add ``authenticator`` after those already registered on ``app`` (``first``: before
+    them all, for a credential the request carries explicitly, which must outrank an
+    ambient session cookie)."""
+    chain = app.extensions.setdefault(_EXTENSION_KEY, [])
+    chain.insert(0, authenticator) if first else chain.append(authenticator)
+
+
+def register_challenge(app: Flask, challenge: Callable[[], Response | None]) -> None:
+    """Add a way to answer an unauthenticated request before the sign-in redirect.
+
+    The embedded Shopify app registers its "bounce page" here: a page load inside the
+    admin's frame without a session token gets one from App Bridge and reloads.
+    """
+    app.extensions.setdefault(_CHALLENGES_KEY, []).append(challenge)
 
 
 def session_authenticator() -> Identity | None:
@@ -126,6 +140,10 @@ def login_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         if authenticate() is None:
+            for challenge in current_app.extensions.get(_CHALLENGES_KEY, []):
+                response = challenge()
+                if response is not None:
+                    return response
             target = url_for("web.sign_in", next=request.full_path.rstrip("?"))
             if request.headers.get("HX-Request") == "true":
                 return Response(status=401, headers={"HX-Redirect": target})
@@ -135,8 +153,21 @@ def login_required(view):
     return wrapped
 
 
+def uses_cookies() -> bool:
+    """False when this request was authenticated by a credential a script adds (the embedded
+    app's session token): then nothing may be stored in cookies (third-party in a frame)."""
+    identity = g.get("identity")
+    return identity is None or identity.cookie_based
+
+
 def csrf_token() -> str:
-    """The session's CSRF token (created on first use); forms and hx-headers send it back."""
+    """The session's CSRF token (created on first use); forms and hx-headers send it back.
+
+    Empty for a non-cookie identity: it needs no CSRF token, and creating one would set a
+    session cookie.
+    """
+    if not uses_cookies():
+        return ""
     token = session.get(CSRF_FIELD)
     if not token:
         token = session[CSRF_FIELD] = secrets.token_urlsafe(32)

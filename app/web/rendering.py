@@ -6,6 +6,8 @@ from collections.abc import Mapping
 
 from flask import Response, flash, make_response, render_template, request
 
+from app.web.auth import uses_cookies
+
 
 def is_htmx() -> bool:
     """An HTMX request that expects a fragment (a history restore needs the whole page)."""
@@ -35,13 +37,21 @@ def with_toast(response: Response, message: str, *, level: str = "success") -> R
         events = json.loads(response.headers.get("HX-Trigger") or "{}")
         events["showToast"] = {"message": message, "level": level}
         response.headers["HX-Trigger"] = json.dumps(events)
-    else:
+    elif uses_cookies():
         flash(message, level)
     return response
 
 
 def redirect_after_post(location: str, message: str | None = None) -> Response:
-    """POST/redirect/GET: a 303 for plain forms, ``HX-Redirect`` for HTMX (flash survives)."""
+    """POST/redirect/GET: a 303 for plain forms, ``HX-Redirect`` for HTMX (flash survives).
+
+    Embedded (no cookies): ``HX-Location`` instead, an htmx navigation that carries the
+    session token, and the message as a toast event.
+    """
+    if not uses_cookies() and is_htmx():
+        response = Response(status=204, headers={"HX-Location": json.dumps(
+            {"path": location, "target": "body"})})
+        return with_toast(response, message) if message else response
     if message:
         flash(message, "success")
     if is_htmx():

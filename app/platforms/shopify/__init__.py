@@ -13,8 +13,9 @@ bp = Blueprint("shopify", __name__, url_prefix="/shopify")
 def init_app(app: Flask) -> None:
     """Read the app's settings (toml + environment) and register the blueprint + authenticator."""
     from app.platforms.shopify import handlers, inventory, views  # noqa: F401  (routes, handlers)
-    from app.platforms.shopify.session_tokens import session_token_authenticator
-    from app.web.auth import register_authenticator
+    from app.platforms.shopify.session_tokens import (app_bridge_context, bounce_challenge,
+                                                      session_token_authenticator)
+    from app.web.auth import register_authenticator, register_challenge
 
     settings = app.config.get("SHOPIFY_SETTINGS") or load_settings()
     app.extensions["stockroom.shopify"] = settings
@@ -22,4 +23,7 @@ def init_app(app: Flask) -> None:
         # ShopifyAPI's HMAC validation (validate_params) reads the class-level secret.
         shopify.Session.setup(api_key=settings.client_id, secret=settings.client_secret)
     app.register_blueprint(bp)
-    register_authenticator(app, session_token_authenticator)
+    # A session token outranks a standalone sign-in cookie the same browser may also hold.
+    register_authenticator(app, session_token_authenticator, first=True)
+    register_challenge(app, bounce_challenge)
+    app.context_processor(app_bridge_context)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import shopify
-from flask import current_app, g, request
+from flask import Response, current_app, g, redirect, render_template, request, url_for
 from shopify.session_token import SessionTokenError
 from shopify.utils import shop_url
 from sqlalchemy import select
@@ -74,3 +74,42 @@ def session_token_authenticator() -> Identity | None:
     g.channel_id = channel.id
     return Identity(merchant_id=channel.merchant_id, method="shopify_session_token",
                     cookie_based=False)
+
+
+def app_bridge_context() -> dict:
+    """Template context: ``app_bridge`` (API key + script URL) on session-token requests, so
+    base.html loads App Bridge only when the page is embedded in Shopify admin."""
+    identity = g.get("identity")
+    settings = current_app.extensions.get("stockroom.shopify")
+    if settings is None or identity is None or identity.method != "shopify_session_token":
+        return {"app_bridge": None}
+    return {"app_bridge": {"api_key": settings.client_id, "src": settings.app_bridge_url}}
+
+
+def _framed() -> bool:
+    """A page load inside the admin's iframe (a reload, or a link opened there)."""
+    return (request.headers.get("Sec-Fetch-Dest") == "iframe"
+            or request.args.get("embedded") == "1")
+
+
+def bounce_challenge() -> Response | None:
+    """Challenge for app.web.auth: a framed page load without a usable session token gets
+    Shopify's bounce page (App Bridge supplies a token, the page reloads with it). A valid
+    token of a shop that isn't installed yet goes to the install (token exchange)."""
+    settings = current_app.extensions.get("stockroom.shopify")
+    if settings is None or request.headers.get("HX-Request") or not _framed():
+        return None
+    token = request.args.get("id_token")
+    claims = verify_session_token(token) if token else None
+    if claims is not None:  # valid, but the shop has no active channel: install it
+        return redirect(url_for("shopify.open_app", shop=claims.shop, embedded="1",
+                                host=request.args.get("host", ""), id_token=token))
+    if request.args.get("bounced") == "1":  # App Bridge's fresh token failed too: give up
+        return None
+    response = Response(render_template("shopify/bounce.html", api_key=settings.client_id,
+                                        app_bridge_url=settings.app_bridge_url))
+    # The shop is unknown until the token comes back: any Shopify admin may frame this
+    # page, which holds nothing but the script that asks for the token.
+    response.headers["Content-Security-Policy"] = "frame-ancestors " + " ".join(
+        ("https://*.myshopify.com", *settings.admin_origins))
+    return response

@@ -93,9 +93,12 @@ def read_credentials(channel: Channel) -> Credentials | None:
     return Credentials(**get_keyring().decrypt_json(channel.credentials_encrypted))
 
 
-def save_install(shop: str, credentials: Credentials) -> tuple[Channel, bool]:
+def save_install(shop: str, credentials: Credentials, *, merchant_id: int | None = None
+                 ) -> tuple[Channel, bool]:
     """Create (first install) or reactivate (reinstall) the merchant's channel; flushes.
 
+    A first install creates a merchant for the shop unless ``merchant_id`` names the one
+    that connects it (the demo; later: linking a shop to a WooCommerce owner's account).
     Returns (channel, first_install). A ``channel.installed`` outbox event starts the
     initial import (locations, products, open orders) in the worker.
     """
@@ -103,11 +106,13 @@ def save_install(shop: str, credentials: Credentials) -> tuple[Channel, bool]:
         Channel.platform == Platform.SHOPIFY, Channel.domain == shop).with_for_update())
     first = channel is None
     if first:
-        merchant = Merchant(name=shop.removesuffix(".myshopify.com"))
-        db.session.add(merchant)
-        db.session.flush()
-        channel = Channel(merchant_id=merchant.id, platform=Platform.SHOPIFY, domain=shop,
-                          name=merchant.name)
+        if merchant_id is None:
+            merchant = Merchant(name=shop.removesuffix(".myshopify.com"))
+            db.session.add(merchant)
+            db.session.flush()
+            merchant_id = merchant.id
+        channel = Channel(merchant_id=merchant_id, platform=Platform.SHOPIFY, domain=shop,
+                          name=shop.removesuffix(".myshopify.com"))
         db.session.add(channel)
     channel.credentials_encrypted = _encrypt(credentials)
     channel.scopes = credentials.scope

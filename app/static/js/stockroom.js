@@ -14,6 +14,7 @@
 
   // HX-Trigger: {"showToast": {"message": "...", "level": "success"}}
   document.body.addEventListener("showToast", function (event) {
+    if (document.body.hasAttribute("data-embedded") && window.shopify) return;  // embedded.js
     showToast(event.detail.message, event.detail.level);
   });
 

@@ -1,0 +1,335 @@
+"""Demo data on the sandboxes: the demo merchant's catalog and orders on a sandbox Shopify shop
+and a sandbox WooCommerce store, brought into Stockroom through the real integrations."""
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+from dataclasses import dataclass
+
+import requests
+from sqlalchemy import select
+from woocommerce import API
+
+from app.errors import DomainError
+from app.extensions import db
+from app.fulfillment import Tracking, create_fulfillment, mark_delivered, mark_shipped
+from app.models import (Channel, ChannelLocation, InventoryItem, InventoryLevel, Order,
+                        Platform, StockLocation)
+from app.orders.upsert import LineData, OrderData, upsert_order
+from app.platforms.shopify.sync import ShopifyCall, import_locations, pull_order
+from app.platforms.shopify.tokens import Credentials, save_install
+from app.security.keyring import get_keyring
+from app.web.carriers import tracking_url
+
+SHOP = "demo-shop.myshopify.com"
+WOO_STORE = "juniper-co"
+#: Sandbox Shopify location -> the demo merchant's stock location (the rest stay unmapped).
+SHOPIFY_LOCATIONS = {"Main Warehouse": "Main warehouse", "Downtown Store": "Downtown shop",
+                     "ShipFast 3PL": "ShipFast 3PL"}
+WOO_LOCATION = "Main warehouse"
+CUSTOMERS = ("Ada Lovelace", "Grace Hopper", "Alan Turing", "Edsger Dijkstra", "Barbara Liskov",
+             "Donald Knuth", "Frances Allen", "Ken Thompson", "Margaret Hamilton",
+             "Dennis Ritchie", "Radia Perlman", "John Backus", "Hedy Lamarr", "Tim Berners-Lee",
+             "Katherine Johnson", "Linus Torvalds")
+CARRIERS = ("UPS", "USPS", "FedEx", "DHL Express", "Canada Post")
+
+
+@dataclass(frozen=True)
+class Sandboxes:
+    """Where the two sandboxes answer (HTTP for controls, HTTPS for the app's API calls)."""
+
+    shopify_http: str
+    shopify_https: str
+    woo_http: str
+    woo_https: str
+    ca_bundle: str
+
+
+@dataclass
+class DemoSummary:
+    """What the seeding did, for the start-up banner."""
+
+    shopify_orders: int = 0
+    woo_orders: int = 0
+    fulfillments: int = 0
+    partial: int = 0
+
+
+def _control(method: str, url: str, json: dict | None = None) -> dict | list:
+    resp = requests.request(method, url, json=json, timeout=30)
+    if resp.status_code >= 300:
+        raise RuntimeError(f"sandbox control {method} {url}: {resp.status_code} {resp.text[:300]}")
+    return resp.json()
+
+
+def _stock(merchant_id: int) -> dict[tuple[str, str], int]:
+    """(location name, sku) -> on hand, the merchant's current stock."""
+    rows = db.session.execute(
+        select(StockLocation.name, InventoryItem.sku, InventoryLevel.on_hand)
+        .join(StockLocation, StockLocation.id == InventoryLevel.location_id)
+        .join(InventoryItem, InventoryItem.id == InventoryLevel.item_id)
+        .where(InventoryLevel.merchant_id == merchant_id))
+    return {(loc, sku): on_hand for loc, sku, on_hand in rows}
+
+
+def _catalog(merchant_id: int) -> list[InventoryItem]:
+    return list(db.session.scalars(select(InventoryItem).where(
+        InventoryItem.merchant_id == merchant_id).order_by(InventoryItem.sku)))
+
+
+def _basket(rng: random.Random, skus: list[str]) -> list[tuple[str, int]]:
+    """One to three different SKUs, mostly one unit each."""
+    picked = rng.sample(skus, k=rng.choice((1, 1, 2, 2, 3)))
+    return [(sku, rng.choice((1, 1, 1, 2, 3))) for sku in picked]
+
+
+# --- Shopify ------------------------------------------------------------------------------
+
+def seed_shopify(merchant_id: int, sandboxes: Sandboxes, *, orders: int, rng: random.Random
+                 ) -> Channel:
+    """List the catalog on the sandbox shop, place orders, install the app for the demo
+    merchant, import its locations (mapped by name) and pull every order over GraphQL."""
+    base = f"{sandboxes.shopify_http}/_sandbox/shops/{SHOP}"
+    shop = _control("GET", base)
+    sandbox_locations = {loc["name"]: loc["id"] for loc in shop["locations"]}
+    stock = _stock(merchant_id)
+    items = _catalog(merchant_id)
+    db.session.commit()
+    # Shopify's stock mirrors ours at the mapped locations (so its order routing agrees).
+    by_product: dict[str, list[InventoryItem]] = {}
+    for item in items:
+        by_product.setdefault(item.title.split(" — ")[0], []).append(item)
+    for title, variants in by_product.items():
+        _control("POST", f"{base}/products", {"title": title, "variants": [
+            {"title": v.title.split(" — ")[-1], "sku": v.sku, "price": f"{12 + len(title)}.00",
+             "on_hand": {str(sandbox_locations[remote]): stock.get((ours, v.sku), 0)
+                         for remote, ours in SHOPIFY_LOCATIONS.items()}}
+            for v in variants]})
+    _control("POST", f"{base}/plan", {"plan": "plus"})  # seeding pulls a few hundred orders
+    skus = [item.sku for item in items]
+    placed = []
+    for n in range(orders):
+        name = CUSTOMERS[n % len(CUSTOMERS)]
+        body = {"lines": [{"sku": sku, "quantity": q} for sku, q in _basket(rng, skus)],
+                "customer_name": name,
+                "email": name.lower().replace(" ", ".").replace("-", "") + "@example.com"}
+        if n % 12 == 5:  # some orders routed to the 3PL
+            body["location_id"] = sandbox_locations["ShipFast 3PL"]
+        placed.append(_control("POST", f"{base}/orders", body))
+    for order in placed[3::37]:  # a few canceled by the merchant before we import them
+        _control("POST", f"{base}/orders/{order['id']}/cancel", {"reason": "customer"})
+
+    token = _control("POST", f"{base}/install", {"expiring": True})
+    now = time.time()
+    credentials = Credentials(
+        access_token=token["access_token"], scope=token.get("scope", ""),
+        expires_at=now + token["expires_in"] if token.get("expires_in") else None,
+        refresh_token=token.get("refresh_token"),
+        refresh_token_expires_at=(now + token["refresh_token_expires_in"]
+                                  if token.get("refresh_token_expires_in") else None))
+    channel, _ = save_install(SHOP, credentials, merchant_id=merchant_id)
+    channel.name = shop.get("name") or "Demo Shop"
+    db.session.commit()
+    call = ShopifyCall(channel.id)
+    import_locations(call, merchant_id, channel.id)
+    _map_locations(merchant_id, channel.id, SHOPIFY_LOCATIONS)
+    db.session.commit()
+    for n, order in enumerate(placed, 1):
+        pull_order(call, merchant_id, channel.id, order["gid"])
+        if n % 25 == 0:
+            db.session.commit()
+    db.session.commit()
+    return channel
+
+
+def _map_locations(merchant_id: int, channel_id: int, mapping: dict[str, str]) -> None:
+    ours = {loc.name: loc.id for loc in db.session.scalars(
+        select(StockLocation).where(StockLocation.merchant_id == merchant_id))}
+    for location in db.session.scalars(select(ChannelLocation).where(
+            ChannelLocation.channel_id == channel_id)):
+        if location.name in mapping:
+            location.stock_location_id = ours[mapping[location.name]]
+    db.session.flush()
+
+
+# --- WooCommerce --------------------------------------------------------------------------
+
+def connect_woocommerce_store(merchant_id: int, store_url: str, name: str, key: dict) -> Channel:
+    """The Woo channel with its REST key (encrypted), one store location mapped to ours.
+
+    Stand-in for app.platforms.woocommerce's connect (wc-auth), which is being built; the
+    demo swaps to it when it lands. Flushes.
+    """
+    channel = Channel(merchant_id=merchant_id, platform=Platform.WOOCOMMERCE, domain=store_url,
+                      name=name, scopes=key.get("permissions", "read_write"),
+                      credentials_encrypted=get_keyring().encrypt_json(
+                          {"consumer_key": key["consumer_key"],
+                           "consumer_secret": key["consumer_secret"]}))
+    db.session.add(channel)
+    db.session.flush()
+    location_id = db.session.scalar(select(StockLocation.id).where(
+        StockLocation.merchant_id == merchant_id, StockLocation.name == WOO_LOCATION))
+    db.session.add(ChannelLocation(merchant_id=merchant_id, channel_id=channel.id,
+                                   remote_id=store_url, name=name, kind="store",
+                                   stock_location_id=location_id))
+    db.session.flush()
+    return channel
+
+
+def _woo_time(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC) if value else None
+
+
+def woo_order_data(node: dict) -> OrderData:
+    """A WooCommerce REST v3 order -> OrderData."""
+    billing = node.get("billing") or {}
+    return OrderData(
+        remote_id=str(node["id"]), name=f"#{node['number']}",
+        placed_at=_woo_time(node["date_created_gmt"]),
+        lines=[LineData(remote_id=str(li["id"]), quantity=int(li["quantity"]),
+                        sku=li.get("sku") or "", title=li.get("name") or "",
+                        remote_variant_id=str(li.get("variation_id") or li["product_id"]))
+               for li in node.get("line_items") or []],
+        customer_name=f"{billing.get('first_name', '')} {billing.get('last_name', '')}".strip(),
+        customer_email=billing.get("email") or "", currency=node.get("currency") or "USD",
+        total_price=node.get("total") or "0.00",
+        cancelled_at=(_woo_time(node.get("date_modified_gmt"))
+                      if node.get("status") == "cancelled" else None),
+        remote_updated_at=_woo_time(node.get("date_modified_gmt")))
+
+
+def seed_woocommerce(merchant_id: int, sandboxes: Sandboxes, *, orders: int,
+                     rng: random.Random) -> Channel:
+    """A store selling half the catalog, its orders, a REST key, the channel, the orders
+    imported through the REST API with the real ``woocommerce`` client."""
+    api_base = f"{sandboxes.woo_http}/_sandbox/api"
+    store = _control("POST", f"{api_base}/stores", {
+        "slug": WOO_STORE, "name": "Juniper & Co. online", "catalog": False})
+    stock = _stock(merchant_id)
+    items = _catalog(merchant_id)[::2]
+    db.session.commit()
+    _control("POST", f"{api_base}/stores/{WOO_STORE}/products", {"products": [
+        {"name": item.title, "sku": item.sku, "price": "18.00",
+         "stock": stock.get((WOO_LOCATION, item.sku), 0) + 20} for item in items]})
+    skus = [item.sku for item in items]
+    placed = []
+    for n in range(orders):
+        first, last = CUSTOMERS[(n * 7 + 3) % len(CUSTOMERS)].split(" ", 1)
+        email = f"{first}.{last}".lower().replace("-", "") + "@example.org"
+        placed.append(_control("POST", f"{api_base}/stores/{WOO_STORE}/orders", {
+            "line_items": [{"sku": sku, "quantity": q} for sku, q in _basket(rng, skus)],
+            "status": "processing",
+            "billing": {"first_name": first, "last_name": last, "email": email,
+                        "address_1": "1 Demo Street", "city": "Portland", "state": "OR",
+                        "postcode": "97201", "country": "US", "phone": "555-0100",
+                        "company": "", "address_2": ""}}))
+    for order in placed[7::41]:
+        _control("POST", f"{api_base}/stores/{WOO_STORE}/orders/{order['id']}/cancel", {})
+    key = _control("POST", f"{api_base}/stores/{WOO_STORE}/keys", {"permissions": "read_write"})
+    store_url = f"{sandboxes.woo_https}/stores/{WOO_STORE}"
+    channel = connect_woocommerce_store(merchant_id, store_url, store.get("name", WOO_STORE),
+                                        key)
+    db.session.commit()
+    api = API(url=store_url, consumer_key=key["consumer_key"],
+              consumer_secret=key["consumer_secret"], version="wc/v3", timeout=30,
+              verify_ssl=sandboxes.ca_bundle)
+    page = 1
+    while True:
+        resp = api.get("orders", params={"per_page": 100, "page": page})
+        resp.raise_for_status()
+        for node in resp.json():
+            upsert_order(merchant_id, channel.id, woo_order_data(node))
+        db.session.commit()
+        if page >= int(resp.headers.get("X-WP-TotalPages", "1")):
+            break
+        page += 1
+    return channel
+
+
+# --- fulfillments -------------------------------------------------------------------------
+
+def fulfill_some(merchant_id: int, channel: Channel, *, rng: random.Random, share_full: float,
+                 share_partial: float) -> tuple[int, int]:
+    """Fulfill a share of the channel's open orders in Stockroom (some partially), from a
+    location with the stock; the worker then pushes them to the platform. Returns
+    (fulfillments, partial ones)."""
+    locations = {loc.stock_location_id for loc in db.session.scalars(select(ChannelLocation)
+                 .where(ChannelLocation.channel_id == channel.id,
+                        ChannelLocation.kind != "fulfillment_service"))
+                 if loc.stock_location_id}
+    orders = list(db.session.scalars(select(Order).where(
+        Order.channel_id == channel.id, Order.cancelled_at.is_(None)).order_by(Order.id)))
+    assigned = _assigned_locations(channel.id)
+    made = partial = 0
+    for order in orders:
+        roll = rng.random()
+        if roll >= share_full + share_partial or assigned.get(order.id) == "fulfillment_service":
+            continue
+        lines = [line for line in order.lines if line.inventory_item_id]
+        if not lines:
+            continue
+        if roll < share_full:
+            quantities = {line.id: line.quantity for line in lines}
+        else:
+            multi = [line for line in lines if line.quantity > 1]
+            if multi:
+                quantities = {multi[0].id: multi[0].quantity // 2}
+            elif len(lines) > 1:
+                quantities = {lines[0].id: lines[0].quantity}
+            else:
+                continue
+        carrier = rng.choice(CARRIERS)
+        number = f"1Z{rng.randrange(10**9, 10**10)}"
+        for location_id in sorted(locations, key=lambda i: (i != assigned.get(order.id), i)):
+            try:
+                with db.session.begin_nested():
+                    f = create_fulfillment(order.id, quantities, location_id,
+                                           merchant_id=merchant_id,
+                                           tracking=Tracking(number, carrier,
+                                                             tracking_url(carrier, number)))
+                    if roll < share_full * 0.5:
+                        mark_shipped(f.id, merchant_id=merchant_id)
+                    if roll < share_full * 0.2:
+                        mark_delivered(f.id, merchant_id=merchant_id)
+            except DomainError:
+                continue
+            made += 1
+            partial += roll >= share_full
+            break
+    db.session.commit()
+    return made, partial
+
+
+def _assigned_locations(channel_id: int) -> dict[int, object]:
+    """order id -> the stock location its (first open) Shopify fulfillment order sits at, or
+    "fulfillment_service" for orders routed to a 3PL."""
+    from app.models import FulfillmentOrder
+
+    mapping = {loc.remote_id: loc for loc in db.session.scalars(
+        select(ChannelLocation).where(ChannelLocation.channel_id == channel_id))}
+    result: dict[int, object] = {}
+    for fo in db.session.scalars(select(FulfillmentOrder).where(
+            FulfillmentOrder.channel_id == channel_id).order_by(FulfillmentOrder.id)):
+        location = mapping.get(fo.assigned_location_remote_id)
+        if location is None or fo.order_id in result:
+            continue
+        result[fo.order_id] = ("fulfillment_service" if location.kind == "fulfillment_service"
+                               else location.stock_location_id)
+    return result
+
+
+def seed_channels(merchant_id: int, sandboxes: Sandboxes, *, shopify_orders: int = 180,
+                  woo_orders: int = 120, seed: int = 7) -> DemoSummary:
+    """Everything above, deterministic per ``seed``; commits."""
+    rng = random.Random(seed)
+    summary = DemoSummary()
+    shopify = seed_shopify(merchant_id, sandboxes, orders=shopify_orders, rng=rng)
+    woo = seed_woocommerce(merchant_id, sandboxes, orders=woo_orders, rng=rng)
+    summary.shopify_orders, summary.woo_orders = shopify_orders, woo_orders
+    for channel in (shopify, woo):
+        made, partial = fulfill_some(merchant_id, channel, rng=rng, share_full=0.15,
+                                     share_partial=0.12)
+        summary.fulfillments += made
+        summary.partial += partial
+    return summary
