@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -28,6 +28,8 @@ class FulfillmentOrder(db.Model):
     assigned_location_name: Mapped[str] = mapped_column(String(255), default="")
     supported_actions: Mapped[list] = mapped_column(JSON, default=list)
     external_url: Mapped[str] = mapped_column(String(2048), default="")
+    #: Shopify's fulfillment holds: [{"id", "reason", "reasonNotes"}]; a release names them.
+    holds: Mapped[list] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     refreshed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow,
                                                       onupdate=utcnow)
 

@@ -16,5 +16,5 @@ def init_web(app: Flask) -> None:
     register_filters(app)
 
 
-from app.web import (bulk, connections, fulfillments, inventory, locations,  # noqa: E402,F401
-                     orders, sessions, sync, views)  # routes register on import
+from app.web import (bulk, connections, fulfillment_orders, fulfillments,  # noqa: E402,F401
+                     inventory, locations, orders, sessions, sync, views)  # routes register on import

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import g, request
 
+from app.platforms.shopify.actions import HOLD_REASONS, fulfillment_order_panels
 from app.web import bp, queries
 from app.web.auth import login_required
 from app.web.forms import optional_int
@@ -54,5 +55,6 @@ def order_context(order_id: int, **extra) -> dict:
                 failed_pushes[fulfillment_id] = event
     return {"order": order, "fulfillments": queries.order_fulfillments(g.merchant_id, order.id),
             "timeline": timeline, "failed_pushes": failed_pushes, "editing": None,
-            "fulfillment_orders": queries.shopify_fulfillment_orders(g.merchant_id, order.id),
+            "fo_panels": fulfillment_order_panels(g.merchant_id, order), "fo_form": None,
+            "fo_hold_reasons": HOLD_REASONS,
             "action_error": None, "tracking_errors": {}, "tracking_form": None, **extra}

@@ -159,7 +159,7 @@ def test_show_order_shopify_fulfillment_orders(shop, browser):
     db.session.commit()
     body = browser.get(f"/orders/{shop.order.id}").get_data(as_text=True)
     assert "Shopify fulfillment orders" in body and "Shop &lt;East&gt;" in body
-    assert "3 of 3 left" in body and "Also possible in Shopify: hold, move" in body
+    assert "3 of 3 left" in body and "Put on hold" in body and ">Fulfill<" in body
 
 
 def test_status_filters_and_counts_agree_with_order_status(shop):

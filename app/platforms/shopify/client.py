@@ -25,13 +25,19 @@ class ShopifyError(Exception):
 class ShopifyUnavailable(ShopifyError):
     """Network error, timeout or 5xx after the client's own retries: try again later."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None):
+    def __init__(self, message: str, *, retry_after: float | None = None,
+                 maybe_applied: bool = True):
         super().__init__(message)
         self.retry_after = retry_after
+        #: False when Shopify certainly did not run the operation (throttled, never connected).
+        self.maybe_applied = maybe_applied
 
 
 class ShopifyThrottled(ShopifyUnavailable):
-    """THROTTLED after the client's own retries."""
+    """THROTTLED after the client's own retries (the operation did not run)."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None):
+        super().__init__(message, retry_after=retry_after, maybe_applied=False)
 
 
 class ShopifyUnauthorized(ShopifyError):
@@ -84,8 +90,12 @@ class ShopifyClient:
         self.max_tries = max_tries
 
     def execute(self, operation: str, variables: dict | None = None, *,
-                expected_cost: float = 10.0) -> dict:
-        """Run the named document; returns ``data``. Raises the typed errors above."""
+                expected_cost: float = 10.0, idempotent: bool = True) -> dict:
+        """Run the named document; returns ``data``. Raises the typed errors above.
+
+        ``idempotent=False`` (a mutation a person is waiting for) retries only what Shopify
+        certainly did not run; a timeout or 5xx is raised at once, the outcome unknown.
+        """
         body = json.dumps({"query": load_document(operation), "operationName": operation,
                            "variables": variables or {}})
         bucket = self._bucket()
@@ -97,7 +107,8 @@ class ShopifyClient:
                                              verify=self.settings.verify)
             except requests.RequestException as exc:
                 error: ShopifyUnavailable = ShopifyUnavailable(
-                    f"{operation}: network error ({type(exc).__name__})")
+                    f"{operation}: network error ({type(exc).__name__})",
+                    maybe_applied=not isinstance(exc, requests.ConnectTimeout))
             else:
                 result = self._interpret(operation, response, bucket)
                 if not isinstance(result, ShopifyUnavailable):
@@ -106,6 +117,8 @@ class ShopifyClient:
             log.info(json.dumps({"event": "shopify_retry", "shop": self.shop,
                                  "operation": operation, "attempt": attempt,
                                  "error": str(error)}))
+            if not idempotent and error.maybe_applied:
+                break
             if attempt < self.max_tries:
                 time.sleep(error.retry_after or min(8.0, 0.25 * 2 ** attempt) * random.uniform(1, 1.5))
         raise error
@@ -120,7 +133,8 @@ class ShopifyClient:
             raise ShopifyUnauthorized(f"{operation}: 401 Unauthorized")
         if status == 429 or status >= 500:
             retry_after = _float(response.headers.get("Retry-After"))
-            return ShopifyUnavailable(f"{operation}: HTTP {status}", retry_after=retry_after)
+            return ShopifyUnavailable(f"{operation}: HTTP {status}", retry_after=retry_after,
+                                      maybe_applied=status != 429)
         if status != 200:
             raise ShopifyQueryError(f"{operation}: HTTP {status}")
         try:

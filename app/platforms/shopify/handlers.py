@@ -10,8 +10,9 @@ from app.errors import InsufficientStock
 from app.extensions import db
 from app.fulfillment import (Tracking, cancel_fulfillment, create_fulfillment, mark_delivered,
                              update_tracking)
-from app.models import (Channel, ChannelListing, ChannelLocation, Fulfillment, FulfillmentStatus, JobStatus,
-                        Order, OrderLine, Origin, OutboxEvent, Platform, SyncState, WebhookInbox)
+from app.models import (Channel, ChannelListing, ChannelLocation, Fulfillment, FulfillmentOrder,
+                        FulfillmentStatus, JobStatus, Order, OrderLine, Origin, OutboxEvent,
+                        Platform, SyncState, WebhookInbox)
 from app.platforms.shopify.mapping import gid, tracking_input
 from app.platforms.shopify.sync import ShopifyCall, import_locations, pull_order
 from app.platforms.shopify.tokens import mark_uninstalled
@@ -381,14 +382,28 @@ def apply_uninstalled(job: Job) -> str:
 
 
 def _refresh_order_from_fo(job: Job) -> str:
+    """fulfillment_orders/*: re-read the order the fulfillment orders belong to.
+
+    Shopify's payloads name fulfillment orders by id only (no order id): the order is found
+    through the mirror, or asked from Shopify for a fulfillment order not mirrored yet.
+    """
     payload = _payload(job)
-    fo = payload.get("fulfillment_order") or payload.get("original_fulfillment_order") or {}
-    order_id = fo.get("order_id")
-    if not order_id:
-        return "no order in the payload: the scheduled reconciliation will catch up"
+    fo_gids = [gid("FulfillmentOrder", ref["id"]) for key, ref in payload.items()
+               if key.endswith("fulfillment_order") and isinstance(ref, dict) and ref.get("id")]
+    if not fo_gids:
+        return "no fulfillment order in the payload: the scheduled reconciliation will catch up"
+    order_gid = db.session.scalar(
+        select(Order.remote_id).join(FulfillmentOrder, FulfillmentOrder.order_id == Order.id)
+        .where(FulfillmentOrder.channel_id == job.channel_id,
+               FulfillmentOrder.remote_id.in_(fo_gids)).limit(1))
     db.session.commit()
     call = ShopifyCall(job.channel_id)
-    pull_order(call, job.merchant_id, job.channel_id, gid("Order", order_id))
+    if order_gid is None:
+        node = call("FulfillmentOrderOrder", {"id": fo_gids[0]}).get("fulfillmentOrder")
+        if node is None:
+            return "the fulfillment order no longer exists on Shopify"
+        order_gid = node["orderId"]
+    pull_order(call, job.merchant_id, job.channel_id, order_gid)
     return "fulfillment orders refreshed"
 
 

@@ -42,15 +42,16 @@ class ShopifyCall:
             raise RetryableError(f"Shopify token: {exc}") from None
         return ShopifyClient(settings(), self.shop, token)
 
-    def __call__(self, operation: str, variables: dict | None = None) -> dict:
-        """Execute; a 401 refreshes the token and tries once more."""
+    def __call__(self, operation: str, variables: dict | None = None, *,
+                 idempotent: bool = True) -> dict:
+        """Execute; a 401 refreshes the token and tries once more (Shopify ran nothing)."""
         try:
             self._client = self._client or self._connect()
             try:
-                return self._client.execute(operation, variables)
+                return self._client.execute(operation, variables, idempotent=idempotent)
             except ShopifyUnauthorized:
                 self._client = self._connect(force_refresh=True)
-                return self._client.execute(operation, variables)
+                return self._client.execute(operation, variables, idempotent=idempotent)
         except ShopifyUnavailable as exc:
             raise RetryableError(str(exc), retry_after=exc.retry_after) from None
         except (ShopifyAccessDenied, ShopifyQueryError) as exc:
@@ -72,39 +73,63 @@ def pull_order(call: ShopifyCall, merchant_id: int, channel_id: int, order_gid: 
 
 def mirror_fulfillment_orders(order: Order, nodes: list[dict]) -> None:
     """Replace the order's fulfillment-order mirror with Shopify's current view. Flushes."""
-    lines_by_remote = {line.remote_id: line.id for line in db.session.scalars(
-        select(OrderLine).where(OrderLine.order_id == order.id))}
     existing = {fo.remote_id: fo for fo in db.session.scalars(
         select(FulfillmentOrder).where(FulfillmentOrder.order_id == order.id))}
-    for node in nodes:
-        fo = existing.pop(node["id"], None)
-        if fo is None:
-            fo = FulfillmentOrder(merchant_id=order.merchant_id, channel_id=order.channel_id,
-                                  order_id=order.id, remote_id=node["id"])
-            db.session.add(fo)
-        assigned = node.get("assignedLocation") or {}
-        fo.status = node["status"]
-        fo.request_status = node.get("requestStatus") or "UNSUBMITTED"
-        fo.assigned_location_remote_id = (assigned.get("location") or {}).get("id", "")
-        fo.assigned_location_name = assigned.get("name", "")
-        actions = node.get("supportedActions") or []
-        fo.supported_actions = [a["action"] for a in actions]
-        fo.external_url = next((a.get("externalUrl") or "" for a in actions
-                                if a["action"] == "EXTERNAL"), "")
-        fo.lines.clear()
-        db.session.flush()
-        for li in node["lineItems"]["nodes"]:
-            fo.lines.append(FulfillmentOrderLine(
-                merchant_id=order.merchant_id, remote_id=li["id"],
-                order_line_id=lines_by_remote.get(li["lineItem"]["id"]),
-                total_quantity=li["totalQuantity"], remaining_quantity=li["remainingQuantity"]))
-    for stale in existing.values():
-        db.session.delete(stale)
+    seen = {mirror_fulfillment_order(order, node, existing).remote_id for node in nodes}
+    for remote_id, stale in existing.items():
+        if remote_id not in seen:
+            db.session.delete(stale)
     db.session.flush()
-    # What Shopify holds committed for this order changed: its items' quantities are stale.
+    mark_order_stock_stale(order)
+
+
+def mark_order_stock_stale(order: Order) -> None:
+    """What Shopify holds committed for this order changed (a new view of its fulfillment
+    orders, a move): its items' pushed quantities are stale."""
     item_ids = {line.inventory_item_id for line in order.lines if line.inventory_item_id}
     if item_ids:
         mark_dirty(order.merchant_id, channel_id=order.channel_id, item_ids=item_ids)
+
+
+def mirror_fulfillment_order(order: Order, node: dict,
+                             existing: dict[str, FulfillmentOrder] | None = None
+                             ) -> FulfillmentOrder:
+    """Create or update one mirrored fulfillment order from its GraphQL node. Flushes.
+
+    ``existing`` (remote id -> row) saves a query per node when mirroring a whole order.
+    """
+    if existing is None:
+        existing = {fo.remote_id: fo for fo in db.session.scalars(
+            select(FulfillmentOrder).where(FulfillmentOrder.order_id == order.id,
+                                           FulfillmentOrder.remote_id == node["id"]))}
+    lines_by_remote = {line.remote_id: line.id for line in db.session.scalars(
+        select(OrderLine).where(OrderLine.order_id == order.id))}
+    fo = existing.get(node["id"])
+    if fo is None:
+        fo = FulfillmentOrder(merchant_id=order.merchant_id, channel_id=order.channel_id,
+                              order_id=order.id, remote_id=node["id"])
+        db.session.add(fo)
+        existing[node["id"]] = fo
+    assigned = node.get("assignedLocation") or {}
+    fo.status = node["status"]
+    fo.request_status = node.get("requestStatus") or "UNSUBMITTED"
+    fo.assigned_location_remote_id = (assigned.get("location") or {}).get("id", "")
+    fo.assigned_location_name = assigned.get("name", "")
+    actions = node.get("supportedActions") or []
+    fo.supported_actions = [a["action"] for a in actions]
+    fo.external_url = next((a.get("externalUrl") or "" for a in actions
+                            if a["action"] == "EXTERNAL"), "")
+    fo.holds = [{"id": h["id"], "reason": h["reason"], "reasonNotes": h.get("reasonNotes") or ""}
+                for h in node.get("fulfillmentHolds") or []]
+    fo.lines.clear()
+    db.session.flush()
+    for li in node["lineItems"]["nodes"]:
+        fo.lines.append(FulfillmentOrderLine(
+            merchant_id=order.merchant_id, remote_id=li["id"],
+            order_line_id=lines_by_remote.get(li["lineItem"]["id"]),
+            total_quantity=li["totalQuantity"], remaining_quantity=li["remainingQuantity"]))
+    db.session.flush()
+    return fo
 
 
 def import_locations(call: ShopifyCall, merchant_id: int, channel_id: int) -> int:
