@@ -1,0 +1,161 @@
+"""Bench 4: the dashboard at 10k and 100k orders — server-side p50/p95 per page, both databases.
+
+Server-side = the whole WSGI call (routing, sign-in check, queries, template) timed in
+process with Flask's test client: no socket and no client in the figure. The app runs
+with production settings (TESTING off), signed in through the real sign-in form.
+"""
+from __future__ import annotations
+
+import random
+import re
+import sys
+import time
+
+from bench.common import database, make_app, percentile
+from bench.report import Figure, Results
+
+SCALES = (10_000, 100_000)
+BAR_MS = 50.0
+BAR_RATIO = 1.5
+PASSWORD = "bench password 123"
+
+
+def _seed(url: str, orders: int):
+    from werkzeug.security import generate_password_hash
+
+    from app.extensions import db
+    from app.models import User
+    from app.seed_bulk import seed_bulk
+
+    app = make_app(url)
+    with app.app_context():
+        seeded = seed_bulk(db.session.connection(), orders=orders)
+        db.session.add(User(merchant_id=seeded.merchant_id, email="bench@stockroom.test",
+                            password_hash=generate_password_hash(PASSWORD, method="scrypt")))
+        db.session.commit()
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(db.text("ANALYZE"))
+            db.session.commit()
+        from sqlalchemy import select
+
+        from app.models import Order
+
+        # A cursor halfway down the list: a page deep in keyset order.
+        middle = db.session.execute(select(Order.placed_at, Order.id).where(
+            Order.merchant_id == seeded.merchant_id).order_by(Order.placed_at.desc(),
+                                                              Order.id.desc())
+            .offset(orders // 2).limit(1)).one()
+        lines = {}
+        for order_id in seeded.open_order_ids[:400]:
+            lines[order_id] = list(db.session.execute(select(
+                db.metadata.tables["order_lines"].c.id,
+                db.metadata.tables["order_lines"].c.quantity).where(
+                db.metadata.tables["order_lines"].c.order_id == order_id)))
+        db.engine.dispose()
+    return app, seeded, middle, lines
+
+
+def _sign_in(client) -> str:
+    page = client.get("/sign-in").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    resp = client.post("/sign-in", data={"email": "bench@stockroom.test", "password": PASSWORD,
+                                         "csrf_token": token})
+    assert resp.status_code == 303, resp.status_code
+    page = client.get("/orders").get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def _timed(call, n: int, warmup: int = 3) -> list[float]:
+    for i in range(warmup):
+        call(i)
+    times = []
+    for i in range(n):
+        started = time.perf_counter()
+        status = call(warmup + i)
+        times.append((time.perf_counter() - started) * 1000)
+        if status >= 400:
+            raise RuntimeError(f"page answered {status}")
+    return times
+
+
+def measure(url: str, orders: int, n: int) -> dict[str, list[float]]:
+    """Per page: server-side milliseconds of ``n`` requests."""
+    from app.web.queries import Cursor
+
+    app, seeded, middle, lines = _seed(url, orders)
+    client = app.test_client()
+    csrf = _sign_in(client)
+    rng = random.Random(1)
+    deep = Cursor(middle.placed_at, middle.id).encode()
+    some_orders = rng.sample(range(seeded.counts["orders"]), n + 10)
+    first_order = min(seeded.open_order_ids) - seeded.open_order_ids.index(
+        min(seeded.open_order_ids)) if False else None  # noqa: F841  (kept simple below)
+    with app.app_context():
+        from sqlalchemy import select
+
+        from app.extensions import db
+        from app.models import Order
+
+        base_id = db.session.scalar(select(Order.id).where(
+            Order.merchant_id == seeded.merchant_id).order_by(Order.id).limit(1))
+        db.session.remove()
+    open_ids = list(lines)
+    location = seeded.location_ids[0]
+
+    def get(path):
+        return lambda i: client.get(path(i) if callable(path) else path).status_code
+
+    def post_fulfill(i):
+        order_id = open_ids[i % len(open_ids)]
+        form = {"csrf_token": csrf, "location_id": str(location)}
+        form.update({f"qty-{line_id}": str(qty) for line_id, qty in lines[order_id]})
+        return client.post(f"/orders/{order_id}/fulfillments", data=form).status_code
+
+    pages = {
+        "orders list, first page": get("/orders"),
+        "orders list, filtered (status=unfulfilled)": get("/orders?status=unfulfilled"),
+        "orders list, SKU search": get(lambda i: f"/orders?q=SKU-{(i * 37) % 2000 + 1:05d}"),
+        "orders list, page deep in keyset order": get(f"/orders?after={deep}"),
+        "order page": get(lambda i: f"/orders/{base_id + some_orders[i]}"),
+        "fulfill form": get(lambda i: f"/orders/{open_ids[-1 - i % 200]}/fulfill"),
+        "fulfill POST": post_fulfill,
+    }
+    out = {}
+    with app.app_context():
+        for name, call in pages.items():
+            out[name] = _timed(call, n if name != "fulfill POST" else min(n, len(open_ids) - 5))
+    from app.extensions import db
+
+    with app.app_context():
+        db.engine.dispose()
+    return out
+
+
+def run(results: Results, *, backends, n: int = 100) -> None:
+    """Both scales on each backend; one figure per page and scale, the ratio at 100k."""
+    for backend in backends:
+        setting = {"postgresql": "PostgreSQL", "sqlite": "SQLite (embedded default)"}[backend]
+        by_scale = {}
+        for scale in SCALES:
+            with database(backend, f"dash{scale // 1000}k") as url:
+                by_scale[scale] = measure(url, scale, n)
+        small, large = by_scale[SCALES[0]], by_scale[SCALES[1]]
+        for page in large:
+            p50, p95 = percentile(large[page], 50), percentile(large[page], 95)
+            ref95 = percentile(small[page], 95)
+            ratio = p95 / ref95 if ref95 else float("nan")
+            results.add(Figure(
+                "4 dashboard", f"{page}: p50 / p95 at 100k", setting,
+                f"{p50:.1f} / {p95:.1f} ms", f"10k: {percentile(small[page], 50):.1f} / "
+                f"{ref95:.1f} ms; 100k/10k p95 = {ratio:.2f}x",
+                f"p95 <= {BAR_MS:.0f} ms and <= {BAR_RATIO}x 10k",
+                p95 <= BAR_MS and ratio <= BAR_RATIO))
+
+
+if __name__ == "__main__":
+    from bench.common import machine
+
+    res = Results(machine())
+    run(res, backends=sys.argv[1:] or ("postgresql", "sqlite"),
+        n=int(__import__("os").environ.get("BENCH_N", "100")))
+    print(res.markdown())

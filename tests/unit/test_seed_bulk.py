@@ -1,0 +1,53 @@
+"""The bulk seeder writes rows that keep the app's invariants (ledger, fulfilled quantities)."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.fulfillment import create_fulfillment
+from app.models import (Fulfillment, FulfillmentLine, InventoryLevel, InventoryMovement, Order,
+                        OrderLine, StockLocation)
+from app.seed_bulk import seed_bulk
+from app.web.queries import OrderFilters, order_status_counts
+
+
+def test_seed_bulk_keeps_ledger_and_fulfilled_quantities(app):
+    seeded = seed_bulk(db.session.connection(), orders=300, skus=40, seed=3)
+    db.session.commit()
+
+    assert db.session.scalar(select(func.count()).select_from(Order)) == 300
+    lines = db.session.scalar(select(func.count()).select_from(OrderLine))
+    assert 600 <= lines <= 1200  # 1-5 lines, 3 on average
+    # Every level equals the sum of its ledger.
+    mismatched = db.session.execute(
+        select(InventoryLevel.id).join(InventoryMovement, InventoryMovement.level_id == InventoryLevel.id)
+        .group_by(InventoryLevel.id, InventoryLevel.on_hand)
+        .having(func.sum(InventoryMovement.delta) != InventoryLevel.on_hand)).all()
+    assert mismatched == []
+    # Every line's fulfilled quantity is what its live fulfillments hold.
+    held = dict(db.session.execute(
+        select(FulfillmentLine.order_line_id, func.sum(FulfillmentLine.quantity))
+        .join(Fulfillment).where(Fulfillment.status != "canceled")
+        .group_by(FulfillmentLine.order_line_id)).all())
+    for line_id, fulfilled in db.session.execute(select(OrderLine.id,
+                                                        OrderLine.fulfilled_quantity)):
+        assert held.get(line_id, 0) == fulfilled
+    counts = order_status_counts(seeded.merchant_id, OrderFilters())
+    assert counts["all"] == 300
+    assert 0.5 * 300 < counts["fulfilled"] + counts["partially_fulfilled"] < 0.7 * 300
+    assert set(seeded.open_order_ids) <= set(db.session.scalars(select(Order.id)))
+
+
+def test_seed_bulk_twice_then_the_app_writes_after_it(app):
+    first = seed_bulk(db.session.connection(), orders=20, skus=5, seed=1)
+    second = seed_bulk(db.session.connection(), orders=20, skus=5, seed=2)
+    db.session.commit()
+    assert second.merchant_id != first.merchant_id
+    # Sequences moved past the explicit ids: the ORM can insert fulfillments and movements.
+    order = db.session.get(Order, second.open_order_ids[0])
+    location = db.session.get(StockLocation, second.location_ids[0])
+    fulfillment = create_fulfillment(order, {ln.id: ln.quantity for ln in order.lines},
+                                     location, merchant_id=second.merchant_id)
+    db.session.commit()
+    assert fulfillment.id > max(db.session.scalars(select(Fulfillment.id).where(
+        Fulfillment.id != fulfillment.id)))
