@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: test demo constraints clean
+.PHONY: test demo bench constraints clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -20,6 +20,19 @@ test: $(STAMP)
 ## prints the URLs to open; Ctrl-C stops all of it (app/demo.py).
 demo: $(STAMP)
 	$(BIN)/python -m app.demo
+
+## make bench: every benchmark (bench/), ~10-14 min; writes bench/results/latest.md.
+## Needs PostgreSQL on 127.0.0.1:5432 (started like .ci/run does) and wrk (Debian, pinned).
+WRK_VERSION := 4.1.0-3+b2
+bench: $(STAMP)
+	@pg_isready -q -h 127.0.0.1 -p 5432 || { pg_ctlcluster --skip-systemctl-redirect \
+	  "$$(ls /etc/postgresql | head -n1)" main start && sleep 2; } || \
+	  echo "bench: PostgreSQL is not running and could not be started: SQLite figures only"
+	@command -v wrk >/dev/null || { apt-get install -y -q wrk=$(WRK_VERSION) >/dev/null 2>&1 || \
+	  { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q wrk=$(WRK_VERSION) >/dev/null 2>&1; }; } || \
+	  echo "bench: could not install wrk $(WRK_VERSION) (Debian): webhook intake will be reported as not measured"
+	@command -v wrk >/dev/null && wrk --version 2>&1 | head -n1 || true
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 constraints: $(STAMP)
 	$(BIN)/python -m pip freeze | grep -v -i -E '^(pip|setuptools)=' > constraints.txt

@@ -18,6 +18,7 @@ SCALES = (10_000, 100_000)
 BAR_MS = 50.0
 BAR_RATIO = 1.5
 PASSWORD = "bench password 123"
+SEED_KEY = "seed"
 
 
 def _seed(url: str, orders: int):
@@ -78,8 +79,12 @@ def _timed(call, n: int, warmup: int = 3) -> list[float]:
     return times
 
 
-def measure(url: str, orders: int, n: int) -> dict[str, list[float]]:
-    """Per page: server-side milliseconds of ``n`` requests."""
+def measure(url: str, orders: int, n: int, rss: dict | None = None) -> dict[str, list[float]]:
+    """Per page: server-side milliseconds of ``n`` requests.
+
+    With ``rss``, the same pages are then served by gunicorn to a signed-in client, for
+    the peak RSS of a web worker at this scale.
+    """
     from app.web.queries import Cursor
 
     app, seeded, middle, lines = _seed(url, orders)
@@ -88,8 +93,6 @@ def measure(url: str, orders: int, n: int) -> dict[str, list[float]]:
     rng = random.Random(1)
     deep = Cursor(middle.placed_at, middle.id).encode()
     some_orders = rng.sample(range(seeded.counts["orders"]), n + 10)
-    first_order = min(seeded.open_order_ids) - seeded.open_order_ids.index(
-        min(seeded.open_order_ids)) if False else None  # noqa: F841  (kept simple below)
     with app.app_context():
         from sqlalchemy import select
 
@@ -120,7 +123,7 @@ def measure(url: str, orders: int, n: int) -> dict[str, list[float]]:
         "fulfill form": get(lambda i: f"/orders/{open_ids[-1 - i % 200]}/fulfill"),
         "fulfill POST": post_fulfill,
     }
-    out = {}
+    out = {SEED_KEY: [seeded.seconds]}
     with app.app_context():
         for name, call in pages.items():
             out[name] = _timed(call, n if name != "fulfill POST" else min(n, len(open_ids) - 5))
@@ -128,18 +131,51 @@ def measure(url: str, orders: int, n: int) -> dict[str, list[float]]:
 
     with app.app_context():
         db.engine.dispose()
+    if rss is not None:
+        rss[f"web worker ({_name(url)}, dashboard at {orders // 1000}k)"] = _served_rss(url, deep)
     return out
 
 
-def run(results: Results, *, backends, n: int = 100) -> None:
+def _name(url: str) -> str:
+    return "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+
+
+def _served_rss(url: str, deep: str) -> int | None:
+    import requests
+
+    from bench.servers import Gunicorn, app_env
+
+    with Gunicorn("wsgi:app", app_env(url)) as server:
+        s = requests.Session()
+        token = re.search(r'name="csrf_token" value="([^"]+)"',
+                          s.get(server.url + "/sign-in").text)[1]
+        s.post(server.url + "/sign-in", data={"email": "bench@stockroom.test",
+                                              "password": PASSWORD, "csrf_token": token})
+        for i in range(40):
+            for path in ("/orders", "/orders?status=unfulfilled", f"/orders?after={deep}",
+                         f"/orders?q=SKU-{i + 1:05d}"):
+                s.get(server.url + path).raise_for_status()
+        return server.peak_worker_rss_kib()
+
+
+def run(results: Results, *, backends, rss: dict | None = None, n: int = 100) -> None:
     """Both scales on each backend; one figure per page and scale, the ratio at 100k."""
     for backend in backends:
         setting = {"postgresql": "PostgreSQL", "sqlite": "SQLite (embedded default)"}[backend]
+        setting += ", in-process WSGI, production config"
         by_scale = {}
         for scale in SCALES:
             with database(backend, f"dash{scale // 1000}k") as url:
-                by_scale[scale] = measure(url, scale, n)
+                by_scale[scale] = measure(url, scale, n,
+                                          rss if scale == SCALES[-1] else None)
         small, large = by_scale[SCALES[0]], by_scale[SCALES[1]]
+        seconds = large.pop(SEED_KEY)[0]
+        small.pop(SEED_KEY)
+        results.add(Figure(
+            "4 dashboard", f"bulk seed of {SCALES[1] // 1000}k orders (~3 lines, 60% fulfilled)",
+            setting.split(",")[0], f"{seconds:.1f} s",
+            "rows: orders, lines, fulfillments + lines, ledger movements (app/seed_bulk.py)",
+            "well under a minute (read: < 30 s)", seconds < 30))
         for page in large:
             p50, p95 = percentile(large[page], 50), percentile(large[page], 95)
             ref95 = percentile(small[page], 95)
@@ -156,6 +192,6 @@ if __name__ == "__main__":
     from bench.common import machine
 
     res = Results(machine())
-    run(res, backends=sys.argv[1:] or ("postgresql", "sqlite"),
+    run(res, backends=sys.argv[1:] or ("postgresql", "sqlite"), rss={},
         n=int(__import__("os").environ.get("BENCH_N", "100")))
     print(res.markdown())
