@@ -56,6 +56,7 @@ class WebhookInbox(db.Model):
         # Dedupe on what the platform says identifies the event (Shopify: X-Shopify-Event-Id).
         UniqueConstraint("channel_id", "dedupe_key"),
         Index("ix_webhook_inbox_claim", "status", "next_attempt_at"),
+        Index("ix_webhook_inbox_order", "channel_id", "order_remote_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -74,3 +75,6 @@ class WebhookInbox(db.Model):
     last_error: Mapped[str] = mapped_column(Text, default="")
     received_at: Mapped[dt.datetime] = created_at_column()
     applied_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # The platform's id of the order the event is about (when it names one), taken from
+    # the payload on receipt: the order page's timeline shows its webhooks.
+    order_remote_id: Mapped[str | None] = mapped_column(String(255))

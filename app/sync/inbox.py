@@ -9,7 +9,8 @@ from app.models import WebhookInbox
 
 
 def store_webhook(*, merchant_id: int, channel_id: int, topic: str, dedupe_key: str,
-                  headers: dict[str, str], body: bytes) -> tuple[int, bool]:
+                  headers: dict[str, str], body: bytes, order_remote_id: str | None = None
+                  ) -> tuple[int, bool]:
     """Insert the delivery unless one with the same dedupe key exists; commit.
 
     Returns (inbox id, created). ``dedupe_key`` must be what the platform says identifies
@@ -20,7 +21,8 @@ def store_webhook(*, merchant_id: int, channel_id: int, topic: str, dedupe_key: 
     insert = dialect_insert(db.session)
     stmt = (insert(WebhookInbox).values(
         merchant_id=merchant_id, channel_id=channel_id, topic=topic, dedupe_key=dedupe_key,
-        headers=headers, body=body, status="pending", attempts=0)
+        headers=headers, body=body, status="pending", attempts=0,
+        order_remote_id=order_remote_id)
         .on_conflict_do_nothing(index_elements=["channel_id", "dedupe_key"])
         .returning(WebhookInbox.id))
     try:

@@ -1,14 +1,16 @@
 """Orders: the list of every channel's orders, and one order's page."""
 from __future__ import annotations
 
-from flask import g, request
+import hashlib
+
+from flask import Response, g, request
 
 from app.platforms.shopify.actions import HOLD_REASONS, fulfillment_order_panels
 from app.web import bp, queries
 from app.web.auth import login_required
 from app.web.forms import optional_int
 from app.web.queries import Cursor, OrderFilters
-from app.web.rendering import render
+from app.web.rendering import is_htmx, render
 
 
 def _filters() -> OrderFilters:
@@ -25,20 +27,40 @@ def list_orders():
     """All channels' orders, newest first: filters, search, status counts, keyset pages."""
     filters = _filters()
     page = queries.orders_page(g.merchant_id, filters, Cursor.decode(request.args.get("after")))
+    counts = queries.order_status_counts(g.merchant_id, filters)
+    version = _version(counts, [(o.id, o.name, o.customer_name, page.statuses[o.id].value,
+                                 [(line.quantity, line.fulfilled_quantity) for line in o.lines])
+                                for o in page.orders])
+    if _unchanged("order-rows", version):
+        return Response(status=204)
     return render("web/orders/index.html", {"order-rows": "web/orders/_rows.html"},
-                  filters=filters, page=page,
-                  counts=queries.order_status_counts(g.merchant_id, filters),
+                  filters=filters, page=page, counts=counts, version=version,
                   channels=queries.channels(g.merchant_id),
                   locations=queries.stock_locations(g.merchant_id),
                   after=request.args.get("after"))
+
+
+def _version(*parts) -> str:
+    """A short fingerprint of what a polled fragment shows."""
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
+def _unchanged(target: str, version: str) -> bool:
+    """A poll (``since=`` the version it shows) of a fragment whose data did not change:
+    answered 204, so htmx swaps nothing and nothing the merchant selected is lost."""
+    return (is_htmx() and request.headers.get("HX-Target") == target
+            and request.args.get("since") == version)
 
 
 @bp.get("/orders/<int:order_id>")
 @login_required
 def show_order(order_id: int):
     """Lines, fulfillments (cards with actions), and the order's timeline."""
+    context = order_context(order_id)
+    if _unchanged("order-detail", context["version"]):
+        return Response(status=204)
     return render("web/orders/show.html", {"order-detail": "web/orders/_detail.html"},
-                  **order_context(order_id))
+                  **context)
 
 
 def order_context(order_id: int, **extra) -> dict:
@@ -53,8 +75,19 @@ def order_context(order_id: int, **extra) -> dict:
             failed_pushes.pop(fulfillment_id, None)
             if event.status in queries.FAILED_STATUSES:
                 failed_pushes[fulfillment_id] = event
-    return {"order": order, "fulfillments": queries.order_fulfillments(g.merchant_id, order.id),
-            "timeline": timeline, "failed_pushes": failed_pushes, "editing": None,
-            "fo_panels": fulfillment_order_panels(g.merchant_id, order), "fo_form": None,
-            "fo_hold_reasons": HOLD_REASONS,
+    entries = queries.timeline_entries(timeline, queries.order_webhooks(g.merchant_id, order))
+    fulfillments = queries.order_fulfillments(g.merchant_id, order.id)
+    fo_panels = fulfillment_order_panels(g.merchant_id, order)
+    version = _version(
+        (order.name, order.cancelled_at, order.customer_name, order.customer_email,
+         order.total_price),
+        [(line.id, line.quantity, line.fulfilled_quantity) for line in order.lines],
+        [(f.id, f.status, f.sync_state, f.sync_error, f.location_id, f.tracking_number,
+          f.tracking_company, f.tracking_url) for f in fulfillments],
+        [(e.kind, e.id, e.status, e.attempts, e.last_error) for e in entries],
+        [(p.fo.id, p.fo.status, p.fo.request_status, p.actions, p.fo.assigned_location_name,
+          [(fol.id, fol.remaining_quantity) for fol in p.fo.lines]) for p in fo_panels])
+    return {"order": order, "fulfillments": fulfillments, "version": version,
+            "timeline": entries, "failed_pushes": failed_pushes, "editing": None,
+            "fo_panels": fo_panels, "fo_form": None, "fo_hold_reasons": HOLD_REASONS,
             "action_error": None, "tracking_errors": {}, "tracking_form": None, **extra}

@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy import and_, exists, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 
 from app.errors import NotFound
 from app.extensions import db
@@ -229,6 +229,43 @@ def order_timeline(merchant_id: int, order_id: int) -> list[OutboxEvent]:
         select(OutboxEvent).where(OutboxEvent.merchant_id == merchant_id,
                                   OutboxEvent.order_id == order_id)
         .order_by(OutboxEvent.id.desc()).limit(200)))
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One event of an order's timeline: an outbox job (Stockroom -> platform, or a change
+    a webhook caused) or an inbox delivery (platform -> Stockroom)."""
+
+    kind: str  # "outbox" | "inbox"
+    id: int
+    topic: str
+    status: str
+    attempts: int
+    last_error: str
+    at: dt.datetime
+    payload: dict
+
+
+def order_webhooks(merchant_id: int, order: Order) -> list[WebhookInbox]:
+    """Webhooks received about the order (newest first), without their bodies."""
+    if not order.remote_id:
+        return []
+    return list(db.session.scalars(
+        select(WebhookInbox).where(WebhookInbox.merchant_id == merchant_id,
+                                   WebhookInbox.channel_id == order.channel_id,
+                                   WebhookInbox.order_remote_id == order.remote_id)
+        .options(defer(WebhookInbox.body), defer(WebhookInbox.headers))
+        .order_by(WebhookInbox.id.desc()).limit(200)))
+
+
+def timeline_entries(events: list[OutboxEvent], webhooks: list[WebhookInbox]
+                     ) -> list[TimelineEntry]:
+    """Both directions merged, newest first."""
+    entries = [TimelineEntry("outbox", e.id, e.topic, e.status, e.attempts, e.last_error,
+                             e.created_at, e.payload or {}) for e in events]
+    entries += [TimelineEntry("inbox", w.id, w.topic, w.status, w.attempts, w.last_error,
+                              w.received_at, {}) for w in webhooks]
+    return sorted(entries, key=lambda e: (e.at, e.kind == "outbox", e.id), reverse=True)
 
 
 def shopify_fulfillment_orders(merchant_id: int, order_id: int) -> list:

@@ -189,3 +189,63 @@ def test_status_filters_and_counts_agree_with_order_status(shop):
         assert {o.id for o in page.orders} == {o.id for o in orders
                                                if order_status(o).value == status}
     assert {empty.id, zero.id} <= {o.id for o in orders if order_status(o).value == "unfulfilled"}
+
+
+def _poll_url(body: str, element_id: str) -> str:
+    tag = re.search(rf'<[^>]*id="{element_id}"[^>]*>', body).group(0)
+    return re.search(r'hx-get="([^"]+)"', tag).group(1).replace("&amp;", "&")
+
+
+def test_polls_answer_204_until_the_order_changes(shop, browser):
+    order = shop.order
+    rows_poll = _poll_url(browser.hx_get("/orders", "order-rows").get_data(as_text=True),
+                          "order-rows")
+    detail_poll = _poll_url(browser.get(f"/orders/{order.id}").get_data(as_text=True),
+                            "order-watch")
+    assert "since=" in rows_poll and "since=" in detail_poll
+    assert browser.hx_get(rows_poll, "order-rows").status_code == 204
+    assert browser.hx_get(detail_poll, "order-detail").status_code == 204
+    # What a webhook does: the order changes behind the merchant's back.
+    create_fulfillment(order.id, {order.lines[0].id: 1}, shop.main.id,
+                       merchant_id=shop.merchant_id)
+    db.session.commit()
+    rows = browser.hx_get(rows_poll, "order-rows")
+    assert rows.status_code == 200 and "Partially fulfilled" in rows.get_data(as_text=True)
+    detail = browser.hx_get(detail_poll, "order-detail")
+    body = detail.get_data(as_text=True)
+    assert detail.status_code == 200 and body.lstrip().startswith('<div id="order-detail"')
+    assert "Fulfillment created" in body
+    assert _poll_url(body, "order-watch") != detail_poll
+    # A full page load never answers 204, whatever ``since`` says.
+    assert browser.get(detail_poll).status_code == 200
+
+
+def test_order_timeline_shows_webhooks_and_pushes_both_directions(shop, browser):
+    from app.models import OutboxEvent, WebhookInbox
+
+    order = db.session.get(Order, shop.order.id)
+    order.remote_id = "gid://shopify/Order/77"
+    other = make_order(order.channel, [(shop.mug, 1)])
+    other.remote_id = "gid://shopify/Order/78"
+    for n, (remote, topic, status, error) in enumerate([
+            ("gid://shopify/Order/77", "orders/updated", "done", ""),
+            ("gid://shopify/Order/77", "fulfillments/create", "dead", "Order not found"),
+            ("gid://shopify/Order/78", "orders/cancelled", "done", "")]):
+        db.session.add(WebhookInbox(merchant_id=shop.merchant_id, channel_id=order.channel_id,
+                                    topic=topic, dedupe_key=f"evt-{n}", headers={}, body=b"{}",
+                                    status=status, attempts=8 if error else 1, last_error=error,
+                                    order_remote_id=remote))
+    create_fulfillment(order.id, {order.lines[0].id: 1}, shop.main.id,
+                       merchant_id=shop.merchant_id)
+    event = db.session.scalar(select(OutboxEvent).where(OutboxEvent.order_id == order.id))
+    event.status = "done"
+    db.session.commit()
+    body = browser.get(f"/orders/{order.id}").get_data(as_text=True)
+    timeline = body[body.index('id="order-timeline"'):]
+    assert "Webhook received: orders/updated" in timeline and "applied" in timeline
+    assert "Webhook received: fulfillments/create" in timeline
+    assert "applying failed after 8 attempts" in timeline and "Order not found" in timeline
+    dead = db.session.scalar(select(WebhookInbox.id).where(WebhookInbox.dedupe_key == "evt-1"))
+    assert f"/sync/inbox/{dead}/retry" in timeline
+    assert "Pushed to" in timeline and "Fulfillment created" in timeline
+    assert "orders/cancelled" not in timeline  # another order's webhook

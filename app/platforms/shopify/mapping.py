@@ -49,3 +49,18 @@ def tracking_input(number: str, company: str, url: str) -> dict:
     if url:
         tracking["url"] = url
     return tracking
+
+
+def webhook_order_gid(topic: str, payload: dict) -> str | None:
+    """The order a webhook is about, when its payload names one (for the order's timeline)."""
+    if not isinstance(payload, dict):
+        return None
+    if topic.startswith("orders/") and payload.get("id"):
+        return payload.get("admin_graphql_api_id") or gid("Order", payload["id"])
+    if topic.startswith("fulfillments/") and payload.get("order_id"):
+        return gid("Order", payload["order_id"])
+    if topic.startswith("fulfillment_orders/"):
+        fo = (payload.get("fulfillment_order") or payload.get("original_fulfillment_order")
+              or {})
+        return gid("Order", fo["order_id"]) if fo.get("order_id") else None
+    return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import secrets
 
 import shopify
@@ -16,6 +17,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from app.extensions import db
 from app.models import Channel, Platform, UsedNonce
 from app.platforms.shopify import bp
+from app.platforms.shopify.mapping import webhook_order_gid
 from app.platforms.shopify.session_tokens import active_channel, verify_session_token
 from app.platforms.shopify.tokens import (TokenRequestError, exchange_code,
                                           exchange_session_token, read_credentials, save_install)
@@ -161,11 +163,19 @@ def receive_webhook():
             return Response(status=200)  # not a shop of ours: nothing to attribute it to
         headers = {k: v for k, v in request.headers.items() if k.lower().startswith("x-shopify-")}
         store_webhook(merchant_id=channel.merchant_id, channel_id=channel.id, topic=topic,
-                      dedupe_key=key, headers=headers, body=body)
+                      dedupe_key=key, headers=headers, body=body,
+                      order_remote_id=_order_of(topic, body))
     except SQLAlchemyError:
         db.session.rollback()
         return Response(status=503)  # not stored: Shopify must deliver it again
     return Response(status=200)
+
+
+def _order_of(topic: str, body: bytes) -> str | None:
+    try:
+        return webhook_order_gid(topic, json.loads(body))
+    except (ValueError, TypeError, KeyError):
+        return None  # stored anyway: the handler reports what is wrong with it
 
 
 @bp.after_app_request

@@ -81,3 +81,18 @@ def test_framed_page_load_without_token_bounces_once(stockroom):
     assert again.status_code in (302, 303) and "/sign-in" in again.headers["Location"]
     unframed = requests.get(f"{stockroom.url}/orders", allow_redirects=False, timeout=10)
     assert "/sign-in" in unframed.headers["Location"]
+
+
+def test_webhooks_are_filed_under_their_order_for_the_timeline(stockroom):
+    from app.models import WebhookInbox
+
+    install_via_admin(stockroom)
+    placed = stockroom.sandbox.control("POST", f"shops/{SHOP}/orders",
+                                       {"lines": [{"sku": "MUG-WHT", "quantity": 1}]})
+
+    def filed():
+        release_session()
+        return db.session.scalars(select(WebhookInbox.order_remote_id).where(
+            WebhookInbox.topic == "orders/create")).all()
+
+    stockroom.run_worker(until=lambda: filed() == [placed["gid"]])
