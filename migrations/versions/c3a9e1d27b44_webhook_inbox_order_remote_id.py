@@ -1,7 +1,7 @@
 """webhook inbox: the order an event is about (order page timeline)
 
 Revision ID: c3a9e1d27b44
-Revises: 27123b5d639e
+Revises: 3f6a9c1d2e7b
 Create Date: 2026-11-23 16:20:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c3a9e1d27b44'
-down_revision = '27123b5d639e'
+down_revision = '3f6a9c1d2e7b'
 branch_labels = None
 depends_on = None
 
