@@ -293,7 +293,28 @@ def test_user_errors_shown_and_mirror_refreshed(stockroom, shop, admin):  # noqa
     assert current.request_status == "REJECTED"
     assert "REQUEST_FULFILLMENT" in current.supported_actions
     assert "Request fulfillment from ShipFast 3PL" in text  # the fragment shows what is possible
-    # A move to a location that can't take the items: Shopify's words, inline.
+    # Moving to where the items already are is caught before Shopify is asked.
     response = admin.act(fo.id, "move", {"location_id": location_ids()["ShipFast 3PL"]})
     assert response.status_code == 422
     assert "already assigned to this location" in unescape(response.text)
+
+
+def test_unknown_outcome_not_retried_throttled_retried(stockroom, shop, admin):  # noqa: F811
+    """A 503 may come after Shopify ran the mutation: no blind retry, the merchant is told
+    and sees Shopify's state. THROTTLED means it did not run: retried, it succeeds."""
+    order_id, order_gid, line = placed(stockroom, [("MUG-WHT", 1)], shop.remote["Main Warehouse"])
+    (fo,) = mirror(order_id)
+    stockroom.sandbox.control("POST", "faults/api", {"kind": "error", "status": 503,
+                                                     "operation": "FulfillmentOrderHold"})
+    response = admin.act(fo.id, "hold", {"reason": "OTHER"}, htmx=True)
+    assert response.status_code == 502
+    assert "Shopify could not be reached" in unescape(response.text)
+    # One request only: a retry would have met no fault and put the order on hold.
+    assert [f["status"] for f in remote_fos(stockroom, order_gid)] == ["OPEN"]
+    assert mirror(order_id)[0].status == "OPEN"
+    stockroom.sandbox.control("POST", "faults/api", {"kind": "throttle",
+                                                     "operation": "FulfillmentOrderHold"})
+    response = admin.act(fo.id, "hold", {"reason": "OTHER"}, htmx=True)
+    assert response.status_code == 200, response.text
+    assert [f["status"] for f in remote_fos(stockroom, order_gid)] == ["ON_HOLD"]
+    assert mirror(order_id)[0].status == "ON_HOLD"
