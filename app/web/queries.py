@@ -268,18 +268,6 @@ def timeline_entries(events: list[OutboxEvent], webhooks: list[WebhookInbox]
     return sorted(entries, key=lambda e: (e.at, e.kind == "outbox", e.id), reverse=True)
 
 
-def shopify_fulfillment_orders(merchant_id: int, order_id: int) -> list:
-    """The order's mirrored Shopify fulfillment orders (empty until that mirror exists)."""
-    import app.models as models
-
-    model = getattr(models, "FulfillmentOrder", None)
-    if model is None:  # the Shopify integration's model is not in this build
-        return []
-    return list(db.session.scalars(
-        select(model).where(model.merchant_id == merchant_id, model.order_id == order_id)
-        .order_by(model.id).options(selectinload(model.lines))))
-
-
 # --- Fulfill: availability and the auto split --------------------------------------------
 
 @dataclass

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.errors import DomainError, NotFound
 from app.extensions import db
@@ -121,7 +122,7 @@ def fulfillment_order_panels(merchant_id: int, order: Order) -> list[Fulfillment
         select(FulfillmentOrder).where(FulfillmentOrder.merchant_id == merchant_id,
                                        FulfillmentOrder.order_id == order.id,
                                        FulfillmentOrder.status.not_in(FINISHED))
-        .order_by(FulfillmentOrder.id)))
+        .order_by(FulfillmentOrder.id).options(selectinload(FulfillmentOrder.lines))))
     if not fos:
         return []
     locations = list(db.session.scalars(
