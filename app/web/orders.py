@@ -86,7 +86,8 @@ def order_context(order_id: int, **extra) -> dict:
           f.tracking_company, f.tracking_url) for f in fulfillments],
         [(e.kind, e.id, e.status, e.attempts, e.last_error) for e in entries],
         [(p.fo.id, p.fo.status, p.fo.request_status, p.actions, p.fo.assigned_location_name,
-          [(fol.id, fol.remaining_quantity) for fol in p.fo.lines]) for p in fo_panels])
+          p.fo.holds, [(fol.id, fol.remaining_quantity) for fol in p.fo.lines])
+         for p in fo_panels])
     return {"order": order, "fulfillments": fulfillments, "version": version,
             "timeline": entries, "failed_pushes": failed_pushes, "editing": None,
             "fo_panels": fo_panels, "fo_form": None, "fo_hold_reasons": HOLD_REASONS,
