@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import requests
 
 from app.extensions import db
 from sandbox.server import start_in_thread
@@ -18,6 +22,8 @@ from sandbox.server import start_in_thread
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = os.environ.get("STOCKROOM_CHROMIUM", "/usr/bin/chromium")
+SHOPIFY_CLIENT_ID = "d5b2c0a4f1e34c9b8a7d6e5f4c3b2a19"  # shopify.app.toml
+SHOPIFY_SECRET = "shpss_e2e_browser_test_secret_0123456789abcdef"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
@@ -98,3 +104,79 @@ def screenshots():
     shots = Screenshots()
     yield shots
     shots.publish()
+
+
+@dataclass
+class ShopifyWorld:
+    """The Shopify sandbox and Stockroom (with its worker) on real sockets."""
+
+    app: object
+    url: str
+    sandbox_http: str
+    sandbox_https: str
+
+    def control(self, method: str, path: str, json=None) -> dict:
+        resp = requests.request(method, f"{self.sandbox_http}/_sandbox/{path}", json=json,
+                                timeout=10)
+        assert resp.status_code == 200, resp.text
+        return resp.json()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def shopify_world(tmp_path):
+    """Shopify sandbox (HTTP for the browser, HTTPS for the app) + Stockroom on a migrated
+    SQLite file + a worker thread, configured the way production reads its environment."""
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.platforms.shopify.settings import load_settings
+    from app.sync.worker import Worker
+    from sandbox.shopify import SandboxConfig, create_app as create_sandbox
+    from sandbox.tls import ensure_local_tls
+    from tests.conftest import TEST_ENCRYPTION_KEY
+
+    tls = ensure_local_tls(tmp_path / "tls")
+    config = SandboxConfig(api_secret=SHOPIFY_SECRET, webhook_retry_delays=[0.2, 0.5, 1.0],
+                           webhook_verify=str(tls.ca_bundle))
+    sandbox = create_sandbox(config)
+    http = start_in_thread(sandbox)
+    https = start_in_thread(sandbox, ssl_context=tls.server_context())
+    config.public_url = http.url
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    settings = load_settings({
+        "SHOPIFY_API_SECRET": SHOPIFY_SECRET, "SHOPIFY_APP_URL": f"{url}/shopify/app",
+        "SHOPIFY_SHOP_URL_TEMPLATE": f"{https.url}/shops/{{shop}}",
+        "SHOPIFY_ADMIN_ORIGINS": http.url,
+        "SHOPIFY_APP_BRIDGE_URL": f"{http.url}/_sandbox/app-bridge.js",
+        "SHOPIFY_CA_BUNDLE": str(tls.ca_bundle)})
+    app = create_app({"TESTING": True, "SECRET_KEY": "e2e", "STOCKROOM_SECURE_COOKIES": False,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e2e.sqlite3'}",
+                      "ENCRYPTION_KEYS": [TEST_ENCRYPTION_KEY], "SHOPIFY_SETTINGS": settings})
+    with app.app_context():
+        upgrade()
+    server = start_in_thread(app, port=port)
+    world = ShopifyWorld(app, url, http.url, https.url)
+    world.control("POST", "apps", {"client_id": SHOPIFY_CLIENT_ID, "secret": SHOPIFY_SECRET,
+                                   "application_url": f"{url}/shopify/app",
+                                   "redirect_urls": [f"{url}/shopify/auth/callback"]})
+    worker = Worker(app, worker_id="e2e-worker", poll_seconds=0.1)
+    thread = threading.Thread(target=worker.run, name="e2e-worker", daemon=True)
+    thread.start()
+    try:
+        yield world
+    finally:
+        worker.stop()
+        thread.join(timeout=15)
+        server.stop()
+        sandbox.extensions["shopify_sandbox"].webhooks.stop()
+        https.stop()
+        http.stop()
+        with app.app_context():
+            db.engine.dispose()

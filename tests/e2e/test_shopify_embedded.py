@@ -1,0 +1,151 @@
+"""In a real browser, inside the sandbox Shopify admin: install through the consent page,
+open the app in the admin's iframe, fulfill part of an order at a second location, see the
+sandbox show the fulfillment, cancel it, see stock restored."""
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Channel, ChannelLocation, InventoryLevel, Merchant
+from tests.e2e.conftest import SHOPIFY_CLIENT_ID
+from tests.fixtures.factories import make_item, make_location, stock
+
+pytestmark = pytest.mark.e2e
+
+SHOP = "demo-shop.myshopify.com"
+
+
+def _wait(predicate, what: str, timeout: float = 20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"{what} within {timeout} s")
+
+
+def _read(query):
+    """One read, its transaction ended at once (on SQLite it would hold the write lock)."""
+    try:
+        return db.session.scalar(query)
+    finally:
+        db.session.remove()
+
+
+def _merchant_stock(world) -> dict:
+    """The merchant's own stock (what they keep in Stockroom before mapping Shopify to it);
+    waits for the install's location import first."""
+    with world.app.app_context():
+        merchant_id = _wait(lambda: _read(select(Channel.merchant_id)), "no channel")
+        _wait(lambda: _read(select(func.count()).select_from(ChannelLocation)) >= 4,
+              "the worker did not import the shop's locations")
+        merchant = db.session.get(Merchant, merchant_id)
+        main = make_location(merchant, "Main warehouse")
+        downtown = make_location(merchant, "Downtown shop")
+        tote, mug = make_item(merchant, "TOTE-NAT"), make_item(merchant, "MUG-WHT")
+        tote.title, mug.title = "Canvas Tote — Natural", "Enamel Mug — White"
+        for location, quantity in ((main, 10), (downtown, 5)):
+            stock(location, tote, quantity)
+            stock(location, mug, quantity)
+        db.session.commit()
+        ids = {"downtown": downtown.id, "tote": tote.id}
+        db.session.remove()
+        return ids
+
+
+def _on_hand(world, location_id: int, item_id: int) -> int:
+    with world.app.app_context():
+        value = db.session.scalar(select(InventoryLevel.on_hand).where(
+            InventoryLevel.location_id == location_id, InventoryLevel.item_id == item_id))
+        db.session.remove()
+        return value
+
+
+def test_install_in_admin_fulfill_at_second_location_then_cancel(shopify_world, page,
+                                                                  screenshots):
+    world = shopify_world
+    shop = world.control("GET", f"shops/{SHOP}")
+    sandbox_location = {loc["name"]: loc["id"] for loc in shop["locations"]}
+
+    # Install from the admin (the shop named by its handle, as the admin's own URLs do).
+    page.goto(f"{world.sandbox_http}/store/demo-shop/apps/stockroom")
+    expect(page.get_by_role("heading", name="Install Stockroom")).to_be_visible()
+    screenshots.take(page, "shopify-consent")
+    page.get_by_role("button", name="Install app").click()
+    app = page.frame_locator("#app-frame")
+    expect(app.get_by_role("navigation", name="Main")).to_be_visible()
+    assert page.frames[1].evaluate("typeof window.shopify.idToken") == "function"
+
+    # Map the shop's locations onto the merchant's stock locations (toasts via App Bridge).
+    ids = _merchant_stock(world)
+    app.get_by_role("link", name="Locations", exact=True).click()
+    app.get_by_label("Stock location for Main Warehouse").select_option(label="Main warehouse")
+    expect(page.locator("#toasts")).to_contain_text("Mapping saved.")
+    app.get_by_label("Stock location for Downtown Store").select_option(label="Downtown shop")
+    expect(app.get_by_label("Stock location for Downtown Store")).to_have_value(
+        str(ids["downtown"]))
+    screenshots.take(page, "embedded-locations")
+
+    # A customer checks out on Shopify: the webhook brings the order into the open list.
+    app.get_by_role("link", name="Orders", exact=True).click()
+    placed = world.control("POST", f"shops/{SHOP}/orders", {
+        "lines": [{"sku": "TOTE-NAT", "quantity": 2}, {"sku": "MUG-WHT", "quantity": 1}],
+        "customer_name": "Ada Lovelace", "email": "ada@example.com",
+        "location_id": sandbox_location["Main Warehouse"]})
+    row = app.locator("#order-rows tbody tr").filter(has_text="Ada Lovelace")
+    expect(row).to_contain_text("Unfulfilled", timeout=25_000)  # polled every 10 s
+    screenshots.take(page, "embedded-orders")
+
+    # Fulfill one tote of two at the second location (Shopify has it at Main Warehouse).
+    row.get_by_role("link", name=placed["name"]).click()
+    expect(app.locator("#order-timeline")).to_contain_text("Webhook received: orders/create")
+    app.get_by_role("link", name="Fulfill items").first.click()
+    form = app.locator("#fulfill-form")
+    expect(form).to_be_visible()
+    form.get_by_label(re.compile("Canvas Tote")).fill("1")
+    form.get_by_label(re.compile("Enamel Mug")).fill("0")
+    form.get_by_label("Downtown shop").check()
+    form.get_by_label("Carrier").select_option("UPS")
+    form.get_by_label("Tracking number").fill("1Z999AA10123456784")
+    screenshots.take(page, "embedded-fulfill")
+    form.get_by_role("button", name="Fulfill items").click()
+    card = app.locator(".fulfillment-card").first
+    expect(card).to_contain_text("Downtown shop")
+    expect(app.locator("#order-detail")).to_contain_text("Partially fulfilled")
+    assert _on_hand(world, ids["downtown"], ids["tote"]) == 4
+    expect(card).to_contain_text("Synced", timeout=25_000)  # pushed; the page polls
+
+    # The sandbox shows it: one tote from Downtown Store, with the tracking number.
+    [fulfillment] = world.control("GET", f"shops/{SHOP}")["fulfillments"]
+    assert fulfillment["location_id"] == sandbox_location["Downtown Store"]
+    assert [line["quantity"] for line in fulfillment["lines"]] == [1]
+    sandbox_admin = page.context.new_page()
+    sandbox_admin.goto(f"{world.sandbox_http}/_sandbox/admin/{SHOP}")
+    expect(sandbox_admin.locator("table").nth(1)).to_contain_text("1Z999AA10123456784")
+    screenshots.take(sandbox_admin, "shopify-sandbox-fulfillment")
+    sandbox_admin.close()
+    expect(app.locator("#order-timeline")).to_contain_text("Pushed to Shopify")
+    screenshots.take(page, "embedded-order")
+
+    # Cancel it (confirming), see Shopify cancel it too and the stock come back.
+    dialogs = []
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
+    card.get_by_role("button", name="Cancel fulfillment").click()
+    expect(card).to_contain_text("Canceled")
+    assert "go back into stock at Downtown shop" in dialogs[0]
+    assert _on_hand(world, ids["downtown"], ids["tote"]) == 5
+    _wait(lambda: world.control("GET", f"shops/{SHOP}")["fulfillments"][0]["status"]
+          == "CANCELLED", "Shopify did not cancel the fulfillment")
+    app.get_by_role("link", name="Inventory", exact=True).click()
+    level = app.locator('tr[data-sku="TOTE-NAT"][data-location="Downtown shop"]')
+    expect(level.locator("td.num").first).to_have_text("5")
+    toasts = world.control("GET", "toasts")
+    assert any("Fulfillment canceled" in t["message"] for t in toasts)
+    assert SHOPIFY_CLIENT_ID in page.frames[1].evaluate(
+        "document.querySelector('meta[name=shopify-api-key]').content")
