@@ -32,7 +32,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 def chromium():
     """A headless chromium for the session (skipped with the reason if it is not installed)."""
     if not Path(CHROMIUM).exists():
-        if os.environ.get("STOCKROOM_REQUIRE_E2E"):
+        if os.environ.get("STOCKROOM_REQUIRE_E2E") == "1":
             pytest.fail(f"{CHROMIUM} not found: apt-get install chromium")
         pytest.skip(f"{CHROMIUM} not found (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
