@@ -1,4 +1,4 @@
-"""Flask CLI commands: seeding the demo merchant."""
+"""Flask CLI commands: seeding the demo merchant, the worker, Shopify maintenance."""
 from __future__ import annotations
 
 import click
@@ -24,15 +24,52 @@ def register_cli(app: Flask) -> None:
     @click.option("--once", is_flag=True, help="Run one pass over the queues, then exit.")
     @click.option("--batch", default=10, show_default=True, help="Jobs claimed per pass.")
     @click.option("--poll", default=1.0, show_default=True, help="Seconds between empty polls.")
-    def worker_command(once: bool, batch: int, poll: float):
+    @click.option("--schedule/--no-schedule", default=True, show_default=True,
+                  help="Also queue periodic jobs (token refresh, reconciliation) when due.")
+    def worker_command(once: bool, batch: int, poll: float, schedule: bool):
         """Run the sync worker (outbox pushes, webhook inbox) until SIGTERM."""
         import logging
 
+        from app.sync.schedule import ScheduledWorker
         from app.sync.worker import Worker, install_signal_handlers
 
         logging.basicConfig(level=logging.INFO, format="%(message)s")
-        worker = Worker(app, batch=batch, poll_seconds=poll)
+        worker = (ScheduledWorker if schedule else Worker)(app, batch=batch, poll_seconds=poll)
         install_signal_handlers(worker)
         click.echo(f"worker {worker.worker_id} started", err=True)
         ran = worker.run(once=once)
         click.echo(f"worker {worker.worker_id} stopped after {ran} jobs", err=True)
+
+    @app.cli.group("shopify")
+    def shopify_group():
+        """Shopify maintenance: queue a reconciliation or a token refresh now."""
+
+    def _queue(topic: str, shop: str | None) -> None:
+        from sqlalchemy import select
+
+        from app.models import Channel, ChannelStatus, Platform
+        from app.sync.schedule import enqueue_once
+
+        query = select(Channel.id, Channel.domain).where(
+            Channel.platform == Platform.SHOPIFY, Channel.status == ChannelStatus.ACTIVE)
+        if shop:
+            query = query.where(Channel.domain == shop)
+        channels = db.session.execute(query.order_by(Channel.id)).all()
+        if shop and not channels:
+            raise click.ClickException(f"{shop} is not an installed shop")
+        for channel_id, domain in channels:
+            queued = enqueue_once(channel_id, topic)
+            db.session.commit()
+            click.echo(f"{domain}: {'queued' if queued else 'already queued'} {topic}")
+
+    @shopify_group.command("reconcile")
+    @click.option("--shop", help="One shop (its myshopify.com domain); default: all.")
+    def shopify_reconcile_command(shop: str | None):
+        """Queue a reconciliation (orders and fulfillments changed since the last sync)."""
+        _queue("shopify.reconcile", shop)
+
+    @shopify_group.command("refresh-tokens")
+    @click.option("--shop", help="One shop (its myshopify.com domain); default: all.")
+    def shopify_refresh_command(shop: str | None):
+        """Queue a token refresh (it rotates only tokens within the refresh margin)."""
+        _queue("shopify.token_refresh", shop)

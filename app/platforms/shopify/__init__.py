@@ -12,7 +12,9 @@ bp = Blueprint("shopify", __name__, url_prefix="/shopify")
 
 def init_app(app: Flask) -> None:
     """Read the app's settings (toml + environment) and register the blueprint + authenticator."""
-    from app.platforms.shopify import handlers, inventory, views  # noqa: F401  (routes, handlers)
+    from app.platforms.shopify import (  # noqa: F401  (register routes, handlers, periodic jobs)
+        handlers, imports, inventory, reconcile, scheduled, views)
+    from app.platforms.shopify.embedded import script_session_challenge
     from app.platforms.shopify.session_tokens import (app_bridge_context, bounce_challenge,
                                                       session_token_authenticator)
     from app.web.auth import register_authenticator, register_challenge
@@ -25,5 +27,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     # A session token outranks a standalone sign-in cookie the same browser may also hold.
     register_authenticator(app, session_token_authenticator, first=True)
+    register_challenge(app, script_session_challenge)
     register_challenge(app, bounce_challenge)
     app.context_processor(app_bridge_context)

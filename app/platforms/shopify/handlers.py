@@ -14,7 +14,7 @@ from app.models import (Channel, ChannelListing, ChannelLocation, Fulfillment, F
                         FulfillmentStatus, JobStatus, Order, OrderLine, Origin, OutboxEvent,
                         Platform, SyncState, WebhookInbox)
 from app.platforms.shopify.mapping import gid, tracking_input
-from app.platforms.shopify.sync import ShopifyCall, import_locations, pull_order
+from app.platforms.shopify.sync import ShopifyCall, pull_order
 from app.platforms.shopify.tokens import mark_uninstalled
 from app.sync.errors import Deferred, PermanentError
 from app.sync.handlers import inbox_handler, outbox_handler
@@ -38,10 +38,10 @@ def _mark_sync_failed(job: Job, error: str, dead: bool) -> None:
 
 @outbox_handler("channel.installed", platform=SHOPIFY)
 def import_after_install(job: Job) -> str:
-    """First sync after install: the shop's locations (shown for mapping)."""
-    call = ShopifyCall(job.channel_id)
-    count = import_locations(call, job.merchant_id, job.channel_id)
-    return f"imported {count} locations"
+    """First sync after (re)install: webhooks, locations, products, open orders (imports.py)."""
+    from app.platforms.shopify.imports import start_import
+
+    return start_import(job)
 
 
 def _push_plan(fulfillment_id: int, merchant_id: int) -> dict | str:
@@ -304,10 +304,10 @@ def apply_fulfillment(job: Job) -> str:
     existing = db.session.scalar(select(Fulfillment).where(
         Fulfillment.channel_id == job.channel_id, Fulfillment.remote_id == remote_id))
     if existing is not None:
-        return _apply_changes(existing, current)
+        return apply_fulfillment_changes(existing, current)
     if current["status"] != "SUCCESS":
         return f"ignored: a {current['status'].lower()} fulfillment we never had"
-    return _record_platform_fulfillment(job, order, current)
+    return record_platform_fulfillment(job.merchant_id, job.channel_id, order, current)
 
 
 for _topic in ("fulfillments/create", "fulfillments/update"):
@@ -319,7 +319,7 @@ def _tracking(current: dict) -> Tracking:
     return Tracking(info.get("number") or "", info.get("company") or "", info.get("url") or "")
 
 
-def _apply_changes(f: Fulfillment, current: dict) -> str:
+def apply_fulfillment_changes(f: Fulfillment, current: dict) -> str:
     """Bring a known fulfillment up to Shopify's state (idempotent: replays change nothing)."""
     notes = []
     if current["status"] == "CANCELLED" and f.status in (FulfillmentStatus.PENDING,
@@ -340,11 +340,12 @@ def _apply_changes(f: Fulfillment, current: dict) -> str:
     return ", ".join(notes) or "echo of our own fulfillment: nothing to change"
 
 
-def _record_platform_fulfillment(job: Job, order: Order, current: dict) -> str:
+def record_platform_fulfillment(merchant_id: int, channel_id: int, order: Order, current: dict
+                                ) -> str:
     """A fulfillment made on Shopify: the same fulfillment here, stock taken at the mapping."""
     location_gid = (current.get("location") or {}).get("id", "")
     mapping = db.session.scalar(select(ChannelLocation).where(
-        ChannelLocation.channel_id == job.channel_id, ChannelLocation.remote_id == location_gid))
+        ChannelLocation.channel_id == channel_id, ChannelLocation.remote_id == location_gid))
     lines = {line.remote_id: line for line in db.session.scalars(
         select(OrderLine).where(OrderLine.order_id == order.id))}
     quantities: dict[int, int] = defaultdict(int)
@@ -362,7 +363,7 @@ def _record_platform_fulfillment(job: Job, order: Order, current: dict) -> str:
     name = (current.get("location") or {}).get("name", "its location")
     note = "" if location_id else f"Shopify location {name} is not mapped: stock not adjusted."
     tracking = _tracking(current)
-    kwargs = dict(merchant_id=job.merchant_id, tracking=tracking, origin=Origin.PLATFORM,
+    kwargs = dict(merchant_id=merchant_id, tracking=tracking, origin=Origin.PLATFORM,
                   remote_id=current["id"])
     try:
         with db.session.begin_nested():
@@ -432,8 +433,19 @@ def apply_customer_redact(job: Job) -> str:
 @inbox_handler(SHOPIFY, "customers/data_request")
 def apply_data_request(job: Job) -> str:
     """Stockroom stores a customer's name and email on their orders; the request is kept in
-    the inbox (with its payload) for the merchant to answer from the Sync page."""
-    return "recorded: Stockroom holds name + email on this customer's orders"
+    the inbox (with its payload) for the merchant to answer from the Sync page, and the
+    note lists which of this shop's orders hold that customer's data."""
+    payload = _payload(job)
+    ids = [gid("Order", i) for i in payload.get("orders_requested") or []]
+    email = (payload.get("customer") or {}).get("email") or ""
+    match = Order.remote_id.in_(ids) | (Order.customer_email == email) if email \
+        else Order.remote_id.in_(ids)
+    names = db.session.scalars(select(Order.name).where(
+        Order.channel_id == job.channel_id, Order.merchant_id == job.merchant_id, match)
+        .order_by(Order.id)).all()
+    held = ", ".join(names) if names else "no orders"
+    return (f"data request recorded for {email or 'the customer'}: Stockroom holds name and "
+            f"email on {held}")
 
 
 @inbox_handler(SHOPIFY, "shop/redact")

@@ -38,6 +38,9 @@ def verify_session_token(token: str) -> SessionClaims | None:
             f"Bearer {token}", settings.client_id, settings.client_secret)
     except SessionTokenError:
         return None
+    # PyJWT checks exp and nbf only when present; Shopify's tokens always carry both.
+    if not all(isinstance(claims.get(k), int) for k in ("exp", "nbf")):
+        return None
     shop = urlsplit(claims["dest"]).hostname or ""
     if not shop_url.sanitize_shop_domain(shop):
         return None

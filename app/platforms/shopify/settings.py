@@ -24,6 +24,8 @@ class ShopifySettings:
     webhook_api_version: str
     #: topic -> absolute delivery URL (compliance topics included)
     webhook_topics: dict[str, str] = field(default_factory=dict)
+    #: The toml's compliance topics (Shopify: declared in the toml only, never via the API).
+    compliance_topics: tuple[str, ...] = ()
     #: "https://{shop}" in production; the sandbox's "https://127.0.0.1:5143/shops/{shop}"
     shop_url_template: str = "https://{shop}"
     #: Origins allowed to frame the app besides the shop itself (Content-Security-Policy).
@@ -32,6 +34,18 @@ class ShopifySettings:
     #: CA bundle for TLS to Shopify (the sandbox's local CA); None = system roots.
     ca_bundle: str | None = None
     timeout_seconds: float = 10.0
+    #: Refresh an expiring access token this long before it expires (worker and on use).
+    refresh_margin_seconds: float = 300.0
+    #: Page size of the post-install import (orders, variants); pages are checkpointed.
+    import_page_size: int = 50
+    #: Pages one import job takes before handing over to a continuation job (short leases).
+    import_pages_per_job: int = 20
+    #: Scheduled reconciliation: how often, and how far before the last sync it looks again.
+    reconcile_interval_seconds: float = 900.0
+    reconcile_overlap_seconds: float = 300.0
+    #: "toml": Shopify delivers the toml's (app-specific) subscriptions, deployed with
+    #: `shopify app deploy`; "api": the app creates them per shop with webhookSubscriptionCreate.
+    webhooks_via: str = "toml"
 
     def shop_url(self, shop: str) -> str:
         """Base URL of a shop's admin endpoints (no trailing slash)."""
@@ -62,7 +76,9 @@ def load_settings(env: dict[str, str] | None = None, *, toml_path: str | Path | 
                           for u in data.get("auth", {}).get("redirect_urls", []))
     webhooks = data.get("webhooks", {})
     topics: dict[str, str] = {}
+    compliance: list[str] = []
     for sub in webhooks.get("subscriptions", []):
+        compliance += sub.get("compliance_topics", [])
         uri = urljoin(origin + "/", sub["uri"].lstrip("/")) if sub["uri"].startswith("/") \
             else sub["uri"]
         for topic in sub.get("topics", []) + sub.get("compliance_topics", []):
@@ -73,13 +89,25 @@ def load_settings(env: dict[str, str] | None = None, *, toml_path: str | Path | 
         client_id=data["client_id"], client_secret=secret, application_url=application_url,
         scopes=tuple(s.strip() for s in data["access_scopes"]["scopes"].split(",") if s.strip()),
         redirect_urls=redirect_urls, webhook_api_version=webhooks.get("api_version", API_VERSION),
-        webhook_topics=topics,
+        webhook_topics=topics, compliance_topics=tuple(compliance),
         shop_url_template=env.get("SHOPIFY_SHOP_URL_TEMPLATE", "https://{shop}"),
         admin_origins=admin,
         app_bridge_url=env.get("SHOPIFY_APP_BRIDGE_URL",
                                "https://cdn.shopify.com/shopifycloud/app-bridge.js"),
         ca_bundle=env.get("SHOPIFY_CA_BUNDLE") or None,
-        timeout_seconds=float(env.get("SHOPIFY_TIMEOUT_SECONDS", "10")))
+        timeout_seconds=float(env.get("SHOPIFY_TIMEOUT_SECONDS", "10")),
+        refresh_margin_seconds=float(env.get("SHOPIFY_REFRESH_MARGIN_SECONDS", "300")),
+        import_page_size=int(env.get("SHOPIFY_IMPORT_PAGE_SIZE", "50")),
+        import_pages_per_job=int(env.get("SHOPIFY_IMPORT_PAGES_PER_JOB", "20")),
+        reconcile_interval_seconds=float(env.get("SHOPIFY_RECONCILE_INTERVAL_SECONDS", "900")),
+        reconcile_overlap_seconds=float(env.get("SHOPIFY_RECONCILE_OVERLAP_SECONDS", "300")),
+        webhooks_via=_webhooks_via(env.get("SHOPIFY_WEBHOOKS_VIA", "toml")))
+
+
+def _webhooks_via(value: str) -> str:
+    if value not in ("toml", "api"):
+        raise ValueError("SHOPIFY_WEBHOOKS_VIA must be 'toml' or 'api'")
+    return value
 
 
 def _origin(url: str) -> str:

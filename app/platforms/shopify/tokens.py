@@ -34,11 +34,12 @@ class Credentials:
     refresh_token: str | None = None
     refresh_token_expires_at: float | None = None
 
-    def needs_refresh(self, now: float | None = None) -> bool:
-        """True when the access token expires within the margin (and can be refreshed)."""
+    def needs_refresh(self, now: float | None = None, *,
+                      margin: float = REFRESH_MARGIN_SECONDS) -> bool:
+        """True when the access token expires within ``margin`` (and can be refreshed)."""
         now = time.time() if now is None else now
         return bool(self.refresh_token and self.expires_at
-                    and self.expires_at - now < REFRESH_MARGIN_SECONDS)
+                    and self.expires_at - now < margin)
 
 
 def _post_token(settings: ShopifySettings, shop: str, form: dict) -> Credentials:
@@ -132,19 +133,29 @@ def access_token_for(settings: ShopifySettings, channel_id: int, *, force_refres
     Refresh is compare-and-swap on the encrypted blob, with no lock held during the HTTP
     call: if another worker stored a new token meanwhile, ours (never used) is dropped and
     theirs is returned. Shopify keeps the old refresh token valid until a new access token
-    is first used, so a dropped, unused pair can't lock the shop out. Commits.
+    is first used, so a dropped, unused pair can't lock the shop out. A refresh refused
+    because another worker already rotated (and used) the pair is no failure either: the
+    stored blob changed, and its token is the one to use. Commits.
     """
     channel = db.session.get(Channel, channel_id, populate_existing=True)
     if channel is None or channel.status != ChannelStatus.ACTIVE:
+        db.session.rollback()
         raise TokenRequestError("the shop is not connected")
-    old_blob = channel.credentials_encrypted
+    old_blob, shop = channel.credentials_encrypted, channel.domain
     credentials = read_credentials(channel)
     db.session.commit()  # no transaction (nor SQLite write lock) across the HTTP call
     if credentials is None:
         raise TokenRequestError("the shop has no access token; reinstall the app")
-    if not (force_refresh or credentials.needs_refresh()) or not credentials.refresh_token:
+    due = force_refresh or credentials.needs_refresh(margin=settings.refresh_margin_seconds)
+    if not due or not credentials.refresh_token:
         return credentials.access_token
-    fresh = _refresh(settings, channel.domain, credentials.refresh_token)
+    try:
+        fresh = _refresh(settings, shop, credentials.refresh_token)
+    except TokenRequestError:
+        winner = _rotated_since(channel_id, old_blob)
+        if winner is None:
+            raise
+        return winner.access_token
     swapped = db.session.execute(
         update(Channel).where(Channel.id == channel_id,
                               Channel.credentials_encrypted == old_blob)
@@ -152,9 +163,35 @@ def access_token_for(settings: ShopifySettings, channel_id: int, *, force_refres
     db.session.commit()
     if swapped:
         return fresh.access_token
-    winner = read_credentials(db.session.get(Channel, channel_id, populate_existing=True))
-    db.session.commit()
+    winner = _rotated_since(channel_id, old_blob)
+    if winner is None:
+        raise TokenRequestError("the shop was disconnected during the refresh")
     return winner.access_token
+
+
+def _rotated_since(channel_id: int, old_blob: bytes | None) -> Credentials | None:
+    """The channel's credentials if another worker replaced ``old_blob`` meanwhile; commits."""
+    blob = db.session.scalar(select(Channel.credentials_encrypted).where(
+        Channel.id == channel_id, Channel.status == ChannelStatus.ACTIVE))
+    db.session.commit()
+    if blob is None or blob == old_blob:
+        return None
+    return Credentials(**get_keyring().decrypt_json(blob))
+
+
+def refresh_if_due(settings: ShopifySettings, channel_id: int) -> bool:
+    """The worker's scheduled refresh: rotate the token now if it expires within the margin.
+
+    Returns True when the stored token is (now) fresh. Commits.
+    """
+    channel = db.session.get(Channel, channel_id, populate_existing=True)
+    credentials = read_credentials(channel) if channel is not None else None
+    db.session.commit()
+    if credentials is None or not credentials.needs_refresh(
+            margin=settings.refresh_margin_seconds):
+        return False
+    access_token_for(settings, channel_id)
+    return True
 
 
 def mark_uninstalled(channel: Channel) -> None:

@@ -1,0 +1,220 @@
+"""The import after (re)install: webhook subscriptions, locations, variants, open orders.
+
+The import runs as outbox jobs: ``channel.installed`` starts it, and it hands over to a
+``shopify.import`` continuation job after ``import_pages_per_job`` pages, so no job holds
+its lease for long. Progress is a checkpoint in ``Channel.sync_cursors["import"]``
+(``run``: the id of the job that started it, ``step``, ``after``: the page cursor),
+committed with each page's rows. A job that fails (a Shopify outage, a crash) is retried
+by the worker and resumes at the checkpoint; redoing the page in hand changes nothing,
+because every row is upserted by its Shopify id.
+"""
+from __future__ import annotations
+
+import json
+import logging
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.fulfillment import Tracking, create_fulfillment
+from app.models import (Channel, ChannelListing, Fulfillment, InventoryItem, Order, Origin,
+                        OutboxEvent)
+from app.models._common import utcnow
+from app.platforms.shopify.sync import ShopifyCall, import_locations, pull_order, settings
+from app.platforms.shopify.subscriptions import ensure_webhook_subscriptions
+from app.sync.handlers import outbox_handler
+from app.sync.queue import Job
+
+log = logging.getLogger("stockroom.shopify")
+
+STEPS = ("webhooks", "locations", "products", "orders", "done")
+#: Orders still to fulfill, by Order.displayFulfillmentStatus (the rest are history).
+OPEN_STATUSES = frozenset({"UNFULFILLED", "PARTIALLY_FULFILLED", "IN_PROGRESS", "ON_HOLD",
+                           "OPEN", "PENDING_FULFILLMENT", "SCHEDULED", "REQUEST_DECLINED"})
+BEFORE_INSTALL_NOTE = "Fulfilled on Shopify before Stockroom was connected: stock not adjusted."
+
+
+def import_state(channel: Channel) -> dict:
+    """The channel's import checkpoint ({} before the first import)."""
+    return dict((channel.sync_cursors or {}).get("import") or {})
+
+
+def _save_state(channel_id: int, state: dict) -> None:
+    """Write the checkpoint (a new dict: JSON columns only notice reassignment). Flushes."""
+    channel = db.session.get(Channel, channel_id, with_for_update=True, populate_existing=True)
+    cursors = dict(channel.sync_cursors or {})
+    cursors["import"] = state
+    channel.sync_cursors = cursors
+    db.session.flush()
+
+
+def start_import(job: Job) -> str:
+    """``channel.installed``: begin a new import run (or resume this job's own run)."""
+    channel = db.session.get(Channel, job.channel_id, populate_existing=True)
+    state = import_state(channel)
+    if state.get("run") != job.id:
+        state = {"run": job.id, "step": STEPS[0], "after": None, "counts": {},
+                 "started_at": utcnow().isoformat()}
+        _save_state(job.channel_id, state)
+    db.session.commit()
+    return _run(job, state)
+
+
+@outbox_handler("shopify.import", platform="shopify")
+def continue_import(job: Job) -> str:
+    """A continuation job: carry on from the checkpoint unless a newer run replaced it."""
+    channel = db.session.get(Channel, job.channel_id, populate_existing=True)
+    state = import_state(channel)
+    db.session.commit()
+    if state.get("run") != job.payload.get("run"):
+        return "superseded by a newer import"
+    return _run(job, state)
+
+
+def _run(job: Job, state: dict) -> str:
+    cfg = settings()
+    call = ShopifyCall(job.channel_id)
+    pages = 0
+    while state["step"] != "done":
+        if pages >= cfg.import_pages_per_job:
+            db.session.add(OutboxEvent(merchant_id=job.merchant_id, channel_id=job.channel_id,
+                                       topic="shopify.import", payload={"run": state["run"]}))
+            return f"import paused at {state['step']}: continues in a new job ({_counts(state)})"
+        state = _STEP_FUNCTIONS[state["step"]](call, job, state)
+        pages += 1
+        if state["step"] != "done":
+            _save_state(job.channel_id, state)
+            db.session.commit()  # the checkpoint and the page's rows, together
+    state["finished_at"] = utcnow().isoformat()
+    _save_state(job.channel_id, state)
+    db.session.get(Channel, job.channel_id).last_synced_at = utcnow()
+    log.info(json.dumps({"event": "shopify_import_done", "channel_id": job.channel_id,
+                         "counts": state["counts"]}))
+    return f"import done ({_counts(state)})"
+
+
+def _counts(state: dict) -> str:
+    return ", ".join(f"{v} {k}" for k, v in sorted(state.get("counts", {}).items())) or "nothing"
+
+
+def _advance(state: dict, page: dict | None = None, **counts: int) -> dict:
+    """The next checkpoint: the same step at the next page, or the next step."""
+    state = {**state, "counts": dict(state.get("counts", {}))}
+    for key, value in counts.items():
+        state["counts"][key] = state["counts"].get(key, 0) + value
+    if page is not None and page["pageInfo"]["hasNextPage"]:
+        state["after"] = page["pageInfo"]["endCursor"]
+    else:
+        state["step"], state["after"] = STEPS[STEPS.index(state["step"]) + 1], None
+    return state
+
+
+def _step_webhooks(call: ShopifyCall, job: Job, state: dict) -> dict:
+    created, deleted = ensure_webhook_subscriptions(call, settings())
+    return _advance(state, webhooks_created=created, webhooks_deleted=deleted)
+
+
+def _step_locations(call: ShopifyCall, job: Job, state: dict) -> dict:
+    count = import_locations(call, job.merchant_id, job.channel_id)
+    return _advance(state, locations=count)
+
+
+def _step_products(call: ShopifyCall, job: Job, state: dict) -> dict:
+    page = call("ProductVariantPage", {"first": settings().import_page_size,
+                                       "after": state["after"]})["productVariants"]
+    matched = upsert_listings(job.merchant_id, job.channel_id, page["nodes"])
+    return _advance(state, page, variants=len(page["nodes"]), matched=matched)
+
+
+def _step_orders(call: ShopifyCall, job: Job, state: dict) -> dict:
+    page = call("OrderPage", {"first": settings().import_page_size, "after": state["after"],
+                              "query": "status:open", "sortKey": "CREATED_AT"})["orders"]
+    imported = 0
+    for node in page["nodes"]:
+        if node.get("cancelledAt") or node["displayFulfillmentStatus"] not in OPEN_STATUSES:
+            continue
+        import_order(call, job.merchant_id, job.channel_id, node["id"])
+        db.session.commit()  # one order at a time: short transactions, progress kept
+        imported += 1
+    return _advance(state, page, orders=imported)
+
+
+_STEP_FUNCTIONS = {"webhooks": _step_webhooks, "locations": _step_locations,
+                   "products": _step_products, "orders": _step_orders}
+
+
+def upsert_listings(merchant_id: int, channel_id: int, nodes: list[dict]) -> int:
+    """Variants -> ChannelListings, matched to the merchant's InventoryItem of the same SKU.
+
+    Only an exact SKU match links a listing; a variant without one (or without a SKU) is
+    kept unmatched, for the merchant to see — never matched by title or guess. Returns how
+    many of ``nodes`` are matched. Flushes.
+    """
+    skus = {n["sku"].strip() for n in nodes if (n.get("sku") or "").strip()}
+    items = dict(db.session.execute(select(InventoryItem.sku, InventoryItem.id).where(
+        InventoryItem.merchant_id == merchant_id, InventoryItem.sku.in_(skus))).all()) \
+        if skus else {}
+    existing = {row.remote_variant_id: row for row in db.session.scalars(
+        select(ChannelListing).where(ChannelListing.channel_id == channel_id,
+                                     ChannelListing.remote_variant_id.in_(
+                                         [n["id"] for n in nodes])))}
+    matched = 0
+    for node in nodes:
+        listing = existing.get(node["id"])
+        if listing is None:
+            listing = ChannelListing(merchant_id=merchant_id, channel_id=channel_id,
+                                     remote_variant_id=node["id"])
+            db.session.add(listing)
+        sku = (node.get("sku") or "").strip()
+        listing.sku = sku
+        listing.title = (node.get("displayName") or "")[:512]
+        listing.remote_product_id = (node.get("product") or {}).get("id", "")
+        listing.remote_inventory_item_id = (node.get("inventoryItem") or {}).get("id")
+        listing.inventory_item_id = items.get(sku) if sku else None
+        matched += listing.inventory_item_id is not None
+    db.session.flush()
+    return matched
+
+
+def unmatched_listings(merchant_id: int, channel_id: int | None = None) -> list[ChannelListing]:
+    """The merchant's listings no InventoryItem matches by SKU (to show, never to guess)."""
+    query = select(ChannelListing).where(ChannelListing.merchant_id == merchant_id,
+                                         ChannelListing.inventory_item_id.is_(None))
+    if channel_id is not None:
+        query = query.where(ChannelListing.channel_id == channel_id)
+    return list(db.session.scalars(query.order_by(ChannelListing.sku, ChannelListing.id)))
+
+
+def import_order(call: ShopifyCall, merchant_id: int, channel_id: int, order_gid: str
+                 ) -> Order | None:
+    """An open order with its fulfillment orders; fulfillments made before install recorded.
+
+    Those earlier fulfillments count toward the lines' fulfilled quantities (so nothing is
+    fulfilled twice) but move no stock: Stockroom's counts were taken after them. Flushes.
+    """
+    order = pull_order(call, merchant_id, channel_id, order_gid)
+    if order is None or not any(line.quantity for line in order.lines):
+        return order
+    node = call("OrderFulfillmentsForSync", {"id": order_gid}).get("order") or {}
+    known = set(db.session.scalars(select(Fulfillment.remote_id).where(
+        Fulfillment.channel_id == channel_id, Fulfillment.order_id == order.id)))
+    lines = {line.remote_id: line for line in order.lines}
+    for f in node.get("fulfillments") or []:
+        if f["id"] in known or f["status"] != "SUCCESS":
+            continue
+        quantities: dict[int, int] = {}
+        for li in f["fulfillmentLineItems"]["nodes"]:
+            line = lines.get(li["lineItem"]["id"])
+            if line is not None:
+                quantities[line.id] = quantities.get(line.id, 0) + li["quantity"]
+        not_shipped = {line.id: line.not_shipped_quantity for line in order.lines}
+        quantities = {lid: min(q, not_shipped[lid]) for lid, q in quantities.items()}
+        quantities = {lid: q for lid, q in quantities.items() if q > 0}
+        if not quantities:
+            continue
+        info = (f.get("trackingInfo") or [{}])[0] if f.get("trackingInfo") else {}
+        create_fulfillment(order.id, quantities, None, merchant_id=merchant_id,
+                           origin=Origin.PLATFORM, remote_id=f["id"], stock_note=BEFORE_INSTALL_NOTE,
+                           tracking=Tracking(info.get("number") or "", info.get("company") or "",
+                                             info.get("url") or ""))
+    return order

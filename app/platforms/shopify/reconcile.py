@@ -1,0 +1,169 @@
+"""Scheduled reconciliation: pull what changed on Shopify since the last sync (with overlap).
+
+Webhooks are at-least-once at best: Shopify gives up on a delivery after 8 retries over
+4 hours. A ``shopify.reconcile`` job (queued by the scheduler every
+``reconcile_interval_seconds``, or by ``flask shopify reconcile``) repairs what was
+missed, applying exactly what the webhook handlers apply:
+
+1. orders updated since the last high-water mark minus ``reconcile_overlap_seconds``
+   (Shopify's clock: the mark is the newest ``updatedAt`` seen), oldest first; each is
+   re-read and upserted with its fulfillment orders, and its fulfillments are recorded
+   (unknown ones, stock taken at the mapped location) or brought up to date;
+2. the fulfillments Stockroom holds as live (pending or shipped): tracking and delivery
+   changes don't move an order's ``updatedAt``, so they are re-read by id.
+
+Everything is keyed by Shopify ids, so re-reading the overlap (or a webhook arriving
+late for something already repaired) changes nothing twice. Orders with a push in
+flight (the sync lock) are left for the next run, which starts no later than them.
+The page cursor is checkpointed in ``Channel.sync_cursors["reconcile"]``: a failed run
+resumes where it stopped.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Channel, Fulfillment, FulfillmentStatus, JobStatus, Order, OutboxEvent
+from app.models._common import utcnow
+from app.platforms.shopify.handlers import apply_fulfillment_changes, record_platform_fulfillment
+from app.platforms.shopify.mapping import parse_time
+from app.platforms.shopify.sync import ShopifyCall, pull_order, settings
+from app.sync.handlers import outbox_handler
+from app.sync.queue import Job
+
+#: How many live fulfillments one FulfillmentsByIds call re-reads.
+FULFILLMENT_BATCH = 25
+#: Live fulfillments older than this are no longer re-read (carriers stop updating).
+LIVE_FULFILLMENT_DAYS = 60
+
+
+def _iso(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _earliest(*values: str | None) -> str:
+    """The earliest of some _iso() strings (one format, so they sort as text)."""
+    return min(v for v in values if v)
+
+
+def _save(channel_id: int, state: dict) -> None:
+    channel = db.session.get(Channel, channel_id, with_for_update=True, populate_existing=True)
+    cursors = dict(channel.sync_cursors or {})
+    cursors["reconcile"] = state
+    channel.sync_cursors = cursors
+    db.session.flush()
+
+
+def _locked_order_ids(channel_id: int) -> set[int]:
+    """Orders with a fulfillment push not yet finished (the sync lock)."""
+    return set(db.session.scalars(select(OutboxEvent.order_id).where(
+        OutboxEvent.channel_id == channel_id, OutboxEvent.order_id.is_not(None),
+        OutboxEvent.topic.like("fulfillment.%"),
+        OutboxEvent.status.in_((JobStatus.PENDING, JobStatus.FAILED)))))
+
+
+def _start_mark(channel: Channel) -> dt.datetime:
+    """Where the first run starts: when the install's import began (else a day back)."""
+    started = ((channel.sync_cursors or {}).get("import") or {}).get("started_at")
+    return parse_time(started) if started else utcnow() - dt.timedelta(days=1)
+
+
+@outbox_handler("shopify.reconcile", platform="shopify")
+def reconcile_channel(job: Job) -> str:
+    """Pull orders and fulfillments changed since the last sync (see the module doc)."""
+    cfg = settings()
+    channel = db.session.get(Channel, job.channel_id, populate_existing=True)
+    state = dict((channel.sync_cursors or {}).get("reconcile") or {})
+    mark = parse_time(state["mark"]) if state.get("mark") else _start_mark(channel)
+    db.session.commit()
+    if state.get("window") is None:  # a new run; else resume the interrupted one's pages
+        state.update(window=_iso(mark - dt.timedelta(seconds=cfg.reconcile_overlap_seconds)),
+                     after=None, newest=state.get("mark"), held=None)
+    call = ShopifyCall(job.channel_id)
+    orders = changed = 0
+    while True:
+        page = call("OrderPage", {"first": cfg.import_page_size, "after": state["after"],
+                                  "query": f"updated_at:>='{state['window']}'",
+                                  "sortKey": "UPDATED_AT"})["orders"]
+        locked = _locked_order_ids(job.channel_id)
+        for node in page["nodes"]:
+            updated = _iso(parse_time(node["updatedAt"]))
+            local = db.session.scalar(select(Order.id).where(
+                Order.channel_id == job.channel_id, Order.remote_id == node["id"]))
+            if local in locked:  # its push is in flight: the next run looks again
+                state["held"] = _earliest(state.get("held"), updated)
+            else:
+                changed += reconcile_order(call, job.merchant_id, job.channel_id, node["id"])
+                orders += 1
+            state["newest"] = max(filter(None, (state.get("newest"), updated)))  # same format
+            db.session.commit()
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        state["after"] = page["pageInfo"]["endCursor"]
+        _save(job.channel_id, state)
+        db.session.commit()
+    changed += reconcile_live_fulfillments(call, job.merchant_id, job.channel_id)
+    mark = _earliest(state.get("held"), state.get("newest") or _iso(mark))
+    _save(job.channel_id, {"mark": mark, "ran_at": _iso(utcnow())})
+    db.session.get(Channel, job.channel_id).last_synced_at = utcnow()
+    return f"reconciled {orders} orders updated since {state['window']}; {changed} changes"
+
+
+def reconcile_order(call: ShopifyCall, merchant_id: int, channel_id: int, order_gid: str) -> int:
+    """Re-read one order and its fulfillments; returns how many fulfillments changed. Flushes."""
+    order = pull_order(call, merchant_id, channel_id, order_gid)
+    if order is None:
+        return 0
+    node = call("OrderFulfillmentsForSync", {"id": order_gid}).get("order") or {}
+    return sum(_apply(merchant_id, channel_id, order, current)
+               for current in node.get("fulfillments") or [])
+
+
+def _apply(merchant_id: int, channel_id: int, order: Order, current: dict) -> int:
+    existing = db.session.scalar(select(Fulfillment).where(
+        Fulfillment.channel_id == channel_id, Fulfillment.remote_id == current["id"]))
+    if existing is not None:
+        before = (existing.status, existing.tracking_number, existing.tracking_company,
+                  existing.tracking_url)
+        apply_fulfillment_changes(existing, current)
+        db.session.flush()
+        return int(before != (existing.status, existing.tracking_number,
+                              existing.tracking_company, existing.tracking_url))
+    if current["status"] != "SUCCESS" or order.cancelled_at is not None:
+        return 0
+    note = record_platform_fulfillment(merchant_id, channel_id, order, current)
+    return int(note.startswith("recorded"))
+
+
+def reconcile_live_fulfillments(call: ShopifyCall, merchant_id: int, channel_id: int) -> int:
+    """Re-read the channel's live fulfillments (tracking, delivered, canceled). Commits."""
+    since = utcnow() - dt.timedelta(days=LIVE_FULFILLMENT_DAYS)
+    rows = db.session.execute(select(Fulfillment.id, Fulfillment.remote_id, Fulfillment.order_id)
+                              .where(Fulfillment.channel_id == channel_id,
+                                     Fulfillment.merchant_id == merchant_id,
+                                     Fulfillment.remote_id.is_not(None),
+                                     Fulfillment.status.in_((FulfillmentStatus.PENDING,
+                                                             FulfillmentStatus.SHIPPED)),
+                                     Fulfillment.created_at >= since)
+                              .order_by(Fulfillment.id)).all()
+    locked = _locked_order_ids(channel_id)
+    db.session.commit()
+    rows = [r for r in rows if r.order_id not in locked]
+    changed = 0
+    for start in range(0, len(rows), FULFILLMENT_BATCH):
+        batch = rows[start:start + FULFILLMENT_BATCH]
+        nodes = call("FulfillmentsByIds", {"ids": [r.remote_id for r in batch]})["nodes"]
+        for row, current in zip(batch, nodes):
+            if not current:
+                continue
+            f = db.session.get(Fulfillment, row.id)
+            before = (f.status, f.tracking_number, f.tracking_company, f.tracking_url)
+            apply_fulfillment_changes(f, current)
+            db.session.flush()
+            changed += before != (f.status, f.tracking_number, f.tracking_company,
+                                  f.tracking_url)
+        db.session.commit()
+    return changed
+
