@@ -176,6 +176,24 @@ def upsert_listings(merchant_id: int, channel_id: int, nodes: list[dict]) -> int
     return matched
 
 
+def match_unmatched_listings(merchant_id: int, channel_id: int) -> int:
+    """Link unmatched listings whose SKU an InventoryItem now has (created since). Flushes.
+
+    Returns how many were linked. The reconciliation runs it, so items the merchant adds
+    after install are picked up without a new import.
+    """
+    rows = db.session.execute(
+        select(ChannelListing, InventoryItem.id)
+        .join(InventoryItem, (InventoryItem.merchant_id == ChannelListing.merchant_id)
+              & (InventoryItem.sku == ChannelListing.sku))
+        .where(ChannelListing.merchant_id == merchant_id, ChannelListing.channel_id == channel_id,
+               ChannelListing.inventory_item_id.is_(None), ChannelListing.sku != "")).all()
+    for listing, item_id in rows:
+        listing.inventory_item_id = item_id
+    db.session.flush()
+    return len(rows)
+
+
 def unmatched_listings(merchant_id: int, channel_id: int | None = None) -> list[ChannelListing]:
     """The merchant's listings no InventoryItem matches by SKU (to show, never to guess)."""
     query = select(ChannelListing).where(ChannelListing.merchant_id == merchant_id,

@@ -28,6 +28,7 @@ from app.extensions import db
 from app.models import Channel, Fulfillment, FulfillmentStatus, JobStatus, Order, OutboxEvent
 from app.models._common import utcnow
 from app.platforms.shopify.handlers import apply_fulfillment_changes, record_platform_fulfillment
+from app.platforms.shopify.imports import match_unmatched_listings
 from app.platforms.shopify.mapping import parse_time
 from app.platforms.shopify.sync import ShopifyCall, pull_order, settings
 from app.sync.handlers import outbox_handler
@@ -105,10 +106,12 @@ def reconcile_channel(job: Job) -> str:
         _save(job.channel_id, state)
         db.session.commit()
     changed += reconcile_live_fulfillments(call, job.merchant_id, job.channel_id)
+    matched = match_unmatched_listings(job.merchant_id, job.channel_id)
     mark = _earliest(state.get("held"), state.get("newest") or _iso(mark))
     _save(job.channel_id, {"mark": mark, "ran_at": _iso(utcnow())})
     db.session.get(Channel, job.channel_id).last_synced_at = utcnow()
-    return f"reconciled {orders} orders updated since {state['window']}; {changed} changes"
+    return (f"reconciled {orders} orders updated since {state['window']}; {changed} "
+            f"fulfillment changes; {matched} listings newly matched")
 
 
 def reconcile_order(call: ShopifyCall, merchant_id: int, channel_id: int, order_gid: str) -> int:

@@ -48,7 +48,9 @@ def enqueue_token_refreshes() -> int:
 def refresh_token(job: Job) -> str:
     """Rotate the shop's access token if it is (still) due; another worker may have."""
     try:
-        refreshed = refresh_if_due(settings(), job.channel_id)
+        cfg = settings()
+        refreshed = refresh_if_due(cfg, job.channel_id,
+                                   margin=cfg.refresh_margin_seconds + TICK_SECONDS)
     except TokenRequestError as exc:
         raise RetryableError(f"Shopify token refresh: {exc}") from None
     return "access token refreshed" if refreshed else "not due (already fresh)"

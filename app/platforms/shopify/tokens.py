@@ -179,18 +179,17 @@ def _rotated_since(channel_id: int, old_blob: bytes | None) -> Credentials | Non
     return Credentials(**get_keyring().decrypt_json(blob))
 
 
-def refresh_if_due(settings: ShopifySettings, channel_id: int) -> bool:
-    """The worker's scheduled refresh: rotate the token now if it expires within the margin.
-
-    Returns True when the stored token is (now) fresh. Commits.
-    """
+def refresh_if_due(settings: ShopifySettings, channel_id: int, *, margin: float | None = None
+                   ) -> bool:
+    """The worker's scheduled refresh: rotate the token now if it expires within ``margin``
+    (default: the settings' margin). Returns True when it rotated. Commits."""
+    margin = settings.refresh_margin_seconds if margin is None else margin
     channel = db.session.get(Channel, channel_id, populate_existing=True)
     credentials = read_credentials(channel) if channel is not None else None
     db.session.commit()
-    if credentials is None or not credentials.needs_refresh(
-            margin=settings.refresh_margin_seconds):
+    if credentials is None or not credentials.needs_refresh(margin=margin):
         return False
-    access_token_for(settings, channel_id)
+    access_token_for(settings, channel_id, force_refresh=True)
     return True
 
 

@@ -1,0 +1,106 @@
+"""Embedded requests authenticated by session tokens (JWT HS256), over HTTP against the app."""
+import time
+import uuid
+
+import jwt
+import pytest
+import requests
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Channel, ChannelStatus
+from tests.integration.shopify.conftest import CLIENT_ID, SECRET, SHOP, release_session
+from tests.integration.shopify.test_install import install_via_admin
+
+OTHER = "second-shop.myshopify.com"
+
+
+def session_token(*, shop=SHOP, iss_shop=None, aud=CLIENT_ID, secret=SECRET, exp_in=60,
+                  nbf_in=0) -> str:
+    """A token shaped like App Bridge's (iss, dest, aud, sub, exp, nbf, iat, jti, sid)."""
+    now = int(time.time())
+    return jwt.encode({"iss": f"https://{iss_shop or shop}/admin", "dest": f"https://{shop}",
+                       "aud": aud, "sub": "9001", "exp": now + exp_in, "nbf": now + nbf_in,
+                       "iat": now, "jti": str(uuid.uuid4()), "sid": uuid.uuid4().hex},
+                      secret, algorithm="HS256")
+
+
+@pytest.fixture
+def installed(stockroom):
+    install_via_admin(stockroom)
+    stockroom.run_worker()
+    release_session()
+    return stockroom
+
+
+def htmx_get(stockroom, token, path="/orders"):
+    return requests.get(stockroom.url + path, headers={
+        "Authorization": f"Bearer {token}", "HX-Request": "true"}, allow_redirects=False,
+        timeout=10)
+
+
+def test_session_token_valid_is_accepted(installed):
+    response = htmx_get(installed, session_token())
+    assert response.status_code == 200
+    assert "X-Shopify-Retry-Invalid-Session-Request" not in response.headers
+    # Within the small leeway (10 s) a just-expired token still passes.
+    assert htmx_get(installed, session_token(exp_in=-5)).status_code == 200
+
+
+@pytest.mark.parametrize("token_args", [
+    pytest.param({"exp_in": -30}, id="expired"),
+    pytest.param({"nbf_in": 60, "exp_in": 120}, id="not-yet-valid"),
+    pytest.param({"aud": "someone-elses-api-key"}, id="wrong-audience"),
+    pytest.param({"iss_shop": OTHER}, id="iss-dest-mismatch"),
+    pytest.param({"secret": "shpss_not_our_secret_0123456789abcdef"}, id="bad-signature"),
+])
+def test_session_token_invalid_is_refused_with_retry_header(installed, token_args):
+    response = htmx_get(installed, session_token(**token_args))
+    assert response.status_code == 401
+    assert response.headers["X-Shopify-Retry-Invalid-Session-Request"] == "1"
+    assert "<table" not in response.text  # nothing of the merchant's data
+
+
+def test_session_token_of_a_shop_not_installed_is_refused(installed):
+    """A valid token for a shop we have no channel for: refused; it must (re)authorize."""
+    response = htmx_get(installed, session_token(shop=OTHER))
+    assert response.status_code == 401
+    assert response.headers["X-Shopify-API-Request-Failure-Reauthorize"] == "1"
+    assert "X-Shopify-Retry-Invalid-Session-Request" not in response.headers
+
+
+def test_uninstalled_shop_is_sent_to_reauthorize(installed):
+    installed.sandbox.control("POST", f"shops/{SHOP}/uninstall", {"client_id": CLIENT_ID})
+    installed.run_worker(until=lambda: db.session.scalars(select(Channel.status)).one()
+                         == ChannelStatus.UNINSTALLED)
+    release_session()
+    token = session_token()
+    script = htmx_get(installed, token)
+    assert script.status_code == 401
+    reauth = script.headers["X-Shopify-API-Request-Failure-Reauthorize-Url"]
+    assert reauth.startswith(f"{installed.url}/shopify/app?") and f"shop={SHOP}" in reauth
+    assert script.headers["HX-Redirect"] == reauth
+    # A document load (the iframe, ?id_token=) goes to the install entry point.
+    page = requests.get(f"{installed.url}/orders", params={"id_token": token, "shop": SHOP,
+                                                           "host": "h"},
+                        allow_redirects=False, timeout=10)
+    assert page.status_code == 302
+    assert page.headers["Location"].startswith("/shopify/app?") and "id_token=" in \
+        page.headers["Location"]
+
+
+def test_document_load_with_expired_token_bounces_for_a_fresh_one(installed):
+    page = requests.get(f"{installed.url}/orders", params={
+        "id_token": session_token(exp_in=-60), "shop": SHOP, "host": "h", "embedded": "1"},
+        allow_redirects=False, timeout=10)
+    assert page.status_code == 200
+    assert "shopify.idToken()" in page.text and f'content="{CLIENT_ID}"' in page.text
+    assert page.headers["Content-Security-Policy"] == (
+        f"frame-ancestors https://{SHOP} {installed.sandbox.http_url}")
+
+
+def test_document_load_with_valid_token_renders_the_dashboard(installed):
+    page = requests.get(f"{installed.url}/orders", params={
+        "id_token": session_token(), "shop": SHOP, "host": "h", "embedded": "1"},
+        allow_redirects=False, timeout=10)
+    assert page.status_code == 200 and "shopify.idToken()" not in page.text
