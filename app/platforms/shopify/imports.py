@@ -22,6 +22,7 @@ from app.models import (Channel, ChannelListing, Fulfillment, InventoryItem, Ord
 from app.models._common import utcnow
 from app.platforms.shopify.sync import ShopifyCall, import_locations, pull_order, settings
 from app.platforms.shopify.subscriptions import ensure_webhook_subscriptions
+from app.stock.push import mark_dirty
 from app.sync.handlers import outbox_handler
 from app.sync.queue import Job
 
@@ -87,6 +88,7 @@ def _run(job: Job, state: dict) -> str:
             db.session.commit()  # the checkpoint and the page's rows, together
     state["finished_at"] = utcnow().isoformat()
     _save_state(job.channel_id, state)
+    mark_dirty(job.merchant_id, channel_id=job.channel_id)  # push our stock to the listings
     db.session.get(Channel, job.channel_id).last_synced_at = utcnow()
     log.info(json.dumps({"event": "shopify_import_done", "channel_id": job.channel_id,
                          "counts": state["counts"]}))
@@ -191,6 +193,8 @@ def match_unmatched_listings(merchant_id: int, channel_id: int) -> int:
     for listing, item_id in rows:
         listing.inventory_item_id = item_id
     db.session.flush()
+    if rows:
+        mark_dirty(merchant_id, channel_id=channel_id, item_ids={item_id for _, item_id in rows})
     return len(rows)
 
 

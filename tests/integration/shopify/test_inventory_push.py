@@ -3,6 +3,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Channel, ChannelListing, InventoryItem, InventoryPushState
+from app.platforms.shopify.imports import match_unmatched_listings
 from app.stock import adjust_stock
 from app.stock.push import mark_dirty
 from tests.integration.shopify.conftest import SHOP, release_session
@@ -10,16 +11,12 @@ from tests.integration.shopify.test_fulfillment_sync import place_order, shop  #
 
 
 def _list_catalog(stockroom, shop):  # noqa: F811
-    """Listings for the sandbox variants, matched by SKU (what the product import records)."""
+    """The import's listings, matched by SKU to the items made after install (as the next
+    reconciliation matches them)."""
+    stockroom.run_worker()  # the import lists the shop's variants
     channel = db.session.scalar(select(Channel))
-    items = {i.sku: i.id for i in db.session.scalars(select(InventoryItem))}
-    for v in stockroom.sandbox.shop()["variants"]:
-        db.session.add(ChannelListing(
-            merchant_id=shop.merchant_id, channel_id=channel.id,
-            remote_variant_id=f"gid://shopify/ProductVariant/{v['id']}",
-            remote_inventory_item_id=f"gid://shopify/InventoryItem/{v['inventory_item_id']}",
-            sku=v["sku"], inventory_item_id=items.get(v["sku"])))
-    db.session.flush()
+    assert db.session.query(ChannelListing).count() == len(stockroom.sandbox.shop()["variants"])
+    match_unmatched_listings(shop.merchant_id, channel.id)
     mark_dirty(shop.merchant_id, channel_id=channel.id)
     db.session.commit()
     return channel.id
