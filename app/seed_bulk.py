@@ -95,7 +95,9 @@ def seed_bulk(connection: Connection, *, orders: int, skus: int = 2000, location
             "customer_email": f"{first}.{last}{n % 97}@example.test".lower(),
             "currency": "USD", "total_price": f"{rng.randint(500, 50000) / 100:.2f}",
             "placed_at": placed, "cancelled_at": placed + dt.timedelta(hours=1) if canceled else None,
-            "remote_updated_at": placed, "created_at": placed})
+            "remote_updated_at": placed, "created_at": placed,
+            "fulfillment_status": "canceled" if canceled else "unfulfilled"})
+        order_row = order_rows[-1]
         lines = []
         for i, item in enumerate(rng.sample(item_ids, rng.randint(1, 5))):
             line = {"id": ids.next("order_lines"), "merchant_id": merchant_id,
@@ -124,6 +126,8 @@ def seed_bulk(connection: Connection, *, orders: int, skus: int = 2000, location
             "notify_customer": False, "sync_state": "synced", "sync_error": "", "stock_note": "",
             "created_at": at, "shipped_at": at if status != "pending" else None,
             "delivered_at": at if status == "delivered" else None, "canceled_at": None})
+        order_row["fulfillment_status"] = ("fulfilled" if len(shipped) == len(lines)
+                                           else "partially_fulfilled")
         for line in shipped:
             line["fulfilled_quantity"] = line["quantity"]
             ful_line_rows.append({

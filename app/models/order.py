@@ -20,6 +20,9 @@ class Order(db.Model):
         UniqueConstraint("channel_id", "remote_id"),
         # Keyset pagination of the dashboard: newest first per merchant.
         Index("ix_orders_merchant_placed", "merchant_id", "placed_at", "id"),
+        # Status counts (an index-only pass) and the status filter in keyset order.
+        Index("ix_orders_merchant_status_placed", "merchant_id", "fulfillment_status",
+              "placed_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -36,6 +39,11 @@ class Order(db.Model):
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     remote_updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[dt.datetime] = created_at_column()
+    # app.orders.order_status of the order, kept up to date before every flush that
+    # touches the order or its lines (app/orders/status.py), so lists can count and
+    # filter by status through an index instead of summing every order's lines.
+    fulfillment_status: Mapped[str] = mapped_column(String(24), default="unfulfilled",
+                                                    server_default=text("'unfulfilled'"))
 
     channel: Mapped[Channel] = relationship()
     lines: Mapped[list[OrderLine]] = relationship(back_populates="order", order_by="OrderLine.id",

@@ -85,24 +85,16 @@ class OrdersPage:
 
 
 def _line_exists(*conditions):
-    # Correlated to the order only: the counts query also has order_lines in its FROM.
     return exists().where(OrderLine.order_id == Order.id, *conditions).correlate(Order)
 
 
 def status_condition(status: str):
-    """SQL condition equivalent to :func:`app.orders.order_status` == ``status``."""
-    live = Order.cancelled_at.is_(None)
-    if status == OrderStatus.CANCELED:
-        return Order.cancelled_at.is_not(None)
-    if status == OrderStatus.FULFILLED:
-        return and_(live, _line_exists(OrderLine.quantity > 0),
-                    ~_line_exists(OrderLine.fulfilled_quantity < OrderLine.quantity))
-    if status == OrderStatus.PARTIALLY_FULFILLED:
-        return and_(live, _line_exists(OrderLine.fulfilled_quantity > 0),
-                    _line_exists(OrderLine.fulfilled_quantity < OrderLine.quantity))
-    if status == OrderStatus.UNFULFILLED:
-        return and_(live, ~_line_exists(OrderLine.fulfilled_quantity > 0))
-    raise ValueError(status)
+    """SQL condition equivalent to :func:`app.orders.order_status` == ``status``.
+
+    Orders store their status (kept in step by app/orders/status.py), indexed with the
+    merchant and keyset order.
+    """
+    return Order.fulfillment_status == OrderStatus(status).value
 
 
 def _like(term: str) -> str:
@@ -156,28 +148,16 @@ def orders_page(merchant_id: int, filters: OrderFilters, cursor: Cursor | None =
 def order_status_counts(merchant_id: int, filters: OrderFilters) -> dict[str, int]:
     """How many orders per status (and "all") under the other filters, in one query.
 
-    One grouped pass over the orders' lines (ordered and fulfilled units per order), then
-    the same rules as :func:`app.orders.order_status`.
+    Grouped on the stored status: with no other filter, an index-only pass over
+    ix_orders_merchant_status_placed.
     """
     base = _filter_conditions(merchant_id, replace(filters, status=None), with_status=False)
-    per_order = (
-        select(Order.id, Order.cancelled_at,
-               func.coalesce(func.sum(OrderLine.quantity), 0).label("ordered"),
-               func.coalesce(func.sum(OrderLine.fulfilled_quantity), 0).label("fulfilled"))
-        .select_from(Order).outerjoin(OrderLine, OrderLine.order_id == Order.id)
-        .where(*base).group_by(Order.id, Order.cancelled_at).subquery())
-    live = per_order.c.cancelled_at.is_(None)
-    ordered, fulfilled = per_order.c.ordered, per_order.c.fulfilled
-    row = db.session.execute(select(
-        func.count().label("all"),
-        func.count().filter(and_(live, fulfilled == 0)).label(OrderStatus.UNFULFILLED.value),
-        func.count().filter(and_(live, fulfilled > 0, fulfilled < ordered))
-        .label(OrderStatus.PARTIALLY_FULFILLED.value),
-        func.count().filter(and_(live, ordered > 0, fulfilled >= ordered))
-        .label(OrderStatus.FULFILLED.value),
-        func.count().filter(~live).label(OrderStatus.CANCELED.value),
-    ).select_from(per_order)).one()
-    return dict(row._mapping)
+    rows = db.session.execute(select(Order.fulfillment_status, func.count())
+                              .where(*base).group_by(Order.fulfillment_status)).all()
+    counts = {status.value: 0 for status in OrderStatus}
+    counts.update({status: n for status, n in rows if status in counts})
+    counts["all"] = sum(n for _, n in rows)
+    return counts
 
 
 def order_names(merchant_id: int, order_ids: list[int]) -> dict[int, str]:
