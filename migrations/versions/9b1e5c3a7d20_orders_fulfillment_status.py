@@ -1,7 +1,7 @@
 """orders: stored fulfillment status, indexed with merchant and keyset order
 
 Revision ID: 9b1e5c3a7d20
-Revises: 3f6a9c1d2e7b
+Revises: c3a9e1d27b44
 Create Date: 2026-11-23 16:35:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '9b1e5c3a7d20'
-down_revision = '3f6a9c1d2e7b'
+down_revision = 'c3a9e1d27b44'
 branch_labels = None
 depends_on = None
 

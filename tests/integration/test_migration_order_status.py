@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from app.extensions import db
 
-BEFORE = "3f6a9c1d2e7b"
+BEFORE = "c3a9e1d27b44"
 
 
 def test_upgrade_backfills_fulfillment_status(app):
