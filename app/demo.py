@@ -250,8 +250,10 @@ def main() -> int:
     env = dict(os.environ)
     python = sys.executable
     supervisor = Supervisor(settings.data_dir / "logs")
-    signal.signal(signal.SIGTERM, _interrupt)  # like Ctrl-C (SIGINT: KeyboardInterrupt)
+    for signum in (signal.SIGINT, signal.SIGTERM):  # also when started with SIGINT ignored
+        signal.signal(signum, _interrupt)
     print("Starting the Stockroom demo…", flush=True)
+    started = time.monotonic()
     code = 0
     try:
         from sandbox.tls import ensure_local_tls
@@ -271,7 +273,9 @@ def main() -> int:
                       f"{settings.url(settings.woo_http)}/_sandbox/api/stores", woo)
         register_shopify_app(settings, env["SHOPIFY_API_SECRET"])
         print("  seeding the demo merchant and the sandboxes' orders…", flush=True)
+        seeding_started = time.monotonic()
         seeded = prepare_database(settings)
+        seeded["seconds"] = time.monotonic() - seeding_started
         app = supervisor.start("app", [
             python, "-m", "gunicorn", "--bind", f"{settings.host}:{settings.port}",
             "--workers", "2", "--threads", "4", "--graceful-timeout", "5", "--no-control-socket",
@@ -279,6 +283,8 @@ def main() -> int:
         supervisor.start("worker", [python, "-m", "flask", "--app", "wsgi", "worker",
                                     "--poll", "0.5"], env)
         wait_until_up("app", f"{settings.app_url}/readyz", app)
+        print(f"  ready in {time.monotonic() - started:.0f} s (seeding "
+              f"{seeded['seconds']:.0f} s)", flush=True)
         print(banner(settings, seeded), flush=True)
         while (gone := supervisor.exited()) is None:
             time.sleep(0.5)
