@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from .conftest import SHOP
+from .test_webhooks import SUBSCRIBE
 
 LEVELS = """query($id: ID!) { inventoryItem(id: $id) { sku inventoryLevels(first: 10) { nodes {
   location { id } quantities(names: ["available", "on_hand", "committed"]) { name quantity } } } } }"""
@@ -55,6 +56,10 @@ def test_inventory_levels_quantities(sandbox, token):
 
 
 def test_inventory_set_quantities_cas_ok(sandbox, token, receiver):
+    # Stockroom's toml does not subscribe to inventory levels: subscribe like an app would.
+    sub = sandbox.gql(token, SUBSCRIBE, {"topic": "INVENTORY_LEVELS_UPDATE",
+                                         "uri": f"{receiver.url}/shopify/webhooks"})
+    assert sub["data"]["webhookSubscriptionCreate"]["userErrors"] == []
     item, loc, level = _target(sandbox)
     out = sandbox.gql(token, SET, {"key": "set-1", "input": _set_input(
         item, loc, 50, level["available"])})

@@ -69,6 +69,9 @@ def test_webhook_signed_with_shopify_headers(sandbox, token, receiver):
 
 
 def test_webhook_payload_shapes_match_published_schemas(sandbox, token, receiver):
+    sub = sandbox.gql(token, SUBSCRIBE, {"topic": "INVENTORY_LEVELS_UPDATE",
+                                         "uri": f"{receiver.url}/shopify/webhooks"})
+    assert sub["data"]["webhookSubscriptionCreate"]["userErrors"] == []
     order = _order(sandbox, qty=2)
     fo = order["fulfillment_orders"][0]["id"]
     f = sandbox.control("POST", f"shops/{SHOP}/fulfillments", {"fulfillment_order_id": fo})
