@@ -5,6 +5,7 @@ import time
 from dataclasses import dataclass
 
 import requests
+from authlib.integrations.requests_client import OAuth2Session, OAuthError
 from sqlalchemy import select, update
 
 from app.extensions import db
@@ -42,45 +43,56 @@ class Credentials:
                     and self.expires_at - now < margin)
 
 
-def _post_token(settings: ShopifySettings, shop: str, form: dict) -> Credentials:
+def _post_token(settings: ShopifySettings, shop: str, grant_type: str, **params: str
+                ) -> Credentials:
+    """One call to the shop's token endpoint, made by Authlib's OAuth 2 client.
+
+    The client id and secret go in the form body (client_secret_post), as Shopify asks.
+    """
     url = f"{settings.shop_url(shop)}/admin/oauth/access_token"
+    client = OAuth2Session(settings.client_id, settings.client_secret,
+                           token_endpoint_auth_method="client_secret_post")
+    client.register_compliance_hook("access_token_response", _refuse_non_200)
     try:
-        response = requests.post(url, data=form, headers={"Accept": "application/json"},
-                                 timeout=settings.timeout_seconds, verify=settings.verify)
-    except requests.RequestException as exc:
+        token = client.fetch_token(url, grant_type=grant_type, timeout=settings.timeout_seconds,
+                                   verify=settings.verify,
+                                   headers={"Accept": "application/json"}, **params)
+    except OAuthError as exc:
+        raise TokenRequestError(f"token request refused: {exc.error}") from None
+    except (requests.RequestException, ValueError) as exc:
         raise TokenRequestError(f"token request failed: {type(exc).__name__}") from None
-    if response.status_code != 200:
-        raise TokenRequestError(f"token request refused: HTTP {response.status_code}")
-    body = response.json()
+    finally:
+        client.close()
     now = time.time()
     return Credentials(
-        access_token=body["access_token"], scope=body.get("scope", ""),
-        expires_at=now + body["expires_in"] if body.get("expires_in") else None,
-        refresh_token=body.get("refresh_token"),
-        refresh_token_expires_at=(now + body["refresh_token_expires_in"]
-                                  if body.get("refresh_token_expires_in") else None))
+        access_token=token["access_token"], scope=token.get("scope", ""),
+        expires_at=now + int(token["expires_in"]) if token.get("expires_in") else None,
+        refresh_token=token.get("refresh_token"),
+        refresh_token_expires_at=(now + int(token["refresh_token_expires_in"])
+                                  if token.get("refresh_token_expires_in") else None))
+
+
+def _refuse_non_200(response: requests.Response) -> requests.Response:
+    # Shopify answers refusals with {"errors": …}, which is not an OAuth error body.
+    if response.status_code != 200:
+        raise TokenRequestError(f"token request refused: HTTP {response.status_code}")
+    return response
 
 
 def exchange_session_token(settings: ShopifySettings, shop: str, id_token: str) -> Credentials:
     """Token exchange: the embedded load's id token for an expiring offline access token."""
-    return _post_token(settings, shop, {
-        "client_id": settings.client_id, "client_secret": settings.client_secret,
-        "grant_type": TOKEN_EXCHANGE, "subject_token": id_token,
-        "subject_token_type": ID_TOKEN_TYPE, "requested_token_type": OFFLINE_TOKEN_TYPE,
-        "expiring": "1"})
+    return _post_token(settings, shop, TOKEN_EXCHANGE, subject_token=id_token,
+                       subject_token_type=ID_TOKEN_TYPE, requested_token_type=OFFLINE_TOKEN_TYPE,
+                       expiring="1")
 
 
 def exchange_code(settings: ShopifySettings, shop: str, code: str) -> Credentials:
     """Authorization-code grant: the callback's code for an expiring offline access token."""
-    return _post_token(settings, shop, {
-        "client_id": settings.client_id, "client_secret": settings.client_secret,
-        "code": code, "expiring": "1"})
+    return _post_token(settings, shop, "authorization_code", code=code, expiring="1")
 
 
 def _refresh(settings: ShopifySettings, shop: str, refresh_token: str) -> Credentials:
-    return _post_token(settings, shop, {
-        "client_id": settings.client_id, "client_secret": settings.client_secret,
-        "grant_type": "refresh_token", "refresh_token": refresh_token})
+    return _post_token(settings, shop, "refresh_token", refresh_token=refresh_token)
 
 
 def _encrypt(credentials: Credentials) -> bytes:
