@@ -4,13 +4,13 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
 from app.errors import InsufficientStock
 from app.extensions import db
 from app.fulfillment import (Tracking, cancel_fulfillment, create_fulfillment, mark_delivered,
                              update_tracking)
-from app.models import (Channel, ChannelListing, ChannelLocation, Fulfillment, FulfillmentOrder,
+from app.models import (Channel, ChannelLocation, Fulfillment, FulfillmentOrder,
                         FulfillmentStatus, JobStatus, Order, OrderLine, Origin, OutboxEvent,
                         Platform, SyncState, WebhookInbox)
 from app.platforms.shopify.mapping import gid, tracking_input
@@ -415,53 +415,3 @@ for _topic in ("fulfillment_orders/moved", "fulfillment_orders/hold_released",
                "fulfillment_orders/cancellation_request_accepted",
                "fulfillment_orders/cancellation_request_rejected"):
     inbox_handler(SHOPIFY, _topic)(_refresh_order_from_fo)
-
-
-@inbox_handler(SHOPIFY, "customers/redact")
-def apply_customer_redact(job: Job) -> str:
-    """Erase the customer's personal data from the listed orders of this shop."""
-    payload = _payload(job)
-    ids = [gid("Order", i) for i in payload.get("orders_to_redact") or []]
-    email = (payload.get("customer") or {}).get("email") or ""
-    query = update(Order).where(Order.channel_id == job.channel_id)
-    query = query.where((Order.remote_id.in_(ids)) | (Order.customer_email == email)) if email \
-        else query.where(Order.remote_id.in_(ids))
-    count = db.session.execute(query.values(customer_name="", customer_email="")).rowcount
-    return f"redacted customer data on {count} orders"
-
-
-@inbox_handler(SHOPIFY, "customers/data_request")
-def apply_data_request(job: Job) -> str:
-    """Stockroom stores a customer's name and email on their orders; the request is kept in
-    the inbox (with its payload) for the merchant to answer from the Sync page, and the
-    note lists which of this shop's orders hold that customer's data."""
-    payload = _payload(job)
-    ids = [gid("Order", i) for i in payload.get("orders_requested") or []]
-    email = (payload.get("customer") or {}).get("email") or ""
-    match = Order.remote_id.in_(ids) | (Order.customer_email == email) if email \
-        else Order.remote_id.in_(ids)
-    names = db.session.scalars(select(Order.name).where(
-        Order.channel_id == job.channel_id, Order.merchant_id == job.merchant_id, match)
-        .order_by(Order.id)).all()
-    held = ", ".join(names) if names else "no orders"
-    return (f"data request recorded for {email or 'the customer'}: Stockroom holds name and "
-            f"email on {held}")
-
-
-@inbox_handler(SHOPIFY, "shop/redact")
-def apply_shop_redact(job: Job) -> str:
-    """48 h after uninstall: remove the shop's data.
-
-    Orders (with lines, fulfillments, fulfillment orders), locations, listings, other
-    webhook bodies and outbox events go. The channel row stays, emptied of credentials,
-    because this very inbox job belongs to it; stock of the merchant's own locations is
-    the merchant's, not the shop's, and stays.
-    """
-    channel = db.session.get(Channel, job.channel_id, with_for_update=True)
-    for model in (Order, ChannelLocation, ChannelListing, OutboxEvent):
-        db.session.execute(delete(model).where(model.channel_id == channel.id))
-    db.session.execute(delete(WebhookInbox).where(WebhookInbox.channel_id == channel.id,
-                                                  WebhookInbox.id != job.id))
-    mark_uninstalled(channel)
-    channel.scopes = ""
-    return f"shop data removed for {channel.domain}"
