@@ -127,3 +127,22 @@ def test_reconcile_is_scheduled_per_interval_and_not_while_queued(stockroom, sho
     scheduler.tick(force=True)  # just ran: not due before the interval
     assert db.session.scalar(select(func.count()).where(
         OutboxEvent.topic == "shopify.reconcile")) == 1
+
+
+def test_cli_queues_reconciliation_and_token_refresh(stockroom, shop):  # noqa: F811
+    stockroom.run_worker()
+    runner = stockroom.app.test_cli_runner()
+    result = runner.invoke(args=["shopify", "reconcile", "--shop", SHOP])
+    assert result.exit_code == 0 and f"{SHOP}: queued shopify.reconcile" in result.output
+    again = runner.invoke(args=["shopify", "reconcile"])
+    assert f"{SHOP}: already queued shopify.reconcile" in again.output
+    refresh = runner.invoke(args=["shopify", "refresh-tokens"])
+    assert f"{SHOP}: queued shopify.token_refresh" in refresh.output
+    unknown = runner.invoke(args=["shopify", "reconcile", "--shop", "nope.myshopify.com"])
+    assert unknown.exit_code != 0
+    release_session()
+    stockroom.run_worker()
+    notes = dict(db.session.execute(select(OutboxEvent.topic, OutboxEvent.last_error).where(
+        OutboxEvent.topic.in_(("shopify.reconcile", "shopify.token_refresh")))).all())
+    assert notes["shopify.token_refresh"] == "not due (already fresh)"
+    assert notes["shopify.reconcile"].startswith("reconciled ")
