@@ -688,6 +688,26 @@ def remove_webhook(store: Store, webhook_id: int):
 
 # ---------------------------------------------------------------- everything else
 
+@rest_route("/", ["GET"], "public")
+def rest_index(store: Store):
+    """GET /wp-json/: WordPress's REST index (name, URLs, namespaces), public like WordPress.
+
+    Apps probe it to check a site runs WooCommerce; the Shipment Tracking namespace is
+    listed only while the extension is installed.
+    """
+    namespaces = ["oembed/1.0", "wc/v1", "wc/v2", "wc/v3", "wc-analytics", "wc/store/v1",
+                  "wp/v2", "wp-site-health/v1"]
+    if store.shipment_tracking:
+        namespaces.insert(6, "wc-shipment-tracking/v3")
+    home = rest_base(store).split("/wp-json", 1)[0]
+    return json_response({
+        "name": store.name, "description": "", "url": home, "home": home,
+        "gmt_offset": store.utc_offset_minutes / 60, "timezone_string": "",
+        "namespaces": namespaces, "authentication": [], "routes": {},
+        "_links": {"help": [{"href": "https://developer.wordpress.org/rest-api/"}]}})
+
+
+
 @rest_route("/<path:unknown>", ALL_METHODS, None)
 def unknown_route(store: Store, unknown: str):
     """Any other route (after authentication, like WordPress): rest_no_route."""
