@@ -29,12 +29,13 @@ def create_app(config: dict | None = None) -> Flask:
     from app import models  # noqa: F401  (register every model with the metadata)
     from app.stock import push  # noqa: F401  (the inventory fan-out handler)
     from app.cli import register_cli
-    from app.platforms import shopify
+    from app.platforms import shopify, woocommerce
     from app.web import bp as web_bp, init_web
 
     init_web(app)
     app.register_blueprint(web_bp)
     shopify.init_app(app)
+    woocommerce.init_app(app)
     register_cli(app)
 
     @app.teardown_request

@@ -1,0 +1,138 @@
+"""The REST client of one store: the real `woocommerce` library, behind the SSRF guard.
+
+Every call re-checks the store URL (app/platforms/woocommerce/urls.py), never follows a
+redirect, and turns WooCommerce's answers into what the worker understands: 4xx bodies
+become :class:`WooError` (readable, permanent), 429/5xx/network errors RetryableError.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from woocommerce import API
+
+from app.platforms.woocommerce.settings import WooSettings
+from app.platforms.woocommerce.urls import UnsafeStoreURL, check_url
+from app.sync.errors import PermanentError, RetryableError
+
+WC_API = "wc/v3"
+TRACKING_API = "wc-shipment-tracking/v3"
+PER_PAGE = 100
+
+
+class WooError(PermanentError):
+    """WooCommerce refused a request (4xx): its code and message, readable by a merchant."""
+
+    def __init__(self, what: str, status: int, code: str, message: str):
+        self.what, self.status, self.code, self.message = what, status, code, message
+        hint = ""
+        if status == 401 and code.startswith("woocommerce_rest_authentication"):
+            hint = " Reconnect the store from Connections."
+        elif status == 401:
+            hint = " The API key may lack permissions: reconnect the store from Connections."
+        super().__init__(f"WooCommerce refused {what}: {message} ({code}, HTTP {status}).{hint}")
+
+
+@dataclass(frozen=True)
+class Keys:
+    """A store's REST API key pair (from wc-auth), decrypted only while in use."""
+
+    consumer_key: str
+    consumer_secret: str
+    key_id: int | None = None
+    permissions: str = "read_write"
+
+
+class StoreClient:
+    """REST calls to one store: ``client.get("orders/12", what="reading order 12")``."""
+
+    def __init__(self, store_url: str, keys: Keys, settings: WooSettings):
+        self.store_url = store_url
+        self.keys = keys
+        self.settings = settings
+
+    def _api(self, version: str) -> API:
+        return API(url=self.store_url, consumer_key=self.keys.consumer_key,
+                   consumer_secret=self.keys.consumer_secret, wp_api=True, version=version,
+                   timeout=self.settings.timeout_seconds, verify_ssl=self.settings.verify,
+                   user_agent=f"{self.settings.app_name}/1.0")
+
+    def call(self, method: str, endpoint: str, *, data: Any = None,
+             params: dict[str, Any] | None = None, what: str = "the request",
+             version: str = WC_API) -> tuple[Any, requests.structures.CaseInsensitiveDict]:
+        """One request; returns (decoded JSON, headers). Raises WooError / RetryableError."""
+        try:
+            check_url(self.store_url, self.settings)
+        except UnsafeStoreURL as exc:
+            raise PermanentError(f"Stockroom refuses to call this store: {exc.message}") from None
+        api = self._api(version)
+        kwargs: dict[str, Any] = {"params": dict(params or {}), "allow_redirects": False}
+        try:
+            if method in ("post", "put"):
+                response = getattr(api, method)(endpoint, data, **kwargs)
+            else:
+                response = getattr(api, method)(endpoint, **kwargs)
+        except requests.Timeout:
+            raise RetryableError(f"WooCommerce did not answer {what} in time.") from None
+        except requests.RequestException as exc:
+            raise RetryableError(f"Couldn't reach the store for {what}: "
+                                 f"{type(exc).__name__}.") from None
+        return self._read(response, what), response.headers
+
+    def _read(self, response: requests.Response, what: str) -> Any:
+        status = response.status_code
+        if response.is_redirect or 300 <= status < 400:
+            raise PermanentError(
+                f"The store redirected {what} to {response.headers.get('Location', '?')}: "
+                "Stockroom does not follow redirects from stores. Reconnect with the store's "
+                "current address.")
+        if status == 429 or status >= 500:
+            retry_after = response.headers.get("Retry-After")
+            raise RetryableError(f"WooCommerce answered HTTP {status} to {what}.",
+                                 retry_after=float(retry_after) if retry_after and
+                                 retry_after.isdigit() else None)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if status >= 400:
+            code = body.get("code", "") if isinstance(body, dict) else ""
+            message = body.get("message", "") if isinstance(body, dict) else ""
+            raise WooError(what, status, code or "http_error",
+                           message or response.text[:200] or response.reason)
+        if body is None and status != 204:
+            raise RetryableError(f"WooCommerce's answer to {what} was not JSON "
+                                 f"(HTTP {status}).")
+        return body
+
+    def get(self, endpoint: str, **kwargs: Any) -> Any:
+        """GET; the decoded body."""
+        return self.call("get", endpoint, **kwargs)[0]
+
+    def post(self, endpoint: str, data: Any, **kwargs: Any) -> Any:
+        """POST JSON; the decoded body."""
+        return self.call("post", endpoint, data=data, **kwargs)[0]
+
+    def put(self, endpoint: str, data: Any, **kwargs: Any) -> Any:
+        """PUT JSON; the decoded body."""
+        return self.call("put", endpoint, data=data, **kwargs)[0]
+
+    def delete(self, endpoint: str, **kwargs: Any) -> Any:
+        """DELETE; the decoded body."""
+        return self.call("delete", endpoint, **kwargs)[0]
+
+    def pages(self, endpoint: str, *, params: dict[str, Any] | None = None,
+              what: str = "a list") -> Iterator[dict]:
+        """Every item of a paged collection (X-WP-TotalPages), 100 per request."""
+        page = 1
+        while True:
+            query = {**(params or {}), "per_page": PER_PAGE, "page": page}
+            items, headers = self.call("get", endpoint, params=query,
+                                       what=f"{what} (page {page})")
+            yield from items
+            total_pages = int(headers.get("X-WP-TotalPages") or 0)
+            if page >= total_pages or not items:
+                return
+            page += 1

@@ -1,0 +1,315 @@
+"""WooCommerce adapter: outbox pushes (fulfillments, stock) and inbox applies (order webhooks)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from sqlalchemy import select, update
+
+from app.extensions import db
+from app.fulfillment import Tracking
+from app.models import Channel, Fulfillment, FulfillmentStatus, Origin, Platform, SyncState, WebhookInbox
+from app.models._common import utcnow
+from app.platforms.woocommerce.client import StoreClient
+from app.platforms.woocommerce.connect import client_for, delivery_url, settings, webhook_secret
+from app.platforms.woocommerce.mapping import (CANCELED_STATUSES, COMPLETED_META, OPEN_STATUSES,
+                                               cancel_note, completed_by_us, gmt_string,
+                                               parse_gmt, shipment_note, tracking_note,
+                                               tracking_payload)
+from app.platforms.woocommerce.sync import (RECONCILE_TOPIC, RemoteOrder, apply_order,
+                                            ensure_webhooks, fetch_listings, fetch_order,
+                                            find_order, push_in_flight, save_listings,
+                                            schedule_reconcile, tracking_entries, with_tracking)
+from app.sync.errors import Deferred, PermanentError
+from app.sync.handlers import inbox_handler, outbox_handler
+from app.sync.queue import Job
+
+WOO = Platform.WOOCOMMERCE
+
+
+# --- remote ids of our pushed fulfillments -------------------------------------------
+
+def remote_parts(remote_id: str | None) -> dict[str, str]:
+    """"note:12:tracking:ab12" -> {"note": "12", "tracking": "ab12"} (our pushed shipments)."""
+    parts = (remote_id or "").split(":")
+    if len(parts) % 2 or parts[0] != "note":
+        return {}
+    return dict(zip(parts[::2], parts[1::2]))
+
+
+def remote_id_of(note_id: str | int, tracking_id: str | None) -> str:
+    """The remote id recording what a push created on the store."""
+    return f"note:{note_id}" + (f":tracking:{tracking_id}" if tracking_id else "")
+
+
+def _mark_sync_failed(job: Job, error: str, dead: bool) -> None:
+    """Show a push's failure (WooCommerce's own message) on the fulfillment."""
+    fulfillment_id = (job.payload or {}).get("fulfillment_id")
+    if fulfillment_id is None:
+        return
+    db.session.execute(update(Fulfillment).where(
+        Fulfillment.id == fulfillment_id, Fulfillment.merchant_id == job.merchant_id)
+        .values(sync_state=SyncState.FAILED if dead else SyncState.PENDING, sync_error=error))
+
+
+def _mark_synced(fulfillment_id: int, *, remote_id: str | None = None) -> None:
+    values = {"sync_state": SyncState.SYNCED, "sync_error": ""}
+    if remote_id is not None:
+        values["remote_id"] = remote_id
+    db.session.execute(update(Fulfillment).where(Fulfillment.id == fulfillment_id)
+                       .values(**values))
+
+
+# --- outbox: the initial import and the reconciliation --------------------------------
+
+def _webhook_setup(channel_id: int) -> tuple[str, str]:
+    channel = db.session.get(Channel, channel_id)
+    secret = webhook_secret(channel)
+    url = delivery_url(channel)
+    db.session.commit()
+    if not secret:
+        raise PermanentError("The store has no webhook secret: reconnect it.")
+    return url, secret
+
+
+@outbox_handler("channel.connected", platform=WOO)
+def import_after_connect(job: Job) -> str:
+    """Register webhooks (new secret), import listings by SKU and paid orders (all pages)."""
+    started = utcnow()
+    url, secret = _webhook_setup(job.channel_id)
+    client = client_for(job.channel_id)
+    hooks = ensure_webhooks(client, url, secret, replace=True)
+    listings = fetch_listings(client)
+    orders = [with_tracking(client, o) for o in client.pages(
+        "orders", params={"status": ",".join(OPEN_STATUSES)}, what="importing open orders")]
+    unmatched = save_listings(job.merchant_id, job.channel_id, listings)
+    for remote in orders:
+        apply_order(job.merchant_id, job.channel_id, remote)
+    channel = _finish_sync(job.channel_id, started)
+    schedule_reconcile(channel, delay_seconds=settings().reconcile_seconds)
+    note = (f"{hooks['created']} webhooks registered; {len(listings)} listings, "
+            f"{len(unmatched)} unmatched")
+    if unmatched:
+        note += f" ({', '.join(unmatched[:20])}{'…' if len(unmatched) > 20 else ''})"
+    return note + f"; {len(orders)} open orders imported"
+
+
+def _finish_sync(channel_id: int, started: dt.datetime, *, cursor: dt.datetime | None = None
+                 ) -> Channel:
+    channel = db.session.get(Channel, channel_id, with_for_update=True)
+    cursors = dict(channel.sync_cursors or {})
+    cursors["orders_synced_at"] = (cursor or started).isoformat()
+    channel.sync_cursors = cursors
+    channel.last_synced_at = utcnow()
+    db.session.flush()
+    return channel
+
+
+@outbox_handler(RECONCILE_TOPIC, platform=WOO)
+def reconcile(job: Job) -> str:
+    """Repair what webhooks missed: orders modified since the last sync (with overlap),
+    disabled webhooks re-enabled. Queues the next run (every WOOCOMMERCE_RECONCILE_SECONDS)."""
+    started = utcnow()
+    channel = db.session.get(Channel, job.channel_id)
+    since = parse_gmt((channel.sync_cursors or {}).get("orders_synced_at")) if channel else None
+    url, secret = _webhook_setup(job.channel_id)
+    client = client_for(job.channel_id)
+    hooks = ensure_webhooks(client, url, secret)
+    params = {"orderby": "modified", "order": "asc"}
+    if since is not None:
+        after = since - dt.timedelta(seconds=settings().reconcile_overlap_seconds)
+        params.update(modified_after=gmt_string(after), dates_are_gmt="true")
+    else:
+        params["status"] = ",".join(OPEN_STATUSES)
+    orders = [with_tracking(client, o) for o in client.pages("orders", params=params,
+                                                             what="reconciling orders")]
+    applied, held = 0, []
+    for remote in orders:
+        existing = find_order(job.channel_id, str(remote.data["id"]))
+        if existing is not None and push_in_flight(existing.id):
+            held.append(parse_gmt(remote.data.get("date_modified_gmt")) or started)
+            continue  # a push is in flight: the next run sees the order again
+        apply_order(job.merchant_id, job.channel_id, remote)
+        applied += 1
+    cursor = min([started, *(h - dt.timedelta(seconds=1) for h in held)])
+    channel = _finish_sync(job.channel_id, started, cursor=cursor)
+    if channel.status == "active":
+        schedule_reconcile(channel, delay_seconds=settings().reconcile_seconds)
+    return (f"{applied} orders reconciled, {len(held)} held by a push in flight; "
+            f"webhooks: {hooks['reenabled']} re-enabled, {hooks['created']} recreated")
+
+
+# --- outbox: Stockroom -> WooCommerce fulfillments ------------------------------------
+
+def _plan(job: Job) -> dict | str:
+    """What a push needs, read in one short transaction (or why there is nothing to do)."""
+    f = db.session.get(Fulfillment, job.payload["fulfillment_id"])
+    if f is None or f.merchant_id != job.merchant_id:
+        raise PermanentError("the fulfillment no longer exists")
+    lines = f.order.lines
+    plan = {
+        "id": f.id, "status": f.status, "remote_id": f.remote_id, "origin": f.origin,
+        "order": f.order.remote_id, "order_name": f.order.name,
+        "units": sum(fl.quantity for fl in f.lines),
+        "total": sum(line.quantity for line in lines),
+        "all_fulfilled": all(line.fulfilled_quantity >= line.quantity for line in lines),
+        "tracking": Tracking(f.tracking_number, f.tracking_company, f.tracking_url),
+        "known": set(db.session.scalars(select(Fulfillment.remote_id).where(
+            Fulfillment.channel_id == f.channel_id, Fulfillment.remote_id.is_not(None),
+            Fulfillment.id != f.id)))}
+    db.session.commit()  # nothing held while the store answers
+    return plan
+
+
+def _add_tracking(client: StoreClient, order: str, tracking: Tracking) -> str | None:
+    """The tracking entry (reused when a retried push already made it); None without the
+    extension or a tracking number."""
+    if not tracking.number:
+        return None
+    entries = tracking_entries(client, order)
+    if entries is None:
+        return None
+    for entry in entries:
+        if entry.get("tracking_number") == tracking.number:
+            return str(entry["tracking_id"])
+    created = client.post(f"orders/{order}/shipment-trackings", tracking_payload(tracking),
+                          version="wc-shipment-tracking/v3",
+                          what=f"adding tracking {tracking.number}")
+    return str(created["tracking_id"])
+
+
+def _add_note(client: StoreClient, order: str, text: str, *, known: set[str],
+              after: int = 0) -> int:
+    """A customer-visible note; a retried push reuses its own identical note."""
+    claimed = {remote_parts(r).get("note") for r in known}
+    for note in client.get(f"orders/{order}/notes", params={"type": "customer"},
+                           what=f"reading the notes of order {order}"):
+        if note.get("note") == text and str(note["id"]) not in claimed and note["id"] > after:
+            return int(note["id"])
+    created = client.post(f"orders/{order}/notes", {"note": text, "customer_note": True},
+                          what="adding the customer note")
+    return int(created["id"])
+
+
+def _set_status(client: StoreClient, order: str, status: str, marker: str) -> None:
+    client.put(f"orders/{order}", {"status": status, "meta_data": [
+        {"key": COMPLETED_META, "value": marker}]}, what=f"setting order {order} to {status}")
+
+
+@outbox_handler("fulfillment.created", platform=WOO, on_failure=_mark_sync_failed)
+def push_fulfillment(job: Job) -> str:
+    """Tracking entry (when the extension is there), a customer note, and `completed` once
+    every line is fulfilled here."""
+    if job.payload.get("source") != Origin.APP:
+        return "made on the store: nothing to push"
+    plan = _plan(job)
+    if plan["remote_id"]:
+        return f"already on the store ({plan['remote_id']})"
+    if plan["status"] == FulfillmentStatus.CANCELED:
+        return "canceled before it reached the store: nothing to push"
+    client = client_for(job.channel_id)
+    order, tracking = plan["order"], plan["tracking"]
+    tracking_id = _add_tracking(client, order, tracking)
+    text = shipment_note(units=plan["units"], total_units=plan["total"], tracking=tracking,
+                         all_shipped=plan["all_fulfilled"])
+    note_id = _add_note(client, order, text, known=plan["known"])
+    completed = ""
+    if plan["all_fulfilled"]:
+        current = client.get(f"orders/{order}", what=f"reading order {order}")
+        if current["status"] not in ("completed", *CANCELED_STATUSES):
+            _set_status(client, order, "completed", "yes")
+            completed = "; order completed"
+    _mark_synced(plan["id"], remote_id=remote_id_of(note_id, tracking_id))
+    return (f"note {note_id} added to {plan['order_name']}"
+            + (f", tracking {tracking.number}" if tracking_id else "") + completed)
+
+
+@outbox_handler("fulfillment.canceled", platform=WOO, on_failure=_mark_sync_failed)
+def push_cancel(job: Job) -> str:
+    """Remove our tracking entry, tell the customer, and reopen (processing) an order we
+    had completed."""
+    if job.payload.get("source") != Origin.APP:
+        return "canceled on the store: nothing to push"
+    plan = _plan(job)
+    parts = remote_parts(plan["remote_id"])
+    if not parts:
+        return ("made on the store: canceled in Stockroom only" if plan["remote_id"]
+                else "never reached the store: nothing to cancel there")
+    client = client_for(job.channel_id)
+    order = plan["order"]
+    if parts.get("tracking"):
+        _delete_tracking(client, order, parts["tracking"])
+    _add_note(client, order, cancel_note(units=plan["units"], tracking=plan["tracking"]),
+              known=plan["known"], after=int(parts["note"]))
+    current = client.get(f"orders/{order}", what=f"reading order {order}")
+    reopened = ""
+    if current["status"] == "completed" and completed_by_us(current):
+        _set_status(client, order, "processing", "")
+        reopened = "; order back to processing"
+    _mark_synced(plan["id"])
+    return f"cancel noted on {plan['order_name']}" + reopened
+
+
+def _delete_tracking(client: StoreClient, order: str, tracking_id: str) -> None:
+    from app.platforms.woocommerce.client import WooError
+
+    try:
+        client.delete(f"orders/{order}/shipment-trackings/{tracking_id}",
+                      version="wc-shipment-tracking/v3", what="removing the tracking entry")
+    except WooError as exc:
+        if exc.status != 404:
+            raise  # gone already (or the extension removed): nothing left to delete
+
+
+@outbox_handler("fulfillment.tracking_updated", platform=WOO, on_failure=_mark_sync_failed)
+def push_tracking(job: Job) -> str:
+    """Replace our tracking entry and tell the customer the new tracking details."""
+    if job.payload.get("source") != Origin.APP:
+        return "changed on the store: nothing to push"
+    plan = _plan(job)
+    parts = remote_parts(plan["remote_id"])
+    if not parts:
+        return "not on the store yet: the create push carries the tracking"
+    client = client_for(job.channel_id)
+    order, tracking = plan["order"], plan["tracking"]
+    if parts.get("tracking"):
+        _delete_tracking(client, order, parts["tracking"])
+    tracking_id = _add_tracking(client, order, tracking)
+    _add_note(client, order, tracking_note(tracking), known=plan["known"],
+              after=int(parts["note"]))
+    _mark_synced(plan["id"], remote_id=remote_id_of(parts["note"], tracking_id))
+    return f"tracking of {plan['order_name']} updated"
+
+
+@outbox_handler("fulfillment.shipped", platform=WOO)
+@outbox_handler("fulfillment.delivered", platform=WOO)
+def push_shipment_state(job: Job) -> str:
+    """WooCommerce orders have no shipment states: nothing to push."""
+    return "WooCommerce has no shipment states: nothing to push"
+
+
+# --- inbox: WooCommerce -> Stockroom --------------------------------------------------
+
+@inbox_handler(WOO, "order.created")
+@inbox_handler(WOO, "order.updated")
+@inbox_handler(WOO, "order.deleted")
+def apply_order_webhook(job: Job) -> str:
+    """Re-read the order from the store (payloads may arrive in any order) and apply it."""
+    body = db.session.scalar(select(WebhookInbox.body).where(WebhookInbox.id == job.id))
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        payload = {}
+    order_id = payload.get("id") if isinstance(payload, dict) else None
+    if not order_id:
+        db.session.commit()
+        return "no order id in the payload: the reconciliation will catch up"
+    existing = find_order(job.channel_id, str(order_id))
+    if existing is not None and push_in_flight(existing.id):
+        raise Deferred(f"a push of order {existing.name} is in flight")
+    db.session.commit()
+    client = client_for(job.channel_id)
+    remote: RemoteOrder | None = fetch_order(client, str(order_id))
+    if remote is None:
+        return f"order {order_id} no longer exists on the store"
+    return apply_order(job.merchant_id, job.channel_id, remote)

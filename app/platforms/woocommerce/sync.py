@@ -1,0 +1,260 @@
+"""Reading from a store into Stockroom: listings, orders (with store completions), webhooks.
+
+Each function fetches over HTTP first and writes afterwards, so no database transaction
+(on SQLite: the write lock) is held while the store answers.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from app.errors import InsufficientStock, InvalidInput
+from app.extensions import db
+from app.fulfillment import Tracking, cancel_fulfillment, create_fulfillment
+from app.models import (Channel, ChannelListing, ChannelLocation, Fulfillment, FulfillmentStatus,
+                        InventoryItem, JobStatus, Order, Origin, OutboxEvent)
+from app.models._common import utcnow
+from app.orders.upsert import upsert_order
+from app.platforms.woocommerce.client import TRACKING_API, StoreClient, WooError
+from app.platforms.woocommerce.connect import STORE_LOCATION_ID
+from app.platforms.woocommerce.mapping import (CANCELED_STATUSES, OPEN_STATUSES, completed_by_us,
+                                               order_data, tracking_from_entries)
+from app.platforms.woocommerce.settings import WEBHOOK_TOPICS
+
+RECONCILE_TOPIC = "channel.reconcile_requested"
+
+
+# --- shipment tracking ---------------------------------------------------------------
+
+def tracking_entries(client: StoreClient, order_id: str) -> list[dict] | None:
+    """The order's Shipment Tracking entries; None when the extension is not installed."""
+    try:
+        return client.get(f"orders/{order_id}/shipment-trackings", version=TRACKING_API,
+                          what=f"reading the tracking of order {order_id}")
+    except WooError as exc:
+        if exc.status == 404 and exc.code == "rest_no_route":
+            return None
+        raise
+
+
+# --- listings ------------------------------------------------------------------------
+
+@dataclass
+class RemoteListing:
+    """A product or variation that carries stock on the store."""
+
+    product_id: str
+    variant_id: str
+    sku: str
+    title: str
+
+
+def fetch_listings(client: StoreClient) -> list[RemoteListing]:
+    """Every simple product and every variation of the store (all pages)."""
+    found = []
+    for product in client.pages("products", what="listing products"):
+        if product.get("type") == "variable":
+            for variation in client.pages(f"products/{product['id']}/variations",
+                                          what=f"listing the variations of {product['name']}"):
+                options = ", ".join(str(a.get("option")) for a in variation.get("attributes")
+                                    or [])
+                found.append(RemoteListing(str(product["id"]), str(variation["id"]),
+                                           variation.get("sku") or "",
+                                           f"{product['name']} — {options}".strip(" —")))
+        elif product.get("type") in ("simple", None):
+            found.append(RemoteListing(str(product["id"]), str(product["id"]),
+                                       product.get("sku") or "", product.get("name") or ""))
+    return found
+
+
+def save_listings(merchant_id: int, channel_id: int, listings: list[RemoteListing]) -> list[str]:
+    """Upsert ChannelListings matched by exact SKU; returns the unmatched SKUs. Flushes.
+
+    A listing whose SKU no InventoryItem has stays unmatched (listed, never guessed).
+    """
+    items = dict(db.session.execute(select(InventoryItem.sku, InventoryItem.id).where(
+        InventoryItem.merchant_id == merchant_id)).all())
+    existing = {row.remote_variant_id: row for row in db.session.scalars(
+        select(ChannelListing).where(ChannelListing.channel_id == channel_id))}
+    unmatched = []
+    for remote in listings:
+        row = existing.get(remote.variant_id)
+        if row is None:
+            row = ChannelListing(merchant_id=merchant_id, channel_id=channel_id,
+                                 remote_variant_id=remote.variant_id)
+            db.session.add(row)
+        row.remote_product_id, row.remote_inventory_item_id = remote.product_id, remote.variant_id
+        row.sku, row.title = remote.sku, remote.title[:512]
+        row.inventory_item_id = items.get(remote.sku) if remote.sku else None
+        if row.inventory_item_id is None:
+            unmatched.append(remote.sku or f"(no SKU: {remote.title})")
+    db.session.flush()
+    return unmatched
+
+
+# --- orders --------------------------------------------------------------------------
+
+@dataclass
+class RemoteOrder:
+    """An order as just read from the store, with its tracking when it was completed."""
+
+    data: dict
+    tracking: Tracking = field(default_factory=Tracking)
+
+
+def fetch_order(client: StoreClient, order_id: str) -> RemoteOrder | None:
+    """GET orders/{id} (None when it no longer exists), plus tracking if completed."""
+    try:
+        data = client.get(f"orders/{order_id}", what=f"reading order {order_id}")
+    except WooError as exc:
+        if exc.status in (400, 404) and exc.code.endswith("invalid_id"):
+            return None
+        raise
+    return with_tracking(client, data)
+
+
+def with_tracking(client: StoreClient, data: dict) -> RemoteOrder:
+    """Attach the Shipment Tracking entry to a completed order we did not complete."""
+    if data.get("status") == "completed" and not completed_by_us(data):
+        entries = tracking_entries(client, str(data["id"]))
+        return RemoteOrder(data, tracking_from_entries(entries or []))
+    return RemoteOrder(data)
+
+
+def push_in_flight(order_id: int) -> bool:
+    """The sync lock: a push of this order's fulfillments is not finished yet."""
+    return db.session.scalar(select(OutboxEvent.id).where(
+        OutboxEvent.order_id == order_id, OutboxEvent.topic.like("fulfillment.%"),
+        OutboxEvent.status.in_((JobStatus.PENDING, JobStatus.FAILED))).limit(1)) is not None
+
+
+def find_order(channel_id: int, remote_id: str) -> Order | None:
+    """The channel's order with this remote id."""
+    return db.session.scalar(select(Order).where(Order.channel_id == channel_id,
+                                                 Order.remote_id == str(remote_id)))
+
+
+def apply_order(merchant_id: int, channel_id: int, remote: RemoteOrder) -> str:
+    """Bring Stockroom's copy of a store order up to the store's current state. Flushes.
+
+    New orders are imported once paid (processing, on-hold) or completed; a completion on
+    the store with units still unshipped here becomes a platform fulfillment of what is
+    left (once per completion: its remote id carries date_completed); a cancel or full
+    refund reverses the store's own fulfillments (each at most once).
+    """
+    data = remote.data
+    status = data.get("status")
+    existing = find_order(channel_id, str(data["id"]))
+    if existing is None and status not in OPEN_STATUSES + ("completed",):
+        return f"order #{data.get('number')} is {status}: not imported"
+    order = upsert_order(merchant_id, channel_id, order_data(data))
+    if status == "completed":
+        return _record_store_completion(order, data, remote.tracking)
+    if status in CANCELED_STATUSES:
+        return _reverse_store_fulfillments(order, status)
+    return f"order {order.name} upserted ({status})"
+
+
+def _record_store_completion(order: Order, data: dict, tracking: Tracking) -> str:
+    completed = data.get("date_completed_gmt") or data.get("date_modified_gmt")
+    remote_id = f"completed:{data['id']}:{completed}"
+    if db.session.scalar(select(Fulfillment.id).where(
+            Fulfillment.channel_id == order.channel_id, Fulfillment.remote_id == remote_id)):
+        return f"completion of {order.name} already recorded"
+    if completed_by_us(data):
+        # Only we set this marker, and only with every line fulfilled here: units open now
+        # belong to a Stockroom cancel whose push (reopening the order) is still to come.
+        return f"echo of our own completion of {order.name}: ignored"
+    quantities = {line.id: line.not_shipped_quantity for line in order.lines
+                  if line.not_shipped_quantity > 0}
+    if not quantities:
+        return f"{order.name} completed on the store: nothing left to fulfill here"
+    mapping = db.session.scalar(select(ChannelLocation).where(
+        ChannelLocation.channel_id == order.channel_id,
+        ChannelLocation.remote_id == STORE_LOCATION_ID))
+    location_id = mapping.stock_location_id if mapping else None
+    note = "" if location_id else "The store is not mapped to a stock location: stock not adjusted."
+    kwargs = dict(merchant_id=order.merchant_id, tracking=_usable(tracking),
+                  origin=Origin.PLATFORM, remote_id=remote_id)
+    try:
+        with db.session.begin_nested():
+            f = create_fulfillment(order.id, quantities, location_id, stock_note=note, **kwargs)
+    except InsufficientStock as exc:
+        f = create_fulfillment(order.id, quantities, None, stock_note=(
+            f"Completed on the store, but {exc.message} Stock was not adjusted."), **kwargs)
+    return f"{order.name} completed on the store: recorded as fulfillment #{f.id}"
+
+
+def _usable(tracking: Tracking) -> Tracking:
+    """The store's tracking, trimmed; a link that is not a web URL is dropped, not fatal."""
+    trimmed = Tracking(tracking.number[:255], tracking.company[:255], tracking.url[:2048])
+    try:
+        return trimmed.validated()
+    except InvalidInput:
+        return Tracking(trimmed.number, trimmed.company).validated()
+
+
+def _reverse_store_fulfillments(order: Order, status: str) -> str:
+    live = db.session.scalars(select(Fulfillment).where(
+        Fulfillment.order_id == order.id, Fulfillment.origin == Origin.PLATFORM,
+        Fulfillment.status.in_((FulfillmentStatus.PENDING, FulfillmentStatus.SHIPPED)))).all()
+    for f in live:
+        cancel_fulfillment(f.id, merchant_id=order.merchant_id, source=Origin.PLATFORM)
+    if live:
+        return (f"{order.name} {status} on the store: {len(live)} store fulfillment(s) "
+                "reversed, stock restored")
+    return f"{order.name} {status} on the store: nothing to release"
+
+
+# --- webhooks ------------------------------------------------------------------------
+
+def ensure_webhooks(client: StoreClient, delivery_url: str, secret: str, *,
+                    replace: bool = False) -> dict[str, int]:
+    """Our webhooks on the store: created when missing, re-enabled when disabled/paused.
+
+    ``replace`` deletes ours first (a new connection has a new secret). WooCommerce
+    disables a webhook after repeated failed deliveries and never retries them, so the
+    scheduled reconciliation calls this too.
+    """
+    counts = {"created": 0, "reenabled": 0, "deleted": 0}
+    hooks = [h for h in client.pages("webhooks", params={"status": "all"},
+                                     what="listing webhooks")
+             if h.get("delivery_url") == delivery_url]
+    if replace:
+        for hook in hooks:
+            client.delete(f"webhooks/{hook['id']}", params={"force": "true"},
+                          what=f"deleting old webhook {hook['id']}")
+            counts["deleted"] += 1
+        hooks = []
+    for topic in WEBHOOK_TOPICS:
+        mine = [h for h in hooks if h.get("topic") == topic]
+        if not mine:
+            client.post("webhooks", {"name": f"Stockroom {topic}", "topic": topic,
+                                     "delivery_url": delivery_url, "secret": secret,
+                                     "status": "active"}, what=f"creating the {topic} webhook")
+            counts["created"] += 1
+        for hook in mine:
+            if hook.get("status") != "active":
+                client.put(f"webhooks/{hook['id']}", {"status": "active"},
+                           what=f"re-enabling the {topic} webhook")
+                counts["reenabled"] += 1
+    return counts
+
+
+# --- reconciliation ------------------------------------------------------------------
+
+def schedule_reconcile(channel: Channel, *, delay_seconds: float) -> bool:
+    """Queue the next reconciliation of a store unless one is already queued. Flushes."""
+    queued = db.session.scalar(select(OutboxEvent.id).where(
+        OutboxEvent.channel_id == channel.id, OutboxEvent.topic == RECONCILE_TOPIC,
+        OutboxEvent.status.in_((JobStatus.PENDING, JobStatus.FAILED))).limit(1))
+    if queued is not None:
+        return False
+    db.session.add(OutboxEvent(
+        merchant_id=channel.merchant_id, channel_id=channel.id, topic=RECONCILE_TOPIC,
+        payload={"scheduled": True},
+        next_attempt_at=utcnow() + dt.timedelta(seconds=delay_seconds)))
+    db.session.flush()
+    return True

@@ -1,0 +1,156 @@
+"""Store URLs: normalization and the SSRF guard every request to a store goes through.
+
+Stockroom's servers call the URL an owner typed, so the URL must not lead into our own
+network: only https, and only hosts whose every resolved address is public. Redirects
+are never followed blindly: each hop is checked the same way (see probe_store). The
+sandbox setting (WOOCOMMERCE_SANDBOX_ORIGINS) lets exact local origins through for tests
+and the demo; nothing else bypasses the check.
+"""
+from __future__ import annotations
+
+import ipaddress
+import socket
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import requests
+
+from app.errors import InvalidInput
+from app.platforms.woocommerce.settings import WooSettings
+
+MAX_REDIRECTS = 3
+
+
+class UnsafeStoreURL(InvalidInput):
+    """The store URL is malformed, not https, or leads to a non-public address."""
+
+    def __init__(self, message: str):
+        super().__init__(message, field="store_url")
+
+
+def normalize_store_url(raw: str) -> str:
+    """``https://Shop.example.com/`` -> ``https://shop.example.com`` (path kept, no query).
+
+    Raises UnsafeStoreURL for anything that is not a plain http(s) URL with a host.
+    """
+    raw = (raw or "").strip()
+    if not raw:
+        raise UnsafeStoreURL("Enter your store's address, e.g. https://shop.example.com.")
+    if "://" not in raw:
+        raw = "https://" + raw  # like WooCommerce does for a URL without a scheme
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError:
+        raise UnsafeStoreURL("That is not a valid web address.") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise UnsafeStoreURL("Only https:// store addresses can be connected.")
+    if not parts.hostname or parts.username is not None or parts.password is not None:
+        raise UnsafeStoreURL("Enter the store's address without a user name or password.")
+    if parts.query or parts.fragment:
+        raise UnsafeStoreURL("Enter the store's address without ?… or #… at the end.")
+    host = parts.hostname.lower().rstrip(".")
+    if ":" in host:
+        host = f"[{host}]"
+    scheme = parts.scheme.lower()
+    netloc = host if port is None or port == (443 if scheme == "https" else 80) \
+        else f"{host}:{port}"
+    return urlunsplit((scheme, netloc, parts.path.rstrip("/"), "", ""))
+
+
+def _public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.version == 6 and ip.sixtofour is not None:
+        ip = ip.sixtofour
+    return ip.is_global and not (ip.is_private or ip.is_loopback or ip.is_link_local
+                                 or ip.is_multicast or ip.is_reserved or ip.is_unspecified)
+
+
+def resolve_addresses(host: str, port: int) -> list[str]:
+    """Every address the host resolves to (an IP literal resolves to itself)."""
+    try:
+        infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise UnsafeStoreURL(f"We couldn't find {host}: check the store's address.") from None
+    return sorted({info[4][0] for info in infos})
+
+
+def check_url(url: str, settings: WooSettings) -> str:
+    """Refuse ``url`` unless it is https on public addresses (or a sandbox origin).
+
+    Called before every request to a store, so a host that later resolves elsewhere
+    (DNS changes) is caught at the next call. Returns the URL unchanged.
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise UnsafeStoreURL("Only https:// store addresses can be connected.")
+    if settings.is_sandbox_origin(url):
+        return url
+    if scheme != "https":
+        raise UnsafeStoreURL("Only https:// store addresses can be connected (WooCommerce "
+                             "sends API keys only over https).")
+    port = parts.port or 443
+    bad = [a for a in resolve_addresses(parts.hostname, port) if not _public(a)]
+    if bad:
+        raise UnsafeStoreURL(f"{parts.hostname} points to a private or local network address "
+                             f"({bad[0]}): Stockroom only connects stores on the public "
+                             "internet.")
+    return url
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """What the store's REST index told us."""
+
+    store_url: str
+    name: str
+    namespaces: tuple[str, ...]
+
+    @property
+    def has_shipment_tracking(self) -> bool:
+        """The Shipment Tracking extension's REST namespace is present."""
+        return "wc-shipment-tracking/v3" in self.namespaces
+
+
+def probe_store(store_url: str, settings: WooSettings) -> ProbeResult:
+    """GET ``{store}/wp-json/``: is it a WooCommerce store? Redirects checked hop by hop.
+
+    A redirect (http -> https, a new domain) is followed only to a URL that passes
+    :func:`check_url`; the store URL becomes wherever the index was finally found.
+    """
+    url = check_url(normalize_store_url(store_url), settings) + "/wp-json/"
+    for _ in range(MAX_REDIRECTS + 1):
+        try:
+            response = requests.get(url, headers={"Accept": "application/json"},
+                                    allow_redirects=False, timeout=settings.timeout_seconds,
+                                    verify=settings.verify)
+        except requests.RequestException as exc:
+            raise UnsafeStoreURL(f"We couldn't reach the store ({type(exc).__name__}). Check "
+                                 "the address and that the site is online.") from None
+        if response.is_redirect:
+            target = urljoin(url, response.headers.get("Location", ""))
+            try:
+                url = check_url(target, settings)
+            except UnsafeStoreURL as exc:
+                raise UnsafeStoreURL(f"The store redirected to {target}, which Stockroom "
+                                     f"refuses: {exc.message}") from None
+            continue
+        return _read_index(url, response)
+    raise UnsafeStoreURL("The store redirected too many times.")
+
+
+def _read_index(url: str, response: requests.Response) -> ProbeResult:
+    try:
+        index = response.json() if response.status_code == 200 else None
+    except ValueError:
+        index = None
+    namespaces = tuple(index.get("namespaces") or ()) if isinstance(index, dict) else ()
+    if "wc/v3" not in namespaces:
+        raise UnsafeStoreURL("That site doesn't look like a WooCommerce store: its REST API "
+                             "(/wp-json/) does not offer WooCommerce (wc/v3). Is WooCommerce "
+                             "installed and are permalinks enabled?")
+    base = url.split("/wp-json", 1)[0]
+    return ProbeResult(normalize_store_url(base), str(index.get("name") or ""), namespaces)

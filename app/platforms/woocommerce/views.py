@@ -1,0 +1,160 @@
+"""WooCommerce blueprint: connect (start, key callback, return) and the webhook endpoint."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from urllib.parse import urlencode
+
+from flask import Response, flash, g, jsonify, redirect, request, url_for
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.extensions import db
+from app.models import Channel, ChannelStatus, Platform
+from app.platforms.woocommerce import bp
+from app.platforms.woocommerce.client import Keys
+from app.platforms.woocommerce.connect import (ConnectRefused, consume_state, default_location_id,
+                                               read_state, save_connection, settings,
+                                               sign_state, store_owner, webhook_secret)
+from app.platforms.woocommerce.urls import UnsafeStoreURL, probe_store
+from app.sync.inbox import store_webhook
+from app.web.auth import check_csrf, login_required
+
+PING = re.compile(rb"webhook_id=\d+")
+
+
+def _app_url() -> str:
+    """Stockroom's public base URL: the setting, else the host this request came in on."""
+    return settings().app_url or request.host_url.rstrip("/")
+
+
+def _back_to_connections(message: str, level: str) -> Response:
+    flash(message, level)
+    return redirect(url_for("web.list_connections"), 303)
+
+
+@bp.post("/connect")
+@login_required
+def start_connect():
+    """Check the store URL (no SSRF, a WooCommerce store), then send the owner to wc-auth."""
+    check_csrf()
+    merchant_id, user_id = g.merchant_id, g.identity.user_id
+    location_id = default_location_id(merchant_id)
+    db.session.commit()  # nothing held while the store is probed
+    try:
+        probe = probe_store(request.form.get("store_url", ""), settings())
+    except UnsafeStoreURL as exc:
+        return _back_to_connections(exc.message, "error")
+    owner = store_owner(probe.store_url)
+    db.session.commit()
+    if owner is not None and owner != merchant_id:
+        return _back_to_connections("This store is already connected to another Stockroom "
+                                    "account.", "error")
+    state = sign_state(merchant_id=merchant_id, user_id=user_id, store_url=probe.store_url,
+                       location_id=location_id)
+    query = urlencode({
+        "app_name": settings().app_name, "scope": "read_write", "user_id": state,
+        "return_url": _app_url() + url_for("woocommerce.finish_connect"),
+        "callback_url": _app_url() + url_for("woocommerce.receive_keys")})
+    return redirect(f"{probe.store_url}/wc-auth/v1/authorize?{query}", 303)
+
+
+@bp.post("/connect/callback")
+def receive_keys():
+    """wc-auth's key POST: state verified and consumed, keys stored encrypted, 200 at once."""
+    data = request.get_json(silent=True, force=True)
+    fields = ("user_id", "consumer_key", "consumer_secret")
+    if not isinstance(data, dict) or not all(isinstance(data.get(f), str) and data.get(f)
+                                             for f in fields):
+        return jsonify(error="Expected wc-auth's key JSON."), 400
+    try:
+        state = read_state(data["user_id"])
+        if data.get("key_permissions") != "read_write":
+            raise ConnectRefused("Stockroom needs a read_write key.")
+        consume_state(state)
+        key_id = data.get("key_id")
+        keys = Keys(data["consumer_key"], data["consumer_secret"],
+                    key_id if isinstance(key_id, int) else None, data["key_permissions"])
+        save_connection(state, keys, app_url=_app_url())
+        db.session.commit()
+    except ConnectRefused as exc:
+        db.session.rollback()
+        return jsonify(error=exc.message), 400
+    except SQLAlchemyError:
+        db.session.rollback()
+        return jsonify(error="Stockroom could not store the keys; try again."), 503
+    return jsonify(status="connected"), 200
+
+
+@bp.get("/connect/return")
+@login_required
+def finish_connect():
+    """Where wc-auth sends the owner back (success=1 approved, 0 denied)."""
+    try:
+        state = read_state(request.args.get("user_id", ""))
+    except ConnectRefused as exc:
+        return _back_to_connections(exc.message, "error")
+    if state.merchant_id != g.merchant_id:
+        return _back_to_connections("This connection was started from another Stockroom "
+                                    "account.", "error")
+    if request.args.get("success") != "1":
+        try:
+            consume_state(state)  # a late key callback for a denied request is refused
+            db.session.commit()
+        except ConnectRefused:
+            db.session.rollback()
+        return _back_to_connections("Access was denied on the store: nothing was connected.",
+                                    "error")
+    connected = store_owner(state.store_url) == g.merchant_id
+    db.session.commit()
+    if not connected:
+        return _back_to_connections("The store did not send its API keys. Try connecting "
+                                    "again.", "error")
+    return _back_to_connections(f"Connected {state.store_url}. Importing its products and "
+                                "open orders…", "success")
+
+
+def webhook_signature(secret: str, body: bytes) -> str:
+    """WooCommerce's X-WC-Webhook-Signature: base64 HMAC-SHA256 of the raw body."""
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def dedupe_key(headers, body: bytes) -> str:
+    """What identifies one event, knowing what WooCommerce's headers really are.
+
+    X-WC-Webhook-ID is the *webhook's* id (one per topic and store), and Delivery-ID is
+    wp_hash(webhook id . time()): shared by every delivery of that webhook in the same
+    second. The payload is built at delivery time, so identical bytes from the same
+    webhook mean the same state of the same resource: applying it twice changes
+    nothing, while any difference (another order, another modification) gives another key.
+    """
+    digest = hashlib.sha256(body).hexdigest()
+    return f"wc:{headers.get('X-WC-Webhook-ID', '')}:{headers.get('X-WC-Webhook-Topic', '')}:" \
+           f"{digest}"
+
+
+@bp.post("/webhooks/<int:channel_id>")
+def receive_webhook(channel_id: int):
+    """Signature on the raw body (constant time), stored in the inbox, then 200."""
+    body = request.get_data(cache=False)
+    sent = request.headers.get("X-WC-Webhook-Signature", "")
+    if not sent:
+        # WooCommerce's ping on creation: unsigned, form-encoded webhook_id=N. Nothing to do.
+        return Response(status=200 if PING.fullmatch(body) else 401)
+    try:
+        channel = db.session.get(Channel, channel_id)
+        secret = (webhook_secret(channel) if channel is not None and channel.platform ==
+                  Platform.WOOCOMMERCE and channel.status == ChannelStatus.ACTIVE else None)
+        expected = webhook_signature(secret or "", body)
+        if secret is None or not hmac.compare_digest(expected.encode(), sent.encode()):
+            db.session.rollback()
+            return Response(status=401)
+        headers = {k: v for k, v in request.headers.items() if k.lower().startswith("x-wc-")}
+        store_webhook(merchant_id=channel.merchant_id, channel_id=channel.id,
+                      topic=request.headers.get("X-WC-Webhook-Topic", ""),
+                      dedupe_key=dedupe_key(request.headers, body), headers=headers, body=body)
+    except SQLAlchemyError:
+        db.session.rollback()
+        return Response(status=503)  # not stored: never acknowledge what we don't have
+    return Response(status=200)
