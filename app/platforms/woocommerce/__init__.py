@@ -17,3 +17,28 @@ def init_app(app: Flask) -> None:
     app.extensions["stockroom.woocommerce"] = (app.config.get("WOOCOMMERCE_SETTINGS")
                                                or load_settings())
     app.register_blueprint(bp)
+    _register_cli(app)
+
+
+def _register_cli(app: Flask) -> None:
+    import click
+
+    @app.cli.command("woocommerce-reconcile")
+    @click.option("--channel", "channel_id", type=int, help="Only this channel (default: all).")
+    def reconcile_command(channel_id: int | None):
+        """Queue a reconciliation of connected WooCommerce stores now (the worker runs it)."""
+        from sqlalchemy import select
+
+        from app.extensions import db
+        from app.models import Channel, ChannelStatus, Platform
+        from app.platforms.woocommerce.sync import request_reconcile
+
+        query = select(Channel).where(Channel.platform == Platform.WOOCOMMERCE,
+                                      Channel.status == ChannelStatus.ACTIVE)
+        if channel_id is not None:
+            query = query.where(Channel.id == channel_id)
+        channels = db.session.scalars(query).all()
+        for channel in channels:
+            request_reconcile(channel)
+        db.session.commit()
+        click.echo(f"reconciliation queued for {len(channels)} WooCommerce store(s)")

@@ -134,7 +134,8 @@ def reconcile(job: Job) -> str:
     cursor = min([started, *(h - dt.timedelta(seconds=1) for h in held)])
     channel = _finish_sync(job.channel_id, started, cursor=cursor)
     if channel.status == "active":
-        schedule_reconcile(channel, delay_seconds=settings().reconcile_seconds)
+        schedule_reconcile(channel, delay_seconds=settings().reconcile_seconds,
+                           running_job_id=job.id)
     return (f"{applied} orders reconciled, {len(held)} held by a push in flight; "
             f"webhooks: {hooks['reenabled']} re-enabled, {hooks['created']} recreated")
 

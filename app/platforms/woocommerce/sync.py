@@ -245,10 +245,15 @@ def ensure_webhooks(client: StoreClient, delivery_url: str, secret: str, *,
 
 # --- reconciliation ------------------------------------------------------------------
 
-def schedule_reconcile(channel: Channel, *, delay_seconds: float) -> bool:
-    """Queue the next reconciliation of a store unless one is already queued. Flushes."""
+def schedule_reconcile(channel: Channel, *, delay_seconds: float,
+                       running_job_id: int | None = None) -> bool:
+    """Queue the next reconciliation of a store unless one is already queued. Flushes.
+
+    ``running_job_id``: the reconciliation calling this (still pending while it runs).
+    """
     queued = db.session.scalar(select(OutboxEvent.id).where(
         OutboxEvent.channel_id == channel.id, OutboxEvent.topic == RECONCILE_TOPIC,
+        OutboxEvent.id != (running_job_id or 0),
         OutboxEvent.status.in_((JobStatus.PENDING, JobStatus.FAILED))).limit(1))
     if queued is not None:
         return False
@@ -258,3 +263,15 @@ def schedule_reconcile(channel: Channel, *, delay_seconds: float) -> bool:
         next_attempt_at=utcnow() + dt.timedelta(seconds=delay_seconds)))
     db.session.flush()
     return True
+
+
+def request_reconcile(channel: Channel) -> None:
+    """Reconcile a store now: the queued run is brought forward (or one is queued). Flushes."""
+    queued = db.session.scalar(select(OutboxEvent).where(
+        OutboxEvent.channel_id == channel.id, OutboxEvent.topic == RECONCILE_TOPIC,
+        OutboxEvent.status.in_((JobStatus.PENDING, JobStatus.FAILED))).limit(1))
+    if queued is not None:
+        queued.next_attempt_at = utcnow()
+    else:
+        schedule_reconcile(channel, delay_seconds=0)
+    db.session.flush()

@@ -13,7 +13,9 @@ from flask import has_app_context
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Channel, Merchant, StockLocation
+from app.models import (Channel, InventoryItem, JobStatus, Merchant, OutboxEvent,
+                        StockLocation)
+from app.stock.levels import apply_movements
 from app.platforms.woocommerce.settings import WooSettings, origin_of
 from app.sync.worker import Worker
 from sandbox.server import start_in_thread
@@ -322,3 +324,24 @@ def woo_channel() -> Channel | None:
 
 def merchant(merchant_id: int) -> Merchant:
     return db.session.get(Merchant, merchant_id)
+
+
+def connected(stockroom, *, https=False, skus=("TEE-CLASSIC", "HOODIE-M", "BEANIE-BLK"),
+              stock: int = 0):
+    """An owner with a Warehouse and some items, connected to demo-store and imported."""
+    owner = Owner(stockroom)
+    merchant_id = owner.sign_up()
+    location_id = make_owner_location(merchant_id)
+    location = db.session.get(StockLocation, location_id)
+    for sku in skus:
+        item = InventoryItem(merchant_id=merchant_id, sku=sku, title=sku)
+        db.session.add(item)
+        db.session.flush()
+        if stock:
+            apply_movements(merchant_id, location, {item.id: stock}, reason="received")
+    db.session.commit()
+    final = owner.approve(stockroom.sandbox.store_url(https=https))
+    assert final.url.endswith("/connections"), final.url
+    stockroom.run_worker(until=lambda: db.session.scalar(select(OutboxEvent.status).where(
+        OutboxEvent.topic == "channel.connected")) == JobStatus.DONE)
+    return owner, merchant_id, location_id

@@ -11,23 +11,8 @@ from app.models import (Channel, ChannelListing, ChannelLocation, InventoryItem,
                         OutboxEvent, UsedNonce)
 from app.platforms.woocommerce.connect import sign_state
 from app.security.keyring import get_keyring
-from tests.integration.woocommerce.conftest import (Owner, make_owner_location, release_session,
+from tests.integration.woocommerce.conftest import (Owner, connected, release_session,
                                                     woo_channel)
-
-
-def connected(stockroom, *, https=False, skus=("TEE-CLASSIC", "HOODIE-M", "BEANIE-BLK")):
-    """An owner with a Warehouse and some items, connected to demo-store and imported."""
-    owner = Owner(stockroom)
-    merchant_id = owner.sign_up()
-    location_id = make_owner_location(merchant_id)
-    for sku in skus:
-        db.session.add(InventoryItem(merchant_id=merchant_id, sku=sku, title=sku))
-    db.session.commit()
-    final = owner.approve(stockroom.sandbox.store_url(https=https))
-    assert final.url.endswith("/connections"), final.url
-    stockroom.run_worker(until=lambda: db.session.scalar(select(OutboxEvent.status).where(
-        OutboxEvent.topic == "channel.connected")) == JobStatus.DONE)
-    return owner, merchant_id, location_id
 
 
 @pytest.mark.parametrize("https", [False, True], ids=["oauth1-over-http", "basic-over-https"])

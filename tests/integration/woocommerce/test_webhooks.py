@@ -1,0 +1,122 @@
+"""The webhook endpoint (signatures, ping, dedupe) and the reconciliation that repairs misses."""
+import json
+
+import requests
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import JobStatus, Order, OutboxEvent, WebhookInbox
+from app.platforms.woocommerce.views import webhook_signature
+from app.security.keyring import get_keyring
+from tests.integration.woocommerce.conftest import connected, release_session, woo_channel
+
+
+def post(stockroom, channel_id, body: bytes, headers: dict):
+    release_session()
+    return requests.post(f"{stockroom.url}/woocommerce/webhooks/{channel_id}", data=body,
+                         headers=headers, verify=stockroom.ca_bundle, timeout=10)
+
+
+def signed_headers(secret, body, *, webhook_id="7", topic="order.updated",
+                   delivery="0123456789abcdef0123456789abcdef"):
+    return {"Content-Type": "application/json", "X-WC-Webhook-Topic": topic,
+            "X-WC-Webhook-Resource": topic.split(".")[0], "X-WC-Webhook-Event": "updated",
+            "X-WC-Webhook-ID": webhook_id, "X-WC-Webhook-Delivery-ID": delivery,
+            "X-WC-Webhook-Source": "https://shop.example/",
+            "X-WC-Webhook-Signature": webhook_signature(secret, body)}
+
+
+def test_webhook_signatures_ping_and_dedupe(stockroom):
+    connected(stockroom)
+    channel = woo_channel()
+    channel_id, secret = channel.id, get_keyring().decrypt(channel.webhook_secret_encrypted)
+    before = db.session.query(WebhookInbox).count()
+    body = b'{"id":4242,"status":"processing","date_modified_gmt":"2026-11-23T10:00:00"}'
+    good = signed_headers(secret, body)
+    for headers, payload in (
+            (dict(good, **{"X-WC-Webhook-Signature": webhook_signature("wrong", body)}), body),
+            (good, body + b" "),  # the signature covers the raw bytes exactly
+            ({k: v for k, v in good.items() if k != "X-WC-Webhook-Signature"}, body),
+            (dict(good, **{"X-WC-Webhook-Signature": ""}), body)):
+        assert post(stockroom, channel_id, payload, headers).status_code == 401
+    assert post(stockroom, channel_id + 999, body, good).status_code == 401
+    ping = post(stockroom, channel_id, b"webhook_id=12",
+                {"Content-Type": "application/x-www-form-urlencoded"})
+    assert ping.status_code == 200
+    assert db.session.query(WebhookInbox).count() == before  # nothing stored for any of those
+    release_session()
+    assert post(stockroom, channel_id, body, good).status_code == 200
+    assert post(stockroom, channel_id, body, good).status_code == 200  # a duplicate delivery
+    other = b'{"id":4243,"status":"processing","date_modified_gmt":"2026-11-23T10:00:00"}'
+    # Same Delivery-ID (same webhook, same second) but another order: another event.
+    assert post(stockroom, channel_id, other, signed_headers(secret, other)).status_code == 200
+    # Same body from another webhook (order.created vs order.updated): another event.
+    assert post(stockroom, channel_id, body, signed_headers(
+        secret, body, webhook_id="8", topic="order.created")).status_code == 200
+    rows = db.session.scalars(select(WebhookInbox).where(WebhookInbox.id > 0)
+                              .order_by(WebhookInbox.id)).all()[before:]
+    assert len(rows) == 3 and len({r.dedupe_key for r in rows}) == 3
+    assert rows[0].body == body and rows[0].headers["X-Wc-Webhook-Delivery-Id"] == \
+        "0123456789abcdef0123456789abcdef"
+
+
+def test_duplicated_and_reordered_deliveries_apply_the_current_state(stockroom):
+    connected(stockroom)
+    sandbox = stockroom.sandbox
+    sandbox.control("PUT", "/stores/demo-store/faults", json={"duplicate": 20, "reorder": 2})
+    data = sandbox.control("POST", "/stores/demo-store/orders",
+                           json={"line_items": [{"sku": "TOTE-CANVAS", "quantity": 1}]})
+    sandbox.control("POST", f"/stores/demo-store/orders/{data['id']}/status",
+                    json={"status": "on-hold"})
+    sandbox.control("DELETE", "/stores/demo-store/faults")
+    stockroom.settle()
+    sent = [d for d in sandbox.deliveries(kind="delivery") if d.get("code") == 200]
+    assert sum(1 for d in sent if d["duplicate"]) >= 1
+    order = db.session.scalar(select(Order).where(Order.remote_id == str(data["id"])))
+    assert order is not None and order.cancelled_at is None
+    rows = db.session.scalars(select(WebhookInbox)).all()
+    assert len(rows) < len(sent)  # the identical duplicates were stored once
+    assert all(r.status == JobStatus.DONE for r in rows)
+
+
+def test_reconciliation_repairs_missed_webhooks_and_reenables_disabled_ones(stockroom):
+    connected(stockroom)
+    sandbox = stockroom.sandbox
+    sandbox.control("PUT", "/stores/demo-store/faults", json={"fail": 60})
+    placed = [sandbox.control("POST", "/stores/demo-store/orders", json={
+        "line_items": [{"sku": "TEE-CLASSIC", "quantity": 1}]})["id"] for _ in range(8)]
+    sandbox.drain()
+    hooks = sandbox.store()["webhooks"]
+    assert any(h["status"] == "disabled" for h in hooks)
+    stockroom.run_worker()
+    assert not db.session.scalars(select(Order).where(
+        Order.remote_id.in_([str(i) for i in placed]))).all()
+    sandbox.control("DELETE", "/stores/demo-store/faults")
+    from app.platforms.woocommerce.sync import request_reconcile
+    request_reconcile(woo_channel())
+    db.session.commit()
+    stockroom.run_worker(until=lambda: db.session.scalar(select(OutboxEvent.status).where(
+        OutboxEvent.topic == "channel.reconcile_requested").order_by(OutboxEvent.id))
+        == JobStatus.DONE)
+    job = db.session.scalar(select(OutboxEvent).where(
+        OutboxEvent.topic == "channel.reconcile_requested").order_by(OutboxEvent.id))
+    assert "re-enabled" in job.last_error
+    assert len(db.session.scalars(select(Order).where(
+        Order.remote_id.in_([str(i) for i in placed]))).all()) == 8
+    assert all(h["status"] == "active" for h in sandbox.store()["webhooks"])
+    queued = db.session.scalars(select(OutboxEvent).where(
+        OutboxEvent.topic == "channel.reconcile_requested",
+        OutboxEvent.status == JobStatus.PENDING)).all()
+    assert len(queued) == 1  # the next scheduled run, and only one
+    assert json.loads(json.dumps(woo_channel().sync_cursors))["orders_synced_at"]
+
+
+def test_reconcile_cli_queues_a_run(stockroom):
+    connected(stockroom)
+    release_session()
+    result = stockroom.app.test_cli_runner().invoke(args=["woocommerce-reconcile"])
+    assert "queued for 1 WooCommerce store" in result.output
+    due = db.session.scalars(select(OutboxEvent).where(
+        OutboxEvent.topic == "channel.reconcile_requested",
+        OutboxEvent.status == JobStatus.PENDING)).all()
+    assert len(due) == 1
