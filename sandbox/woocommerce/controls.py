@@ -5,7 +5,6 @@ Every owner action fires the same hooks (and so the same webhooks) the store wou
 """
 from __future__ import annotations
 
-import datetime as dt
 import time
 from typing import Any
 
@@ -138,11 +137,7 @@ def list_stores():
 
 @bp.post("/stores")
 def create_store():
-    """New store: slug, name, utc_offset_minutes, shipment_tracking, catalog.
-
-    ``catalog``: true (the seed catalog, default), false (none) or a list of simple
-    products ``[{"sku", "name", "price", "stock"}]``.
-    """
+    """New store: slug, name, utc_offset_minutes, shipment_tracking, catalog (seed products)."""
     data = body()
     slug = str(data.get("slug", "")).strip()
     if not slug or not slug.replace("-", "").isalnum():
@@ -154,24 +149,9 @@ def create_store():
                       utc_offset_minutes=int(data.get("utc_offset_minutes", 0)),
                       shipment_tracking=bool(data.get("shipment_tracking", True)))
         sandbox().stores[slug] = store
-        catalog = data.get("catalog", True)
-        if isinstance(catalog, list):
-            add_products(store, catalog)
-        elif catalog:
+        if data.get("catalog", True):
             seed.seed_catalog(store)
         return jsonify(store_summary(store)), 201
-
-
-def add_products(store: Store, catalog: list[Any]) -> None:
-    """Simple products ``[{"sku", "name", "price", "stock"}]`` (stock null = not managed)."""
-    when = seed.SEED_EPOCH - dt.timedelta(days=30)
-    for entry in catalog:
-        if not isinstance(entry, dict) or not entry.get("sku"):
-            raise ControlError("each catalog entry needs a sku")
-        stock = entry.get("stock", 10)
-        seed.add_simple(store, str(entry.get("name") or entry["sku"]), str(entry["sku"]),
-                        str(entry.get("price", "10.00")), None if stock is None else int(stock),
-                        when)
 
 
 @bp.get("/stores/<slug>")

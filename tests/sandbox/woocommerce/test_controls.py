@@ -91,20 +91,6 @@ def test_cli_defaults_match_documented_ports():
     assert parse_args(["--http-port", "0", "--allow-insecure-http"]).allow_insecure_http
 
 
-def test_create_store_with_listed_catalog_adds_simple_products(wc):
-    catalog = [{"sku": f"BULK-{n:03d}", "stock": n} for n in range(120)] + [
-        {"sku": "BULK-FREE", "stock": None}]
-    wc.control("POST", "/stores", json={"slug": "bulk", "catalog": catalog})
-    api = wc.api("bulk")
-    first = api.get("products", params={"per_page": 100})
-    assert first.headers["X-WP-Total"] == "121" and first.headers["X-WP-TotalPages"] == "2"
-    assert len(first.json()) == 100
-    seven = api.get("products", params={"sku": "BULK-007"}).json()[0]
-    assert seven["stock_quantity"] == 7 and seven["manage_stock"] is True
-    free = api.get("products", params={"sku": "BULK-FREE"}).json()[0]
-    assert free["manage_stock"] is False and free["stock_quantity"] is None
-
-
 def test_rest_index_is_public_and_lists_shipment_tracking_only_when_installed(wc):
     index = requests.get(f"{wc.store_url()}/wp-json/", timeout=10)
     assert index.status_code == 200
