@@ -12,7 +12,7 @@ bp = Blueprint("woocommerce", __name__, url_prefix="/woocommerce")
 
 def init_app(app: Flask) -> None:
     """Read the settings (environment, or ``WOOCOMMERCE_SETTINGS`` in config), register routes."""
-    from app.platforms.woocommerce import handlers, views  # noqa: F401  (routes, handlers)
+    from app.platforms.woocommerce import handlers, inventory, views  # noqa: F401  (routes, handlers)
 
     app.extensions["stockroom.woocommerce"] = (app.config.get("WOOCOMMERCE_SETTINGS")
                                                or load_settings())

@@ -20,6 +20,7 @@ from app.platforms.woocommerce.sync import (RECONCILE_TOPIC, RemoteOrder, apply_
                                             ensure_webhooks, fetch_listings, fetch_order,
                                             find_order, push_in_flight, save_listings,
                                             schedule_reconcile, tracking_entries, with_tracking)
+from app.stock.push import mark_dirty
 from app.sync.errors import Deferred, PermanentError
 from app.sync.handlers import inbox_handler, outbox_handler
 from app.sync.queue import Job
@@ -85,6 +86,8 @@ def import_after_connect(job: Job) -> str:
     unmatched = save_listings(job.merchant_id, job.channel_id, listings)
     for remote in orders:
         apply_order(job.merchant_id, job.channel_id, remote)
+    # From now on the store shows Stockroom's quantities for every matched listing.
+    mark_dirty(job.merchant_id, channel_id=job.channel_id)
     channel = _finish_sync(job.channel_id, started)
     schedule_reconcile(channel, delay_seconds=settings().reconcile_seconds)
     note = (f"{hooks['created']} webhooks registered; {len(listings)} listings, "

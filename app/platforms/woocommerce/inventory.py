@@ -1,0 +1,122 @@
+"""Inventory out to WooCommerce: absolute ``stock_quantity`` through the batch endpoints.
+
+Dirty quantities come from app/stock/push.py (coalesced by generation, read at push
+time). Simple products go through ``products/batch``, variations through
+``products/{parent}/variations/batch``, at most 100 items per request (WooCommerce's
+limit). What the store should show = Stockroom's available at the mapped stock location
+minus the units of this store's open orders not yet fulfilled here: WooCommerce already
+took those off its own stock when the order was paid, while Stockroom still counts them
+on hand until they ship.
+"""
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import replace
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import ChannelListing, Order, OrderLine, OutboxEvent, Platform
+from app.platforms.woocommerce.client import StoreClient, WooError
+from app.platforms.woocommerce.connect import client_for
+from app.stock.push import (PUSH_TOPIC, PendingPush, pending_pushes, record_push_failed,
+                            record_pushed)
+from app.sync.handlers import outbox_handler
+from app.sync.queue import Job
+
+BATCH = 100
+#: Rows read per round (several batch requests); a job pushes for at most JOB_SECONDS,
+#: then leaves the rest to a follow-up job (fair between stores, inside the lease).
+ROUND = 500
+JOB_SECONDS = 20.0
+UNMANAGED = ("Stock management is off for this product on the store, so WooCommerce ignores "
+             "the quantity: turn on \u201cManage stock?\u201d to let Stockroom set it.")
+
+
+@outbox_handler(PUSH_TOPIC, platform=Platform.WOOCOMMERCE)
+def push_inventory(job: Job) -> str:
+    """Push every dirty quantity of the store, 100 per batch request."""
+    client = client_for(job.channel_id)
+    started, pushed, refused, requests, after_id = time.monotonic(), 0, 0, 0, 0
+    while True:
+        rows = _adjusted(job.channel_id, pending_pushes(job.channel_id, limit=ROUND,
+                                                        after_id=after_id))
+        db.session.commit()  # end the read before calling the store
+        if not rows:
+            note = f"pushed {pushed} quantities in {requests} batch requests"
+            return note + (f", {refused} refused" if refused else "")
+        after_id = rows[-1].state_id
+        ok, errors, sent = _push(client, rows)
+        requests += sent
+        record_pushed(ok)
+        for message, failed in errors.items():
+            record_push_failed(failed, message)
+            refused += len(failed)
+        pushed += len(ok)
+        db.session.commit()
+        if time.monotonic() - started > JOB_SECONDS:
+            db.session.add(OutboxEvent(merchant_id=job.merchant_id, channel_id=job.channel_id,
+                                       topic=PUSH_TOPIC, payload={}))
+            return f"pushed {pushed} quantities so far; continuing in a new job"
+
+
+def _adjusted(channel_id: int, rows: list[PendingPush]) -> list[PendingPush]:
+    """Take off what the store already took for its open orders (not fulfilled here)."""
+    if not rows:
+        return rows
+    held = dict(db.session.execute(
+        select(ChannelListing.id,
+               func.sum(OrderLine.quantity - OrderLine.fulfilled_quantity))
+        .join(OrderLine, OrderLine.inventory_item_id == ChannelListing.inventory_item_id)
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(ChannelListing.channel_id == channel_id, Order.channel_id == channel_id,
+               Order.cancelled_at.is_(None),
+               ChannelListing.id.in_({r.listing_id for r in rows}))
+        .group_by(ChannelListing.id)).all())
+    return [replace(r, quantity=max(r.quantity - int(held.get(r.listing_id) or 0), 0))
+            for r in rows]
+
+
+def _push(client: StoreClient, rows: list[PendingPush]
+          ) -> tuple[list[PendingPush], dict[str, list[PendingPush]], int]:
+    """Send ``rows`` grouped by endpoint; returns (pushed, {error: rows}, requests made)."""
+    groups: dict[str, list[PendingPush]] = defaultdict(list)
+    for row in rows:
+        simple = row.remote_product_id in ("", row.remote_variant_id)
+        groups["products/batch" if simple
+               else f"products/{row.remote_product_id}/variations/batch"].append(row)
+    ok: list[PendingPush] = []
+    errors: dict[str, list[PendingPush]] = defaultdict(list)
+    sent = 0
+    for endpoint, group in groups.items():
+        for start in range(0, len(group), BATCH):
+            chunk = group[start:start + BATCH]
+            sent += 1
+            try:
+                answer = client.post(endpoint, {"update": [
+                    {"id": int(r.remote_variant_id), "stock_quantity": r.quantity}
+                    for r in chunk]}, what=f"setting {len(chunk)} stock quantities")
+            except WooError as exc:
+                errors[str(exc)].extend(chunk)
+                continue
+            _sort(chunk, answer.get("update") or [], ok, errors)
+    return ok, errors, sent
+
+
+def _sort(chunk: list[PendingPush], results: list[dict], ok: list[PendingPush],
+          errors: dict[str, list[PendingPush]]) -> None:
+    """Per-item results of a batch: refused items carry ``error``; unmanaged stock too."""
+    by_id = {str(item.get("id")): item for item in results}
+    for row in chunk:
+        item = by_id.get(row.remote_variant_id)
+        if item is None:
+            errors["WooCommerce did not answer for this product in the batch."].append(row)
+        elif item.get("error"):
+            error = item["error"]
+            errors[f"WooCommerce refused the quantity: {error.get('message', '')} "
+                   f"({error.get('code', '')})."].append(row)
+        elif item.get("manage_stock") is False:
+            errors[UNMANAGED].append(row)
+        else:
+            ok.append(row)

@@ -1,0 +1,82 @@
+"""One merchant, a Shopify shop AND a WooCommerce store on one stock location: what ships
+for Shopify comes off what WooCommerce is told it has."""
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.fulfillment import Tracking, create_fulfillment
+from app.models import Fulfillment, InventoryPushState, JobStatus, OutboxEvent, SyncState
+from app.platforms.shopify.settings import load_settings
+from app.platforms.woocommerce.demo import connect_demo_store
+from sandbox.server import start_in_thread
+from tests.conftest import make_test_app, truncate_all
+from tests.integration.shopify.conftest import (CLIENT_ID, SECRET, Stockroom as ShopifyStockroom,
+                                               release_session, shopify_sandbox)  # noqa: F401
+from tests.integration.shopify.test_fulfillment_sync import place_order, shop  # noqa: F401
+from tests.integration.woocommerce.conftest import (free_port, woo_sandbox, woo_settings,  # noqa: F401
+                                                    woo_tls)
+
+SKUS = ("TOTE-NAT", "MUG-WHT")
+
+
+@pytest.fixture
+def stockroom(database_url, shopify_sandbox, woo_sandbox):  # noqa: F811
+    """Stockroom configured for both platforms (what the Shopify `shop` fixture drives)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    shopify = load_settings({
+        "SHOPIFY_API_SECRET": SECRET, "SHOPIFY_APP_URL": f"{url}/shopify/app",
+        "SHOPIFY_SHOP_URL_TEMPLATE": f"{shopify_sandbox.https_url}/shops/{{shop}}",
+        "SHOPIFY_ADMIN_ORIGINS": shopify_sandbox.http_url,
+        "SHOPIFY_APP_BRIDGE_URL": f"{shopify_sandbox.http_url}/_sandbox/app-bridge.js",
+        "SHOPIFY_CA_BUNDLE": shopify_sandbox.ca_bundle})
+    app = make_test_app(database_url, SHOPIFY_SETTINGS=shopify,
+                        WOOCOMMERCE_SETTINGS=woo_settings(woo_sandbox))
+    server = start_in_thread(app, port=port)
+    shopify_sandbox.control("POST", "reset", {"seed": 1})
+    shopify_sandbox.control("POST", "apps", {
+        "client_id": CLIENT_ID, "secret": SECRET, "application_url": f"{url}/shopify/app",
+        "redirect_urls": [f"{url}/shopify/auth/callback"]})
+    woo_sandbox.control("POST", "/reset")
+    woo_sandbox.control("POST", "/stores/demo-store/products", json={"products": [
+        {"name": sku.title(), "sku": sku, "price": "9.00", "stock": 50} for sku in SKUS]})
+    with app.app_context():
+        yield ShopifyStockroom(app, url, shopify_sandbox)
+        release_session()
+        woo_sandbox.drain()
+        server.stop()
+        truncate_all()
+        db.engine.dispose()
+
+
+def woo_quantity(woo_sandbox, sku):  # noqa: F811
+    return woo_sandbox.product_by_sku(sku)["stock_quantity"]
+
+
+def all_pushed():
+    return db.session.scalar(select(InventoryPushState.id).where(
+        InventoryPushState.generation > InventoryPushState.pushed_generation).limit(1)) is None
+
+
+def test_shopify_fulfillment_lowers_the_quantity_pushed_to_woocommerce(stockroom, shop,  # noqa: F811
+                                                                      woo_sandbox):  # noqa: F811
+    channel, _ = connect_demo_store(shop.merchant_id, woo_sandbox.store_url(),
+                                    app_url=stockroom.url, location_id=shop.warehouse_id,
+                                    opening_stock=0)
+    db.session.commit()
+    release_session()
+    stockroom.run_worker(until=lambda: db.session.scalar(select(OutboxEvent.status).where(
+        OutboxEvent.topic == "channel.connected")) == JobStatus.DONE and all_pushed())
+    assert woo_quantity(woo_sandbox, "TOTE-NAT") == 10  # the shared Warehouse's count
+    order, _ = place_order(stockroom, [("TOTE-NAT", 3)],
+                           location_id=shop.remote["Main Warehouse"])
+    line = order.lines[0]
+    f = create_fulfillment(order.id, {line.id: 3}, shop.warehouse_id,
+                           merchant_id=shop.merchant_id, tracking=Tracking("1Z1", "UPS"))
+    fulfillment_id = f.id
+    db.session.commit()
+    release_session()
+    stockroom.run_worker(until=lambda: db.session.get(Fulfillment, fulfillment_id).sync_state
+                         == SyncState.SYNCED and all_pushed())
+    assert woo_quantity(woo_sandbox, "TOTE-NAT") == 7
+    assert woo_quantity(woo_sandbox, "MUG-WHT") == 10  # untouched item: same as before
