@@ -76,19 +76,24 @@ def _webhook_setup(channel_id: int) -> tuple[str, str]:
 @outbox_handler("channel.connected", platform=WOO)
 def import_after_connect(job: Job) -> str:
     """Register webhooks (new secret), import listings by SKU and paid orders (all pages)."""
+    return initial_import(job.merchant_id, job.channel_id)
+
+
+def initial_import(merchant_id: int, channel_id: int) -> str:
+    """What a new connection needs; the caller commits. Also callable inline (demo)."""
     started = utcnow()
-    url, secret = _webhook_setup(job.channel_id)
-    client = client_for(job.channel_id)
+    url, secret = _webhook_setup(channel_id)
+    client = client_for(channel_id)
     hooks = ensure_webhooks(client, url, secret, replace=True)
     listings = fetch_listings(client)
     orders = [with_tracking(client, o) for o in client.pages(
         "orders", params={"status": ",".join(OPEN_STATUSES)}, what="importing open orders")]
-    unmatched = save_listings(job.merchant_id, job.channel_id, listings)
+    unmatched = save_listings(merchant_id, channel_id, listings)
     for remote in orders:
-        apply_order(job.merchant_id, job.channel_id, remote)
+        apply_order(merchant_id, channel_id, remote)
     # From now on the store shows Stockroom's quantities for every matched listing.
-    mark_dirty(job.merchant_id, channel_id=job.channel_id)
-    channel = _finish_sync(job.channel_id, started)
+    mark_dirty(merchant_id, channel_id=channel_id)
+    channel = _finish_sync(channel_id, started)
     schedule_reconcile(channel, delay_seconds=settings().reconcile_seconds)
     note = (f"{hooks['created']} webhooks registered; {len(listings)} listings, "
             f"{len(unmatched)} unmatched")

@@ -98,6 +98,8 @@ def _push(client: StoreClient, rows: list[PendingPush]
                     {"id": int(r.remote_variant_id), "stock_quantity": r.quantity}
                     for r in chunk]}, what=f"setting {len(chunk)} stock quantities")
             except WooError as exc:
+                if exc.status == 401:
+                    raise  # the key itself: the job fails where the merchant sees it
                 errors[str(exc)].extend(chunk)
                 continue
             _sort(chunk, answer.get("update") or [], ok, errors)

@@ -26,3 +26,25 @@ def test_connect_demo_store_imports_matched_listings_and_open_orders(stockroom):
     assert unmatched == ["GIFT-CARD"]
     assert db.session.query(Order).count() == 4
     assert len(stockroom.sandbox.store()["webhooks"]) == 3
+
+
+def test_connect_store_with_key_and_import_inline(stockroom):
+    from app.platforms.woocommerce.demo import connect_store_with_key, import_store_now
+
+    merchant = Merchant(name="Seeded")
+    db.session.add(merchant)
+    db.session.flush()
+    db.session.add(StockLocation(merchant_id=merchant.id, name="Main warehouse"))
+    db.session.commit()
+    key = stockroom.sandbox.control("POST", "/stores/second-store/keys",
+                                    json={"permissions": "read_write"})
+    channel = connect_store_with_key(merchant.id, stockroom.sandbox.store_url(
+        "second-store", https=True) + "/", key, app_url=stockroom.url, name="Second")
+    channel_id = channel.id
+    db.session.commit()
+    release_session()
+    note = import_store_now(channel_id)
+    assert "3 webhooks registered" in note and "4 open orders imported" in note
+    assert db.session.query(Order).count() == 4
+    job = db.session.scalar(select(OutboxEvent).where(OutboxEvent.topic == "channel.connected"))
+    assert job.status == JobStatus.DONE and job.last_error.startswith("inline:")
