@@ -12,7 +12,8 @@ bp = Blueprint("woocommerce", __name__, url_prefix="/woocommerce")
 
 def init_app(app: Flask) -> None:
     """Read the settings (environment, or ``WOOCOMMERCE_SETTINGS`` in config), register routes."""
-    from app.platforms.woocommerce import handlers, inventory, views  # noqa: F401  (routes, handlers)
+    from app.platforms.woocommerce import (handlers, inventory, scheduled,  # noqa: F401
+                                           views)  # routes, handlers, periodic task
 
     app.extensions["stockroom.woocommerce"] = (app.config.get("WOOCOMMERCE_SETTINGS")
                                                or load_settings())
@@ -38,7 +39,7 @@ def _register_cli(app: Flask) -> None:
         if channel_id is not None:
             query = query.where(Channel.id == channel_id)
         channels = db.session.scalars(query).all()
-        for channel in channels:
-            request_reconcile(channel)
+        queued = sum(request_reconcile(channel) for channel in channels)
         db.session.commit()
-        click.echo(f"reconciliation queued for {len(channels)} WooCommerce store(s)")
+        click.echo(f"reconciliation queued for {queued} of {len(channels)} WooCommerce "
+                   "store(s) (the others already had one queued)")

@@ -8,7 +8,8 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.fulfillment import Tracking
-from app.models import Channel, Fulfillment, FulfillmentStatus, Origin, Platform, SyncState, WebhookInbox
+from app.models import (Channel, Fulfillment, FulfillmentStatus, Origin, Platform, SyncState,
+                        WebhookInbox)
 from app.models._common import utcnow
 from app.platforms.woocommerce.client import StoreClient
 from app.platforms.woocommerce.connect import client_for, delivery_url, settings, webhook_secret
@@ -19,7 +20,7 @@ from app.platforms.woocommerce.mapping import (CANCELED_STATUSES, COMPLETED_META
 from app.platforms.woocommerce.sync import (RECONCILE_TOPIC, RemoteOrder, apply_order,
                                             ensure_webhooks, fetch_listings, fetch_order,
                                             find_order, push_in_flight, save_listings,
-                                            schedule_reconcile, tracking_entries, with_tracking)
+                                            tracking_entries, with_tracking)
 from app.stock.push import mark_dirty
 from app.sync.errors import Deferred, PermanentError
 from app.sync.handlers import inbox_handler, outbox_handler
@@ -93,8 +94,7 @@ def initial_import(merchant_id: int, channel_id: int) -> str:
         apply_order(merchant_id, channel_id, remote)
     # From now on the store shows Stockroom's quantities for every matched listing.
     mark_dirty(merchant_id, channel_id=channel_id)
-    channel = _finish_sync(channel_id, started)
-    schedule_reconcile(channel, delay_seconds=settings().reconcile_seconds)
+    _finish_sync(channel_id, started)
     note = (f"{hooks['created']} webhooks registered; {len(listings)} listings, "
             f"{len(unmatched)} unmatched")
     if unmatched:
@@ -116,7 +116,7 @@ def _finish_sync(channel_id: int, started: dt.datetime, *, cursor: dt.datetime |
 @outbox_handler(RECONCILE_TOPIC, platform=WOO)
 def reconcile(job: Job) -> str:
     """Repair what webhooks missed: orders modified since the last sync (with overlap),
-    disabled webhooks re-enabled. Queues the next run (every WOOCOMMERCE_RECONCILE_SECONDS)."""
+    disabled webhooks re-enabled. Queued every WOOCOMMERCE_RECONCILE_SECONDS (scheduled.py)."""
     started = utcnow()
     channel = db.session.get(Channel, job.channel_id)
     since = parse_gmt((channel.sync_cursors or {}).get("orders_synced_at")) if channel else None
@@ -140,10 +140,7 @@ def reconcile(job: Job) -> str:
         apply_order(job.merchant_id, job.channel_id, remote)
         applied += 1
     cursor = min([started, *(h - dt.timedelta(seconds=1) for h in held)])
-    channel = _finish_sync(job.channel_id, started, cursor=cursor)
-    if channel.status == "active":
-        schedule_reconcile(channel, delay_seconds=settings().reconcile_seconds,
-                           running_job_id=job.id)
+    _finish_sync(job.channel_id, started, cursor=cursor)
     return (f"{applied} orders reconciled, {len(held)} held by a push in flight; "
             f"webhooks: {hooks['reenabled']} re-enabled, {hooks['created']} recreated")
 

@@ -15,7 +15,6 @@ from app.extensions import db
 from app.fulfillment import Tracking, cancel_fulfillment, create_fulfillment
 from app.models import (Channel, ChannelListing, ChannelLocation, Fulfillment, FulfillmentStatus,
                         InventoryItem, JobStatus, Order, Origin, OutboxEvent)
-from app.models._common import utcnow
 from app.orders.upsert import upsert_order
 from app.platforms.woocommerce.client import TRACKING_API, StoreClient, WooError
 from app.platforms.woocommerce.connect import STORE_LOCATION_ID
@@ -245,33 +244,16 @@ def ensure_webhooks(client: StoreClient, delivery_url: str, secret: str, *,
 
 # --- reconciliation ------------------------------------------------------------------
 
-def schedule_reconcile(channel: Channel, *, delay_seconds: float,
-                       running_job_id: int | None = None) -> bool:
-    """Queue the next reconciliation of a store unless one is already queued. Flushes.
+def request_reconcile(channel: Channel) -> bool:
+    """Queue a reconciliation of the store now (unless one is queued already). Flushes."""
+    from app.sync.schedule import enqueue_once
 
-    ``running_job_id``: the reconciliation calling this (still pending while it runs).
-    """
-    queued = db.session.scalar(select(OutboxEvent.id).where(
-        OutboxEvent.channel_id == channel.id, OutboxEvent.topic == RECONCILE_TOPIC,
-        OutboxEvent.id != (running_job_id or 0),
-        OutboxEvent.status.in_((JobStatus.PENDING, JobStatus.FAILED))).limit(1))
-    if queued is not None:
-        return False
-    db.session.add(OutboxEvent(
-        merchant_id=channel.merchant_id, channel_id=channel.id, topic=RECONCILE_TOPIC,
-        payload={"scheduled": True},
-        next_attempt_at=utcnow() + dt.timedelta(seconds=delay_seconds)))
-    db.session.flush()
-    return True
+    return enqueue_once(channel.id, RECONCILE_TOPIC, {"requested": True})
 
 
-def request_reconcile(channel: Channel) -> None:
-    """Reconcile a store now: the queued run is brought forward (or one is queued). Flushes."""
-    queued = db.session.scalar(select(OutboxEvent).where(
-        OutboxEvent.channel_id == channel.id, OutboxEvent.topic == RECONCILE_TOPIC,
-        OutboxEvent.status.in_((JobStatus.PENDING, JobStatus.FAILED))).limit(1))
-    if queued is not None:
-        queued.next_attempt_at = utcnow()
-    else:
-        schedule_reconcile(channel, delay_seconds=0)
-    db.session.flush()
+def reconcile_due(channel: Channel, interval: float, now: dt.datetime) -> bool:
+    """True once the connect import is done and the last sync is ``interval`` old."""
+    synced = (channel.sync_cursors or {}).get("orders_synced_at")
+    if not synced:
+        return False  # the connect import is still bringing everything in
+    return (now - dt.datetime.fromisoformat(synced)).total_seconds() >= interval

@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import re
 from urllib.parse import urlencode
 
@@ -134,6 +135,17 @@ def dedupe_key(headers, body: bytes) -> str:
            f"{digest}"
 
 
+def _order_of(topic: str, body: bytes) -> str | None:
+    """The order a delivery is about (for the order's timeline), when it says."""
+    if not topic.startswith("order."):
+        return None
+    try:
+        order_id = json.loads(body).get("id")
+    except (ValueError, AttributeError):
+        return None  # stored anyway: the handler reports what is wrong with it
+    return str(order_id) if isinstance(order_id, int) else None
+
+
 @bp.post("/webhooks/<int:channel_id>")
 def receive_webhook(channel_id: int):
     """Signature on the raw body (constant time), stored in the inbox, then 200."""
@@ -151,9 +163,10 @@ def receive_webhook(channel_id: int):
             db.session.rollback()
             return Response(status=401)
         headers = {k: v for k, v in request.headers.items() if k.lower().startswith("x-wc-")}
-        store_webhook(merchant_id=channel.merchant_id, channel_id=channel.id,
-                      topic=request.headers.get("X-WC-Webhook-Topic", ""),
-                      dedupe_key=dedupe_key(request.headers, body), headers=headers, body=body)
+        topic = request.headers.get("X-WC-Webhook-Topic", "")
+        store_webhook(merchant_id=channel.merchant_id, channel_id=channel.id, topic=topic,
+                      dedupe_key=dedupe_key(request.headers, body), headers=headers, body=body,
+                      order_remote_id=_order_of(topic, body))
     except SQLAlchemyError:
         db.session.rollback()
         return Response(status=503)  # not stored: never acknowledge what we don't have

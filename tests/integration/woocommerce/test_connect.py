@@ -7,7 +7,7 @@ import requests
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import (Channel, ChannelListing, ChannelLocation, InventoryItem, JobStatus, Order,
+from app.models import (Channel, ChannelListing, ChannelLocation, JobStatus, Order,
                         OutboxEvent, UsedNonce)
 from app.platforms.woocommerce.connect import sign_state
 from app.security.keyring import get_keyring

@@ -36,9 +36,10 @@ def test_connect_store_with_key_and_import_inline(stockroom):
     db.session.flush()
     db.session.add(StockLocation(merchant_id=merchant.id, name="Main warehouse"))
     db.session.commit()
+    merchant_id = merchant.id
     key = stockroom.sandbox.control("POST", "/stores/second-store/keys",
                                     json={"permissions": "read_write"})
-    channel = connect_store_with_key(merchant.id, stockroom.sandbox.store_url(
+    channel = connect_store_with_key(merchant_id, stockroom.sandbox.store_url(
         "second-store", https=True) + "/", key, app_url=stockroom.url, name="Second")
     channel_id = channel.id
     db.session.commit()

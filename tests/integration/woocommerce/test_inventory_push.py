@@ -56,7 +56,8 @@ def test_variation_push_takes_off_units_the_store_already_took_for_open_orders(s
     release_session()
     stockroom.run_worker(until=all_pushed)
     counts = sandbox.requests_made()
-    assert [k for k in counts if "batch" in k] == ["POST wc/v3/products/{product_id}/variations/batch"]
+    assert [k for k in counts if "batch" in k] == [
+        "POST wc/v3/products/{product_id}/variations/batch"]
     assert sandbox.product_by_sku("HOODIE-M")["stock_quantity"] == 15 - 1
 
 

@@ -13,8 +13,8 @@ from tests.conftest import make_test_app, truncate_all
 from tests.integration.shopify.conftest import (CLIENT_ID, SECRET, Stockroom as ShopifyStockroom,
                                                release_session, shopify_sandbox)  # noqa: F401
 from tests.integration.shopify.test_fulfillment_sync import place_order, shop  # noqa: F401
-from tests.integration.woocommerce.conftest import (free_port, woo_sandbox, woo_settings,  # noqa: F401
-                                                    woo_tls)
+from tests.integration.woocommerce.conftest import (  # noqa: F401  (fixtures)
+    free_port, woo_sandbox, woo_settings, woo_tls)
 
 SKUS = ("TOTE-NAT", "MUG-WHT")
 
@@ -58,8 +58,8 @@ def all_pushed():
         InventoryPushState.generation > InventoryPushState.pushed_generation).limit(1)) is None
 
 
-def test_shopify_fulfillment_lowers_the_quantity_pushed_to_woocommerce(stockroom, shop,  # noqa: F811
-                                                                      woo_sandbox):  # noqa: F811
+def test_shopify_fulfillment_lowers_the_quantity_pushed_to_woocommerce(
+        stockroom, shop, woo_sandbox):  # noqa: F811
     channel, _ = connect_demo_store(shop.merchant_id, woo_sandbox.store_url(),
                                     app_url=stockroom.url, location_id=shop.warehouse_id,
                                     opening_stock=0)

@@ -1,11 +1,12 @@
 """The webhook endpoint (signatures, ping, dedupe) and the reconciliation that repairs misses."""
-import json
+import datetime as dt
 
 import requests
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import JobStatus, Order, OutboxEvent, WebhookInbox
+from app.platforms.woocommerce.scheduled import enqueue_reconciliations
 from app.platforms.woocommerce.views import webhook_signature
 from app.security.keyring import get_keyring
 from tests.integration.woocommerce.conftest import connected, release_session, woo_channel
@@ -100,22 +101,31 @@ def test_reconciliation_repairs_missed_webhooks_and_reenables_disabled_ones(stoc
         == JobStatus.DONE)
     job = db.session.scalar(select(OutboxEvent).where(
         OutboxEvent.topic == "channel.reconcile_requested").order_by(OutboxEvent.id))
-    assert "re-enabled" in job.last_error
+    assert "8 orders reconciled" in job.last_error and "re-enabled" in job.last_error
     assert len(db.session.scalars(select(Order).where(
         Order.remote_id.in_([str(i) for i in placed]))).all()) == 8
     assert all(h["status"] == "active" for h in sandbox.store()["webhooks"])
-    queued = db.session.scalars(select(OutboxEvent).where(
+    assert woo_channel().sync_cursors["orders_synced_at"]
+    release_session()
+    assert enqueue_reconciliations() == 0  # just ran: not due
+    channel = woo_channel()
+    ran = dt.datetime.fromisoformat(channel.sync_cursors["orders_synced_at"])
+    channel.sync_cursors = dict(channel.sync_cursors, orders_synced_at=(
+        ran - dt.timedelta(hours=1)).isoformat())
+    db.session.commit()
+    assert enqueue_reconciliations() == 1  # due: queued once,
+    assert enqueue_reconciliations() == 0  # and not twice while it waits
+    row = db.session.scalar(select(OutboxEvent).where(
         OutboxEvent.topic == "channel.reconcile_requested",
-        OutboxEvent.status == JobStatus.PENDING)).all()
-    assert len(queued) == 1  # the next scheduled run, and only one
-    assert json.loads(json.dumps(woo_channel().sync_cursors))["orders_synced_at"]
+        OutboxEvent.status == JobStatus.PENDING))
+    assert row.payload == {"scheduled": True}
 
 
 def test_reconcile_cli_queues_a_run(stockroom):
     connected(stockroom)
     release_session()
     result = stockroom.app.test_cli_runner().invoke(args=["woocommerce-reconcile"])
-    assert "queued for 1 WooCommerce store" in result.output
+    assert "queued for 1 of 1 WooCommerce store" in result.output
     due = db.session.scalars(select(OutboxEvent).where(
         OutboxEvent.topic == "channel.reconcile_requested",
         OutboxEvent.status == JobStatus.PENDING)).all()

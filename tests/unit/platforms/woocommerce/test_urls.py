@@ -52,7 +52,8 @@ def test_sandbox_origins_allow_exactly_those_origins():
 
 
 def test_load_settings_reads_the_environment():
-    settings = load_settings({"WOOCOMMERCE_SANDBOX_ORIGINS": "http://127.0.0.1:5200, https://127.0.0.1:5243",
+    settings = load_settings({"WOOCOMMERCE_SANDBOX_ORIGINS":
+                              "http://127.0.0.1:5200, https://127.0.0.1:5243",
                               "WOOCOMMERCE_APP_URL": "https://app.example/",
                               "WOOCOMMERCE_RECONCILE_SECONDS": "60"})
     assert settings.sandbox_origins == {"http://127.0.0.1:5200", "https://127.0.0.1:5243"}
