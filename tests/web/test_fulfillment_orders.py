@@ -145,14 +145,15 @@ def test_change_fulfillment_order_input_errors_inline(shop, browser, locations):
         as_text=True)
 
 
-def test_change_fulfillment_order_shopify_unreachable_is_readable(shop, browser, locations):
-    """The channel has no token: the merchant reads why, nothing is half-done."""
+def test_change_fulfillment_order_shopify_not_configured_is_readable(shop, browser, locations):
+    """No Shopify settings in this app: the merchant reads why, nothing is half-done."""
     fo = add_fo(shop)
     browser.get(f"/orders/{shop.order.id}")
     response = browser.post(f"/fulfillment-orders/{fo.id}/move",
                             {"location_id": locations.downtown}, target="fulfillment-orders")
     body = response.get_data(as_text=True)
-    assert response.status_code == 502 and "Shopify could not be reached" in body
+    assert response.status_code == 502
+    assert "Shopify did not accept the request: Shopify is not configured" in body
     assert db.session.scalar(select(FulfillmentOrder.assigned_location_name).where(
         FulfillmentOrder.id == fo.id)) == "Main Warehouse"
 

@@ -322,11 +322,14 @@ def run_fulfillment_order_action(merchant_id: int, fo_id: int, action: str,
     call = ShopifyCall(channel_id)  # ends the read transaction
     try:
         payload = call(mutation.operation, variables, idempotent=False)[mutation.root]
-    except (RetryableError, PermanentError) as exc:
+    except RetryableError as exc:
         _refresh(call, merchant_id, channel_id, order_gid)
         raise FulfillmentOrderActionError(
             f"Shopify could not be reached ({exc}). The fulfillment order shows what Shopify "
             "has now; check it before trying again.", status_code=502) from None
+    except PermanentError as exc:  # a missing scope, an uninstalled shop, a bad document
+        raise FulfillmentOrderActionError(f"Shopify did not accept the request: {exc}",
+                                          status_code=502) from None
     errors = payload.get("userErrors") or []
     if errors:
         _refresh(call, merchant_id, channel_id, order_gid)
