@@ -32,7 +32,10 @@ def create_app(config: dict | None = None) -> Flask:
     from app.platforms import shopify, woocommerce
     from app.web import bp as web_bp, init_web
 
+    from app.health import bp as health_bp
+
     init_web(app)
+    app.register_blueprint(health_bp)
     app.register_blueprint(web_bp)
     shopify.init_app(app)
     woocommerce.init_app(app)

@@ -30,6 +30,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SYNC_BACKOFF_BASE_SECONDS": float(env.get("SYNC_BACKOFF_BASE_SECONDS", "2")),
         "SYNC_BACKOFF_CAP_SECONDS": float(env.get("SYNC_BACKOFF_CAP_SECONDS", "3600")),
         "SYNC_LEASE_SECONDS": float(env.get("SYNC_LEASE_SECONDS", "120")),
+        # /readyz answers 503 above this worker lag (seconds); 0 = report the lag only.
+        "SYNC_READY_MAX_LAG_SECONDS": float(env.get("SYNC_READY_MAX_LAG_SECONDS", "0")),
     }
     if overrides:
         config.update(overrides)

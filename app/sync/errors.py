@@ -14,6 +14,14 @@ class RetryableError(Exception):
         self.retry_after = retry_after
 
 
+class Throttled(RetryableError):
+    """The platform asked us to slow down (HTTP 429, Shopify THROTTLED): not a failure.
+
+    The job waits at least ``retry_after`` (plus jitter) without counting an attempt, so
+    a throttling storm never dead-letters work that would succeed once paced.
+    """
+
+
 class PermanentError(Exception):
     """A failure no retry can fix (e.g. the platform refused the input): dead-letter now."""
 

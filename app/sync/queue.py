@@ -16,7 +16,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from app.errors import InvalidInput, NotFound
@@ -127,6 +127,19 @@ def backoff_seconds(attempts: int, *, base: float, cap: float, rng: random.Rando
     return delay / 2 + rng.uniform(0, delay / 2)
 
 
+def retry_delay(attempts: int, *, base: float, cap: float, retry_after: float | None = None,
+                rng: random.Random = random) -> float:
+    """Seconds until the next attempt: the backoff, but never sooner than the platform asked.
+
+    A platform's Retry-After (or Shopify's bucket refill time) is a floor; a little jitter
+    on top keeps many workers that were told the same time from all coming back at once.
+    """
+    delay = backoff_seconds(attempts, base=base, cap=cap, rng=rng)
+    if retry_after:
+        delay = max(delay, retry_after * (1 + rng.uniform(0, 0.25)))
+    return delay
+
+
 def fail_job(job: Job, error: str, *, worker_id: str, max_attempts: int, base: float,
              cap: float, retry_after: float | None = None, permanent: bool = False) -> bool:
     """Record a failed attempt and commit: retry later with backoff, or dead-letter."""
@@ -139,7 +152,7 @@ def fail_job(job: Job, error: str, *, worker_id: str, max_attempts: int, base: f
     if permanent or row.attempts >= max_attempts:
         row.status = JobStatus.DEAD
     else:
-        delay = max(backoff_seconds(row.attempts, base=base, cap=cap), retry_after or 0)
+        delay = retry_delay(row.attempts, base=base, cap=cap, retry_after=retry_after)
         row.status = JobStatus.FAILED
         row.next_attempt_at = utcnow() + dt.timedelta(seconds=delay)
     db.session.commit()
@@ -158,6 +171,59 @@ def defer_job(job: Job, reason: str, *, worker_id: str, seconds: float) -> bool:
     row.next_attempt_at = utcnow() + dt.timedelta(seconds=seconds)
     db.session.commit()
     return True
+
+
+def renew_lease(job: Job, *, worker_id: str, lease_seconds: float) -> bool:
+    """Extend this worker's lease just before running the job; commit.
+
+    A batch is claimed at once, so the last job of a batch would otherwise start late in
+    its lease; renewing means a job's lease always covers its whole run. False when the
+    lease was lost (expired and taken by another worker): skip the job.
+    """
+    until = utcnow() + dt.timedelta(seconds=lease_seconds)
+    result = db.session.execute(
+        update(job.model).where(job.model.id == job.id, job.model.locked_by == worker_id,
+                                job.model.status.in_(CLAIMABLE))
+        .values(locked_until=until))
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def job_counts(merchant_id: int) -> dict[str, dict[str, int]]:
+    """Pending / failed / dead jobs per queue of one merchant (for the Sync page)."""
+    counts = {}
+    for name, model in (("outbox", OutboxEvent), ("inbox", WebhookInbox)):
+        rows = db.session.execute(
+            select(model.status, func.count()).where(
+                model.merchant_id == merchant_id,
+                model.status.in_((JobStatus.PENDING, JobStatus.FAILED, JobStatus.DEAD)))
+            .group_by(model.status))
+        found = dict(rows.all())
+        counts[name] = {status.value: found.get(status, 0)
+                        for status in (JobStatus.PENDING, JobStatus.FAILED, JobStatus.DEAD)}
+    return counts
+
+
+def worker_lag_seconds(now: dt.datetime | None = None) -> float:
+    """How long the oldest job that is due and not leased has been waiting (0: none).
+
+    An operator's figure across all merchants (no tenant data leaves it): when it grows,
+    the workers are down or can't keep up.
+    """
+    now = now or utcnow()
+    oldest = []
+    for model in (OutboxEvent, WebhookInbox):
+        due = db.session.scalar(select(func.min(model.next_attempt_at)).where(
+            model.status.in_(CLAIMABLE), model.next_attempt_at <= now,
+            or_(model.locked_until.is_(None), model.locked_until < now)))
+        if due is not None:
+            oldest.append(due)
+    if not oldest:
+        return 0.0
+    due = min(oldest)
+    if due.tzinfo is None:
+        due = due.replace(tzinfo=dt.UTC)
+    return max(0.0, (now - due).total_seconds())
 
 
 def release_jobs(model: JobModel, *, worker_id: str) -> int:

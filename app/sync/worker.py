@@ -11,15 +11,20 @@ import time
 import uuid
 
 from flask import Flask
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from app.extensions import db
 from app.models import Channel, JobStatus, OutboxEvent, WebhookInbox
-from app.sync.errors import Deferred, PermanentError, RetryableError
+from app.sync.errors import Deferred, PermanentError, RetryableError, Throttled
 from app.sync.handlers import find_failure_hook, find_inbox_handler, find_outbox_handler
-from app.sync.queue import Job, claim_jobs, defer_job, fail_job, finish_job, release_jobs
+from app.sync.queue import (Job, claim_jobs, defer_job, fail_job, finish_job, release_jobs,
+                            renew_lease, retry_delay)
 
 log = logging.getLogger("stockroom.sync")
+
+#: The database itself is away (server down, restarted, connection dropped): the worker
+#: pauses and resumes; the job's lease expires and it is claimed again.
+DATABASE_AWAY = (OperationalError, InterfaceError)
 
 
 def new_worker_id() -> str:
@@ -55,9 +60,10 @@ class Worker:
                 while not self.stopping.is_set():
                     try:
                         count = self.run_pass()
-                    except OperationalError as exc:  # database away: pause, then resume
-                        db.session.rollback()
+                    except DATABASE_AWAY as exc:  # database away: pause, then resume
+                        self._forget_connections()
                         log.warning(json.dumps({"event": "database_unavailable",
+                                                "worker": self.worker_id,
                                                 "error": str(exc.orig)[:200]}))
                         count = 0
                         self.stopping.wait(self.poll_seconds * 5)
@@ -76,19 +82,37 @@ class Worker:
         for model in (OutboxEvent, WebhookInbox):
             jobs = claim_jobs(model, worker_id=self.worker_id, limit=self.batch,
                               lease_seconds=self.lease_seconds)
-            for i, job in enumerate(jobs):
+            for job in jobs:
                 if self.stopping.is_set():
                     break  # the rest is released on the way out
+                if not renew_lease(job, worker_id=self.worker_id,
+                                   lease_seconds=self.lease_seconds):
+                    continue  # its lease ran out while earlier jobs ran: someone else has it
                 self.run_job(job)
                 count += 1
         return count
 
-    def run_job(self, job: Job) -> str:
-        """Run one claimed job's handler and record the outcome; returns the outcome."""
-        started = time.monotonic()
-        outcome, note = "done", None
+    @staticmethod
+    def _forget_connections() -> None:
+        """End the session; pooled connections to a restarted server are replaced on checkout
+        (pool_pre_ping on PostgreSQL)."""
         try:
-            handler = self._handler_for(job)
+            db.session.rollback()
+        except SQLAlchemyError:
+            pass
+        db.session.remove()
+
+    def run_job(self, job: Job) -> str:
+        """Run one claimed job's handler and record the outcome; returns the outcome.
+
+        Logs one JSON line per attempt: queue, job, topic, merchant, channel, platform,
+        order, attempt number, outcome, note, start time and duration.
+        """
+        started, started_at = time.monotonic(), time.time()
+        outcome, note, platform = "done", None, None
+        try:
+            platform = self._platform(job)
+            handler = self._handler_for(job, platform)
             if handler is None:
                 outcome, note = "ignored", "no handler for this topic"
                 status = JobStatus.IGNORED
@@ -104,34 +128,44 @@ class Worker:
             db.session.rollback()
             defer_job(job, str(exc), worker_id=self.worker_id, seconds=exc.seconds)
             outcome, note = "deferred", str(exc)
+        except Throttled as exc:
+            # Pacing, not failure: wait what the platform asked (plus jitter), attempt not
+            # counted, so a long throttling storm never dead-letters the job.
+            db.session.rollback()
+            wait = retry_delay(0, base=0.5, cap=0.5, retry_after=exc.retry_after or 1.0)
+            defer_job(job, str(exc), worker_id=self.worker_id, seconds=wait)
+            outcome, note = "throttled", str(exc)
         except (RetryableError, PermanentError) as exc:
             db.session.rollback()
             permanent = isinstance(exc, PermanentError)
             dead = self._record_failure(job, str(exc), permanent=permanent,
-                                        retry_after=getattr(exc, "retry_after", None))
+                                        retry_after=getattr(exc, "retry_after", None),
+                                        platform=platform)
             outcome, note = ("dead" if dead else "retry"), str(exc)
-        except OperationalError:
-            raise  # the database itself is away: the loop pauses; the lease will expire
+        except DATABASE_AWAY:
+            raise  # the loop pauses; the lease will expire
         except Exception as exc:  # noqa: BLE001 - a bug in a handler must not stop the worker
             db.session.rollback()
             log.exception("handler crashed")
-            self._record_failure(job, f"{type(exc).__name__}: {exc}", permanent=False)
-            outcome, note = "error", f"{type(exc).__name__}: {exc}"
+            note = f"{type(exc).__name__}: {exc}"
+            dead = self._record_failure(job, note, permanent=False, platform=platform)
+            outcome = "dead" if dead else "error"
         log.info(json.dumps({
             "event": "job_attempt", "queue": job.queue, "job_id": job.id, "topic": job.topic,
-            "merchant_id": job.merchant_id, "channel_id": job.channel_id,
+            "merchant_id": job.merchant_id, "channel_id": job.channel_id, "platform": platform,
             "order_id": job.order_id, "attempt": job.attempts, "outcome": outcome,
-            "note": (note or "")[:300],
+            "note": (note or "")[:300], "worker": self.worker_id,
+            "started_at": round(started_at, 4),
             "duration_ms": round((time.monotonic() - started) * 1000, 1)}))
         return outcome
 
     def _record_failure(self, job: Job, error: str, *, permanent: bool,
-                        retry_after: float | None = None) -> bool:
+                        retry_after: float | None = None, platform: str | None = None) -> bool:
         """fail_job, then the topic's failure hook; returns True when the job is dead."""
         fail_job(job, error, worker_id=self.worker_id, max_attempts=self.max_attempts,
                  permanent=permanent, retry_after=retry_after, **self.backoff)
         dead = permanent or job.attempts >= self.max_attempts
-        hook = (find_failure_hook(job.topic, self._platform(job))
+        hook = (find_failure_hook(job.topic, platform)
                 if job.model is OutboxEvent else None)
         if hook is not None:
             try:
@@ -142,8 +176,8 @@ class Worker:
                 log.exception("failure hook crashed")
         return dead
 
-    def _handler_for(self, job: Job):
-        platform = self._platform(job)
+    @staticmethod
+    def _handler_for(job: Job, platform: str | None):
         if job.model is OutboxEvent:
             return find_outbox_handler(job.topic, platform)
         return find_inbox_handler(platform, job.topic)

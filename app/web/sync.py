@@ -6,6 +6,7 @@ from flask import g, request, url_for
 from app.errors import DomainError
 from app.extensions import db
 from app.models import OutboxEvent, WebhookInbox
+from app.sync.queue import job_counts
 from app.web import bp, queries
 from app.web.auth import login_required
 from app.web.rendering import redirect_after_post, render, with_toast
@@ -19,7 +20,7 @@ def _page(status: int = 200, error: str | None = None):
     return render("web/sync/index.html", {"sync-jobs": "web/sync/_jobs.html"}, status=status,
                   kind=kind, failed_only=failed_only, error=error,
                   jobs=queries.sync_jobs(g.merchant_id, KINDS[kind], failed_only=failed_only),
-                  counts=queries.sync_counts(g.merchant_id))
+                  counts=queries.sync_counts(g.merchant_id), queue_counts=job_counts(g.merchant_id))
 
 
 @bp.get("/sync")

@@ -1,11 +1,9 @@
-"""Dashboard plumbing: health endpoints, home, CSRF and security headers, error pages."""
+"""Dashboard plumbing: home, CSRF and security headers, error pages."""
 from __future__ import annotations
 
 from flask import g, render_template
-from sqlalchemy import text
 
 from app.errors import NotFound
-from app.extensions import db
 from app.web import bp, queries
 from app.web.auth import authenticate, check_csrf
 from app.web.queries import OrderFilters
@@ -33,22 +31,6 @@ def _add_security_headers(response):
 @bp.errorhandler(NotFound)
 def _show_not_found(error: NotFound):
     return render_template("web/not_found.html", message=error.message), 404
-
-
-@bp.get("/healthz")
-def show_health():
-    """Process is up."""
-    return {"status": "ok"}
-
-
-@bp.get("/readyz")
-def show_readiness():
-    """Database reachable."""
-    try:
-        db.session.execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001 - any failure means not ready
-        return {"status": "database unreachable"}, 503
-    return {"status": "ready"}
 
 
 @bp.get("/")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import InventoryLevel, JobStatus, OutboxEvent
 from app.stock import adjust_stock
-from app.sync.errors import Deferred, PermanentError, RetryableError
+from app.sync.errors import Deferred, PermanentError, RetryableError, Throttled
 from app.sync.handlers import outbox_handler
 from app.sync.worker import Worker
 from tests.fixtures.factories import (make_channel, make_item, make_location, make_merchant,
@@ -30,6 +30,11 @@ def _ok(job):
 @outbox_handler("test.retry")
 def _retry(job):
     raise RetryableError("HTTP 503 from platform", retry_after=30)
+
+
+@outbox_handler("test.throttled")
+def _throttled(job):
+    raise Throttled("THROTTLED", retry_after=4)
 
 
 @outbox_handler("test.permanent")
@@ -143,3 +148,31 @@ def test_worker_command_exits_cleanly_on_sigterm(database_url, repo_root):
             proc.kill()
             proc.wait()
         proc.stderr.close()
+
+
+def test_throttled_waits_without_counting_an_attempt(app):
+    merchant = make_merchant()
+    event_id = add(merchant, "test.throttled")
+    worker = Worker(app, worker_id="w-throttle")
+    assert worker.run_pass() == 1
+    row = db.session.get(OutboxEvent, event_id)
+    assert (row.status, row.attempts, row.locked_by) == (JobStatus.PENDING, 0, None)
+    from app.models._common import utcnow
+    import datetime as dt
+    assert row.next_attempt_at >= utcnow() + dt.timedelta(seconds=3.5)
+    assert "THROTTLED" in row.last_error
+
+
+def test_run_job_logs_one_json_line_per_attempt(app, caplog):
+    import json
+    import logging
+
+    merchant = make_merchant()
+    add(merchant, "test.ok")
+    with caplog.at_level(logging.INFO, logger="stockroom.sync"):
+        Worker(app, worker_id="w-log").run_pass()
+    (line,) = [json.loads(r.getMessage()) for r in caplog.records
+               if r.getMessage().startswith('{"event": "job_attempt"')]
+    assert (line["topic"], line["outcome"], line["attempt"], line["worker"]) == (
+        "test.ok", "done", 1, "w-log")
+    assert {"order_id", "channel_id", "platform", "duration_ms", "started_at"} <= set(line)

@@ -96,6 +96,7 @@ def test_sync_page_lists_and_filters_failed(shop, browser):
     body = response.get_data(as_text=True)
     assert "fulfillment.created" in body and "fulfillment.shipped" not in body
     assert "1 failed" in body and "Retry" in body and "hx-confirm=" in body
+    assert 'data-count="outbox-dead">1<' in body and 'data-count="inbox-failed">0<' in body
     assert "No" in browser.hx_get("/sync?kind=inbox", "sync-jobs").get_data(as_text=True)
 
 
@@ -126,5 +127,6 @@ def test_connections_lists_channels(shop, browser):
 
 def test_health_endpoints_need_no_sign_in(app, browser):
     assert browser.get("/healthz").json == {"status": "ok"}
-    assert browser.get("/readyz").json == {"status": "ready"}
+    ready = browser.get("/readyz").json
+    assert (ready["status"], ready["database"], ready["worker_lag_seconds"]) == ("ready", "ok", 0)
     assert "Create an account" in browser.get("/").get_data(as_text=True)

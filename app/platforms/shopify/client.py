@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -58,6 +59,19 @@ def load_document(name: str) -> str:
     return (QUERIES / f"{name}.graphql").read_text()
 
 
+@cache
+def _safe_to_resend(name: str) -> bool:
+    """A query, or a mutation carrying an @idempotent key: sending it twice does it once.
+
+    Any other mutation (fulfillmentCreate has no idempotency key in 2026-10) may have been
+    applied when the answer is a timeout or a 5xx: it is not re-sent here; the worker
+    retries the whole job, whose handler reconciles with Shopify's state first.
+    """
+    document = load_document(name)
+    is_mutation = re.search(r"^\s*mutation\b", document, re.MULTILINE) is not None
+    return not is_mutation or "@idempotent" in document
+
+
 @dataclass
 class _Bucket:
     available: float = 1000.0
@@ -73,6 +87,8 @@ class _Bucket:
 
 
 _buckets: dict[str, _Bucket] = {}
+#: operation -> the requested cost Shopify reported for it last (for pacing and throttle waits)
+_requested_costs: dict[str, float] = {}
 _buckets_lock = threading.Lock()
 
 
@@ -100,7 +116,10 @@ class ShopifyClient:
                            "variables": variables or {}})
         bucket = self._bucket()
         for attempt in range(1, self.max_tries + 1):
-            time.sleep(min(bucket.wait_for(expected_cost), 30))
+            # Shopify takes a query's *requested* cost before running it (and refunds the
+            # rest): wait until the bucket holds what this operation asked for last time.
+            cost = max(expected_cost, _requested_costs.get(operation, 0.0))
+            time.sleep(min(bucket.wait_for(cost), 30))
             try:
                 response = self.session.post(self.url, data=body, headers=self.headers,
                                              timeout=self.settings.timeout_seconds,
@@ -117,7 +136,7 @@ class ShopifyClient:
             log.info(json.dumps({"event": "shopify_retry", "shop": self.shop,
                                  "operation": operation, "attempt": attempt,
                                  "error": str(error)}))
-            if not idempotent and error.maybe_applied:
+            if error.maybe_applied and not (idempotent and _safe_to_resend(operation)):
                 break
             if attempt < self.max_tries:
                 time.sleep(error.retry_after or min(8.0, 0.25 * 2 ** attempt) * random.uniform(1, 1.5))
@@ -133,20 +152,24 @@ class ShopifyClient:
             raise ShopifyUnauthorized(f"{operation}: 401 Unauthorized")
         if status == 429 or status >= 500:
             retry_after = _float(response.headers.get("Retry-After"))
-            return ShopifyUnavailable(f"{operation}: HTTP {status}", retry_after=retry_after,
-                                      maybe_applied=status != 429)
+            if status == 429:
+                return ShopifyThrottled(f"{operation}: HTTP 429", retry_after=retry_after)
+            return ShopifyUnavailable(f"{operation}: HTTP {status}", retry_after=retry_after)
         if status != 200:
             raise ShopifyQueryError(f"{operation}: HTTP {status}")
         try:
             payload = response.json()
         except ValueError:
             return ShopifyUnavailable(f"{operation}: response was not JSON")
-        self._note_cost(payload, bucket)
+        requested = self._note_cost(payload, bucket)
+        if requested:
+            _requested_costs[operation] = requested
         errors = payload.get("errors") or []
         codes = {(e.get("extensions") or {}).get("code") for e in errors if isinstance(e, dict)}
         if "THROTTLED" in codes:
+            cost = requested or _requested_costs.get(operation, 10.0)
             return ShopifyThrottled(f"{operation}: THROTTLED",
-                                    retry_after=bucket.wait_for(10) or 1.0)
+                                    retry_after=max(bucket.wait_for(cost), 0.05))
         if "ACCESS_DENIED" in codes:
             raise ShopifyAccessDenied(f"{operation}: access denied (missing scope)")
         if errors:
@@ -156,13 +179,17 @@ class ShopifyClient:
         return payload.get("data") or {}
 
     @staticmethod
-    def _note_cost(payload: dict, bucket: _Bucket) -> None:
-        throttle = ((payload.get("extensions") or {}).get("cost") or {}).get("throttleStatus")
+    def _note_cost(payload: dict, bucket: _Bucket) -> float | None:
+        """Update the bucket from throttleStatus; returns the requested cost, if reported."""
+        cost = (payload.get("extensions") or {}).get("cost") or {}
+        throttle = cost.get("throttleStatus")
         if throttle:
             bucket.available = float(throttle["currentlyAvailable"])
             bucket.restore_rate = float(throttle["restoreRate"])
             bucket.maximum = float(throttle["maximumAvailable"])
             bucket.at = time.monotonic()
+        requested = cost.get("requestedQueryCost")
+        return float(requested) if requested is not None else None
 
 
 def _float(value: str | None) -> float | None:

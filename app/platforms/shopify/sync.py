@@ -10,11 +10,11 @@ from app.models import (Channel, ChannelLocation, FulfillmentOrder, FulfillmentO
 from app.orders.upsert import upsert_order
 from app.stock.push import mark_dirty
 from app.platforms.shopify.client import (ShopifyAccessDenied, ShopifyClient, ShopifyError,
-                                          ShopifyQueryError, ShopifyUnauthorized,
-                                          ShopifyUnavailable)
+                                          ShopifyQueryError, ShopifyThrottled,
+                                          ShopifyUnauthorized, ShopifyUnavailable)
 from app.platforms.shopify.mapping import order_data
 from app.platforms.shopify.tokens import TokenRequestError, access_token_for
-from app.sync.errors import PermanentError, RetryableError
+from app.sync.errors import PermanentError, RetryableError, Throttled
 
 
 def settings():
@@ -52,6 +52,8 @@ class ShopifyCall:
             except ShopifyUnauthorized:
                 self._client = self._connect(force_refresh=True)
                 return self._client.execute(operation, variables, idempotent=idempotent)
+        except ShopifyThrottled as exc:
+            raise Throttled(str(exc), retry_after=exc.retry_after) from None
         except ShopifyUnavailable as exc:
             raise RetryableError(str(exc), retry_after=exc.retry_after) from None
         except (ShopifyAccessDenied, ShopifyQueryError) as exc:

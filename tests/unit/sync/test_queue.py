@@ -11,7 +11,8 @@ from app.models import JobStatus, OutboxEvent, WebhookInbox
 from app.models._common import utcnow
 from app.sync.inbox import store_webhook
 from app.sync.queue import (backoff_seconds, claim_jobs, discard_job, fail_job, finish_job,
-                            release_jobs, retry_job)
+                            job_counts, release_jobs, renew_lease, retry_delay, retry_job,
+                            worker_lag_seconds)
 from tests.fixtures.factories import make_channel, make_merchant, make_order
 
 LEASE = 60
@@ -158,3 +159,41 @@ def test_store_webhook_dedupes_on_event_key(world):
     assert first[1] is True and again == (first[0], False) and other[1] is True
     assert db.session.query(WebhookInbox).count() == 2
     assert db.session.get(WebhookInbox, first[0]).body == b'{"id": 1}'
+
+
+def test_retry_delay_honors_retry_after_with_jitter_on_top():
+    rng = random.Random(2)
+    for _ in range(50):
+        value = retry_delay(1, base=2, cap=3600, retry_after=30, rng=rng)
+        assert 30 <= value <= 37.5
+    assert 1 <= retry_delay(1, base=2, cap=3600, retry_after=None, rng=rng) <= 2
+    # A long backoff is not shortened by a short Retry-After.
+    assert retry_delay(10, base=2, cap=3600, retry_after=1, rng=rng) >= 512
+
+
+def test_renew_lease_extends_own_lease_only(world):
+    merchant, _, (order, _) = world
+    add_event(merchant, order)
+    (job,) = claim("w1")
+    before = db.session.get(OutboxEvent, job.id).locked_until
+    assert renew_lease(job, worker_id="w1", lease_seconds=LEASE * 10) is True
+    assert db.session.get(OutboxEvent, job.id, populate_existing=True).locked_until > before
+    (again,) = claim("w2", now=utcnow() + dt.timedelta(seconds=LEASE * 11))
+    assert renew_lease(job, worker_id="w1", lease_seconds=LEASE) is False
+
+
+def test_job_counts_and_worker_lag(world):
+    merchant, _, (order, other) = world
+    add_event(merchant, order)
+    dead = add_event(merchant, other)
+    row = db.session.get(OutboxEvent, dead)
+    row.status = JobStatus.DEAD
+    row = db.session.get(OutboxEvent, add_event(merchant))
+    row.next_attempt_at = utcnow() - dt.timedelta(seconds=90)
+    db.session.commit()
+    assert job_counts(merchant.id) == {"outbox": {"pending": 2, "failed": 0, "dead": 1},
+                                       "inbox": {"pending": 0, "failed": 0, "dead": 0}}
+    assert job_counts(merchant.id + 1)["outbox"] == {"pending": 0, "failed": 0, "dead": 0}
+    assert 89 <= worker_lag_seconds() <= 200
+    claim("w1", limit=10)  # leased jobs are being worked on: no lag
+    assert worker_lag_seconds() == 0.0
