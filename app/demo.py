@@ -100,6 +100,11 @@ class DemoSettings:
             # urllib (ShopifyAPI) and requests (woocommerce) trust the local CA too.
             "SSL_CERT_FILE": str(self.ca_bundle),
             "REQUESTS_CA_BUNDLE": str(self.ca_bundle),
+            # The WooCommerce sandbox's origins may be connected (they are loopback).
+            "WOOCOMMERCE_SANDBOX_ORIGINS": f"{self.url(self.woo_http)},"
+                                           f"{self.url(self.woo_https, 'https')}",
+            "WOOCOMMERCE_CA_BUNDLE": str(self.ca_bundle),
+            "WOOCOMMERCE_APP_URL": self.app_url,
             "PYTHONUNBUFFERED": "1",
         }
 
@@ -202,7 +207,8 @@ def prepare_database(settings: DemoSettings) -> dict:
             shopify_https=settings.url(settings.shopify_https, "https"),
             woo_http=settings.url(settings.woo_http),
             woo_https=settings.url(settings.woo_https, "https"), ca_bundle=str(settings.ca_bundle))
-        summary = seed_channels(merchant.id, sandboxes, shopify_orders=settings.shopify_orders,
+        summary = seed_channels(merchant.id, sandboxes, app_url=settings.app_url,
+                                shopify_orders=settings.shopify_orders,
                                 woo_orders=settings.woo_orders)
         name = merchant.name
         db.session.remove()
@@ -266,7 +272,9 @@ def main() -> int:
         woo = supervisor.start("woocommerce-sandbox", [
             python, "-m", "sandbox.woocommerce", "--host", settings.host,
             "--http-port", str(settings.woo_http), "--https-port", str(settings.woo_https),
-            "--tls-dir", str(settings.tls_dir), "--webhook-delay", "1"], env)
+            "--tls-dir", str(settings.tls_dir), "--webhook-delay", "1",
+            # Development only: lets "Connect a store" work against the plain-http demo app.
+            "--allow-insecure-http"], env)
         wait_until_up("shopify-sandbox", f"{settings.url(settings.shopify_http)}/_sandbox/health",
                       shopify)
         wait_until_up("woocommerce-sandbox",

@@ -2,24 +2,20 @@
 and a sandbox WooCommerce store, brought into Stockroom through the real integrations."""
 from __future__ import annotations
 
-import datetime as dt
 import random
 import time
 from dataclasses import dataclass
 
 import requests
 from sqlalchemy import select
-from woocommerce import API
 
 from app.errors import DomainError
 from app.extensions import db
 from app.fulfillment import Tracking, create_fulfillment, mark_delivered, mark_shipped
 from app.models import (Channel, ChannelLocation, InventoryItem, InventoryLevel, Order,
-                        Platform, StockLocation)
-from app.orders.upsert import LineData, OrderData, upsert_order
+                        StockLocation)
 from app.platforms.shopify.sync import ShopifyCall, import_locations, pull_order
 from app.platforms.shopify.tokens import Credentials, save_install
-from app.security.keyring import get_keyring
 from app.web.carriers import tracking_url
 
 SHOP = "demo-shop.myshopify.com"
@@ -155,59 +151,20 @@ def _map_locations(merchant_id: int, channel_id: int, mapping: dict[str, str]) -
 
 # --- WooCommerce --------------------------------------------------------------------------
 
-def connect_woocommerce_store(merchant_id: int, store_url: str, name: str, key: dict) -> Channel:
-    """The Woo channel with its REST key (encrypted), one store location mapped to ours.
-
-    Stand-in for app.platforms.woocommerce's connect (wc-auth), which is being built; the
-    demo swaps to it when it lands. Flushes.
-    """
-    channel = Channel(merchant_id=merchant_id, platform=Platform.WOOCOMMERCE, domain=store_url,
-                      name=name, scopes=key.get("permissions", "read_write"),
-                      credentials_encrypted=get_keyring().encrypt_json(
-                          {"consumer_key": key["consumer_key"],
-                           "consumer_secret": key["consumer_secret"]}))
-    db.session.add(channel)
-    db.session.flush()
-    location_id = db.session.scalar(select(StockLocation.id).where(
-        StockLocation.merchant_id == merchant_id, StockLocation.name == WOO_LOCATION))
-    db.session.add(ChannelLocation(merchant_id=merchant_id, channel_id=channel.id,
-                                   remote_id=store_url, name=name, kind="store",
-                                   stock_location_id=location_id))
-    db.session.flush()
-    return channel
-
-
-def _woo_time(value: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC) if value else None
-
-
-def woo_order_data(node: dict) -> OrderData:
-    """A WooCommerce REST v3 order -> OrderData."""
-    billing = node.get("billing") or {}
-    return OrderData(
-        remote_id=str(node["id"]), name=f"#{node['number']}",
-        placed_at=_woo_time(node["date_created_gmt"]),
-        lines=[LineData(remote_id=str(li["id"]), quantity=int(li["quantity"]),
-                        sku=li.get("sku") or "", title=li.get("name") or "",
-                        remote_variant_id=str(li.get("variation_id") or li["product_id"]))
-               for li in node.get("line_items") or []],
-        customer_name=f"{billing.get('first_name', '')} {billing.get('last_name', '')}".strip(),
-        customer_email=billing.get("email") or "", currency=node.get("currency") or "USD",
-        total_price=node.get("total") or "0.00",
-        cancelled_at=(_woo_time(node.get("date_modified_gmt"))
-                      if node.get("status") == "cancelled" else None),
-        remote_updated_at=_woo_time(node.get("date_modified_gmt")))
-
-
 def seed_woocommerce(merchant_id: int, sandboxes: Sandboxes, *, orders: int,
-                     rng: random.Random) -> Channel:
-    """A store selling half the catalog, its orders, a REST key, the channel, the orders
-    imported through the REST API with the real ``woocommerce`` client."""
+                     rng: random.Random, app_url: str) -> Channel:
+    """A store selling half the catalog and its orders; then the integration connects it
+    with a REST key (what wc-auth's approve does, without the browser), registers its
+    webhooks to ``app_url`` and imports listings and open orders over REST."""
+    from app.platforms.woocommerce.demo import connect_store_with_key, import_store_now
+
     api_base = f"{sandboxes.woo_http}/_sandbox/api"
     store = _control("POST", f"{api_base}/stores", {
         "slug": WOO_STORE, "name": "Juniper & Co. online", "catalog": False})
     stock = _stock(merchant_id)
     items = _catalog(merchant_id)[::2]
+    location_id = db.session.scalar(select(StockLocation.id).where(
+        StockLocation.merchant_id == merchant_id, StockLocation.name == WOO_LOCATION))
     db.session.commit()
     _control("POST", f"{api_base}/stores/{WOO_STORE}/products", {"products": [
         {"name": item.title, "sku": item.sku, "price": "18.00",
@@ -227,24 +184,12 @@ def seed_woocommerce(merchant_id: int, sandboxes: Sandboxes, *, orders: int,
     for order in placed[7::41]:
         _control("POST", f"{api_base}/stores/{WOO_STORE}/orders/{order['id']}/cancel", {})
     key = _control("POST", f"{api_base}/stores/{WOO_STORE}/keys", {"permissions": "read_write"})
-    store_url = f"{sandboxes.woo_https}/stores/{WOO_STORE}"
-    channel = connect_woocommerce_store(merchant_id, store_url, store.get("name", WOO_STORE),
-                                        key)
+    channel = connect_store_with_key(merchant_id, f"{sandboxes.woo_https}/stores/{WOO_STORE}",
+                                     key, app_url=app_url, name=store.get("name", WOO_STORE),
+                                     location_id=location_id)
     db.session.commit()
-    api = API(url=store_url, consumer_key=key["consumer_key"],
-              consumer_secret=key["consumer_secret"], version="wc/v3", timeout=30,
-              verify_ssl=sandboxes.ca_bundle)
-    page = 1
-    while True:
-        resp = api.get("orders", params={"per_page": 100, "page": page})
-        resp.raise_for_status()
-        for node in resp.json():
-            upsert_order(merchant_id, channel.id, woo_order_data(node))
-        db.session.commit()
-        if page >= int(resp.headers.get("X-WP-TotalPages", "1")):
-            break
-        page += 1
-    return channel
+    import_store_now(channel.id)
+    return db.session.get(Channel, channel.id)
 
 
 # --- fulfillments -------------------------------------------------------------------------
@@ -319,13 +264,14 @@ def _assigned_locations(channel_id: int) -> dict[int, object]:
     return result
 
 
-def seed_channels(merchant_id: int, sandboxes: Sandboxes, *, shopify_orders: int = 180,
-                  woo_orders: int = 120, seed: int = 7) -> DemoSummary:
+def seed_channels(merchant_id: int, sandboxes: Sandboxes, *, app_url: str,
+                  shopify_orders: int = 180, woo_orders: int = 120, seed: int = 7
+                  ) -> DemoSummary:
     """Everything above, deterministic per ``seed``; commits."""
     rng = random.Random(seed)
     summary = DemoSummary()
     shopify = seed_shopify(merchant_id, sandboxes, orders=shopify_orders, rng=rng)
-    woo = seed_woocommerce(merchant_id, sandboxes, orders=woo_orders, rng=rng)
+    woo = seed_woocommerce(merchant_id, sandboxes, orders=woo_orders, rng=rng, app_url=app_url)
     summary.shopify_orders, summary.woo_orders = shopify_orders, woo_orders
     for channel in (shopify, woo):
         made, partial = fulfill_some(merchant_id, channel, rng=rng, share_full=0.15,

@@ -180,3 +180,71 @@ def shopify_world(tmp_path):
         http.stop()
         with app.app_context():
             db.engine.dispose()
+
+
+@dataclass
+class WooWorld:
+    """The WooCommerce sandbox and Stockroom (over HTTPS, as wc-auth requires) + worker."""
+
+    app: object
+    url: str
+    sandbox_http: str
+    sandbox_https: str
+    ca_bundle: str
+
+    def control(self, method: str, path: str, **kwargs):
+        resp = requests.request(method, f"{self.sandbox_http}/_sandbox/api{path}", timeout=10,
+                                **kwargs)
+        assert resp.status_code < 400, resp.text
+        return resp.json()
+
+    def rest(self, path: str, slug: str = "demo-store", version: str = "wc/v3"):
+        """GET from the store's REST API with its seeded read_write key."""
+        key = next(k for k in self.control("GET", f"/stores/{slug}")["keys"]
+                   if k["permissions"] == "read_write")
+        resp = requests.get(f"{self.sandbox_https}/stores/{slug}/wp-json/{version}/{path}",
+                            auth=(key["consumer_key"], key["consumer_secret"]),
+                            verify=self.ca_bundle, timeout=10)
+        assert resp.status_code == 200, resp.text
+        return resp.json()
+
+
+@pytest.fixture
+def woo_world(tmp_path):
+    """WooCommerce sandbox (webhooks at once) + Stockroom on HTTPS with a worker thread."""
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.platforms.woocommerce.settings import WooSettings, origin_of
+    from app.sync.worker import Worker
+    from sandbox.tls import ensure_local_tls
+    from sandbox.woocommerce import create_app as create_woo_sandbox
+    from tests.conftest import TEST_ENCRYPTION_KEY
+
+    tls = ensure_local_tls(tmp_path / "tls")
+    sandbox = create_woo_sandbox({"webhook_delay_seconds": 0,
+                                  "outbound_verify": str(tls.ca_bundle)})
+    http = start_in_thread(sandbox)
+    https = start_in_thread(sandbox, ssl_context=tls.server_context())
+    settings = WooSettings(sandbox_origins=frozenset(origin_of(u) for u in (http.url, https.url)),
+                           ca_bundle=str(tls.ca_bundle), timeout_seconds=10)
+    app = create_app({"TESTING": True, "SECRET_KEY": "e2e-woo",
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e2e.sqlite3'}",
+                      "ENCRYPTION_KEYS": [TEST_ENCRYPTION_KEY], "WOOCOMMERCE_SETTINGS": settings})
+    with app.app_context():
+        upgrade()
+    server = start_in_thread(app, ssl_context=tls.server_context())
+    worker = Worker(app, worker_id="e2e-woo-worker", poll_seconds=0.1)
+    thread = threading.Thread(target=worker.run, name="e2e-woo-worker", daemon=True)
+    thread.start()
+    try:
+        yield WooWorld(app, server.url, http.url, https.url, str(tls.ca_bundle))
+    finally:
+        worker.stop()
+        thread.join(timeout=15)
+        server.stop()
+        sandbox.extensions["wc_sandbox"].dispatcher.stop()
+        https.stop()
+        http.stop()
+        with app.app_context():
+            db.engine.dispose()

@@ -137,9 +137,13 @@ def test_demo_starts_everything_and_ctrl_c_stops_it(tmp_path, repo_root):
         _until(lambda: requests.get(f"{shopify}/_sandbox/shops/demo-shop.myshopify.com",
                                     timeout=5).json()["fulfillments"], 90,
                "no fulfillment reached the Shopify sandbox")
-        woo = requests.get(f"http://127.0.0.1:{woo_http}/_sandbox/api/stores/juniper-co",
-                           timeout=5).json()
-        assert woo["counts"]["orders"] == 30
+        woo = f"http://127.0.0.1:{woo_http}/_sandbox/api/stores/juniper-co"
+        assert requests.get(woo, timeout=5).json()["counts"]["orders"] == 30
+        # ... and the WooCommerce ones to the store (order notes, status, tracking).
+        _until(lambda: requests.get(f"{woo}/requests", timeout=5).json().get(
+            "POST wc/v3/orders/{order_id}/notes"), 90, "no fulfillment reached the store")
+        hooks = requests.get(woo, timeout=5).json()["webhooks"]
+        assert {h["delivery_url"].split("/woocommerce/")[0] for h in hooks} == {url}
     finally:
         proc.send_signal(signal.SIGINT)
         code = proc.wait(timeout=40)
