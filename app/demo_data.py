@@ -29,6 +29,7 @@ CUSTOMERS = ("Ada Lovelace", "Grace Hopper", "Alan Turing", "Edsger Dijkstra", "
              "Dennis Ritchie", "Radia Perlman", "John Backus", "Hedy Lamarr", "Tim Berners-Lee",
              "Katherine Johnson", "Linus Torvalds")
 CARRIERS = ("UPS", "USPS", "FedEx", "DHL Express", "Canada Post")
+HISTORY_SECONDS = 14 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,13 @@ def seed_shopify(merchant_id: int, sandboxes: Sandboxes, *, orders: int, rng: ra
     _control("POST", f"{base}/plan", {"plan": "plus"})  # seeding pulls a few hundred orders
     skus = [item.sku for item in items]
     placed = []
+    # Orders over the last two weeks: the sandbox clock goes back, then forward per order.
+    step = HISTORY_SECONDS / max(orders, 1)
+    _control("POST", f"{sandboxes.shopify_http}/_sandbox/clock",
+             {"advance_seconds": -HISTORY_SECONDS})
     for n in range(orders):
+        _control("POST", f"{sandboxes.shopify_http}/_sandbox/clock",
+                 {"advance_seconds": step * rng.uniform(0.5, 1.5)})
         name = CUSTOMERS[n % len(CUSTOMERS)]
         body = {"lines": [{"sku": sku, "quantity": q} for sku, q in _basket(rng, skus)],
                 "customer_name": name,
@@ -113,6 +120,9 @@ def seed_shopify(merchant_id: int, sandboxes: Sandboxes, *, orders: int, rng: ra
         if n % 12 == 5:  # some orders routed to the 3PL
             body["location_id"] = sandbox_locations["ShipFast 3PL"]
         placed.append(_control("POST", f"{base}/orders", body))
+    offset = _control("POST", f"{sandboxes.shopify_http}/_sandbox/clock",
+                      {"advance_seconds": 0})["offset"]
+    _control("POST", f"{sandboxes.shopify_http}/_sandbox/clock", {"advance_seconds": -offset})
     for order in placed[3::37]:  # a few canceled by the merchant before we import them
         _control("POST", f"{base}/orders/{order['id']}/cancel", {"reason": "customer"})
 
@@ -174,13 +184,14 @@ def seed_woocommerce(merchant_id: int, sandboxes: Sandboxes, *, orders: int,
     for n in range(orders):
         first, last = CUSTOMERS[(n * 7 + 3) % len(CUSTOMERS)].split(" ", 1)
         email = f"{first}.{last}".lower().replace("-", "") + "@example.org"
+        address = {"first_name": first, "last_name": last, "company": "",
+                   "address_1": "1 Demo Street", "address_2": "", "city": "Portland",
+                   "state": "OR", "postcode": "97201", "country": "US"}
         placed.append(_control("POST", f"{api_base}/stores/{WOO_STORE}/orders", {
             "line_items": [{"sku": sku, "quantity": q} for sku, q in _basket(rng, skus)],
             "status": "processing",
-            "billing": {"first_name": first, "last_name": last, "email": email,
-                        "address_1": "1 Demo Street", "city": "Portland", "state": "OR",
-                        "postcode": "97201", "country": "US", "phone": "555-0100",
-                        "company": "", "address_2": ""}}))
+            "billing": {**address, "email": email, "phone": "555-0100"},
+            "shipping": {**address, "phone": ""}}))
     for order in placed[7::41]:
         _control("POST", f"{api_base}/stores/{WOO_STORE}/orders/{order['id']}/cancel", {})
     key = _control("POST", f"{api_base}/stores/{WOO_STORE}/keys", {"permissions": "read_write"})
