@@ -135,7 +135,8 @@ def _step_orders(call: ShopifyCall, job: Job, state: dict) -> dict:
     for node in page["nodes"]:
         if node.get("cancelledAt") or node["displayFulfillmentStatus"] not in OPEN_STATUSES:
             continue
-        import_order(call, job.merchant_id, job.channel_id, node["id"])
+        import_order(call, job.merchant_id, job.channel_id, node["id"],
+                     with_fulfillments=node["displayFulfillmentStatus"] != "UNFULFILLED")
         db.session.commit()  # one order at a time: short transactions, progress kept
         imported += 1
     return _advance(state, page, orders=imported)
@@ -207,15 +208,16 @@ def unmatched_listings(merchant_id: int, channel_id: int | None = None) -> list[
     return list(db.session.scalars(query.order_by(ChannelListing.sku, ChannelListing.id)))
 
 
-def import_order(call: ShopifyCall, merchant_id: int, channel_id: int, order_gid: str
-                 ) -> Order | None:
+def import_order(call: ShopifyCall, merchant_id: int, channel_id: int, order_gid: str, *,
+                 with_fulfillments: bool = True) -> Order | None:
     """An open order with its fulfillment orders; fulfillments made before install recorded.
 
     Those earlier fulfillments count toward the lines' fulfilled quantities (so nothing is
-    fulfilled twice) but move no stock: Stockroom's counts were taken after them. Flushes.
+    fulfilled twice) but move no stock: Stockroom's counts were taken after them. An order
+    Shopify calls UNFULFILLED has none to read (``with_fulfillments=False``). Flushes.
     """
     order = pull_order(call, merchant_id, channel_id, order_gid)
-    if order is None or not any(line.quantity for line in order.lines):
+    if order is None or not with_fulfillments or not any(line.quantity for line in order.lines):
         return order
     node = call("OrderFulfillmentsForSync", {"id": order_gid}).get("order") or {}
     known = set(db.session.scalars(select(Fulfillment.remote_id).where(

@@ -1,4 +1,5 @@
 """Scheduled reconciliation against the sandbox: webhooks Shopify gave up on are repaired."""
+import threading
 import time
 
 from sqlalchemy import func, select
@@ -6,6 +7,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import (Channel, Fulfillment, FulfillmentStatus, InventoryMovement, Order,
                         OutboxEvent, Origin)
+from app.platforms.shopify.scheduled import enqueue_reconciliations
 from app.sync.schedule import Scheduler
 from tests.fixtures.invariants import assert_invariants
 from tests.integration.shopify.conftest import SHOP, release_session
@@ -146,3 +148,30 @@ def test_cli_queues_reconciliation_and_token_refresh(stockroom, shop):  # noqa: 
         OutboxEvent.topic.in_(("shopify.reconcile", "shopify.token_refresh")))).all())
     assert notes["shopify.token_refresh"] == "not due (already fresh)"
     assert notes["shopify.reconcile"].startswith("reconciled ")
+
+
+def test_workers_ticking_at_once_queue_one_reconciliation(stockroom, shop):  # noqa: F811
+    """Four workers' schedulers tick together: the channel-row lock lets one queue it."""
+    stockroom.run_worker()
+    barrier = threading.Barrier(4)
+    errors, queued = [], []
+
+    def tick():
+        with stockroom.app.app_context():
+            try:
+                barrier.wait(timeout=10)
+                queued.append(enqueue_reconciliations())  # the task the scheduler runs
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(repr(exc))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=tick) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == [] and sorted(queued) == [0, 0, 0, 1]
+    assert db.session.scalar(select(func.count()).where(
+        OutboxEvent.topic == "shopify.reconcile")) == 1
