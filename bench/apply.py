@@ -30,9 +30,10 @@ LINES = ("TOTE-NAT", "MUG-WHT", "BEANIE-GRY")
 class Stack:
     """Sandbox + Stockroom (gunicorn) on one database, the app installed on the shop."""
 
-    def __init__(self, url: str, folder: Path):
+    def __init__(self, url: str, folder: Path, *, lift_rate_limit: bool = True,
+                 install: bool = True):
         self.url = url
-        key = Fernet.generate_key().decode()
+        self.key = key = Fernet.generate_key().decode()
         self.sandbox = ShopifySandbox(folder / "tls", app_env(url))
         self.env = app_env(url, STOCKROOM_ENCRYPTION_KEYS=key,
                            # The sandbox's HTTPS listener closes every connection (a TLS handshake per
@@ -47,14 +48,22 @@ class Stack:
             "client_id": CLIENT_ID, "secret": SECRET,
             "application_url": f"{self.server.url}/shopify/app",
             "redirect_urls": [f"{self.server.url}/shopify/auth/callback"]})
-        token = self.sandbox.control("POST", f"shops/{SHOP}/install", {"client_id": CLIENT_ID})
-        self._save_install(token, key)
-        # Lift the API rate limit: this bench measures our apply path, not Shopify's plan.
-        self.sandbox.control("POST", f"shops/{SHOP}/plan",
-                             {"restore_rate": 1_000_000, "bucket_size": 1_000_000})
-        self.drain(1, lambda: self.count("outbox_events", "status = 'pending'") == 0)
+        self.lift_rate_limit = lift_rate_limit
+        if install:
+            self.install()
+            self.drain(1, lambda: self.count("outbox_events", "status = 'pending'") == 0)
 
-    def _save_install(self, token: dict, key: str) -> None:
+    def install(self) -> int:
+        """Install the app on the shop (as the managed install would); the merchant id."""
+        token = self.sandbox.control("POST", f"shops/{SHOP}/install", {"client_id": CLIENT_ID})
+        merchant_id = self._save_install(token, self.key)
+        if self.lift_rate_limit:
+            # Lift the API rate limit: this bench measures our apply path, not the plan.
+            self.sandbox.control("POST", f"shops/{SHOP}/plan",
+                                 {"restore_rate": 1_000_000, "bucket_size": 1_000_000})
+        return merchant_id
+
+    def _save_install(self, token: dict, key: str) -> int:
         import os
 
         from app.extensions import db
@@ -64,10 +73,12 @@ class Stack:
                                                                              "STOCKROOM_"))})
         app = make_app(self.url, ENCRYPTION_KEYS=[key])
         with app.app_context():
-            save_install(SHOP, Credentials(access_token=token["access_token"],
-                                           scope=token["scope"]))
+            channel, _ = save_install(SHOP, Credentials(access_token=token["access_token"],
+                                                        scope=token["scope"]))
+            merchant_id = channel.merchant_id
             db.session.commit()
             db.engine.dispose()
+        return merchant_id
 
     def count(self, table: str, where: str) -> int:
         """Rows of ``table`` matching ``where`` (plain SQL, bench-owned strings only)."""
