@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.fulfillment import Tracking, create_fulfillment
-from app.models import (Channel, ChannelListing, Fulfillment, InventoryItem, Order, Origin,
-                        OutboxEvent)
+from app.models import (Channel, ChannelListing, ChannelStatus, Fulfillment, InventoryItem,
+                        Order, Origin, OutboxEvent)
 from app.models._common import utcnow
 from app.platforms.shopify.sync import ShopifyCall, import_locations, pull_order, settings
 from app.platforms.shopify.subscriptions import ensure_webhook_subscriptions
@@ -32,6 +32,8 @@ STEPS = ("webhooks", "locations", "products", "orders", "done")
 #: Orders still to fulfill, by Order.displayFulfillmentStatus (the rest are history).
 OPEN_STATUSES = frozenset({"UNFULFILLED", "PARTIALLY_FULFILLED", "IN_PROGRESS", "ON_HOLD",
                            "OPEN", "PENDING_FULFILLMENT", "SCHEDULED", "REQUEST_DECLINED"})
+#: A queued job of a shop uninstalled meanwhile ends quietly (not as a failure to retry).
+UNINSTALLED_NOTE = "skipped: the shop uninstalled the app"
 BEFORE_INSTALL_NOTE = "Fulfilled on Shopify before Stockroom was connected: stock not adjusted."
 
 
@@ -52,6 +54,9 @@ def _save_state(channel_id: int, state: dict) -> None:
 def start_import(job: Job) -> str:
     """``channel.installed``: begin a new import run (or resume this job's own run)."""
     channel = db.session.get(Channel, job.channel_id, populate_existing=True)
+    if channel.status != ChannelStatus.ACTIVE:
+        db.session.commit()
+        return UNINSTALLED_NOTE
     state = import_state(channel)
     if state.get("run") != job.id:
         state = {"run": job.id, "step": STEPS[0], "after": None, "counts": {},
@@ -65,8 +70,10 @@ def start_import(job: Job) -> str:
 def continue_import(job: Job) -> str:
     """A continuation job: carry on from the checkpoint unless a newer run replaced it."""
     channel = db.session.get(Channel, job.channel_id, populate_existing=True)
-    state = import_state(channel)
+    active, state = channel.status == ChannelStatus.ACTIVE, import_state(channel)
     db.session.commit()
+    if not active:
+        return UNINSTALLED_NOTE
     if state.get("run") != job.payload.get("run"):
         return "superseded by a newer import"
     return _run(job, state)
@@ -237,8 +244,9 @@ def import_order(call: ShopifyCall, merchant_id: int, channel_id: int, order_gid
         if not quantities:
             continue
         info = (f.get("trackingInfo") or [{}])[0] if f.get("trackingInfo") else {}
+        tracking = Tracking(info.get("number") or "", info.get("company") or "",
+                            info.get("url") or "")
         create_fulfillment(order.id, quantities, None, merchant_id=merchant_id,
-                           origin=Origin.PLATFORM, remote_id=f["id"], stock_note=BEFORE_INSTALL_NOTE,
-                           tracking=Tracking(info.get("number") or "", info.get("company") or "",
-                                             info.get("url") or ""))
+                           origin=Origin.PLATFORM, remote_id=f["id"], tracking=tracking,
+                           stock_note=BEFORE_INSTALL_NOTE)
     return order

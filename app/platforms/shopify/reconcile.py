@@ -25,10 +25,11 @@ import datetime as dt
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Channel, Fulfillment, FulfillmentStatus, JobStatus, Order, OutboxEvent
+from app.models import (Channel, ChannelStatus, Fulfillment, FulfillmentStatus, JobStatus, Order,
+                        OutboxEvent)
 from app.models._common import utcnow
 from app.platforms.shopify.handlers import apply_fulfillment_changes, record_platform_fulfillment
-from app.platforms.shopify.imports import match_unmatched_listings
+from app.platforms.shopify.imports import UNINSTALLED_NOTE, match_unmatched_listings
 from app.platforms.shopify.mapping import parse_time
 from app.platforms.shopify.sync import ShopifyCall, pull_order, settings
 from app.sync.handlers import outbox_handler
@@ -76,6 +77,9 @@ def reconcile_channel(job: Job) -> str:
     """Pull orders and fulfillments changed since the last sync (see the module doc)."""
     cfg = settings()
     channel = db.session.get(Channel, job.channel_id, populate_existing=True)
+    if channel.status != ChannelStatus.ACTIVE:
+        db.session.commit()
+        return UNINSTALLED_NOTE
     state = dict((channel.sync_cursors or {}).get("reconcile") or {})
     mark = parse_time(state["mark"]) if state.get("mark") else _start_mark(channel)
     db.session.commit()

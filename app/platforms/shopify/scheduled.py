@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Channel, ChannelStatus, Platform
 from app.models._common import utcnow
+from app.platforms.shopify.imports import UNINSTALLED_NOTE
 from app.platforms.shopify.mapping import parse_time
 from app.platforms.shopify.sync import settings
 from app.platforms.shopify.tokens import TokenRequestError, read_credentials, refresh_if_due
@@ -47,6 +48,10 @@ def enqueue_token_refreshes() -> int:
 @outbox_handler("shopify.token_refresh", platform=Platform.SHOPIFY)
 def refresh_token(job: Job) -> str:
     """Rotate the shop's access token if it is (still) due; another worker may have."""
+    active = db.session.scalar(select(Channel.status).where(Channel.id == job.channel_id))
+    db.session.commit()
+    if active != ChannelStatus.ACTIVE:
+        return UNINSTALLED_NOTE
     try:
         cfg = settings()
         refreshed = refresh_if_due(cfg, job.channel_id,

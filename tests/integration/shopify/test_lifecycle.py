@@ -2,11 +2,12 @@
 import dataclasses
 import json
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.models import (Channel, ChannelListing, ChannelLocation, ChannelStatus, Fulfillment,
                         InventoryLevel, Merchant, Order, OutboxEvent, WebhookInbox)
+from app.platforms.shopify.imports import UNINSTALLED_NOTE
 from app.platforms.shopify.settings import DEFAULT_TOML, load_settings
 from app.platforms.shopify.tokens import read_credentials
 from app.sync.schedule import Scheduler
@@ -44,7 +45,17 @@ def test_uninstall_then_reinstall_reuses_the_merchant_and_resumes_sync(stockroom
     Scheduler().tick(force=True)
     assert db.session.scalar(select(OutboxEvent.id).where(
         OutboxEvent.topic.in_(("shopify.reconcile", "shopify.token_refresh")))) is None
-    release_session()
+    # Jobs queued just before the uninstall end quietly instead of failing for hours.
+    for topic in ("shopify.reconcile", "shopify.token_refresh"):
+        db.session.add(OutboxEvent(merchant_id=ids[1], channel_id=ids[0], topic=topic))
+    db.session.commit()
+    stockroom.run_worker()
+    assert set(db.session.execute(select(OutboxEvent.status, OutboxEvent.last_error).where(
+        OutboxEvent.topic.in_(("shopify.reconcile", "shopify.token_refresh"))))) == {
+        ("done", UNINSTALLED_NOTE)}
+    db.session.execute(delete(OutboxEvent).where(OutboxEvent.topic.in_(
+        ("shopify.reconcile", "shopify.token_refresh"))))
+    db.session.commit()
 
     install_via_admin(stockroom)
     stockroom.run_worker()
