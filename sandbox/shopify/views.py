@@ -2,6 +2,8 @@
 through the Admin API. Keys are schema field names; callables are resolved lazily with args."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from . import operations
 from .resolvers import connection
 from .state import (Fulfillment, FulfillmentOrder, InventoryItem, Location, Order, gid, iso,
@@ -150,6 +152,9 @@ def order_node(ctx, order: Order) -> dict:
         "displayFulfillmentStatus": _display_fulfillment_status(order),
         "displayFinancialStatus": "PAID", "test": False, "note": None, "tags": [],
         "currencyCode": "USD",
+        # No taxes, shipping or discounts in the sandbox: the total is the lines' sum.
+        "totalPriceSet": _money_bag(sum(Decimal(li.price) * li.quantity
+                                        for li in order.line_items)),
         "lineItems": lambda info, **a: connection(order.line_items, a,
                                                   lambda li: line_item_node(ctx, li)),
         "fulfillmentOrders": lambda info, **a: connection(
@@ -161,6 +166,13 @@ def order_node(ctx, order: Order) -> dict:
         "customer": {"__typename": "Customer", "id": gid("Customer", order.customer_id),
                      "displayName": order.customer_name},
     }
+
+
+def _money_bag(amount: Decimal) -> dict:
+    """MoneyBag in the shop's currency (shop and presentment money are the same here)."""
+    money = {"__typename": "MoneyV2", "amount": str(amount.quantize(Decimal("0.01"))),
+             "currencyCode": "USD"}
+    return {"__typename": "MoneyBag", "shopMoney": money, "presentmentMoney": dict(money)}
 
 
 def _address(a: dict) -> dict:
@@ -184,6 +196,7 @@ def line_item_node(ctx, li) -> dict:
             "unfulfilledQuantity": li.quantity - li.fulfilled_quantity,
             "fulfillableQuantity": li.quantity - li.fulfilled_quantity,
             "fulfillmentStatus": status, "requiresShipping": True,
+            "originalUnitPriceSet": _money_bag(Decimal(li.price)),
             "variant": lambda info, **a: variant_node(ctx, v)}
 
 

@@ -29,9 +29,16 @@ def order_data(node: dict) -> OrderData:
     return OrderData(
         remote_id=node["id"], name=node["name"], placed_at=parse_time(node["createdAt"]),
         lines=lines, customer_name=_customer_name(node),
-        customer_email=node.get("email") or "", currency=node.get("currencyCode") or "USD",
+        customer_email=node.get("email") or "", **_total(node),
         cancelled_at=parse_time(node.get("cancelledAt")),
         remote_updated_at=parse_time(node.get("updatedAt")))
+
+
+def _total(node: dict) -> dict:
+    # The shop's currency (shopMoney), as the merchant reads their own figures.
+    money = ((node.get("totalPriceSet") or {}).get("shopMoney")) or {}
+    return {"currency": money.get("currencyCode") or node.get("currencyCode") or "USD",
+            "total_price": money.get("amount") or "0.00"}
 
 
 def _customer_name(node: dict) -> str:

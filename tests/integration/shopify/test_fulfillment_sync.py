@@ -1,5 +1,6 @@
 """Two-way fulfillment sync with the Shopify sandbox, over HTTP, with the real worker."""
 import threading
+from decimal import Decimal
 import time
 
 import pytest
@@ -62,6 +63,7 @@ def level(location_id, sku):
 def test_orders_create_webhook_upserts_order_matched_by_sku(stockroom, shop):
     order, summary = place_order(stockroom, [("TOTE-NAT", 3), ("MUG-WHT", 1)])
     assert order.name == summary["name"] and order.customer_email == "ada@example.com"
+    assert Decimal(order.total_price) > 0 and order.currency == "USD"
     assert sorted((line.sku, line.quantity, line.inventory_item_id is not None)
                   for line in order.lines) == [("MUG-WHT", 1, True), ("TOTE-NAT", 3, True)]
     mirror = db.session.scalars(select(FulfillmentOrder).where(

@@ -3,6 +3,7 @@ input limits, API faults."""
 from __future__ import annotations
 
 import time
+from decimal import Decimal
 
 import pytest
 
@@ -200,3 +201,19 @@ def test_graphql_orders_updated_since_for_reconciliation(sandbox, token):
     since = max(n["updatedAt"] for n in everything)
     recent = sandbox.gql(token, query, {"q": f"updated_at:>'{since}'"})["data"]["orders"]["nodes"]
     assert [n["id"] for n in recent] == [order["gid"]]
+
+
+def test_graphql_order_total_is_the_sum_of_its_lines(sandbox, token):
+    out = sandbox.gql(token, """{ orders(first: 5) { nodes {
+        totalPriceSet { shopMoney { amount currencyCode } presentmentMoney { amount } }
+        lineItems(first: 20) { nodes { quantity originalUnitPriceSet { shopMoney { amount } } } }
+    } } }""")
+    orders = out["data"]["orders"]["nodes"]
+    assert orders
+    for order in orders:
+        lines = order["lineItems"]["nodes"]
+        expected = sum(Decimal(li["originalUnitPriceSet"]["shopMoney"]["amount"]) * li["quantity"]
+                       for li in lines)
+        money = order["totalPriceSet"]["shopMoney"]
+        assert Decimal(money["amount"]) == expected > 0 and money["currencyCode"] == "USD"
+        assert order["totalPriceSet"]["presentmentMoney"]["amount"] == money["amount"]
