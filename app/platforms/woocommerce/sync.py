@@ -171,8 +171,8 @@ def _record_store_completion(order: Order, data: dict, tracking: Tracking) -> st
     if not quantities:
         return f"{order.name} completed on the store: nothing left to fulfill here"
     mapping = db.session.scalar(select(ChannelLocation).where(
-        ChannelLocation.channel_id == order.channel_id,
-        ChannelLocation.remote_id == STORE_LOCATION_ID))
+        ChannelLocation.channel_id == order.channel_id, ChannelLocation.kind == "store")
+        .order_by(ChannelLocation.remote_id != STORE_LOCATION_ID, ChannelLocation.id))
     location_id = mapping.stock_location_id if mapping else None
     note = "" if location_id else "The store is not mapped to a stock location: stock not adjusted."
     kwargs = dict(merchant_id=order.merchant_id, tracking=_usable(tracking),

@@ -173,3 +173,19 @@ def test_worker_never_calls_a_store_url_that_fails_the_guard(stockroom, redirect
     job = db.session.scalar(select(OutboxEvent))
     assert "refuses to call this store" in job.last_error
     assert not redirector.trapped
+
+
+def test_connect_needs_the_csrf_token_and_a_signed_in_owner(stockroom):
+    owner = Owner(stockroom)
+    owner.sign_up()
+    url = stockroom.url + "/woocommerce/connect"
+    data = {"store_url": stockroom.sandbox.store_url()}
+    forged = owner.http.post(url, data=data, timeout=10, allow_redirects=False)
+    assert forged.status_code == 400  # a cross-site form can't start a connection
+    stranger = requests.post(url, data=data, verify=stockroom.ca_bundle, timeout=10,
+                             allow_redirects=False)
+    assert stranger.status_code == 302 and "/sign-in" in stranger.headers["Location"]
+    back = requests.get(stockroom.url + "/woocommerce/connect/return?success=1&user_id=x",
+                        verify=stockroom.ca_bundle, timeout=10, allow_redirects=False)
+    assert back.status_code == 302 and "/sign-in" in back.headers["Location"]
+    assert woo_channel() is None
