@@ -118,7 +118,7 @@ def woo_settings(woo_sandbox: WooSandbox, *extra_origins: str) -> WooSettings:
     return WooSettings(
         sandbox_origins=frozenset(origin_of(u) for u in (woo_sandbox.http_url,
                                                           woo_sandbox.https_url, *extra_origins)),
-        ca_bundle=woo_sandbox.ca_bundle, timeout_seconds=10)
+        ca_bundle=woo_sandbox.ca_bundle, timeout_seconds=30)
 
 
 @dataclass
@@ -131,7 +131,7 @@ class Stockroom:
     ca_bundle: str
     worker_runs: list = field(default_factory=list)
 
-    def run_worker(self, *, until=None, timeout: float = 20.0) -> None:
+    def run_worker(self, *, until=None, timeout: float = 60.0) -> None:
         """Worker passes until ``until()`` holds (or, without it, the queues stay idle)."""
         release_session()
         worker = Worker(self.app, worker_id="test-worker", poll_seconds=0.05)
