@@ -151,3 +151,25 @@ def test_install_in_admin_fulfill_at_second_location_then_cancel(shopify_world, 
     assert any("Fulfillment canceled" in t["message"] for t in toasts)
     assert SHOPIFY_CLIENT_ID in page.frames[1].evaluate(
         "document.querySelector('meta[name=shopify-api-key]').content")
+
+
+def test_a_stale_session_token_is_replaced_before_the_request_leaves(shopify_world, page):
+    """embedded.js holds an htmx request (htmx:confirm) until App Bridge gives a fresh token
+    when the one it has is older than 30 s: simulated by moving the frame's clock on."""
+    world = shopify_world
+    page.goto(f"{world.sandbox_http}/store/demo-shop/apps/stockroom")
+    page.get_by_role("button", name="Install app").click()
+    app = page.frame_locator("#app-frame")
+    expect(app.get_by_role("navigation", name="Main")).to_be_visible()
+    sent: dict[str, str] = {}
+    page.on("request", lambda r: sent.__setitem__(r.url, r.headers.get("authorization", "")))
+    app.get_by_role("link", name="Inventory", exact=True).click()
+    expect(app.get_by_role("heading", name="Inventory", exact=True)).to_be_visible()
+    before = {v for k, v in sent.items() if k.startswith(world.url)}
+    assert before and all(v.startswith("Bearer ") for v in before)
+    frame = next(f for f in page.frames if f.url.startswith(world.url))
+    frame.evaluate("(() => { const real = Date.now; Date.now = () => real() + 45000; })()")
+    app.get_by_role("link", name="Orders", exact=True).click()
+    expect(app.get_by_role("heading", name="Orders", exact=True)).to_be_visible()
+    token = sent[world.url + "/orders"]
+    assert token.startswith("Bearer ") and token not in before
