@@ -14,4 +14,5 @@ def list_connections():
     """Connected channels (platform, domain, scopes, status) and "connect a WooCommerce store"."""
     woo_connect = "woocommerce.start_connect" in current_app.view_functions
     return render("web/connections/index.html", {}, channels=queries.channels(g.merchant_id),
-                  merchant=queries.merchant(g.merchant_id), woo_connect=woo_connect)
+                  merchant=queries.merchant(g.merchant_id), woo_connect=woo_connect,
+                  unmatched=queries.unmatched_listings(g.merchant_id))

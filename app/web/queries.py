@@ -185,6 +185,20 @@ def channels(merchant_id: int) -> list[Channel]:
                                    .order_by(Channel.id)))
 
 
+def unmatched_listings(merchant_id: int) -> dict[int, list[str]]:
+    """Per channel, its listings no item matches by SKU (shown, never guessed)."""
+    from app.models import ChannelListing
+
+    found: dict[int, list[str]] = {}
+    for channel_id, sku, title in db.session.execute(
+            select(ChannelListing.channel_id, ChannelListing.sku, ChannelListing.title)
+            .where(ChannelListing.merchant_id == merchant_id,
+                   ChannelListing.inventory_item_id.is_(None))
+            .order_by(ChannelListing.channel_id, ChannelListing.sku, ChannelListing.id)):
+        found.setdefault(channel_id, []).append(sku or f"{title} (no SKU)")
+    return found
+
+
 def stock_locations(merchant_id: int, *, active_only: bool = False) -> list[StockLocation]:
     """The merchant's stock locations by name."""
     stmt = select(StockLocation).where(StockLocation.merchant_id == merchant_id)

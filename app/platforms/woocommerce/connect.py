@@ -39,6 +39,7 @@ class ConnectState:
     store_url: str
     location_id: int | None
     nonce: str
+    name: str = ""
 
 
 def settings() -> WooSettings:
@@ -51,10 +52,11 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def sign_state(*, merchant_id: int, user_id: int | None, store_url: str,
-               location_id: int | None) -> str:
+               location_id: int | None, name: str = "") -> str:
     """The value sent as wc-auth's ``user_id``: signed, URL-safe (A-Z a-z 0-9 - _ .)."""
     return _serializer().dumps({"m": merchant_id, "u": user_id, "s": store_url,
-                                "l": location_id, "n": secrets.token_urlsafe(18)})
+                                "l": location_id, "n": secrets.token_urlsafe(18),
+                                "nm": name[:120]})
 
 
 def read_state(token: str) -> ConnectState:
@@ -62,7 +64,7 @@ def read_state(token: str) -> ConnectState:
     try:
         data = _serializer().loads(token or "", max_age=STATE_MAX_AGE)
         return ConnectState(int(data["m"]), data.get("u"), str(data["s"]), data.get("l"),
-                            str(data["n"]))
+                            str(data["n"]), str(data.get("nm") or ""))
     except (BadSignature, KeyError, TypeError, ValueError):
         raise ConnectRefused("This connection request is invalid or expired. "
                              "Start again from Connections.") from None
@@ -107,7 +109,8 @@ def save_connection(state: ConnectState, keys: Keys, *, app_url: str,
                           domain=state.store_url, sync_cursors={})
         db.session.add(channel)
     ring = get_keyring()
-    channel.name = name or channel.name or state.store_url.split("://", 1)[1]
+    channel.name = (name or state.name or channel.name
+                    or state.store_url.split("://", 1)[1])[:255]
     channel.credentials_encrypted = ring.encrypt_json(keys.__dict__)
     channel.webhook_secret_encrypted = ring.encrypt(secrets.token_urlsafe(32))
     channel.scopes = keys.permissions

@@ -49,6 +49,8 @@ def test_connect_approve_stores_keys_encrypted_and_imports(stockroom, https):
     release_session()
     page = owner.http.get(stockroom.url + "/connections", timeout=10).text
     assert domain in page
+    assert "6 products not matched by SKU: BEANIE-GRY, GIFT-CARD, HOODIE-L" in page
+    assert "<td>Demo Store<br>" in page  # the site's name, from its REST index
 
 
 def test_connect_deny_stores_nothing_and_burns_the_state(stockroom):
