@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.run                # everything (about 10-14 minutes)
     .venv/bin/python -m bench.run dashboard      # only some: intake apply contention ...
+    .venv/bin/python -m bench.run --update contention   # re-run some, keep the others' rows
 
 Figures are printed as they come. Nothing here asserts a time: a bar not met is reported
 as not met, and the run still exits 0 (exit 1 only when a bench crashed).
@@ -22,6 +23,7 @@ ORDER = ("dashboard", "intake", "apply", "contention", "inventory")
 def main(argv: list[str]) -> int:
     """Run the chosen benches (all by default) and write the results."""
     chosen = [a for a in argv if a in ORDER] or list(ORDER)
+    previous = _previous(chosen) if "--update" in argv else []
     started = time.monotonic()
     info = machine()
     info["load average at start"] = " ".join(open("/proc/loadavg").read().split()[:3])
@@ -59,7 +61,11 @@ def main(argv: list[str]) -> int:
             traceback.print_exc()
             results.add(Figure(name, "crashed", "-", "not measured",
                                note=traceback.format_exc(limit=1).strip().splitlines()[-1]))
-    _memory(results, rss)
+    if previous:  # the other benches' rows from the last full run, in their place
+        results.figures = previous + results.figures
+        info["note"] = f"re-ran {', '.join(chosen)}; other rows from {previous_started(chosen)}"
+    if not previous:
+        _memory(results, rss)
     info["load average at end"] = " ".join(open("/proc/loadavg").read().split()[:3])
     results.seconds = time.monotonic() - started
     path = results.write(ROOT / "bench" / "results")
@@ -67,6 +73,29 @@ def main(argv: list[str]) -> int:
     print(results.markdown())
     print(f"written: {path.relative_to(ROOT)}")
     return 1 if crashed else 0
+
+
+def _previous(chosen: list[str]) -> list[Figure]:
+    """Rows of latest.json from benches not chosen now (memory rows: kept as they were)."""
+    import json
+
+    path = ROOT / "bench" / "results" / "latest.json"
+    if not path.exists():
+        return []
+    data = json.loads(path.read_text())
+    numbers = {ORDER_NUMBERS[name] for name in chosen}
+    return [Figure(**f) for f in data["figures"] if f["bench"].split()[0] not in numbers]
+
+
+def previous_started(_chosen) -> str:
+    """When the run the kept rows come from started."""
+    import json
+
+    return json.loads((ROOT / "bench" / "results" / "latest.json").read_text())["started"]
+
+
+ORDER_NUMBERS = {"dashboard": "4", "intake": "1", "apply": "2", "contention": "5",
+                 "inventory": "3"}
 
 
 def _memory(results: Results, rss: dict) -> None:
