@@ -22,8 +22,8 @@ import requests
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import (ChannelLocation, Fulfillment, FulfillmentStatus, InventoryItem,
-                        InventoryLevel, JobStatus, Merchant, Order, OutboxEvent, WebhookInbox)
+from app.models import (ChannelLocation, Fulfillment, InventoryItem, InventoryLevel, JobStatus,
+                        Merchant, Order, OutboxEvent, WebhookInbox)
 from tests.conftest import TEST_ENCRYPTION_KEY
 from tests.fixtures.factories import make_item, make_location, stock
 from tests.integration.shopify.conftest import iframe_src, parse_form
@@ -372,6 +372,7 @@ class Outcome:
     lost: int = 0
     duplicated: int = 0
     problems: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)  # applied, but an older state won
 
 
 def check_pushes(stockroom: Stockroom, shop: Shop, fulfillment_ids: list[int],
@@ -433,11 +434,6 @@ def fulfill_orders(shop: Shop, order_ids: list[int], *, tracking_prefix: str = "
         ids.append(f.id)
     db.session.remove()
     return ids, dict(units)
-
-
-def live_fulfillments() -> int:
-    return db.session.scalar(select(func.count()).select_from(Fulfillment).where(
-        Fulfillment.status != FulfillmentStatus.CANCELED))
 
 
 # --- a throwaway PostgreSQL cluster (scenario 6) ---------------------------------------------
