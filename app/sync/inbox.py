@@ -1,33 +1,16 @@
 """Webhook intake: store a verified delivery before acknowledging it, deduplicated."""
 from __future__ import annotations
 
-import functools
-
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import WebhookInbox
-from app.models._common import utcnow
 
 
-@functools.cache
-def _insert_statement(dialect: str):
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    table = WebhookInbox.__table__
-    return (insert(table).values(
-        merchant_id=bindparam("merchant_id"), channel_id=bindparam("channel_id"),
-        topic=bindparam("topic"), dedupe_key=bindparam("dedupe_key"),
-        headers=bindparam("headers", type_=table.c.headers.type),
-        body=bindparam("body", type_=table.c.body.type), status="pending", attempts=0,
-        order_remote_id=bindparam("order_remote_id"),
-        received_at=bindparam("received_at", type_=table.c.received_at.type),
-        next_attempt_at=bindparam("next_attempt_at", type_=table.c.next_attempt_at.type),
-        last_error="")
-        .on_conflict_do_nothing(index_elements=["channel_id", "dedupe_key"])
-        .returning(table.c.id))
+#: A plain INSERT … RETURNING compiles once per process (SQLAlchemy caches it); the
+#: dialects' ON CONFLICT constructs are not cacheable and cost a compile per delivery.
+_INSERT = WebhookInbox.__table__.insert().returning(WebhookInbox.__table__.c.id)
 
 
 def store_webhook(*, merchant_id: int, channel_id: int, topic: str, dedupe_key: str,
@@ -42,20 +25,26 @@ def store_webhook(*, merchant_id: int, channel_id: int, topic: str, dedupe_key: 
     """
     params = {"merchant_id": merchant_id, "channel_id": channel_id, "topic": topic,
               "dedupe_key": dedupe_key, "headers": headers, "body": body,
-              "order_remote_id": order_remote_id, "received_at": utcnow(),
-              "next_attempt_at": utcnow()}
+              "order_remote_id": order_remote_id, "status": "pending", "attempts": 0,
+              "last_error": ""}
     try:
-        # Core on the session's connection with bound parameters: the statement compiles
-        # once per process (this is the hot path of every delivery), not once per call.
-        connection = db.session.connection()
-        inserted_id = connection.execute(_insert_statement(connection.dialect.name),
-                                         params).scalar()
-        row_id = inserted_id if inserted_id is not None else db.session.scalar(
-            select(WebhookInbox.id).where(WebhookInbox.channel_id == channel_id,
-                                          WebhookInbox.dedupe_key == dedupe_key))
+        inserted_id = db.session.connection().execute(_INSERT, params).scalar_one()
+        db.session.commit()
+        return inserted_id, True
+    except IntegrityError:
+        # Usually a redelivery (the unique dedupe key); anything else is raised below.
+        db.session.rollback()
+    except Exception:
+        db.session.rollback()
+        raise
+    try:
+        existing = db.session.scalar(select(WebhookInbox.id).where(
+            WebhookInbox.channel_id == channel_id, WebhookInbox.dedupe_key == dedupe_key))
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
-    return row_id, inserted_id is not None
-
+    if existing is None:
+        raise IntegrityError("webhook_inbox insert", None, Exception(
+            "refused for another reason than a duplicate"))
+    return existing, False
