@@ -69,6 +69,14 @@ def claim_jobs(model: JobModel, *, worker_id: str, limit: int, lease_seconds: fl
         query = query.where(~exists().where(and_(
             earlier.order_id == OutboxEvent.order_id, earlier.id < OutboxEvent.id,
             earlier.status.in_(UNFINISHED))))
+    else:
+        # Deliveries about one order apply one at a time, in arrival order: two updates of
+        # the same fulfillment on two workers could otherwise commit the older read last.
+        earlier_hook = aliased(WebhookInbox)
+        query = query.where(or_(WebhookInbox.order_remote_id.is_(None), ~exists().where(and_(
+            earlier_hook.channel_id == WebhookInbox.channel_id,
+            earlier_hook.order_remote_id == WebhookInbox.order_remote_id,
+            earlier_hook.id < WebhookInbox.id, earlier_hook.status.in_(UNFINISHED)))))
     try:
         rows = db.session.scalars(query).all()
         until = now + dt.timedelta(seconds=lease_seconds)

@@ -144,12 +144,9 @@ def test_webhook_storm_duplicated_shuffled_delayed(stockroom, report):
     assert outcome.problems == [] and outcome.lost == outcome.duplicated == 0
     assert len(order_ids) == ORDERS
     read_db(assert_invariants)
-    if outcome.stale:
-        # Known bug (docs/reliability.md): two inbox jobs of one fulfillment may run at once
-        # on two workers; the one that read Shopify earlier can commit last. Everything
-        # above is asserted strictly; this one is reported, not hidden, until it is fixed.
-        pytest.xfail("known bug, stale tracking after concurrent inbox jobs: "
-                     + "; ".join(outcome.stale))
+    # Deliveries about one order apply one at a time (claim_jobs): no tracking number may
+    # end up older than Shopify's.
+    assert outcome.stale == []
 
 
 @postgres_in_make_test

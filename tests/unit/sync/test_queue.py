@@ -197,3 +197,21 @@ def test_job_counts_and_worker_lag(world):
     assert 89 <= worker_lag_seconds() <= 200
     claim("w1", limit=10)  # leased jobs are being worked on: no lag
     assert worker_lag_seconds() == 0.0
+
+
+def test_claim_jobs_inbox_one_delivery_per_order_in_arrival_order(world):
+    merchant, channel, _ = world
+    args = dict(merchant_id=merchant.id, channel_id=channel.id, topic="fulfillments/update",
+                headers={}, body=b"{}")
+    first, _ = store_webhook(dedupe_key="a-1", order_remote_id="gid://shopify/Order/1", **args)
+    second, _ = store_webhook(dedupe_key="a-2", order_remote_id="gid://shopify/Order/1", **args)
+    other, _ = store_webhook(dedupe_key="b-1", order_remote_id="gid://shopify/Order/2", **args)
+    unattributed, _ = store_webhook(dedupe_key="c-1", order_remote_id=None, **args)
+    jobs = claim_jobs(WebhookInbox, worker_id="w1", limit=10, lease_seconds=60)
+    assert sorted(j.id for j in jobs) == sorted([first, other, unattributed])
+    # While the first is in flight, nobody else may take the second.
+    assert claim_jobs(WebhookInbox, worker_id="w2", limit=10, lease_seconds=60) == []
+    finish_job(next(j for j in jobs if j.id == first), worker_id="w1")
+    db.session.commit()
+    assert [j.id for j in claim_jobs(WebhookInbox, worker_id="w2", limit=10,
+                                     lease_seconds=60)] == [second]
