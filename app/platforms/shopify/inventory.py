@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from collections import defaultdict
 from dataclasses import replace
 
@@ -24,18 +23,15 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import (ChannelLocation, FulfillmentOrder, FulfillmentOrderLine, OrderLine,
-                        OutboxEvent, Platform)
+                        Platform)
 from app.platforms.shopify.sync import ShopifyCall
-from app.stock.push import (PUSH_TOPIC, PendingPush, pending_pushes, record_push_failed,
-                            record_pushed, record_remote_quantities)
+from app.stock.push import (PUSH_TOPIC, PendingPush, push_rounds, record_push_failed,
+                            record_remote_quantities)
 from app.sync.errors import RetryableError
 from app.sync.handlers import outbox_handler
 from app.sync.queue import Job
 
 BATCH = 250
-#: A job pushes for at most this long, then leaves the rest to a follow-up job (fairness
-#: between shops and well inside the worker's lease).
-JOB_SECONDS = 20.0
 MAX_STALE_ROUNDS = 3
 #: Fulfillment-order statuses whose remaining units Shopify counts as committed.
 HOLDING = ("OPEN", "IN_PROGRESS", "ON_HOLD", "SCHEDULED", "INCOMPLETE")
@@ -45,25 +41,8 @@ HOLDING = ("OPEN", "IN_PROGRESS", "ON_HOLD", "SCHEDULED", "INCOMPLETE")
 def push_inventory(job: Job) -> str:
     """Push every dirty quantity of the shop, batch by batch."""
     call = ShopifyCall(job.channel_id)
-    started, pushed, refused, after_id = time.monotonic(), 0, 0, 0
-    while True:
-        batch = _adjusted(job.channel_id, pending_pushes(job.channel_id, limit=BATCH,
-                                                         after_id=after_id))
-        db.session.commit()  # end the read before calling Shopify
-        if not batch:
-            return f"pushed {pushed} quantities" + (f", {refused} refused" if refused else "")
-        after_id = batch[-1].state_id
-        ok, errors = _push_batch(call, batch)
-        record_pushed(ok)
-        for message, rows in errors.items():
-            record_push_failed(rows, message)
-            refused += len(rows)
-        pushed += len(ok)
-        db.session.commit()
-        if time.monotonic() - started > JOB_SECONDS:
-            db.session.add(OutboxEvent(merchant_id=job.merchant_id, channel_id=job.channel_id,
-                                       topic=PUSH_TOPIC, payload={}))
-            return f"pushed {pushed} quantities so far; continuing in a new job"
+    return push_rounds(job, limit=BATCH, adjust=_adjusted,
+                       push=lambda rows: _push_batch(call, rows))
 
 
 def _adjusted(channel_id: int, batch: list[PendingPush]) -> list[PendingPush]:

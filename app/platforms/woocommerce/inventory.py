@@ -10,26 +10,23 @@ on hand until they ship.
 """
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from dataclasses import replace
 
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import ChannelListing, Order, OrderLine, OutboxEvent, Platform
+from app.models import ChannelListing, Order, OrderLine, Platform
 from app.platforms.woocommerce.client import StoreClient, WooError
 from app.platforms.woocommerce.connect import client_for
-from app.stock.push import (PUSH_TOPIC, PendingPush, pending_pushes, record_push_failed,
-                            record_pushed)
+from app.stock.push import PUSH_TOPIC, PendingPush, push_rounds
 from app.sync.handlers import outbox_handler
 from app.sync.queue import Job
 
 BATCH = 100
-#: Rows read per round (several batch requests); a job pushes for at most JOB_SECONDS,
-#: then leaves the rest to a follow-up job (fair between stores, inside the lease).
+#: Rows read per round (several batch requests); app/stock/push.py's push_rounds hands
+#: what is left after 20 s to a follow-up job (fair between stores, inside the lease).
 ROUND = 500
-JOB_SECONDS = 20.0
 UNMANAGED = ("Stock management is off for this product on the store, so WooCommerce ignores "
              "the quantity: turn on \u201cManage stock?\u201d to let Stockroom set it.")
 
@@ -38,27 +35,16 @@ UNMANAGED = ("Stock management is off for this product on the store, so WooComme
 def push_inventory(job: Job) -> str:
     """Push every dirty quantity of the store, 100 per batch request."""
     client = client_for(job.channel_id)
-    started, pushed, refused, requests, after_id = time.monotonic(), 0, 0, 0, 0
-    while True:
-        rows = _adjusted(job.channel_id, pending_pushes(job.channel_id, limit=ROUND,
-                                                        after_id=after_id))
-        db.session.commit()  # end the read before calling the store
-        if not rows:
-            note = f"pushed {pushed} quantities in {requests} batch requests"
-            return note + (f", {refused} refused" if refused else "")
-        after_id = rows[-1].state_id
+    requests = 0
+
+    def push(rows: list[PendingPush]):
+        nonlocal requests
         ok, errors, sent = _push(client, rows)
         requests += sent
-        record_pushed(ok)
-        for message, failed in errors.items():
-            record_push_failed(failed, message)
-            refused += len(failed)
-        pushed += len(ok)
-        db.session.commit()
-        if time.monotonic() - started > JOB_SECONDS:
-            db.session.add(OutboxEvent(merchant_id=job.merchant_id, channel_id=job.channel_id,
-                                       topic=PUSH_TOPIC, payload={}))
-            return f"pushed {pushed} quantities so far; continuing in a new job"
+        return ok, errors
+
+    note = push_rounds(job, limit=ROUND, adjust=_adjusted, push=push)
+    return f"{note} ({requests} batch requests)"
 
 
 def _adjusted(channel_id: int, rows: list[PendingPush]) -> list[PendingPush]:
