@@ -18,7 +18,7 @@ from tests.reliability.harness import (SHOP, check_pushes, fulfill_orders, insta
 
 
 #: The issue's 200 take ~2.5 minutes on 2 cores; `make test` pushes 100.
-OUTAGE_FULFILLMENTS = int(os.environ.get("RELIABILITY_OUTAGE_FULFILLMENTS", "100"))
+OUTAGE_FULFILLMENTS = int(os.environ.get("RELIABILITY_OUTAGE_FULFILLMENTS", "200"))
 
 
 def dead_jobs() -> int:
@@ -37,8 +37,8 @@ def count_api_errors(stockroom, status: str) -> int:
 
 @postgres_in_make_test
 def test_platform_outage_503_during_fulfillments(stockroom, report):
-    """1. The sandbox answers 503 to every API call for a while, while 100 fulfillments are
-    pushed (200 in the issue: RELIABILITY_OUTAGE_FULFILLMENTS=200) -> after recovery each
+    """1. The sandbox answers 503 to every API call for a while, while 200 fulfillments are
+    pushed (the issue's figure; RELIABILITY_OUTAGE_FULFILLMENTS sets it) -> after recovery each
     exists exactly once on the platform, stock exact."""
     rng = random.Random(1)
     stockroom.start_app()
