@@ -29,6 +29,17 @@ def app_env(url: str, **extra: str) -> dict[str, str]:
     return env
 
 
+
+def terminate(proc: subprocess.Popen, *, timeout: float) -> None:
+    """SIGTERM (let it finish in-flight work), then SIGKILL after ``timeout`` seconds."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
 class Gunicorn:
     """``gunicorn <module>`` on a free loopback port, with the production arguments."""
 
@@ -66,13 +77,7 @@ class Gunicorn:
 
     def stop(self) -> None:
         """TERM the arbiter (workers finish their requests) and wait."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc, timeout=30)
 
     def __enter__(self):
         return self
@@ -96,13 +101,7 @@ class SyncWorker:
 
     def stop(self) -> None:
         """SIGTERM: finish the job in hand, release the rest, exit."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc, timeout=30)
 
 
 class ShopifySandbox:
@@ -129,10 +128,4 @@ class ShopifySandbox:
 
     def stop(self) -> None:
         """Stop the sandbox process."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc, timeout=15)
