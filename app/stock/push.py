@@ -185,10 +185,7 @@ def record_pushed(pushes: Iterable[PendingPush]) -> None:
 
 def record_remote_quantities(quantities: dict[int, int | None]) -> None:
     """What the platform shows now, read back (state id -> quantity). Flushes."""
-    for state_id, quantity in quantities.items():
-        db.session.execute(update(InventoryPushState).where(
-            InventoryPushState.id == state_id).values(remote_quantity=quantity))
-    db.session.flush()
+    _update_states([{"state_id": i, "remote_quantity": q} for i, q in quantities.items()])
 
 
 def record_push_failed(pushes: Iterable[PendingPush], error: str) -> None:
@@ -197,10 +194,18 @@ def record_push_failed(pushes: Iterable[PendingPush], error: str) -> None:
     Their generation counts as tried, so one refused row can't keep its channel's push
     job failing forever; the next stock change makes it dirty again and tries once more.
     """
-    for push in pushes:
-        db.session.execute(update(InventoryPushState).where(
-            InventoryPushState.id == push.state_id).values(
-            pushed_generation=push.generation, last_error=error[:2000]))
+    _update_states([{"state_id": p.state_id, "pushed_generation": p.generation,
+                     "last_error": error[:2000]} for p in pushes])
+
+
+def _update_states(params: list[dict]) -> None:
+    """One UPDATE executed for many push states (a batch is one round trip). Flushes."""
+    if not params:
+        return
+    table = InventoryPushState.__table__
+    columns = {key: bindparam(key) for key in params[0] if key != "state_id"}
+    db.session.connection().execute(
+        update(table).where(table.c.id == bindparam("state_id")).values(**columns), params)
     db.session.flush()
 
 
