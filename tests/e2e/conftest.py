@@ -10,6 +10,7 @@ import os
 import shutil
 import socket
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,21 @@ SHOPIFY_SECRET = "shpss_e2e_browser_test_secret_0123456789abcdef"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
+
+
+@contextmanager
+def running_worker(app, name: str):
+    """The real sync worker on a background thread for the block; stopped and joined after."""
+    from app.sync.worker import Worker
+
+    worker = Worker(app, worker_id=name, poll_seconds=0.1)
+    thread = threading.Thread(target=worker.run, name=name, daemon=True)
+    thread.start()
+    try:
+        yield worker
+    finally:
+        worker.stop()
+        thread.join(timeout=15)
 
 @pytest.fixture(scope="session")
 def chromium():
@@ -136,7 +152,6 @@ def shopify_world(tmp_path):
 
     from app import create_app
     from app.platforms.shopify.settings import load_settings
-    from app.sync.worker import Worker
     from sandbox.shopify import SandboxConfig, create_app as create_sandbox
     from sandbox.tls import ensure_local_tls
     from tests.conftest import TEST_ENCRYPTION_KEY
@@ -166,14 +181,10 @@ def shopify_world(tmp_path):
     world.control("POST", "apps", {"client_id": SHOPIFY_CLIENT_ID, "secret": SHOPIFY_SECRET,
                                    "application_url": f"{url}/shopify/app",
                                    "redirect_urls": [f"{url}/shopify/auth/callback"]})
-    worker = Worker(app, worker_id="e2e-worker", poll_seconds=0.1)
-    thread = threading.Thread(target=worker.run, name="e2e-worker", daemon=True)
-    thread.start()
     try:
-        yield world
+        with running_worker(app, "e2e-worker"):
+            yield world
     finally:
-        worker.stop()
-        thread.join(timeout=15)
         server.stop()
         sandbox.extensions["shopify_sandbox"].webhooks.stop()
         https.stop()
@@ -216,7 +227,6 @@ def woo_world(tmp_path):
 
     from app import create_app
     from app.platforms.woocommerce.settings import WooSettings, origin_of
-    from app.sync.worker import Worker
     from sandbox.tls import ensure_local_tls
     from sandbox.woocommerce import create_app as create_woo_sandbox
     from tests.conftest import TEST_ENCRYPTION_KEY
@@ -234,14 +244,10 @@ def woo_world(tmp_path):
     with app.app_context():
         upgrade()
     server = start_in_thread(app, ssl_context=tls.server_context())
-    worker = Worker(app, worker_id="e2e-woo-worker", poll_seconds=0.1)
-    thread = threading.Thread(target=worker.run, name="e2e-woo-worker", daemon=True)
-    thread.start()
     try:
-        yield WooWorld(app, server.url, http.url, https.url, str(tls.ca_bundle))
+        with running_worker(app, "e2e-woo-worker"):
+            yield WooWorld(app, server.url, http.url, https.url, str(tls.ca_bundle))
     finally:
-        worker.stop()
-        thread.join(timeout=15)
         server.stop()
         sandbox.extensions["wc_sandbox"].dispatcher.stop()
         https.stop()
