@@ -27,6 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
         configure_engine(db.engine, busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
     from app import models  # noqa: F401  (register every model with the metadata)
+    from app.orders import counts  # noqa: F401  (the status counts' periodic fold)
     from app.stock import push  # noqa: F401  (the inventory fan-out handler)
     from app.cli import register_cli
     from app.platforms import shopify, woocommerce

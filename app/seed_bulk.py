@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, func, select, text
 
 from app.extensions import db
+from app.orders.counts import recount_statuses
 
 FIRST_NAMES = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Ken", "Margaret", "Donald",
                "Frances", "John", "Radia", "Linus", "Hedy", "Dennis", "Katherine", "Tim")
@@ -163,6 +164,7 @@ def seed_bulk(connection: Connection, *, orders: int, skus: int = 2000, location
     for name, rows in tables.items():
         _insert(connection, name, rows)
     ids.move_sequences()
+    recount_statuses(connection, merchant_id)  # the orders list's status counts
     return BulkSeed(merchant_id, channel_id, location_ids, item_ids,
                     {name: len(rows) for name, rows in tables.items()},
                     time.perf_counter() - started, open_orders)

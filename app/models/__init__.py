@@ -6,7 +6,7 @@ from app.models.fulfillment import (Fulfillment, FulfillmentLine, FulfillmentSta
 from app.models.fulfillment_order import FulfillmentOrder, FulfillmentOrderLine
 from app.models.inventory_push import InventoryPushState
 from app.models.merchant import Merchant
-from app.models.order import Order, OrderLine
+from app.models.order import Order, OrderLine, OrderStatusCount
 from app.models.stock import InventoryItem, InventoryLevel, InventoryMovement, StockLocation
 from app.models.security import UsedNonce
 from app.models.sync import JobStatus, OutboxEvent, WebhookInbox
@@ -15,6 +15,6 @@ from app.models.user import LoginAttempt, User
 __all__ = [
     "Channel", "ChannelListing", "ChannelLocation", "ChannelStatus", "Fulfillment",
     "FulfillmentLine", "FulfillmentOrder", "FulfillmentOrderLine", "FulfillmentStatus",
-    "InventoryItem", "InventoryLevel", "InventoryMovement", "InventoryPushState", "JobStatus", "LoginAttempt", "Merchant", "Order", "OrderLine", "Origin",
+    "InventoryItem", "InventoryLevel", "InventoryMovement", "InventoryPushState", "JobStatus", "LoginAttempt", "Merchant", "Order", "OrderLine", "OrderStatusCount", "Origin",
     "OutboxEvent", "Platform", "StockLocation", "SyncState", "UsedNonce", "User", "WebhookInbox",
 ]

@@ -50,6 +50,32 @@ class Order(db.Model):
                                                   cascade="all, delete-orphan")
 
 
+class OrderStatusCount(db.Model):
+    """A signed number of one channel's orders in one fulfillment status.
+
+    The orders list's status counts are the sum of a merchant's rows: every flush that
+    creates, deletes or changes the status of an order appends its deltas here
+    (app/orders/status.py) without touching any shared row, so concurrent fulfillments
+    never wait on a counter; the scheduler folds them back into one row per status from
+    a recount (app/orders/counts.py). Counting is then O(rows here), not O(orders).
+    """
+
+    __tablename__ = "order_status_counts"
+    __table_args__ = (
+        Index("ix_order_status_counts_merchant_channel", "merchant_id", "channel_id",
+              "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("merchants.id", ondelete="CASCADE"), nullable=False)
+    # Deleting a channel deletes its orders and, with them, their counts.
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"),
+                                            index=True)
+    status: Mapped[str] = mapped_column(String(24))
+    n: Mapped[int] = mapped_column(Integer)
+
+
 class OrderLine(db.Model):
     """One line of an order; fulfilled_quantity counts units in live fulfillments."""
 

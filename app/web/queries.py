@@ -16,6 +16,7 @@ from app.models import (Channel, ChannelLocation, Fulfillment, FulfillmentStatus
                         InventoryLevel, InventoryMovement, Merchant, Order, OrderLine,
                         OutboxEvent, StockLocation, WebhookInbox)
 from app.orders import OrderStatus
+from app.orders.counts import status_counts
 
 PAGE_SIZE = 50
 
@@ -157,11 +158,14 @@ def orders_page(merchant_id: int, filters: OrderFilters, cursor: Cursor | None =
 
 
 def order_status_counts(merchant_id: int, filters: OrderFilters) -> dict[str, int]:
-    """How many orders per status (and "all") under the other filters, in one query.
+    """How many orders per status (and "all") under the other filters.
 
-    Grouped on the stored status: with no other filter, an index-only pass over
-    ix_orders_merchant_status_placed.
+    Unfiltered or by channel: from the maintained counts (app/orders/counts.py), whose
+    cost doesn't grow with the number of orders. Narrowed by location or search: grouped
+    on the stored status over the matching orders.
     """
+    if not filters.location_id and not filters.q.strip():
+        return status_counts(merchant_id, filters.channel_id or None)
     base = _filter_conditions(merchant_id, replace(filters, status=None), with_status=False)
     rows = db.session.execute(select(Order.fulfillment_status, func.count())
                               .where(*base).group_by(Order.fulfillment_status)).all()

@@ -11,8 +11,8 @@ import json
 from sqlalchemy import delete, select, update
 
 from app.extensions import db
-from app.models import (Channel, ChannelListing, ChannelLocation, Order, OutboxEvent, Platform,
-                        WebhookInbox)
+from app.models import (Channel, ChannelListing, ChannelLocation, Order, OrderStatusCount,
+                        OutboxEvent, Platform, WebhookInbox)
 from app.platforms.shopify.mapping import gid
 from app.platforms.shopify.tokens import mark_uninstalled
 from app.sync.handlers import inbox_handler
@@ -114,7 +114,7 @@ def apply_shop_redact(job: Job) -> str:
     and stays.
     """
     channel = db.session.get(Channel, job.channel_id, with_for_update=True)
-    for model in (Order, ChannelLocation, ChannelListing, OutboxEvent):
+    for model in (Order, OrderStatusCount, ChannelLocation, ChannelListing, OutboxEvent):
         db.session.execute(delete(model).where(model.channel_id == channel.id))
     db.session.execute(delete(WebhookInbox).where(WebhookInbox.channel_id == channel.id,
                                                   WebhookInbox.id != job.id))

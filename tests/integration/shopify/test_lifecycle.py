@@ -6,7 +6,9 @@ from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.models import (Channel, ChannelListing, ChannelLocation, ChannelStatus, Fulfillment,
-                        InventoryLevel, Merchant, Order, OutboxEvent, WebhookInbox)
+                        InventoryLevel, Merchant, Order, OrderStatusCount, OutboxEvent,
+                        WebhookInbox)
+from app.orders.counts import status_counts
 from app.platforms.shopify.imports import UNINSTALLED_NOTE
 from app.platforms.shopify.settings import DEFAULT_TOML, load_settings
 from app.platforms.shopify.tokens import read_credentials
@@ -134,9 +136,11 @@ def test_shop_redact_removes_the_shops_data(stockroom, shop):  # noqa: F811
     stockroom.sandbox.control("POST", f"shops/{SHOP}/compliance/shop_redact", {})
     stockroom.run_worker(until=lambda: db.session.scalar(select(WebhookInbox.status).where(
         WebhookInbox.topic == "shop/redact")) == "done")
-    for model in (Order, Fulfillment, ChannelLocation, ChannelListing, OutboxEvent):
+    for model in (Order, OrderStatusCount, Fulfillment, ChannelLocation, ChannelListing,
+                  OutboxEvent):
         assert db.session.query(model).filter(model.channel_id == shop_channel_id).count() \
             == 0, model.__name__
+    assert status_counts(channel().merchant_id)["all"] == 0  # one order was counted before
     assert [row.topic for row in db.session.scalars(select(WebhookInbox))] == ["shop/redact"]
     gone = channel()
     assert (gone.credentials_encrypted, gone.scopes, gone.sync_cursors) == (None, "", {})
