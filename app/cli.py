@@ -28,6 +28,7 @@ def register_cli(app: Flask) -> None:
                   help="Also queue periodic jobs (token refresh, reconciliation) when due.")
     def worker_command(once: bool, batch: int, poll: float, schedule: bool):
         """Run the sync worker (outbox pushes, webhook inbox) until SIGTERM."""
+        import gc
         import logging
 
         from app.sync.schedule import ScheduledWorker
@@ -36,6 +37,7 @@ def register_cli(app: Flask) -> None:
         logging.basicConfig(level=logging.INFO, format="%(message)s")
         worker = (ScheduledWorker if schedule else Worker)(app, batch=batch, poll_seconds=poll)
         install_signal_handlers(worker)
+        gc.freeze()  # start-up objects out of the collector's full passes, as in wsgi.py
         click.echo(f"worker {worker.worker_id} started", err=True)
         ran = worker.run(once=once)
         click.echo(f"worker {worker.worker_id} stopped after {ran} jobs", err=True)

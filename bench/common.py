@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import platform
 import shutil
@@ -67,7 +68,9 @@ def make_app(url: str, **overrides):
     config = {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-secret",
               "STOCKROOM_SECURE_COOKIES": False}
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+    gc.freeze()  # as wsgi.py does after start-up
+    return app
 
 
 def migrate(url: str) -> None:

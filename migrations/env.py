@@ -65,8 +65,10 @@ def run_migrations_offline():
 
 
 def include_object(obj, name, type_, reflected, compare_to):
-    """Leave PostgreSQL-only trigram indexes (migration e4f2a8c6b913) out of autogenerate."""
-    return not (type_ == "index" and name and name.endswith("_trgm"))
+    """Leave the search indexes that only migrations create out of autogenerate."""
+    from app.database import in_models
+
+    return in_models(obj, name, type_, reflected, compare_to)
 
 
 def run_migrations_online():

@@ -25,7 +25,7 @@ def _filters() -> OrderFilters:
 @login_required
 def list_orders():
     """All channels' orders, newest first: filters, search, status counts, keyset pages."""
-    filters = _filters()
+    filters = queries.resolve_search(g.merchant_id, _filters())
     page = queries.orders_page(g.merchant_id, filters, Cursor.decode(request.args.get("after")))
     counts = queries.order_status_counts(g.merchant_id, filters)
     version = _version(counts, [(o.id, o.name, o.customer_name, page.statuses[o.id].value,

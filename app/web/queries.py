@@ -7,7 +7,7 @@ import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import and_, exists, func, or_, select, union
+from sqlalchemy import and_, column, exists, func, or_, select, table, union
 from sqlalchemy.orm import defer, selectinload
 
 from app.errors import NotFound
@@ -39,6 +39,9 @@ class OrderFilters:
     status: str | None = None
     location_id: int | None = None
     q: str = ""
+    #: The ids of the orders ``q`` matches, when :func:`resolve_search` found few enough
+    #: to list (the page and the counts then look them up by primary key).
+    matched_ids: tuple[int, ...] | None = None
 
     def query_args(self, **extra) -> dict:
         """Non-empty filters as URL query arguments (for links that keep them)."""
@@ -103,19 +106,21 @@ def _like(term: str) -> str:
     return f"%{escaped}%"
 
 
-def _filter_conditions(merchant_id: int, filters: OrderFilters, *, with_status: bool = True):
-    conditions = [Order.merchant_id == merchant_id]
-    if filters.channel_id:
-        conditions.append(Order.channel_id == filters.channel_id)
-    if filters.location_id:
-        conditions.append(exists().where(
-            Fulfillment.order_id == Order.id, Fulfillment.merchant_id == merchant_id,
-            Fulfillment.location_id == filters.location_id,
-            Fulfillment.status != FulfillmentStatus.CANCELED).correlate(Order))
-    if filters.q.strip():
-        pattern = _like(filters.q.strip())
-        # The ids of matching orders first (a union the database can answer from trigram
-        # indexes on PostgreSQL), rather than testing every order of the merchant in turn.
+# SQLite's FTS5 trigram indexes of what the list searches (migration a7e3c9d1f5b8): not
+# models, the FTS tables' rowid is the searched row's id.
+_ORDERS_SEARCH = table("orders_search", column("rowid"), column("name"),
+                       column("customer_name"), column("customer_email"))
+_LINES_SEARCH = table("order_lines_search", column("rowid"), column("sku"))
+
+
+def _matching_orders(merchant_id: int, term: str):
+    """Condition: the order's name, customer, email or a line's SKU contains ``term``.
+
+    The ids of matching orders come first, from indexes (trigram GIN on PostgreSQL, FTS5
+    trigram on SQLite), rather than testing every order of the merchant in turn.
+    """
+    pattern = _like(term)
+    if db.session.get_bind().dialect.name == "postgresql":
         by_order = select(Order.id).where(Order.merchant_id == merchant_id, or_(
             func.lower(Order.name).like(pattern, escape="\\"),
             func.lower(Order.customer_name).like(pattern, escape="\\"),
@@ -123,13 +128,65 @@ def _filter_conditions(merchant_id: int, filters: OrderFilters, *, with_status: 
         by_line = select(OrderLine.order_id).where(
             OrderLine.merchant_id == merchant_id,
             func.lower(OrderLine.sku).like(pattern, escape="\\"))
-        matching = union(by_order, by_line)
-        if db.session.get_bind().dialect.name == "postgresql":
-            # As an array, the few matching ids are looked up by primary key; as IN (...)
-            # the planner, misled by trigram estimates, hashes every order of the merchant.
-            conditions.append(Order.id == func.any(func.array(matching.scalar_subquery())))
-        else:
-            conditions.append(Order.id.in_(matching))
+        # As an array, the few matching ids are looked up by primary key; as IN (...)
+        # the planner, misled by trigram estimates, hashes every order of the merchant.
+        return Order.id == func.any(func.array(union(by_order, by_line).scalar_subquery()))
+    # FTS5 answers LIKE from its index (case-insensitively) only without an ESCAPE clause;
+    # a term with a wildcard character in it is escaped and scans, still correctly.
+    escape = "\\" if pattern[1:-1] != term.lower() else None
+    like = pattern if escape else f"%{term}%"
+    # Each arm asks its FTS table first (an IN list), then fetches by primary key.
+    arms = [select(Order.id).where(Order.merchant_id == merchant_id, Order.id.in_(
+                select(_ORDERS_SEARCH.c.rowid).where(
+                    _ORDERS_SEARCH.c[name].like(like, escape=escape))))
+            for name in ("name", "customer_name", "customer_email")]
+    arms.append(select(OrderLine.order_id).where(
+        OrderLine.merchant_id == merchant_id, OrderLine.id.in_(
+            select(_LINES_SEARCH.c.rowid).where(_LINES_SEARCH.c.sku.like(like, escape=escape)))))
+    return Order.id.in_(union(*arms))
+
+
+#: Up to this many matches, a search's ids are fetched once and listed.
+MATCHES_LISTED = 1000
+
+
+def resolve_search(merchant_id: int, filters: OrderFilters) -> OrderFilters:
+    """``filters`` with the ids its search matches, if there are at most MATCHES_LISTED.
+
+    The list page and its counts both narrow to the search; resolved once, the index
+    lookup runs once per request instead of once per query. A broader search keeps the
+    subquery (it is a pass over many orders either way).
+    """
+    term = filters.q.strip()
+    if not term or filters.matched_ids is not None:
+        return filters
+    ids = list(db.session.scalars(select(Order.id).where(
+        Order.merchant_id == merchant_id, _matching_orders(merchant_id, term))
+        .limit(MATCHES_LISTED + 1)))
+    if len(ids) > MATCHES_LISTED:
+        return filters
+    return replace(filters, matched_ids=tuple(sorted(ids)))
+
+
+def _filter_conditions(merchant_id: int, filters: OrderFilters, *, with_status: bool = True):
+    if filters.matched_ids is not None and db.session.get_bind().dialect.name == "sqlite":
+        # Listed ids are fetched by primary key. SQLite would rather walk the merchant's
+        # covering index in keyset order and test every order against the list; "+ 0"
+        # keeps the merchant check (defense in depth) out of its index choice.
+        conditions = [Order.merchant_id + 0 == merchant_id]
+    else:
+        conditions = [Order.merchant_id == merchant_id]
+    if filters.channel_id:
+        conditions.append(Order.channel_id == filters.channel_id)
+    if filters.location_id:
+        conditions.append(exists().where(
+            Fulfillment.order_id == Order.id, Fulfillment.merchant_id == merchant_id,
+            Fulfillment.location_id == filters.location_id,
+            Fulfillment.status != FulfillmentStatus.CANCELED).correlate(Order))
+    if filters.matched_ids is not None:
+        conditions.append(Order.id.in_(filters.matched_ids))
+    elif filters.q.strip():
+        conditions.append(_matching_orders(merchant_id, filters.q.strip()))
     if with_status and filters.status in set(OrderStatus):
         conditions.append(status_condition(filters.status))
     return conditions

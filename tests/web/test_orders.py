@@ -7,7 +7,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.fulfillment import create_fulfillment
 from app.models import Channel, Merchant, Order, OrderLine
-from app.web.queries import Cursor, OrderFilters, orders_page
+from app.web.queries import (Cursor, OrderFilters, order_status_counts, orders_page,
+                              resolve_search)
 from tests.fixtures.factories import make_channel, make_order
 
 T0 = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
@@ -249,3 +250,73 @@ def test_order_timeline_shows_webhooks_and_pushes_both_directions(shop, browser)
     assert f"/sync/inbox/{dead}/retry" in timeline
     assert "Pushed to" in timeline and "Fulfillment created" in timeline
     assert "orders/cancelled" not in timeline  # another order's webhook
+
+
+def _found(merchant_id, term):
+    """Names found by the search subquery; the listed-ids path must find the same."""
+    by_query = sorted(o.name for o in orders_page(merchant_id, OrderFilters(q=term)).orders)
+    listed = resolve_search(merchant_id, OrderFilters(q=term))
+    assert listed.matched_ids is not None
+    by_ids = sorted(o.name for o in orders_page(merchant_id, listed).orders)
+    assert by_ids == by_query
+    counts = order_status_counts(merchant_id, listed)
+    assert counts == order_status_counts(merchant_id, OrderFilters(q=term))
+    assert counts["all"] == len(by_query)
+    return by_query
+
+
+def test_orders_search_substrings_through_the_search_indexes(app):
+    """The search indexes (trigram GIN / FTS5) find what LIKE '%term%' would, and only that."""
+    merchant, stranger = Merchant(name="M"), Merchant(name="S")
+    db.session.add_all([merchant, stranger])
+    db.session.flush()
+    channel, theirs = make_channel(merchant), make_channel(stranger)
+
+    def order(ch, name, customer, email, *skus):
+        row = Order(merchant_id=ch.merchant_id, channel_id=ch.id, remote_id=name, name=name,
+                    customer_name=customer, customer_email=email, placed_at=T0)
+        row.lines = [OrderLine(merchant_id=ch.merchant_id, remote_id=f"{name}-{i}", quantity=1,
+                               sku=sku, title="Thing") for i, sku in enumerate(skus)]
+        db.session.add(row)
+        return row
+
+    first = order(channel, "#1001", "Grace Hopper", "grace@navy.test", "MUG-RED-01", "TOTE-9")
+    order(channel, "#1002", "Ada Lovelace", "ada@engine.test", "A_B%C")
+    order(channel, "#1003", "Alan Turing", "alan@bletchley.test", "AXBYC")
+    order(theirs, "#1004", "Grace Jones", "grace@stranger.test", "MUG-RED-01")
+    db.session.commit()
+    m = merchant.id
+    assert _found(m, "HOPPER") == ["#1001"]  # case-insensitive, customer name
+    assert _found(m, "navy.te") == ["#1001"]  # email
+    assert _found(m, "red-0") == ["#1001"]  # a line's SKU; not the stranger's order
+    assert _found(m, "#100") == ["#1001", "#1002", "#1003"]  # order names
+    assert _found(m, "e") == ["#1001", "#1002", "#1003"]  # shorter than a trigram
+    assert _found(m, "_B%") == ["#1002"]  # wildcards are literal characters
+    assert _found(m, "grace jones") == []
+    assert _found(stranger.id, "grace") == ["#1004"]
+
+    # Changes reach the indexes: a renamed customer, a changed SKU, a deleted order.
+    first.customer_name = "Grace Brewster"
+    first.lines[1].sku = "BAG-7"
+    db.session.commit()
+    assert _found(m, "hopper") == [] and _found(m, "brewster") == ["#1001"]
+    assert _found(m, "tote") == [] and _found(m, "bag-7") == ["#1001"]
+    db.session.delete(first)
+    db.session.commit()
+    assert _found(m, "mug-red") == [] and _found(stranger.id, "mug-red") == ["#1004"]
+
+
+def test_resolve_search_lists_only_a_few_matches(app, monkeypatch):
+    from app.web import queries
+
+    merchant = Merchant(name="M")
+    db.session.add(merchant)
+    db.session.flush()
+    _orders(merchant.id, 3)
+    monkeypatch.setattr(queries, "MATCHES_LISTED", 2)
+    many = resolve_search(merchant.id, OrderFilters(q="customer"))  # 3 matches: too many
+    assert many.matched_ids is None
+    assert len(orders_page(merchant.id, many).orders) == 3
+    few = resolve_search(merchant.id, OrderFilters(q="Customer 1"))
+    assert few.matched_ids is not None and len(few.matched_ids) == 1
+    assert [o.customer_name for o in orders_page(merchant.id, few).orders] == ["Customer 1"]
