@@ -9,6 +9,7 @@ from flask import Flask
 from app.config import load_config
 from app.database import configure_engine
 from app.extensions import db, migrate
+from app.sync.inbox import init_intake
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -25,6 +26,7 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     with app.app_context():
         configure_engine(db.engine, busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        init_intake(app, db.engine)
 
     from app import models  # noqa: F401  (register every model with the metadata)
     from app.orders import counts  # noqa: F401  (the status counts' periodic fold)

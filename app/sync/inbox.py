@@ -1,50 +1,116 @@
 """Webhook intake: store a verified delivery before acknowledging it, deduplicated."""
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+import datetime as dt
+import json
 
-from app.extensions import db
-from app.models import WebhookInbox
+from flask import Flask
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import SQLAlchemyError
+
+_INTAKE_KEY = "stockroom.intake"
+
+#: Every column a delivery fills; the rest (id, lease, applied_at) start NULL. One
+#: statement finds the channel, inserts and skips a redelivery, so a delivery is a single
+#: round trip that commits by itself (autocommit): no ORM session, no BEGIN/COMMIT pair.
+INSERTED_COLUMNS = ("merchant_id", "channel_id", "topic", "dedupe_key", "headers", "body",
+                    "order_remote_id", "status", "attempts", "next_attempt_at", "last_error",
+                    "received_at")
+_SQL = """INSERT INTO webhook_inbox ({columns})
+SELECT merchant_id, id, {p}, {p}, {json}, {p}, {p}, 'pending', 0, {p}, '', {p}
+FROM channels WHERE platform = {p} AND {channel} = {p}{active}
+ON CONFLICT (channel_id, dedupe_key) DO NOTHING
+RETURNING id"""
 
 
-#: A plain INSERT … RETURNING compiles once per process (SQLAlchemy caches it); the
-#: dialects' ON CONFLICT constructs are not cacheable and cost a compile per delivery.
-_INSERT = WebhookInbox.__table__.insert().returning(WebhookInbox.__table__.c.id)
+def _statement(dialect: str, channel: str, *, active_only: bool) -> str:
+    p = "%s" if dialect == "postgresql" else "?"
+    return _SQL.format(columns=", ".join(INSERTED_COLUMNS), p=p, channel=channel,
+                       json=f"CAST({p} AS JSON)" if dialect == "postgresql" else p,
+                       active=" AND status = 'active'" if active_only else "")
 
 
-def store_webhook(*, merchant_id: int, channel_id: int, topic: str, dedupe_key: str,
-                  headers: dict[str, str], body: bytes, order_remote_id: str | None = None
-                  ) -> tuple[int, bool]:
-    """Insert the delivery unless one with the same dedupe key exists; commit.
+class InboxUnavailable(Exception):
+    """The database could not take the delivery: answer 503 so the platform sends it again."""
 
-    Returns (inbox id, created). ``dedupe_key`` must be what the platform says identifies
-    the *event* (Shopify: X-Shopify-Event-Id), never something two different events can
-    share. Raises SQLAlchemyError when the database can't take it: the caller answers
-    503 so the platform delivers again — never 200 for something not stored.
+
+def init_intake(app: Flask, engine: Engine) -> None:
+    """Give ``app`` the engine intake writes through.
+
+    SQLite: the app's engine (its connections are in autocommit mode already, see
+    app/database.py). PostgreSQL: a sibling
+    engine on the same URL in autocommit mode and without the pool's pre-ping, which would
+    cost a BEGIN and a SELECT 1 per delivery; a connection found dead is replaced and the
+    statement sent once more instead (safe: a delivery already stored is skipped as a
+    duplicate). It is disposed with the app's.
     """
-    params = {"merchant_id": merchant_id, "channel_id": channel_id, "topic": topic,
-              "dedupe_key": dedupe_key, "headers": headers, "body": body,
-              "order_remote_id": order_remote_id, "status": "pending", "attempts": 0,
-              "last_error": ""}
-    try:
-        inserted_id = db.session.connection().execute(_INSERT, params).scalar_one()
-        db.session.commit()
-        return inserted_id, True
-    except IntegrityError:
-        # Usually a redelivery (the unique dedupe key); anything else is raised below.
-        db.session.rollback()
-    except Exception:
-        db.session.rollback()
-        raise
-    try:
-        existing = db.session.scalar(select(WebhookInbox.id).where(
-            WebhookInbox.channel_id == channel_id, WebhookInbox.dedupe_key == dedupe_key))
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    if existing is None:
-        raise IntegrityError("webhook_inbox insert", None, Exception(
-            "refused for another reason than a duplicate"))
-    return existing, False
+    if engine.dialect.name != "postgresql":
+        app.extensions[_INTAKE_KEY] = (engine, None)
+        return
+    options = {k: v for k, v in app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}).items()
+               if k not in ("pool_pre_ping", "isolation_level")}
+    intake = create_engine(engine.url, isolation_level="AUTOCOMMIT", pool_pre_ping=False,
+                           **options)
+    event.listen(engine, "engine_disposed", lambda _engine: intake.dispose())
+    app.extensions[_INTAKE_KEY] = (intake, None)
+
+
+def store_webhook(app: Flask, *, platform: str, topic: str, dedupe_key: str,
+                  headers: dict[str, str], body: bytes, order_remote_id: str | None = None,
+                  domain: str | None = None, channel_id: int | None = None) -> int | None:
+    """Store the delivery for the channel named by ``domain`` or ``channel_id``; committed.
+
+    Returns the new inbox id, or None when nothing was stored: the delivery is a duplicate
+    (same channel and ``dedupe_key``), or no channel of ``platform`` has that domain (a
+    ``channel_id`` must also be an active channel). ``dedupe_key`` must be what the
+    platform says identifies the *event* (Shopify: X-Shopify-Event-Id), never something
+    two different events can share. Raises InboxUnavailable when the database can't take
+    it: the caller answers 503, never 200 for something not stored.
+
+    It writes on a connection of its own, outside the caller's ORM session: on SQLite a
+    transaction that session holds open holds the write lock, so end it first.
+    """
+    if (domain is None) == (channel_id is None):
+        raise ValueError("name the channel by domain or by id, not both")
+    engine, _ = app.extensions[_INTAKE_KEY]
+    dialect = engine.dialect
+    now = dt.datetime.now(dt.UTC)
+    if dialect.name == "postgresql":
+        by_domain, by_id = _POSTGRESQL
+    else:
+        by_domain, by_id = _SQLITE
+        now = _sqlite_time(now)
+    sql = by_domain if domain is not None else by_id
+    params = (topic, dedupe_key, json.dumps(headers), body, order_remote_id, now, now,
+              platform, domain if domain is not None else channel_id)
+    for attempt in (1, 2):
+        connection = cursor = None
+        try:
+            connection = engine.raw_connection()
+            cursor = connection.cursor()
+            cursor.execute(sql, params)
+            # All rows fetched: SQLite finishes (and commits) the statement only then.
+            rows = cursor.fetchall()
+            cursor.close()
+            connection.close()  # back to the pool
+            return rows[0][0] if rows else None
+        except (dialect.loaded_dbapi.Error, SQLAlchemyError) as exc:
+            error = getattr(exc, "orig", None) or exc
+            disconnected = isinstance(error, dialect.loaded_dbapi.Error) and \
+                dialect.is_disconnect(error, connection, cursor)
+            if connection is not None:
+                connection.invalidate(error)  # never hand a connection in doubt to the pool
+            if not (disconnected and attempt == 1):
+                raise InboxUnavailable(str(exc)) from exc
+    raise AssertionError("unreachable")
+
+
+def _sqlite_time(value: dt.datetime) -> str:
+    # How SQLAlchemy stores UTCDateTime on SQLite: naive UTC, microseconds.
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+_POSTGRESQL = (_statement("postgresql", "domain", active_only=False),
+               _statement("postgresql", "id", active_only=True))
+_SQLITE = (_statement("sqlite", "domain", active_only=False),
+           _statement("sqlite", "id", active_only=True))

@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
     from app.platforms.shopify import (  # noqa: F401  (register routes, handlers, periodic jobs)
         compliance, handlers, imports, inventory, reconcile, scheduled, views)
     from app.platforms.shopify.embedded import script_session_challenge
+    from app.platforms.shopify.webhooks import WebhookIntake
     from app.platforms.shopify.session_tokens import (app_bridge_context, bounce_challenge,
                                                       session_token_authenticator)
     from app.web.auth import register_authenticator, register_challenge
@@ -25,6 +26,7 @@ def init_app(app: Flask) -> None:
         # ShopifyAPI's HMAC validation (validate_params) reads the class-level secret.
         shopify.Session.setup(api_key=settings.client_id, secret=settings.client_secret)
     app.register_blueprint(bp)
+    app.wsgi_app = WebhookIntake(app, app.wsgi_app)
     # A session token outranks a standalone sign-in cookie the same browser may also hold.
     register_authenticator(app, session_token_authenticator, first=True)
     register_challenge(app, script_session_challenge)

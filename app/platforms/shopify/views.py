@@ -1,27 +1,23 @@
-"""Shopify blueprint: embedded entry (managed install + token exchange), OAuth code grant, webhooks."""
+"""Shopify blueprint: embedded entry (managed install + token exchange), OAuth code grant."""
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
-import json
 import secrets
 
 import shopify
-from flask import (Response, abort, current_app, g, make_response, redirect, render_template,
+from flask import (abort, current_app, g, make_response, redirect, render_template,
                    request, url_for)
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from shopify.utils import shop_url
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import Channel, Platform, UsedNonce
+from app.models import UsedNonce
 from app.platforms.shopify import bp
-from app.platforms.shopify.mapping import webhook_order_gid
 from app.platforms.shopify.session_tokens import active_channel, verify_session_token
 from app.platforms.shopify.tokens import (TokenRequestError, exchange_code,
                                           exchange_session_token, read_credentials, save_install)
-from app.sync.inbox import store_webhook
 
 STATE_COOKIE = "shopify_oauth_state"
 STATE_MAX_AGE = 600
@@ -140,42 +136,6 @@ def _embedded_url(settings, host: str, shop: str) -> str:
         if admin.startswith(bare + "/"):
             return f"{origin.split('://', 1)[0]}://{admin}/apps/{settings.client_id}"
     return url_for("shopify.open_app", shop=shop, host=host, _external=True)
-
-
-@bp.post("/webhooks")
-def receive_webhook():
-    """One endpoint for every topic: HMAC of the raw body, stored in the inbox, then 200."""
-    settings = _settings()
-    body = request.get_data(cache=False)
-    sent = request.headers.get("X-Shopify-Hmac-Sha256", "")
-    digest = base64.b64encode(hmac.new(settings.client_secret.encode(), body,
-                                       hashlib.sha256).digest()).decode()
-    if not sent or not hmac.compare_digest(digest, sent):
-        return Response(status=401)
-    shop = request.headers.get("X-Shopify-Shop-Domain", "").lower()
-    topic = request.headers.get("X-Shopify-Topic", "")
-    key = request.headers.get("X-Shopify-Event-Id") or request.headers.get("X-Shopify-Webhook-Id")
-    try:
-        channel = db.session.scalar(db.select(Channel).where(
-            Channel.platform == Platform.SHOPIFY, Channel.domain == shop))
-        if channel is None or not key:
-            db.session.rollback()
-            return Response(status=200)  # not a shop of ours: nothing to attribute it to
-        headers = {k: v for k, v in request.headers.items() if k.lower().startswith("x-shopify-")}
-        store_webhook(merchant_id=channel.merchant_id, channel_id=channel.id, topic=topic,
-                      dedupe_key=key, headers=headers, body=body,
-                      order_remote_id=_order_of(topic, body))
-    except SQLAlchemyError:
-        db.session.rollback()
-        return Response(status=503)  # not stored: Shopify must deliver it again
-    return Response(status=200)
-
-
-def _order_of(topic: str, body: bytes) -> str | None:
-    try:
-        return webhook_order_gid(topic, json.loads(body))
-    except (ValueError, TypeError, KeyError):
-        return None  # stored anyway: the handler reports what is wrong with it
 
 
 @bp.after_app_request

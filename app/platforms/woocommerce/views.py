@@ -8,7 +8,7 @@ import json
 import re
 from urllib.parse import urlencode
 
-from flask import Response, flash, g, jsonify, redirect, request, url_for
+from flask import Response, current_app, flash, g, jsonify, redirect, request, url_for
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
@@ -19,7 +19,7 @@ from app.platforms.woocommerce.connect import (ConnectRefused, consume_state, de
                                                read_state, save_connection, settings,
                                                sign_state, store_owner, webhook_secret)
 from app.platforms.woocommerce.urls import UnsafeStoreURL, probe_store
-from app.sync.inbox import store_webhook
+from app.sync.inbox import InboxUnavailable, store_webhook
 from app.web.auth import check_csrf, login_required
 
 PING = re.compile(rb"webhook_id=\d+")
@@ -158,16 +158,20 @@ def receive_webhook(channel_id: int):
         channel = db.session.get(Channel, channel_id)
         secret = (webhook_secret(channel) if channel is not None and channel.platform ==
                   Platform.WOOCOMMERCE and channel.status == ChannelStatus.ACTIVE else None)
-        expected = webhook_signature(secret or "", body)
-        if secret is None or not hmac.compare_digest(expected.encode(), sent.encode()):
-            db.session.rollback()
-            return Response(status=401)
-        headers = {k: v for k, v in request.headers.items() if k.lower().startswith("x-wc-")}
-        topic = request.headers.get("X-WC-Webhook-Topic", "")
-        store_webhook(merchant_id=channel.merchant_id, channel_id=channel.id, topic=topic,
-                      dedupe_key=dedupe_key(request.headers, body), headers=headers, body=body,
-                      order_remote_id=_order_of(topic, body))
+        db.session.commit()  # no transaction (SQLite: the write lock) held into the insert
     except SQLAlchemyError:
         db.session.rollback()
         return Response(status=503)  # not stored: never acknowledge what we don't have
+    expected = webhook_signature(secret or "", body)
+    if secret is None or not hmac.compare_digest(expected.encode(), sent.encode()):
+        return Response(status=401)
+    headers = {k: v for k, v in request.headers.items() if k.lower().startswith("x-wc-")}
+    topic = request.headers.get("X-WC-Webhook-Topic", "")
+    try:
+        # Stored only while the channel is still active (it may be disconnected meanwhile).
+        store_webhook(current_app, platform=Platform.WOOCOMMERCE, channel_id=channel_id,
+                      topic=topic, dedupe_key=dedupe_key(request.headers, body),
+                      headers=headers, body=body, order_remote_id=_order_of(topic, body))
+    except InboxUnavailable:
+        return Response(status=503)
     return Response(status=200)
