@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from contextlib import nullcontext
 
 from flask import Flask
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
+
+from app.database import write_queue
 
 _INTAKE_KEY = "stockroom.intake"
 
@@ -38,14 +41,14 @@ def init_intake(app: Flask, engine: Engine) -> None:
     """Give ``app`` the engine intake writes through.
 
     SQLite: the app's engine (its connections are in autocommit mode already, see
-    app/database.py). PostgreSQL: a sibling
+    app/database.py), writers queued on the file's WriteQueue. PostgreSQL: a sibling
     engine on the same URL in autocommit mode and without the pool's pre-ping, which would
     cost a BEGIN and a SELECT 1 per delivery; a connection found dead is replaced and the
     statement sent once more instead (safe: a delivery already stored is skipped as a
     duplicate). It is disposed with the app's.
     """
     if engine.dialect.name != "postgresql":
-        app.extensions[_INTAKE_KEY] = (engine, None)
+        app.extensions[_INTAKE_KEY] = (engine, write_queue(engine))
         return
     options = {k: v for k, v in app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}).items()
                if k not in ("pool_pre_ping", "isolation_level")}
@@ -72,7 +75,7 @@ def store_webhook(app: Flask, *, platform: str, topic: str, dedupe_key: str,
     """
     if (domain is None) == (channel_id is None):
         raise ValueError("name the channel by domain or by id, not both")
-    engine, _ = app.extensions[_INTAKE_KEY]
+    engine, queue = app.extensions[_INTAKE_KEY]
     dialect = engine.dialect
     now = dt.datetime.now(dt.UTC)
     if dialect.name == "postgresql":
@@ -88,13 +91,14 @@ def store_webhook(app: Flask, *, platform: str, topic: str, dedupe_key: str,
         try:
             connection = engine.raw_connection()
             cursor = connection.cursor()
-            cursor.execute(sql, params)
-            # All rows fetched: SQLite finishes (and commits) the statement only then.
-            rows = cursor.fetchall()
+            with queue.turn() if queue is not None else nullcontext():
+                cursor.execute(sql, params)
+                # All rows fetched: SQLite finishes (and commits) the statement only then.
+                rows = cursor.fetchall()
             cursor.close()
             connection.close()  # back to the pool
             return rows[0][0] if rows else None
-        except (dialect.loaded_dbapi.Error, SQLAlchemyError) as exc:
+        except (dialect.loaded_dbapi.Error, SQLAlchemyError, OSError) as exc:
             error = getattr(exc, "orig", None) or exc
             disconnected = isinstance(error, dialect.loaded_dbapi.Error) and \
                 dialect.is_disconnect(error, connection, cursor)
