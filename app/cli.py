@@ -24,9 +24,12 @@ def register_cli(app: Flask) -> None:
     @click.option("--once", is_flag=True, help="Run one pass over the queues, then exit.")
     @click.option("--batch", default=10, show_default=True, help="Jobs claimed per pass.")
     @click.option("--poll", default=1.0, show_default=True, help="Seconds between empty polls.")
+    @click.option("--threads", default=1, show_default=True,
+                  help="Jobs run side by side in this process (each thread claims one job "
+                       "at a time): one store's long push no longer waits for another's.")
     @click.option("--schedule/--no-schedule", default=True, show_default=True,
                   help="Also queue periodic jobs (token refresh, reconciliation) when due.")
-    def worker_command(once: bool, batch: int, poll: float, schedule: bool):
+    def worker_command(once: bool, batch: int, poll: float, threads: int, schedule: bool):
         """Run the sync worker (outbox pushes, webhook inbox) until SIGTERM."""
         import gc
         import logging
@@ -35,7 +38,8 @@ def register_cli(app: Flask) -> None:
         from app.sync.worker import Worker, install_signal_handlers
 
         logging.basicConfig(level=logging.INFO, format="%(message)s")
-        worker = (ScheduledWorker if schedule else Worker)(app, batch=batch, poll_seconds=poll)
+        worker = (ScheduledWorker if schedule else Worker)(app, batch=batch, poll_seconds=poll,
+                                                           threads=threads)
         install_signal_handlers(worker)
         gc.freeze()  # start-up objects out of the collector's full passes, as in wsgi.py
         click.echo(f"worker {worker.worker_id} started", err=True)

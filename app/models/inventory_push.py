@@ -21,7 +21,11 @@ class InventoryPushState(db.Model):
     __tablename__ = "inventory_push_states"
     __table_args__ = (
         UniqueConstraint("channel_location_id", "listing_id"),
-        Index("ix_inventory_push_states_dirty", "channel_id", "pushed_generation", "generation"),
+        # The dirty rows of a channel in id order (what pending_pushes walks, 250 at a time):
+        # a partial index stays small, and after a burst it is walked, never sorted.
+        Index("ix_inventory_push_states_dirty_id", "channel_id", "id",
+              postgresql_where=text("generation > pushed_generation"),
+              sqlite_where=text("generation > pushed_generation")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,7 +7,8 @@ and finishes the job in a new transaction, checking that the lease is still its 
 crashed worker's lease simply expires and the job is claimed again.
 
 Outbox jobs of one order run one at a time and in id order: a job is claimable only when
-no earlier job of the same order is unfinished (pending, failed, leased or dead).
+no earlier job of the same order is unfinished (pending, failed, leased or dead). A
+channel's inventory pushes run one at a time too (ONE_PER_CHANNEL).
 """
 from __future__ import annotations
 
@@ -30,6 +31,10 @@ JobModel = type[OutboxEvent] | type[WebhookInbox]
 CLAIMABLE = (JobStatus.PENDING, JobStatus.FAILED)
 #: Statuses that block later jobs of the same order (not finished one way or another).
 UNFINISHED = (JobStatus.PENDING, JobStatus.FAILED, JobStatus.DEAD)
+#: Outbox topics whose jobs run one at a time per channel: a second push of a store's
+#: quantities while one is in flight would read the same dirty rows and send them twice
+#: (harmless, absolute quantities, but twice the platform's rate limit).
+ONE_PER_CHANNEL = ("inventory.push_requested",)
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,11 @@ def claim_jobs(model: JobModel, *, worker_id: str, limit: int, lease_seconds: fl
         query = query.where(~exists().where(and_(
             earlier.order_id == OutboxEvent.order_id, earlier.id < OutboxEvent.id,
             earlier.status.in_(UNFINISHED))))
+        running = aliased(OutboxEvent)
+        query = query.where(or_(OutboxEvent.topic.not_in(ONE_PER_CHANNEL), ~exists().where(and_(
+            running.channel_id == OutboxEvent.channel_id, running.topic == OutboxEvent.topic,
+            running.id != OutboxEvent.id, running.status.in_(CLAIMABLE),
+            running.locked_until >= now))))
     else:
         # Deliveries about one order apply one at a time, in arrival order: two updates of
         # the same fulfillment on two workers could otherwise commit the older read last.

@@ -176,3 +176,77 @@ def test_run_job_logs_one_json_line_per_attempt(app, caplog):
     assert (line["topic"], line["outcome"], line["attempt"], line["worker"]) == (
         "test.ok", "done", 1, "w-log")
     assert {"order_id", "channel_id", "platform", "duration_ms", "started_at"} <= set(line)
+
+
+def test_worker_threads_run_two_jobs_side_by_side(app):
+    merchant = make_merchant()
+    both_started = threading.Barrier(2, timeout=20)
+    seen = []
+
+    @outbox_handler("test.side_by_side")
+    def _side_by_side(job):
+        both_started.wait()  # one job at a time would break the barrier: the job fails
+        seen.append(job.id)
+        return "ran"
+
+    ids = [add(merchant, "test.side_by_side") for _ in range(2)]
+    db.session.commit()  # end the read of the ids (SQLite: it holds the write lock)
+    worker = Worker(app, worker_id="w-threads", poll_seconds=0.05, threads=2)
+    runner = threading.Thread(target=worker.run)
+    runner.start()
+    deadline = time.monotonic() + 60
+    while len(seen) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    worker.stop()
+    runner.join(timeout=30)
+    assert not runner.is_alive()
+    rows = db.session.scalars(select(OutboxEvent).where(OutboxEvent.id.in_(ids))).all()
+    assert [(r.status, r.last_error) for r in rows] == [(JobStatus.DONE, "ran")] * 2
+    assert sorted(seen) == ids
+
+
+def test_worker_threads_keep_jobs_of_one_order_in_order(app):
+    merchant = make_merchant()
+    channel = make_channel(merchant)
+    orders = [make_order(channel, [(None, 1)]) for _ in range(3)]
+    expected = defaultdict(list)
+    for i in range(18):
+        expected[orders[i % 3].id].append(add(merchant, "test.threaded", orders[i % 3]))
+    db.session.commit()
+    ran, lock = defaultdict(list), threading.Lock()
+
+    @outbox_handler("test.threaded")
+    def _threaded(job):
+        time.sleep(0.005)
+        with lock:
+            ran[job.order_id].append(job.id)
+
+    worker = Worker(app, worker_id="w-ordered", poll_seconds=0.05, threads=3)
+    runner = threading.Thread(target=worker.run)
+    runner.start()
+    deadline = time.monotonic() + 60
+    while sum(len(v) for v in ran.values()) < 18 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    worker.stop()
+    runner.join(timeout=30)
+    assert dict(ran) == dict(expected)
+    assert db.session.scalar(select(OutboxEvent.id).where(
+        OutboxEvent.locked_by.is_not(None)).limit(1)) is None  # every thread released
+
+
+def test_worker_command_with_threads_exits_cleanly_on_sigterm(database_url, repo_root):
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test"}
+    proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker",
+                             "--poll", "0.1", "--threads", "3"], cwd=repo_root, env=env,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stderr.readline()
+        assert "started" in line, line
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+        assert "stopped after 0 jobs" in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()

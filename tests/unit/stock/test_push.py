@@ -4,7 +4,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import ChannelListing, ChannelLocation, ChannelStatus, InventoryPushState, OutboxEvent
 from app.stock import adjust_stock
-from app.stock.push import PUSH_TOPIC, mark_dirty, pending_pushes, record_pushed
+from app.stock.push import (PUSH_TOPIC, mark_dirty, pending_batch, pending_pushes,
+                             record_pushed)
 from tests.fixtures.factories import make_channel, make_item, make_location, make_merchant, stock
 
 
@@ -94,3 +95,54 @@ def test_fan_out_merges_waiting_stock_changes(app):
     assert sorted((p.sku, p.quantity) for p in pending_pushes(channel_id, limit=10)) == [
         ("A-1", 2), ("B-2", 4)]
     assert len(_push_jobs(channel_id)) == 1
+
+
+def test_mark_dirty_counts_each_change_once_per_row(app):
+    merchant, here, _, item, other, channel = _setup()
+    mark_dirty(merchant.id, location_id=here.id, item_ids=[item.id, other.id])
+    mark_dirty(merchant.id, location_id=here.id, item_ids=[item.id])
+    generations = dict(db.session.execute(
+        select(ChannelListing.sku, InventoryPushState.generation)
+        .join(ChannelListing, ChannelListing.id == InventoryPushState.listing_id)).all())
+    assert generations == {"A-1": 2, "B-2": 1}  # only the mapped location got rows
+
+
+def test_pending_batch_moves_past_rows_it_cannot_push(app):
+    merchant, here, _, item, other, channel = _setup()
+    mark_dirty(merchant.id, location_id=here.id, item_ids=[item.id, other.id])
+    # The first row's listing lost its item after it was marked: it can't be pushed.
+    listing = db.session.scalar(select(ChannelListing).where(ChannelListing.sku == "A-1"))
+    listing.inventory_item_id = None
+    db.session.flush()
+    first_id, second_id = db.session.scalars(
+        select(InventoryPushState.id).order_by(InventoryPushState.id)).all()
+    rows, last = pending_batch(channel.id, limit=1)
+    assert (rows, last) == ([], first_id)  # nothing to push, but the reader moves on
+    rows, last = pending_batch(channel.id, limit=1, after_id=last)
+    assert [(r.sku, r.quantity) for r in rows] == [("B-2", 0)] and last == second_id
+    assert pending_batch(channel.id, limit=1, after_id=last) == ([], None)
+
+
+def test_push_rounds_goes_on_after_a_batch_the_platform_adjustment_dropped(app):
+    from app.stock.push import push_rounds, record_push_failed
+    from app.sync.queue import Job
+
+    merchant, here, _, item, other, channel = _setup()
+    mark_dirty(merchant.id, location_id=here.id, item_ids=[item.id, other.id])
+    db.session.commit()
+    sent = []
+
+    def adjust(_, rows):  # as Shopify does for a variant without an inventory item
+        dropped = [r for r in rows if r.sku == "A-1"]
+        record_push_failed(dropped, "no inventory item")
+        return [r for r in rows if r.sku != "A-1"]
+
+    def push(rows):
+        sent.extend(r.sku for r in rows)
+        return rows, {}
+
+    job = Job(model=OutboxEvent, id=0, merchant_id=merchant.id, channel_id=channel.id,
+              topic=PUSH_TOPIC, attempts=1)
+    assert push_rounds(job, limit=1, adjust=adjust, push=push) == "pushed 1 quantities"
+    assert sent == ["B-2"]
+    assert pending_pushes(channel.id, limit=10) == []

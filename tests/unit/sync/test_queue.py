@@ -204,3 +204,26 @@ def test_claim_jobs_inbox_one_delivery_per_order_in_arrival_order(app, world):
     db.session.commit()
     assert [j.id for j in claim_jobs(WebhookInbox, worker_id="w2", limit=10,
                                      lease_seconds=60)] == [second]
+
+
+def test_claim_jobs_runs_one_inventory_push_per_channel_at_a_time(world):
+    merchant, channel, _ = world
+    other = make_channel(merchant)
+    db.session.commit()
+    first = add_channel_event(merchant, channel.id, "inventory.push_requested")
+    second = add_channel_event(merchant, channel.id, "inventory.push_requested")
+    elsewhere = add_channel_event(merchant, other.id, "inventory.push_requested")
+    plain = add_channel_event(merchant, channel.id, "fulfillment.created")
+    assert [j.id for j in claim("w1", limit=1)] == [first]
+    # While the first push is leased, the channel's second push waits; others don't.
+    assert [j.id for j in claim("w2")] == [elsewhere, plain]
+    # Once the first lease has run out (a crashed worker), the second can be claimed.
+    later = utcnow() + dt.timedelta(seconds=LEASE + 1)
+    assert second in [j.id for j in claim("w3", now=later)]
+
+
+def add_channel_event(merchant, channel_id, topic):
+    event = OutboxEvent(merchant_id=merchant.id, channel_id=channel_id, topic=topic, payload={})
+    db.session.add(event)
+    db.session.commit()
+    return event.id
