@@ -89,10 +89,11 @@ class Gunicorn:
 class SyncWorker:
     """``flask worker`` (the production sync worker) as its own process."""
 
-    def __init__(self, env: dict[str, str], *, batch: int = 10, poll: float = 0.05):
+    def __init__(self, env: dict[str, str], *, batch: int = 10, poll: float = 0.05,
+                 threads: int = 1):
         self.proc = subprocess.Popen(
             [str(BIN / "flask"), "--app", "wsgi", "worker", "--batch", str(batch),
-             "--poll", str(poll)], cwd=ROOT, env=env,
+             "--poll", str(poll), "--threads", str(threads)], cwd=ROOT, env=env,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def peak_rss_kib(self) -> int | None:
@@ -123,6 +124,34 @@ class ShopifySandbox:
     def control(self, method: str, path: str, json=None) -> dict:
         """Call the sandbox's control API; raise on an error answer."""
         resp = requests.request(method, f"{self.http_url}/_sandbox/{path}", json=json, timeout=60)
+        resp.raise_for_status()
+        return resp.json()
+
+    def stop(self) -> None:
+        """Stop the sandbox process."""
+        terminate(self.proc, timeout=15)
+
+
+class WooSandbox:
+    """``python -m sandbox.woocommerce`` on free ports, empty; its control API."""
+
+    def __init__(self, tls_dir: Path, env: dict[str, str]):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "sandbox.woocommerce", "--http-port", "0", "--https-port",
+             "0", "--tls-dir", str(tls_dir), "--webhook-delay", "0", "--no-seed"],
+            cwd=ROOT, env={**env, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = self.proc.stdout.readline()
+        match = re.search(r"sandbox: (\S+) and (\S+)", line)
+        if not match:
+            self.stop()
+            raise RuntimeError(f"WooCommerce sandbox did not start: {line!r}")
+        self.http_url, self.https_url = match.group(1), match.group(2)
+        self.ca_bundle = str(Path(tls_dir) / "ca-bundle.pem")
+
+    def control(self, method: str, path: str, json=None) -> dict | list:
+        """Call the sandbox's control API; raise on an error answer."""
+        resp = requests.request(method, f"{self.http_url}/_sandbox/api/{path}", json=json,
+                                timeout=120)
         resp.raise_for_status()
         return resp.json()
 
