@@ -51,9 +51,10 @@ def init_intake(app: Flask, engine: Engine) -> None:
         app.extensions[_INTAKE_KEY] = (engine, write_queue(engine))
         return
     options = {k: v for k, v in app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}).items()
-               if k not in ("pool_pre_ping", "isolation_level")}
+               if k not in ("pool_pre_ping", "isolation_level", "pool_reset_on_return")}
+    # In autocommit no transaction is ever left open: nothing to roll back on check-in.
     intake = create_engine(engine.url, isolation_level="AUTOCOMMIT", pool_pre_ping=False,
-                           **options)
+                           pool_reset_on_return=None, **options)
     event.listen(engine, "engine_disposed", lambda _engine: intake.dispose())
     app.extensions[_INTAKE_KEY] = (intake, None)
 
