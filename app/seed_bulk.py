@@ -13,6 +13,7 @@ PostgreSQL's sequences are moved past them at the end.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import random
 import time
@@ -161,13 +162,46 @@ def seed_bulk(connection: Connection, *, orders: int, skus: int = 2000, location
     tables.update({"inventory_levels": level_rows, "inventory_movements": move_rows,
                    "orders": order_rows, "order_lines": line_rows, "fulfillments": ful_rows,
                    "fulfillment_lines": ful_line_rows})
-    for name, rows in tables.items():
-        _insert(connection, name, rows)
+    with _search_indexed_in_bulk(connection, merchant_id):
+        for name, rows in tables.items():
+            _insert(connection, name, rows)
     ids.move_sequences()
     recount_statuses(connection, merchant_id)  # the orders list's status counts
     return BulkSeed(merchant_id, channel_id, location_ids, item_ids,
                     {name: len(rows) for name, rows in tables.items()},
                     time.perf_counter() - started, open_orders)
+
+
+#: SQLite's FTS5 search tables (migration a7e3c9d1f5b8): (table, content table, columns).
+_SEARCH = (("orders_search", "orders", "name, customer_name, customer_email"),
+           ("order_lines_search", "order_lines", "sku"))
+
+
+@contextlib.contextmanager
+def _search_indexed_in_bulk(connection: Connection, merchant_id: int):
+    """SQLite: index the new rows for search in one statement per table, not per row.
+
+    The insert triggers that keep the FTS5 tables in step cost half the seed when they
+    fire 400,000 times. They are dropped for the inserts and created again from their
+    own SQL, inside the caller's transaction: SQLite's DDL is transactional and this
+    transaction holds the only write lock, so no other writer can insert meanwhile, and a
+    rollback restores them. PostgreSQL's trigram indexes need nothing.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    triggers = connection.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN "
+        f"({', '.join(repr(f'{fts}_ai') for fts, _t, _c in _SEARCH)})").all()
+    for name, _sql in triggers:
+        connection.exec_driver_sql(f"DROP TRIGGER {name}")
+    yield
+    for fts, table, columns in _SEARCH:
+        connection.exec_driver_sql(
+            f"INSERT INTO {fts}(rowid, {columns}) SELECT id, {columns} FROM {table} "
+            "WHERE merchant_id = ?", (merchant_id,))
+    for _name, sql in triggers:
+        connection.exec_driver_sql(sql)
 
 
 def _movement(ids, merchant_id, level, delta, after, reason, ful_id, at, note) -> dict:

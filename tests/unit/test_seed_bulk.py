@@ -5,10 +5,10 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.fulfillment import create_fulfillment
-from app.models import (Fulfillment, FulfillmentLine, InventoryLevel, InventoryMovement, Order,
-                        OrderLine, StockLocation)
+from app.models import (Fulfillment, FulfillmentLine, InventoryLevel, InventoryMovement, Merchant,
+                        Order, OrderLine, StockLocation)
 from app.seed_bulk import seed_bulk
-from app.web.queries import OrderFilters, order_status_counts
+from app.web.queries import OrderFilters, order_status_counts, orders_page
 
 
 def test_seed_bulk_keeps_ledger_and_fulfilled_quantities(app):
@@ -51,3 +51,28 @@ def test_seed_bulk_twice_then_the_app_writes_after_it(app):
     db.session.commit()
     assert fulfillment.id > max(db.session.scalars(select(Fulfillment.id).where(
         Fulfillment.id != fulfillment.id)))
+
+
+def test_seed_bulk_orders_are_searchable_and_later_ones_too(app):
+    from tests.fixtures.factories import make_channel, make_order
+
+    seeded = seed_bulk(db.session.connection(), orders=30, skus=5, seed=3)
+    other = seed_bulk(db.session.connection(), orders=10, skus=5, seed=4)
+    db.session.commit()
+    order = db.session.get(Order, seeded.open_order_ids[0])
+    sku, email = order.lines[0].sku, order.customer_email
+    with_sku = set(db.session.scalars(select(OrderLine.order_id).where(
+        OrderLine.merchant_id == seeded.merchant_id, OrderLine.sku == sku)))
+    found = {o.id for o in orders_page(seeded.merchant_id, OrderFilters(q=sku), limit=100).orders}
+    assert found == with_sku and order.id in found
+    assert [o.id for o in orders_page(seeded.merchant_id, OrderFilters(q=email)).orders] \
+        == [order.id]
+    # Each merchant's rows are indexed once (no duplicate search rows from the two seeds).
+    assert order_status_counts(other.merchant_id, OrderFilters(q="SKU-"))["all"] == 10
+    # The search indexes still follow rows the app writes after a seed.
+    channel = make_channel(db.session.get(Merchant, seeded.merchant_id))
+    later = make_order(channel, [(None, 1)])
+    later.customer_email = "written.after@seed.test"
+    db.session.commit()
+    assert [o.id for o in orders_page(seeded.merchant_id,
+                                      OrderFilters(q="after@seed")).orders] == [later.id]
