@@ -21,7 +21,7 @@ test: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m app.demo
 
-## make bench: every benchmark (bench/), ~10-14 min; writes bench/results/latest.md.
+## make bench: every benchmark (bench/), ~6 min quiet, ~12 loaded; writes bench/results/latest.md.
 ## Needs PostgreSQL on 127.0.0.1:5432 (started like .ci/run does) and wrk (Debian, pinned).
 WRK_VERSION := 4.1.0-3+b2
 bench: $(STAMP)
