@@ -7,7 +7,6 @@ reference is one client on an identical fresh database, in the same run.
 from __future__ import annotations
 
 import re
-import sys
 import threading
 import time
 
