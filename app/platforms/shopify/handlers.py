@@ -4,12 +4,13 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app.errors import InsufficientStock
 from app.extensions import db
 from app.fulfillment import (Tracking, cancel_fulfillment, create_fulfillment, mark_delivered,
                              update_tracking)
+from app.fulfillment.sync_state import mark_sync_failed, mark_synced
 from app.models import (Channel, ChannelLocation, Fulfillment, FulfillmentOrder,
                         FulfillmentStatus, JobStatus, Order, OrderLine, Origin, OutboxEvent,
                         Platform, SyncState, WebhookInbox)
@@ -22,16 +23,6 @@ from app.sync.queue import Job
 
 SHOPIFY = Platform.SHOPIFY
 FULFILLABLE = ("OPEN", "IN_PROGRESS")
-
-
-def _mark_sync_failed(job: Job, error: str, dead: bool) -> None:
-    """Show a push's failure on the fulfillment (the Sync page has the job and its retry)."""
-    fulfillment_id = (job.payload or {}).get("fulfillment_id")
-    if fulfillment_id is None:
-        return
-    db.session.execute(update(Fulfillment).where(
-        Fulfillment.id == fulfillment_id, Fulfillment.merchant_id == job.merchant_id)
-        .values(sync_state=SyncState.FAILED if dead else SyncState.PENDING, sync_error=error))
 
 
 # --- outbox: Stockroom -> Shopify -------------------------------------------------------
@@ -140,7 +131,7 @@ def _raise_user_errors(payload: dict, what: str) -> None:
                              + "; ".join(e.get("message", "") for e in errors))
 
 
-@outbox_handler("fulfillment.created", platform=SHOPIFY, on_failure=_mark_sync_failed)
+@outbox_handler("fulfillment.created", platform=SHOPIFY, on_failure=mark_sync_failed)
 def push_fulfillment(job: Job) -> str:
     """Create our fulfillment on Shopify at the mapped location, moving items there first."""
     if job.payload.get("source") != Origin.APP:
@@ -186,7 +177,7 @@ def _remote(job: Job) -> tuple[str, ShopifyCall] | None:
     return remote_id, call
 
 
-@outbox_handler("fulfillment.canceled", platform=SHOPIFY, on_failure=_mark_sync_failed)
+@outbox_handler("fulfillment.canceled", platform=SHOPIFY, on_failure=mark_sync_failed)
 def push_cancel(job: Job) -> str:
     """fulfillmentCancel for a fulfillment canceled in Stockroom."""
     if job.payload.get("source") != Origin.APP:
@@ -200,11 +191,11 @@ def push_cancel(job: Job) -> str:
     if errors and not any("cancel" in e.get("message", "").lower() and
                           "already" in e.get("message", "").lower() for e in errors):
         _raise_user_errors(result, "Canceling the fulfillment")
-    _mark_synced(job)
+    mark_synced(job.payload["fulfillment_id"], job.merchant_id)
     return f"canceled {remote_id} on Shopify"
 
 
-@outbox_handler("fulfillment.tracking_updated", platform=SHOPIFY, on_failure=_mark_sync_failed)
+@outbox_handler("fulfillment.tracking_updated", platform=SHOPIFY, on_failure=mark_sync_failed)
 def push_tracking(job: Job) -> str:
     """fulfillmentTrackingInfoUpdate with the current tracking details."""
     if job.payload.get("source") != Origin.APP:
@@ -220,7 +211,7 @@ def push_tracking(job: Job) -> str:
         "fulfillmentId": remote_id, "trackingInfoInput": tracking,
         "notifyCustomer": notify})["fulfillmentTrackingInfoUpdate"]
     _raise_user_errors(result, "Updating the tracking")
-    _mark_synced(job)
+    mark_synced(job.payload["fulfillment_id"], job.merchant_id)
     return f"tracking of {remote_id} updated"
 
 
@@ -234,25 +225,20 @@ def _push_event(job: Job, status: str) -> str:
     result = call("FulfillmentEventCreate", {"fulfillmentEvent": {
         "fulfillmentId": remote_id, "status": status}})["fulfillmentEventCreate"]
     _raise_user_errors(result, "Recording the shipment event")
-    _mark_synced(job)
+    mark_synced(job.payload["fulfillment_id"], job.merchant_id)
     return f"{status} recorded on {remote_id}"
 
 
-@outbox_handler("fulfillment.shipped", platform=SHOPIFY, on_failure=_mark_sync_failed)
+@outbox_handler("fulfillment.shipped", platform=SHOPIFY, on_failure=mark_sync_failed)
 def push_shipped(job: Job) -> str:
     """Shipped in Stockroom -> an IN_TRANSIT fulfillment event on Shopify."""
     return _push_event(job, "IN_TRANSIT")
 
 
-@outbox_handler("fulfillment.delivered", platform=SHOPIFY, on_failure=_mark_sync_failed)
+@outbox_handler("fulfillment.delivered", platform=SHOPIFY, on_failure=mark_sync_failed)
 def push_delivered(job: Job) -> str:
     """Delivered in Stockroom -> a DELIVERED fulfillment event on Shopify."""
     return _push_event(job, "DELIVERED")
-
-
-def _mark_synced(job: Job) -> None:
-    db.session.execute(update(Fulfillment).where(Fulfillment.id == job.payload["fulfillment_id"])
-                       .values(sync_state=SyncState.SYNCED, sync_error=""))
 
 
 # --- inbox: Shopify -> Stockroom ------------------------------------------------------

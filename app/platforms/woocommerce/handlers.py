@@ -4,12 +4,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app.extensions import db
 from app.fulfillment import Tracking
-from app.models import (Channel, Fulfillment, FulfillmentStatus, Origin, Platform, SyncState,
-                        WebhookInbox)
+from app.fulfillment.sync_state import mark_sync_failed, mark_synced
+from app.models import Channel, Fulfillment, FulfillmentStatus, Origin, Platform, WebhookInbox
 from app.models._common import utcnow
 from app.platforms.woocommerce.client import StoreClient
 from app.platforms.woocommerce.connect import client_for, delivery_url, settings, webhook_secret
@@ -42,24 +42,6 @@ def remote_parts(remote_id: str | None) -> dict[str, str]:
 def remote_id_of(note_id: str | int, tracking_id: str | None) -> str:
     """The remote id recording what a push created on the store."""
     return f"note:{note_id}" + (f":tracking:{tracking_id}" if tracking_id else "")
-
-
-def _mark_sync_failed(job: Job, error: str, dead: bool) -> None:
-    """Show a push's failure (WooCommerce's own message) on the fulfillment."""
-    fulfillment_id = (job.payload or {}).get("fulfillment_id")
-    if fulfillment_id is None:
-        return
-    db.session.execute(update(Fulfillment).where(
-        Fulfillment.id == fulfillment_id, Fulfillment.merchant_id == job.merchant_id)
-        .values(sync_state=SyncState.FAILED if dead else SyncState.PENDING, sync_error=error))
-
-
-def _mark_synced(fulfillment_id: int, *, remote_id: str | None = None) -> None:
-    values = {"sync_state": SyncState.SYNCED, "sync_error": ""}
-    if remote_id is not None:
-        values["remote_id"] = remote_id
-    db.session.execute(update(Fulfillment).where(Fulfillment.id == fulfillment_id)
-                       .values(**values))
 
 
 # --- outbox: the initial import and the reconciliation --------------------------------
@@ -202,7 +184,7 @@ def _set_status(client: StoreClient, order: str, status: str, marker: str) -> No
         {"key": COMPLETED_META, "value": marker}]}, what=f"setting order {order} to {status}")
 
 
-@outbox_handler("fulfillment.created", platform=WOO, on_failure=_mark_sync_failed)
+@outbox_handler("fulfillment.created", platform=WOO, on_failure=mark_sync_failed)
 def push_fulfillment(job: Job) -> str:
     """Tracking entry (when the extension is there), a customer note, and `completed` once
     every line is fulfilled here."""
@@ -225,12 +207,12 @@ def push_fulfillment(job: Job) -> str:
         if current["status"] not in ("completed", *CANCELED_STATUSES):
             _set_status(client, order, "completed", "yes")
             completed = "; order completed"
-    _mark_synced(plan["id"], remote_id=remote_id_of(note_id, tracking_id))
+    mark_synced(plan["id"], job.merchant_id, remote_id=remote_id_of(note_id, tracking_id))
     return (f"note {note_id} added to {plan['order_name']}"
             + (f", tracking {tracking.number}" if tracking_id else "") + completed)
 
 
-@outbox_handler("fulfillment.canceled", platform=WOO, on_failure=_mark_sync_failed)
+@outbox_handler("fulfillment.canceled", platform=WOO, on_failure=mark_sync_failed)
 def push_cancel(job: Job) -> str:
     """Remove our tracking entry, tell the customer, and reopen (processing) an order we
     had completed."""
@@ -252,7 +234,7 @@ def push_cancel(job: Job) -> str:
     if current["status"] == "completed" and completed_by_us(current):
         _set_status(client, order, "processing", "")
         reopened = "; order back to processing"
-    _mark_synced(plan["id"])
+    mark_synced(plan["id"], job.merchant_id)
     return f"cancel noted on {plan['order_name']}" + reopened
 
 
@@ -267,7 +249,7 @@ def _delete_tracking(client: StoreClient, order: str, tracking_id: str) -> None:
             raise  # gone already (or the extension removed): nothing left to delete
 
 
-@outbox_handler("fulfillment.tracking_updated", platform=WOO, on_failure=_mark_sync_failed)
+@outbox_handler("fulfillment.tracking_updated", platform=WOO, on_failure=mark_sync_failed)
 def push_tracking(job: Job) -> str:
     """Replace our tracking entry and tell the customer the new tracking details."""
     if job.payload.get("source") != Origin.APP:
@@ -283,7 +265,7 @@ def push_tracking(job: Job) -> str:
     tracking_id = _add_tracking(client, order, tracking)
     _add_note(client, order, tracking_note(tracking), known=plan["known"],
               after=int(parts["note"]))
-    _mark_synced(plan["id"], remote_id=remote_id_of(parts["note"], tracking_id))
+    mark_synced(plan["id"], job.merchant_id, remote_id=remote_id_of(parts["note"], tracking_id))
     return f"tracking of {plan['order_name']} updated"
 
 
