@@ -51,16 +51,16 @@ def dialect_insert(session):
     return insert
 
 
-#: Search indexes that live in their migrations alone, outside the models: PostgreSQL's
-#: trigram GIN indexes (e4f2a8c6b913) and SQLite's FTS5 tables (a7e3c9d1f5b8).
-SEARCH_TABLES = ("orders_search", "order_lines_search")
-
-
 def in_models(_obj, name, type_, _reflected, _compare_to) -> bool:
-    """Alembic ``include_object``: False for the search indexes the models don't describe."""
+    """Alembic ``include_object``: False for the search indexes that live in their
+    migrations alone, outside the models: PostgreSQL's trigram GIN indexes (e4f2a8c6b913)
+    and SQLite's FTS5 tables with their shadow tables (a7e3c9d1f5b8)."""
+    from app.orders.search import SEARCHED
+
     if type_ == "index" and name and name.endswith("_trgm"):
         return False
-    return not (type_ == "table" and name and name.startswith(SEARCH_TABLES))
+    return not (type_ == "table" and name
+                and name.startswith(tuple(search.name for search in SEARCHED)))
 
 
 class WriteQueue:

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, func, select, text
 
 from app.extensions import db
 from app.orders.counts import recount_statuses
+from app.orders.search import SEARCHED, indexed_columns
 
 FIRST_NAMES = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Ken", "Margaret", "Donald",
                "Frances", "John", "Radia", "Linus", "Hedy", "Dennis", "Katherine", "Tim")
@@ -172,11 +173,6 @@ def seed_bulk(connection: Connection, *, orders: int, skus: int = 2000, location
                     time.perf_counter() - started, open_orders)
 
 
-#: SQLite's FTS5 search tables (migration a7e3c9d1f5b8): (table, content table, columns).
-_SEARCH = (("orders_search", "orders", "name, customer_name, customer_email"),
-           ("order_lines_search", "order_lines", "sku"))
-
-
 @contextlib.contextmanager
 def _search_indexed_in_bulk(connection: Connection, merchant_id: int):
     """SQLite: index the new rows for search in one statement per table, not per row.
@@ -192,13 +188,14 @@ def _search_indexed_in_bulk(connection: Connection, merchant_id: int):
         return
     triggers = connection.exec_driver_sql(
         "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN "
-        f"({', '.join(repr(f'{fts}_ai') for fts, _t, _c in _SEARCH)})").all()
+        f"({', '.join(repr(f'{search.name}_ai') for search in SEARCHED)})").all()
     for name, _sql in triggers:
         connection.exec_driver_sql(f"DROP TRIGGER {name}")
     yield
-    for fts, table, columns in _SEARCH:
+    for search, table in SEARCHED.items():
+        columns = ", ".join(indexed_columns(search))
         connection.exec_driver_sql(
-            f"INSERT INTO {fts}(rowid, {columns}) SELECT id, {columns} FROM {table} "
+            f"INSERT INTO {search.name}(rowid, {columns}) SELECT id, {columns} FROM {table} "
             "WHERE merchant_id = ?", (merchant_id,))
     for _name, sql in triggers:
         connection.exec_driver_sql(sql)

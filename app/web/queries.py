@@ -7,7 +7,7 @@ import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import and_, column, exists, func, or_, select, table, union
+from sqlalchemy import and_, exists, func, or_, select, union
 from sqlalchemy.orm import defer, selectinload
 
 from app.errors import NotFound
@@ -17,6 +17,7 @@ from app.models import (Channel, ChannelLocation, Fulfillment, FulfillmentStatus
                         OutboxEvent, StockLocation, WebhookInbox)
 from app.orders import OrderStatus
 from app.orders.counts import status_counts
+from app.orders.search import LINES_SEARCH, ORDERS_SEARCH, indexed_columns
 
 PAGE_SIZE = 50
 
@@ -106,13 +107,6 @@ def _like(term: str) -> str:
     return f"%{escaped}%"
 
 
-# SQLite's FTS5 trigram indexes of what the list searches (migration a7e3c9d1f5b8): not
-# models, the FTS tables' rowid is the searched row's id.
-_ORDERS_SEARCH = table("orders_search", column("rowid"), column("name"),
-                       column("customer_name"), column("customer_email"))
-_LINES_SEARCH = table("order_lines_search", column("rowid"), column("sku"))
-
-
 def _matching_orders(merchant_id: int, term: str):
     """Condition: the order's name, customer, email or a line's SKU contains ``term``.
 
@@ -133,16 +127,16 @@ def _matching_orders(merchant_id: int, term: str):
         return Order.id == func.any(func.array(union(by_order, by_line).scalar_subquery()))
     # FTS5 answers LIKE from its index (case-insensitively) only without an ESCAPE clause;
     # a term with a wildcard character in it is escaped and scans, still correctly.
-    escape = "\\" if pattern[1:-1] != term.lower() else None
+    escape = "\\" if any(c in term for c in "\\%_") else None
     like = pattern if escape else f"%{term}%"
     # Each arm asks its FTS table first (an IN list), then fetches by primary key.
     arms = [select(Order.id).where(Order.merchant_id == merchant_id, Order.id.in_(
-                select(_ORDERS_SEARCH.c.rowid).where(
-                    _ORDERS_SEARCH.c[name].like(like, escape=escape))))
-            for name in ("name", "customer_name", "customer_email")]
+                select(ORDERS_SEARCH.c.rowid).where(
+                    ORDERS_SEARCH.c[name].like(like, escape=escape))))
+            for name in indexed_columns(ORDERS_SEARCH)]
     arms.append(select(OrderLine.order_id).where(
         OrderLine.merchant_id == merchant_id, OrderLine.id.in_(
-            select(_LINES_SEARCH.c.rowid).where(_LINES_SEARCH.c.sku.like(like, escape=escape)))))
+            select(LINES_SEARCH.c.rowid).where(LINES_SEARCH.c.sku.like(like, escape=escape)))))
     return Order.id.in_(union(*arms))
 
 
