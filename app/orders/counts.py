@@ -37,8 +37,13 @@ def status_counts(merchant_id: int, channel_id: int | None = None) -> dict[str, 
             .group_by(OrderStatusCount.status))
     if channel_id is not None:
         stmt = stmt.where(OrderStatusCount.channel_id == channel_id)
+    return counts_by_status(db.session.execute(stmt))
+
+
+def counts_by_status(rows) -> dict[str, int]:
+    """(status, number) rows as the lists show them: every status (0 if absent) and "all"."""
     counts = {status.value: 0 for status in OrderStatus}
-    for status, n in db.session.execute(stmt):
+    for status, n in rows:
         if status in counts:
             counts[status] = int(n)
     counts["all"] = sum(counts.values())

@@ -16,7 +16,7 @@ from app.models import (Channel, ChannelLocation, Fulfillment, FulfillmentStatus
                         InventoryLevel, InventoryMovement, Merchant, Order, OrderLine,
                         OutboxEvent, StockLocation, WebhookInbox)
 from app.orders import OrderStatus
-from app.orders.counts import status_counts
+from app.orders.counts import counts_by_status, status_counts
 from app.orders.search import LINES_SEARCH, ORDERS_SEARCH, indexed_columns
 
 PAGE_SIZE = 50
@@ -218,12 +218,9 @@ def order_status_counts(merchant_id: int, filters: OrderFilters) -> dict[str, in
     if not filters.location_id and not filters.q.strip():
         return status_counts(merchant_id, filters.channel_id or None)
     base = _filter_conditions(merchant_id, replace(filters, status=None), with_status=False)
-    rows = db.session.execute(select(Order.fulfillment_status, func.count())
-                              .where(*base).group_by(Order.fulfillment_status)).all()
-    counts = {status.value: 0 for status in OrderStatus}
-    counts.update({status: n for status, n in rows if status in counts})
-    counts["all"] = sum(n for _, n in rows)
-    return counts
+    return counts_by_status(db.session.execute(
+        select(Order.fulfillment_status, func.count()).where(*base)
+        .group_by(Order.fulfillment_status)))
 
 
 def order_names(merchant_id: int, order_ids: list[int]) -> dict[int, str]:
