@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from app.errors import (AlreadyCanceled, IllegalTransition, InvalidInput, LineExcess, NotFound,
-                        OrderCanceled, QuantityExceedsUnfulfilled)
+from app.errors import (AlreadyCanceled, IllegalTransition, InsufficientStock, InvalidInput,
+                        LineExcess, NotFound, OrderCanceled, QuantityExceedsUnfulfilled)
 from app.extensions import db
 from app.locking import fulfillments_for_update, orders_for_update
 from app.models import (Fulfillment, FulfillmentLine, FulfillmentStatus, Order, Origin,
@@ -117,6 +117,29 @@ def create_fulfillment(order: Order | int, quantities: Mapping[int, int],
     _emit(fulfillment, "fulfillment.created", origin)
     db.session.flush()
     return fulfillment
+
+
+def create_platform_fulfillment(order_id: int, quantities: Mapping[int, int],
+                                location_id: int | None, *, merchant_id: int,
+                                tracking: Tracking, remote_id: str, happened: str,
+                                unmapped_note: str) -> Fulfillment:
+    """A fulfillment the platform made, recorded with its stock taken at ``location_id``.
+
+    The goods have left already, so the record never fails for want of stock: when the
+    mapped location can't cover it (or there is none: ``unmapped_note`` says why), it is
+    recorded without moving stock and its note says so, e.g. "Shipped on Shopify, but …".
+    Flushes, never commits.
+    """
+    kwargs = dict(merchant_id=merchant_id, tracking=tracking, origin=Origin.PLATFORM,
+                  remote_id=remote_id)
+    note = "" if location_id else unmapped_note
+    try:
+        with db.session.begin_nested():
+            return create_fulfillment(order_id, quantities, location_id, stock_note=note,
+                                      **kwargs)
+    except InsufficientStock as exc:
+        return create_fulfillment(order_id, quantities, None, stock_note=(
+            f"{happened}, but {exc.message} Stock was not adjusted."), **kwargs)
 
 
 def _validated_quantities(quantities: Mapping[int, int]) -> dict[int, int]:

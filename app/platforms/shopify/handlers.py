@@ -6,10 +6,9 @@ from collections import defaultdict
 
 from sqlalchemy import select
 
-from app.errors import InsufficientStock
 from app.extensions import db
-from app.fulfillment import (Tracking, cancel_fulfillment, create_fulfillment, mark_delivered,
-                             update_tracking)
+from app.fulfillment import (Tracking, cancel_fulfillment, create_platform_fulfillment,
+                             mark_delivered, update_tracking)
 from app.fulfillment.sync_state import mark_sync_failed, mark_synced
 from app.models import (Channel, ChannelLocation, Fulfillment, FulfillmentOrder,
                         FulfillmentStatus, JobStatus, Order, OrderLine, Origin, OutboxEvent,
@@ -347,16 +346,10 @@ def record_platform_fulfillment(merchant_id: int, channel_id: int, order: Order,
         return "nothing left to fulfill here: recorded nothing"
     location_id = mapping.stock_location_id if mapping else None
     name = (current.get("location") or {}).get("name", "its location")
-    note = "" if location_id else f"Shopify location {name} is not mapped: stock not adjusted."
-    tracking = _tracking(current)
-    kwargs = dict(merchant_id=merchant_id, tracking=tracking, origin=Origin.PLATFORM,
-                  remote_id=current["id"])
-    try:
-        with db.session.begin_nested():
-            f = create_fulfillment(order.id, quantities, location_id, stock_note=note, **kwargs)
-    except InsufficientStock as exc:
-        f = create_fulfillment(order.id, quantities, None, stock_note=(
-            f"Shipped on Shopify, but {exc.message} Stock was not adjusted."), **kwargs)
+    f = create_platform_fulfillment(
+        order.id, quantities, location_id, merchant_id=merchant_id, tracking=_tracking(current),
+        remote_id=current["id"], happened="Shipped on Shopify",
+        unmapped_note=f"Shopify location {name} is not mapped: stock not adjusted.")
     return f"recorded Shopify fulfillment {current['id']} as #{f.id}"
 
 

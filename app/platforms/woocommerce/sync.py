@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from app.errors import InsufficientStock, InvalidInput
+from app.errors import InvalidInput
 from app.extensions import db
-from app.fulfillment import Tracking, cancel_fulfillment, create_fulfillment
+from app.fulfillment import Tracking, cancel_fulfillment, create_platform_fulfillment
 from app.models import (Channel, ChannelListing, ChannelLocation, Fulfillment, FulfillmentStatus,
                         InventoryItem, JobStatus, Order, Origin, OutboxEvent)
 from app.orders.upsert import upsert_order
@@ -174,15 +174,10 @@ def _record_store_completion(order: Order, data: dict, tracking: Tracking) -> st
         ChannelLocation.channel_id == order.channel_id, ChannelLocation.kind == "store")
         .order_by(ChannelLocation.remote_id != STORE_LOCATION_ID, ChannelLocation.id))
     location_id = mapping.stock_location_id if mapping else None
-    note = "" if location_id else "The store is not mapped to a stock location: stock not adjusted."
-    kwargs = dict(merchant_id=order.merchant_id, tracking=_usable(tracking),
-                  origin=Origin.PLATFORM, remote_id=remote_id)
-    try:
-        with db.session.begin_nested():
-            f = create_fulfillment(order.id, quantities, location_id, stock_note=note, **kwargs)
-    except InsufficientStock as exc:
-        f = create_fulfillment(order.id, quantities, None, stock_note=(
-            f"Completed on the store, but {exc.message} Stock was not adjusted."), **kwargs)
+    f = create_platform_fulfillment(
+        order.id, quantities, location_id, merchant_id=order.merchant_id,
+        tracking=_usable(tracking), remote_id=remote_id, happened="Completed on the store",
+        unmapped_note="The store is not mapped to a stock location: stock not adjusted.")
     return f"{order.name} completed on the store: recorded as fulfillment #{f.id}"
 
 

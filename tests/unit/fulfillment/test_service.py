@@ -5,8 +5,9 @@ from sqlalchemy import func, select
 from app.errors import (AlreadyCanceled, IllegalTransition, InsufficientStock, InvalidInput,
                         NotFound, OrderCanceled, QuantityExceedsUnfulfilled)
 from app.extensions import db
-from app.fulfillment import (Tracking, cancel_fulfillment, create_fulfillment, mark_delivered,
-                             mark_shipped, update_tracking)
+from app.fulfillment import (Tracking, cancel_fulfillment, create_fulfillment,
+                             create_platform_fulfillment, mark_delivered, mark_shipped,
+                             update_tracking)
 from app.models import (FulfillmentStatus, InventoryLevel, InventoryMovement, Origin,
                         OutboxEvent, SyncState)
 from app.models._common import utcnow
@@ -257,3 +258,26 @@ def test_create_fulfillment_rollback_drops_outbox_with_change(shop):
     assert db.session.scalar(select(func.count()).select_from(OutboxEvent).where(
         OutboxEvent.topic.like("fulfillment.%"))) == 0
     assert on_hand(shop.main, shop.mug) == 10
+
+
+@pytest.mark.parametrize("where, main_after, note", [
+    ("main", 10 - 3, ""),  # the mapped location covers it: stock taken there
+    ("other", 10, "Shipped on Shopify, but Not enough stock at Other: MUG (needs 3, "
+                    "0 available). Stock was not adjusted."),
+    (None, 10, "Location X is not mapped: stock not adjusted."),
+])
+def test_create_platform_fulfillment_never_fails_for_stock(shop, where, main_after, note):
+    mug_line = shop.order.lines[0]
+    location = getattr(shop, where) if where else None
+    f = create_platform_fulfillment(
+        shop.order.id, {mug_line.id: 3}, location.id if location else None,
+        merchant_id=shop.merchant.id, tracking=Tracking("1Z9"), remote_id="gid://f/1",
+        happened="Shipped on Shopify",
+        unmapped_note="Location X is not mapped: stock not adjusted.")
+    db.session.commit()
+    assert (f.origin, f.remote_id, f.tracking_number, f.stock_note) == \
+        (Origin.PLATFORM, "gid://f/1", "1Z9", note)
+    assert f.location_id == (shop.main.id if where == "main" else None)
+    assert on_hand(shop.main, shop.mug) == main_after
+    assert mug_line.fulfilled_quantity == 3
+    assert_invariants()
