@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: test demo bench constraints clean
+.PHONY: test demo bench constraints refresh-shopify-reference clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -33,6 +33,20 @@ bench: $(STAMP)
 	  echo "bench: could not install wrk $(WRK_VERSION) (Debian): webhook intake will be reported as not measured"
 	@command -v wrk >/dev/null && wrk --version 2>&1 | head -n1 || true
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+## make refresh-shopify-reference: copy Shopify's reference data (schema, webhook topics) again
+## from ../shared/shopify/, the maintainers' folder beside the repository, into vendor/shopify/
+## (vendor/shopify/README.md). Says so and changes nothing when that folder isn't there.
+SHOPIFY_REFERENCE_SRC ?= ../shared/shopify
+refresh-shopify-reference:
+	@if [ ! -d "$(SHOPIFY_REFERENCE_SRC)" ]; then \
+	  echo "refresh-shopify-reference: $(SHOPIFY_REFERENCE_SRC) not found: vendor/shopify/ left as it is"; \
+	else \
+	  cp "$(SHOPIFY_REFERENCE_SRC)/admin-2026-10.introspection.json.gz" vendor/shopify/ && \
+	  rm -rf vendor/shopify/webhooks && cp -R "$(SHOPIFY_REFERENCE_SRC)/webhooks" vendor/shopify/ && \
+	  chmod -R u+w vendor/shopify && \
+	  echo "refresh-shopify-reference: copied from $(SHOPIFY_REFERENCE_SRC) (see git status vendor/shopify/)"; \
+	fi
 
 constraints: $(STAMP)
 	$(BIN)/python -m pip freeze | grep -v -i -E '^(pip|setuptools)=' > constraints.txt

@@ -45,7 +45,7 @@ def create_app(config: SandboxConfig | None = None) -> Flask:
     from .faults import ApiFaults
 
     config = config or SandboxConfig()
-    load_schema(str(config.schema_dir))  # fail fast when ../shared/shopify is missing
+    load_schema(str(config.schema_dir))  # fail fast on a missing or broken schema
     store = Store(config.seed)
     if config.app_toml:
         app_reg = load_app(config.app_toml, config.api_secret)

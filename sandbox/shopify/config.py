@@ -6,7 +6,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .schema import API_VERSION, default_schema_dir
+from .reference import reference_dir
+from .schema import API_VERSION
 from .state import App
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -17,7 +18,7 @@ DEV_SECRET = "stockroom-dev-secret"
 class SandboxConfig:
     """Everything ``create_app`` needs; defaults suit ``python -m sandbox.shopify``."""
 
-    schema_dir: Path = field(default_factory=default_schema_dir)
+    schema_dir: Path = field(default_factory=reference_dir)  # vendor/shopify
     app_toml: Path | None = field(default_factory=lambda: REPO_ROOT / "shopify.app.toml")
     api_secret: str = field(default_factory=lambda: os.environ.get("SHOPIFY_API_SECRET",
                                                                    DEV_SECRET))

@@ -1,14 +1,13 @@
 """REST-format webhook payloads (orders, fulfillments, fulfillment orders, inventory levels, shop).
 
-Shapes follow Shopify's published examples in ../shared/shopify/webhooks/; keys the sandbox has no
+Shapes follow Shopify's published examples (vendor/shopify/webhooks/); keys the sandbox has no
 data for are filled from the topic's JSON schema by :func:`complete_required` (null / [] / false).
 """
 from __future__ import annotations
 
-import json
-from functools import lru_cache
 from pathlib import Path
 
+from .reference import webhook_payload_schema
 from .state import Fulfillment, FulfillmentOrder, Order, Shop, gid, iso
 
 
@@ -150,12 +149,6 @@ def shop_payload(shop: Shop) -> dict:
             "multi_location_enabled": True, "created_at": None, "updated_at": None}
 
 
-@lru_cache(maxsize=None)
-def _schema(path: str) -> dict | None:
-    p = Path(path)
-    return json.loads(p.read_text()) if p.exists() else None
-
-
 def _empty_for(spec: dict):
     types = spec.get("type")
     types = types if isinstance(types, list) else [types]
@@ -170,7 +163,7 @@ def _empty_for(spec: dict):
 
 def complete_required(payload: dict, topic: str, schema_dir: Path) -> dict:
     """Add the topic schema's required top-level keys the sandbox has no data for."""
-    schema = _schema(str(schema_dir / "webhooks" / "2026-07" / "schemas" / f"{topic}.json"))
+    schema = webhook_payload_schema(topic, schema_dir)
     if not schema:
         return payload
     props = schema.get("properties", {})

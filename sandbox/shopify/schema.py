@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -12,15 +11,6 @@ from graphql import GraphQLSchema, build_client_schema
 
 API_VERSION = "2026-10"
 DOCS_SCOPES = "https://shopify.dev/api/usage/access-scopes"
-
-
-def default_schema_dir() -> Path:
-    """``$SHOPIFY_SCHEMA_DIR`` or ``<repo_root>/../shared/shopify``."""
-    env = os.environ.get("SHOPIFY_SCHEMA_DIR")
-    if env:
-        return Path(env)
-    repo_root = Path(__file__).resolve().parents[2]
-    return repo_root.parent / "shared" / "shopify"
 
 
 @dataclass(frozen=True)

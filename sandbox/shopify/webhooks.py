@@ -11,13 +11,12 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
-from pathlib import Path
 from urllib.parse import urljoin
 
 import requests
 
 from . import payloads
+from .reference import webhook_metadata
 from .schema import expand_scopes
 from .state import Store, WebhookSubscription
 
@@ -45,13 +44,10 @@ def topic_to_enum(topic: str) -> str:
     return topic.replace("/", "_").upper()
 
 
-@lru_cache(maxsize=None)
 def topic_scopes(schema_dir: str, topic: str) -> tuple[str, ...]:
     """Read scopes of which an app needs one to receive ``topic`` (from Shopify's metadata)."""
-    path = Path(schema_dir) / "webhooks" / "2026-07" / "metadatas" / f"{topic}.json"
-    if not path.exists():
-        return ()
-    return tuple(f"read_{s}" for s in json.loads(path.read_text()).get("access_scopes") or ())
+    metadata = webhook_metadata(topic, schema_dir) or {}
+    return tuple(f"read_{s}" for s in metadata.get("access_scopes") or ())
 
 
 def may_receive(schema_dir, granted, topic: str) -> bool:

@@ -8,9 +8,8 @@ import hmac
 import json
 import time
 from datetime import datetime
-from pathlib import Path
 
-from sandbox.shopify.schema import default_schema_dir
+from sandbox.shopify.reference import webhook_payload_schema
 
 from .conftest import SECRET, SHOP
 
@@ -35,8 +34,7 @@ def _order(sandbox, sku="MUG-WHT", qty=1) -> dict:
 
 
 def _required(topic: str) -> list[str]:
-    path = Path(default_schema_dir()) / "webhooks" / "2026-07" / "schemas" / f"{topic}.json"
-    return json.loads(path.read_text())["required"]
+    return webhook_payload_schema(topic)["required"]
 
 
 def _deliveries(sandbox, topic: str) -> list[dict]:
