@@ -17,9 +17,9 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## make demo: both sandboxes, a fresh seeded SQLite database, the app and the worker;
-## prints the URLs to open; Ctrl-C stops all of it (app/demo.py).
+## prints the URLs to open; Ctrl-C stops all of it (demo/run.py).
 demo: $(STAMP)
-	$(BIN)/python -m app.demo
+	$(BIN)/python -m demo
 
 ## make bench: every benchmark (bench/), ~6 min quiet, ~12 loaded; writes bench/results/latest.md.
 ## Needs PostgreSQL on 127.0.0.1:5432 (started like .ci/run does) and wrk (Debian, pinned).

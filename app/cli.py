@@ -1,4 +1,4 @@
-"""Flask CLI commands: seeding the demo merchant, the worker, Shopify maintenance."""
+"""Flask CLI commands: the worker, Shopify maintenance (demo seeding: ``python -m demo seed``)."""
 from __future__ import annotations
 
 import click
@@ -9,16 +9,6 @@ from app.extensions import db
 
 def register_cli(app: Flask) -> None:
     """Attach Stockroom's commands to ``flask``."""
-
-    @app.cli.command("seed-demo")
-    def seed_demo_command():
-        """Create the demo merchant (idempotent: does nothing if it exists)."""
-        from app.seed import seed_demo_merchant
-
-        merchant, created = seed_demo_merchant()
-        db.session.commit()
-        click.echo(f"{'Seeded' if created else 'Already seeded'}: {merchant.name} "
-                   f"(merchant {merchant.id})")
 
     @app.cli.command("worker")
     @click.option("--once", is_flag=True, help="Run one pass over the queues, then exit.")

@@ -28,7 +28,7 @@ def _seed(url: str) -> tuple[dict[int, list[tuple[int, int]]], int]:
 
     from app.extensions import db
     from app.models import OrderLine, User
-    from app.seed_bulk import seed_bulk
+    from demo.seed_bulk import seed_bulk
 
     app = make_app(url)
     with app.app_context():

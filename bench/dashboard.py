@@ -32,7 +32,7 @@ def _seed(url: str, orders: int):
 
     from app.extensions import db
     from app.models import User
-    from app.seed_bulk import seed_bulk
+    from demo.seed_bulk import seed_bulk
 
     app = make_app(url)
     with app.app_context():
@@ -199,7 +199,7 @@ def run(results: Results, *, backends, rss: dict | None = None, n: int = 100) ->
         results.add(Figure(
             "4 dashboard", f"bulk seed of {SCALES[1] // 1000}k orders (~3 lines, 60% fulfilled)",
             setting.split(",")[0], f"{seconds:.1f} s",
-            "rows: orders, lines, fulfillments + lines, ledger movements (app/seed_bulk.py)",
+            "rows: orders, lines, fulfillments + lines, ledger movements (demo/seed_bulk.py)",
             "well under a minute (read: < 30 s)", seconds < 30))
         for page in large:
             p50, p95 = percentile(large[page], 50), percentile(large[page], 95)

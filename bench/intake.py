@@ -111,7 +111,7 @@ def in_process_cpu(url: str, body: bytes, signature: str, *, deliveries: int = 2
 def _prepare(url: str) -> None:
     from app.extensions import db
     from app.models import Channel
-    from app.seed_bulk import seed_bulk
+    from demo.seed_bulk import seed_bulk
 
     app = make_app(url)
     with app.app_context():

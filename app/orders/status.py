@@ -49,7 +49,7 @@ def _store_fulfillment_status(session: Session, _context, _instances) -> None:
     Any change of an order (cancelled_at) or of its lines (quantity, fulfilled_quantity,
     new lines) goes through a flush, wherever it was made, so the stored status can't
     drift from :func:`order_status`. Only ORM changes are seen: a bulk UPDATE of lines
-    must set the status itself (app/seed_bulk.py does).
+    must set the status itself (demo/seed_bulk.py does).
 
     Each status that appears, changes or goes (a new, changed or deleted order) is noted
     as a count delta, written after the flush (:func:`_write_status_deltas`).

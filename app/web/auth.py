@@ -98,9 +98,12 @@ def session_authenticator() -> Identity | None:
     return Identity(merchant_id=user.merchant_id, user_id=user.id, method="session")
 
 
+#: The demo merchant's email (the demo package, demo/seed.py, creates that merchant).
+DEMO_EMAIL = "demo@stockroom.test"
+
+
 def _demo_identity() -> Identity | None:
     from app.models import Merchant
-    from app.seed import DEMO_EMAIL
 
     merchant_id = db.session.scalar(select(Merchant.id).where(Merchant.email == DEMO_EMAIL))
     return Identity(merchant_id, method="demo") if merchant_id is not None else None

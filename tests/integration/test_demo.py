@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import InventoryItem, Merchant, StockLocation, User
-from app.seed import DEMO_EMAIL, seed_demo_merchant, seed_demo_user
+from demo.seed import DEMO_EMAIL, seed_demo_merchant, seed_demo_user
 
 
 def test_seed_demo_merchant_is_idempotent(app):
@@ -30,6 +30,21 @@ def test_seed_demo_merchant_is_idempotent(app):
     assert db.session.scalar(select(func.count()).select_from(InventoryItem)) == 60
     assert db.session.scalar(select(func.count()).select_from(Merchant)) == 1
     assert db.session.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_python_m_demo_seed_creates_the_demo_merchant_once(tmp_path, repo_root):
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'seed.sqlite3'}",
+           "SECRET_KEY": "seed-test"}
+
+    def run(*argv: str) -> str:
+        done = subprocess.run([sys.executable, *argv], cwd=repo_root, env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    run("-m", "flask", "--app", "wsgi", "db", "upgrade")
+    assert run("-m", "demo", "seed").startswith("Seeded: Juniper & Co. (demo) (merchant 1)")
+    assert run("-m", "demo", "seed").startswith("Already seeded: Juniper & Co. (demo)")
 
 
 def _free_ports(n: int) -> list[int]:
@@ -105,7 +120,7 @@ def test_demo_starts_everything_and_ctrl_c_stops_it(tmp_path, repo_root):
                SHOPIFY_SANDBOX_HTTPS_PORT=str(shop_https), WOO_SANDBOX_HTTP_PORT=str(woo_http),
                WOO_SANDBOX_HTTPS_PORT=str(woo_https), STOCKROOM_DEMO_DIR=str(tmp_path),
                STOCKROOM_DEMO_SHOPIFY_ORDERS="40", STOCKROOM_DEMO_WOO_ORDERS="30")
-    proc = subprocess.Popen([sys.executable, "-m", "app.demo"], cwd=repo_root, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "demo"], cwd=repo_root, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     out = Output(proc)
     url = f"http://127.0.0.1:{app_port}"

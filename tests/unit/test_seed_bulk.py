@@ -7,7 +7,7 @@ from app.extensions import db
 from app.fulfillment import create_fulfillment
 from app.models import (Fulfillment, FulfillmentLine, InventoryLevel, InventoryMovement, Merchant,
                         Order, OrderLine, StockLocation)
-from app.seed_bulk import seed_bulk
+from demo.seed_bulk import seed_bulk
 from app.web.queries import OrderFilters, order_status_counts, orders_page
 
 

@@ -3,7 +3,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ChannelListing, JobStatus, Merchant, Order, OutboxEvent, StockLocation
-from app.platforms.woocommerce.demo import connect_demo_store
+from demo.woocommerce import connect_demo_store
 from tests.integration.woocommerce.conftest import release_session
 
 
@@ -29,7 +29,7 @@ def test_connect_demo_store_imports_matched_listings_and_open_orders(stockroom):
 
 
 def test_connect_store_with_key_and_import_inline(stockroom):
-    from app.platforms.woocommerce.demo import connect_store_with_key, import_store_now
+    from demo.woocommerce import connect_store_with_key, import_store_now
 
     merchant = Merchant(name="Seeded")
     db.session.add(merchant)

@@ -7,7 +7,7 @@ from app.extensions import db
 from app.fulfillment import Tracking, create_fulfillment
 from app.models import Fulfillment, InventoryPushState, JobStatus, OutboxEvent, SyncState
 from app.platforms.shopify.settings import load_settings
-from app.platforms.woocommerce.demo import connect_demo_store
+from demo.woocommerce import connect_demo_store
 from sandbox.server import start_in_thread
 from tests.conftest import make_test_app, truncate_all
 from tests.integration.shopify.conftest import (CLIENT_ID, SECRET, Stockroom as ShopifyStockroom,

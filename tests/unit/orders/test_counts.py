@@ -125,7 +125,7 @@ def test_recount_repairs_counts_after_bulk_sql(app):
     orders = [make_order(channel, [(None, 1)]) for _ in range(3)]
     db.session.commit()
     merchant_id = merchant.id
-    # Bulk statements bypass the flush hook (as app/seed_bulk.py's rows do).
+    # Bulk statements bypass the flush hook (as demo/seed_bulk.py's rows do).
     db.session.execute(update(OrderLine).where(OrderLine.order_id == orders[0].id)
                        .values(fulfilled_quantity=1))
     db.session.execute(update(Order).where(Order.id == orders[0].id)

@@ -1,5 +1,5 @@
-"""`make demo`: both sandboxes, a seeded demo merchant on SQLite, the app and the worker;
-Ctrl-C stops all of it.
+"""`make demo` (``python -m demo``): both sandboxes, a seeded demo merchant on SQLite, the app
+and the worker; Ctrl-C stops all of it.
 
 Every run starts from a fresh demo database: the sandboxes keep their state in memory, so
 a database that outlived them would point at orders they no longer have. The children run
@@ -189,9 +189,9 @@ def prepare_database(settings: DemoSettings) -> dict:
     from flask_migrate import upgrade
 
     from app import create_app
-    from app.demo_data import Sandboxes, seed_channels
     from app.extensions import db
-    from app.seed import DEMO_EMAIL, seed_demo_merchant, seed_demo_user
+    from demo.data import Sandboxes, seed_channels
+    from demo.seed import DEMO_EMAIL, seed_demo_merchant, seed_demo_user
 
     if os.environ["DATABASE_URL"].startswith("sqlite"):
         for suffix in ("", "-wal", "-shm"):
@@ -310,7 +310,3 @@ def main() -> int:
         supervisor.stop()
         print("Stopped.", flush=True)
     return code
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,4 +1,4 @@
-"""Demo data: one merchant with three stock locations, a 3PL and ~60 SKUs in stock."""
+"""The demo merchant: three stock locations, a 3PL and ~60 SKUs in stock; its sign-in."""
 from __future__ import annotations
 
 import random
@@ -9,8 +9,9 @@ from werkzeug.security import generate_password_hash
 from app.extensions import db
 from app.models import InventoryItem, Merchant, StockLocation, User
 from app.stock.levels import apply_movements
+from app.web.auth import DEMO_EMAIL
 
-DEMO_EMAIL = "demo@stockroom.test"
+__all__ = ["DEMO_EMAIL", "seed_demo_merchant", "seed_demo_user"]
 LOCATIONS = ("Main warehouse", "Downtown shop", "East coast depot", "ShipFast 3PL")
 PRODUCTS = ("Canvas tote", "Enamel mug", "Linen apron", "Wool beanie", "Field notebook",
             "Brass pen", "Cotton tee", "Leather wallet", "Travel bottle", "Desk lamp")

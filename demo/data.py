@@ -166,7 +166,7 @@ def seed_woocommerce(merchant_id: int, sandboxes: Sandboxes, *, orders: int,
     """A store selling half the catalog and its orders; then the integration connects it
     with a REST key (what wc-auth's approve does, without the browser), registers its
     webhooks to ``app_url`` and imports listings and open orders over REST."""
-    from app.platforms.woocommerce.demo import connect_store_with_key, import_store_now
+    from demo.woocommerce import connect_store_with_key, import_store_now
 
     api_base = f"{sandboxes.woo_http}/_sandbox/api"
     store = _control("POST", f"{api_base}/stores", {

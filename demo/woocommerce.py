@@ -15,6 +15,7 @@ from app.platforms.woocommerce.connect import (ConnectState, default_location_id
 from app.platforms.woocommerce.handlers import initial_import
 from app.platforms.woocommerce.urls import normalize_store_url
 from app.stock.levels import apply_movements
+from sandbox.woocommerce.seed import seeded_key_pair
 
 #: The sandbox catalog's SKUs (sandbox/woocommerce/seed.py), stocked for the demo.
 SANDBOX_SKUS = {"TEE-CLASSIC": "Classic Tee", "TOTE-CANVAS": "Canvas Tote",
@@ -69,8 +70,6 @@ def connect_demo_store(merchant_id: int, store_url: str, *, app_url: str,
     The sandbox catalog's SKUs are created as items with ``opening_stock`` at the mapped
     location, so listings match. Idempotent: (channel, False) when already connected.
     """
-    from sandbox.woocommerce.seed import seeded_key_pair
-
     existing = db.session.scalar(select(Channel).where(
         Channel.platform == Platform.WOOCOMMERCE,
         Channel.domain == normalize_store_url(store_url)))
