@@ -1,4 +1,5 @@
-# Every target bootstraps .venv by itself: a fresh clone needs only python3 and make.
+# Every target bootstraps .venv by itself: a fresh clone needs only python3 (with
+# python3-venv on Debian) and make.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
