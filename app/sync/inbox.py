@@ -33,6 +33,15 @@ def _statement(dialect: str, channel: str, *, active_only: bool) -> str:
                        active=" AND status = 'active'" if active_only else "")
 
 
+def payload_object(body: bytes) -> dict | None:
+    """The body parsed as JSON when it is a JSON object (every real delivery is), else None."""
+    try:
+        payload = json.loads(body)
+    except ValueError:  # not JSON, or not UTF-8 (UnicodeDecodeError is a ValueError)
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
 class InboxUnavailable(Exception):
     """The database could not take the delivery: answer 503 so the platform sends it again."""
 
