@@ -15,11 +15,10 @@ from collections.abc import Callable, Iterable
 
 from flask import Flask
 from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.wsgi import get_input_stream
 
 from app.models import Platform
 from app.platforms.shopify.mapping import webhook_order_gid
-from app.sync.inbox import InboxUnavailable, payload_object, store_webhook
+from app.sync.inbox import InboxUnavailable, payload_object, read_webhook_body, store_webhook
 
 PATH = "/shopify/webhooks"
 _STATUS_LINES = {200: "200 OK", 400: "400 BAD REQUEST", 401: "401 UNAUTHORIZED",
@@ -43,7 +42,8 @@ class WebhookIntake:
         try:
             status = receive_webhook(self.app, settings.client_secret, environ)
         except RequestEntityTooLarge:
-            status = 413
+            limit = self.app.config["WEBHOOK_MAX_CONTENT_LENGTH"]
+            status = _refused(self.app, environ, 413, f"body over {limit} bytes")
         except Exception:  # noqa: BLE001 - what Flask would do: log it, answer 500
             self.app.logger.exception("Exception on POST %s", PATH)
             status = 500
@@ -54,16 +54,16 @@ class WebhookIntake:
 def receive_webhook(app: Flask, client_secret: str, environ: dict) -> int:
     """One endpoint for every topic: HMAC of the raw body, stored in the inbox; the status.
 
-    Nothing is stored, and a warning names why, unless X-Shopify-Hmac-Sha256 is the body's
-    HMAC with the client secret, compared in constant time (else 401), and it is a JSON
-    object, as every Shopify payload is (else 400: the same
+    Nothing is stored, and a warning names why, unless the body is at most
+    WEBHOOK_MAX_CONTENT_LENGTH (else RequestEntityTooLarge, before more is read: 413),
+    X-Shopify-Hmac-Sha256 is its HMAC with the client secret, compared in constant time
+    (else 401), and it is a JSON object, as every Shopify payload is (else 400: the same
     secret signs session tokens and OAuth queries, whose signed text is never JSON, so
     such a pair re-sent as a webhook stops here). 200 once the delivery is committed, or
     when there is nothing to store (a redelivery of a stored event, a shop that is not
     ours, no event id); 503 when the database can't take it, so Shopify delivers it again.
     """
-    body = get_input_stream(environ, max_content_length=app.config.get("MAX_CONTENT_LENGTH")
-                            ).read()
+    body = read_webhook_body(environ, app.config["WEBHOOK_MAX_CONTENT_LENGTH"])
     sent = environ.get("HTTP_X_SHOPIFY_HMAC_SHA256", "")
     digest = base64.b64encode(hmac.new(client_secret.encode(), body,
                                        hashlib.sha256).digest()).decode()

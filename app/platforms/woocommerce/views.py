@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from flask import Response, current_app, flash, g, jsonify, redirect, request, url_for
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.extensions import db
 from app.models import Channel, ChannelStatus, Platform
@@ -18,7 +19,7 @@ from app.platforms.woocommerce.connect import (ConnectRefused, consume_state, de
                                                read_state, save_connection, settings,
                                                sign_state, store_owner, webhook_secret)
 from app.platforms.woocommerce.urls import UnsafeStoreURL, probe_store
-from app.sync.inbox import InboxUnavailable, payload_object, store_webhook
+from app.sync.inbox import InboxUnavailable, payload_object, read_webhook_body, store_webhook
 from app.web.auth import check_csrf, login_required
 
 PING = re.compile(rb"webhook_id=\d+")
@@ -154,11 +155,15 @@ def _refused(channel_id: int, status: int, reason: str) -> Response:
 def receive_webhook(channel_id: int):
     """Signature on the raw body (constant time), a JSON object, stored in the inbox, then 200.
 
-    Refused, nothing stored and a warning naming why: a missing or wrong signature (401),
-    a signed body that is not a JSON object (400: WooCommerce's payloads always are). The
-    unsigned ping is answered 200 and not stored.
+    Refused, nothing stored and a warning naming why: a body over WEBHOOK_MAX_CONTENT_LENGTH
+    (413, before more is read), a missing or wrong signature (401), a signed body that is
+    not a JSON object (400: WooCommerce's payloads always are). The unsigned ping is
+    answered 200 and not stored.
     """
-    body = request.get_data(cache=False)
+    try:
+        body = read_webhook_body(request.environ, current_app.config["WEBHOOK_MAX_CONTENT_LENGTH"])
+    except RequestEntityTooLarge:
+        return _refused(channel_id, 413, "body over WEBHOOK_MAX_CONTENT_LENGTH")
     sent = request.headers.get("X-WC-Webhook-Signature", "")
     if not sent:
         if PING.fullmatch(body):

@@ -1,10 +1,12 @@
-"""POST /shopify/webhooks over HTTP: HMAC and a JSON object first, stored once per event
+"""POST /shopify/webhooks over HTTP: size, HMAC and a JSON object first, stored once per event
 id, 503 without a database; every payload Shopify publishes accepted."""
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -147,3 +149,55 @@ def test_receive_webhook_accepts_every_published_example_payload(stockroom, chan
         assert response.status_code == 200, topic
     assert sorted(r.topic for r in stored()) == sorted(examples)
 
+
+LIMIT = 64 * 1024
+
+
+@pytest.fixture
+def small_limit(stockroom, channel_id):
+    """The webhook body limit set low, as an operator would set WEBHOOK_MAX_CONTENT_LENGTH."""
+    stockroom.app.config["WEBHOOK_MAX_CONTENT_LENGTH"] = LIMIT
+    return stockroom
+
+
+def padded(size: int) -> bytes:
+    """A valid order payload of exactly ``size`` bytes (JSON allows trailing whitespace)."""
+    body = json.dumps(ORDER).encode()
+    return body + b" " * (size - len(body))
+
+
+def test_receive_webhook_takes_a_body_of_the_limit_and_refuses_one_byte_more(small_limit,
+                                                                            caplog):
+    assert post(small_limit.url, None, body=padded(LIMIT), event_id="at-limit").status_code == 200
+    assert post(small_limit.url, None, body=padded(LIMIT + 1), event_id="over").status_code == 413
+    assert [r.dedupe_key for r in stored()] == ["at-limit"]
+    assert f"refused with 413: body over {LIMIT} bytes" in caplog.text
+
+
+def test_receive_webhook_refuses_a_too_long_content_length_before_reading_the_body(small_limit):
+    """The headers alone are answered: a server that read the body first would wait for it."""
+    body = padded(LIMIT + 1)
+    parts = urlsplit(small_limit.url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
+    connection.putrequest("POST", "/shopify/webhooks")
+    for name, value in delivery_headers(body).items():
+        connection.putheader(name, value)
+    connection.putheader("Content-Length", str(len(body)))
+    connection.endheaders()  # and not one byte of the body
+    assert connection.getresponse().status == 413
+    connection.close()
+    assert stored() == []
+
+
+def test_receive_webhook_reads_a_chunked_body_only_up_to_the_limit(small_limit):
+    """No Content-Length (chunked): read in bounded chunks, refused past the limit."""
+    def chunks(body: bytes):
+        yield from (body[i:i + 8192] for i in range(0, len(body), 8192))
+
+    for event_id, size, status in (("chunked-ok", LIMIT, 200), ("chunked-over", LIMIT + 1, 413)):
+        body = padded(size)
+        response = requests.post(f"{small_limit.url}/shopify/webhooks", data=chunks(body),
+                                 headers=delivery_headers(body, event_id=event_id), timeout=10)
+        assert response.request.headers["Transfer-Encoding"] == "chunked"
+        assert response.status_code == status, event_id
+    assert [r.dedupe_key for r in stored()] == ["chunked-ok"]

@@ -1,5 +1,11 @@
-"""What the WooCommerce webhook endpoint refuses: bodies that are not a JSON object."""
+"""What the WooCommerce webhook endpoint refuses: bodies that are not a JSON object, bodies
+over the limit."""
+import http.client
+import ssl
+from urllib.parse import urlsplit
+
 import pytest
+import requests
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -49,3 +55,64 @@ def test_receive_webhook_answers_the_ping_and_stores_nothing(stockroom, store, c
     assert inbox_count() == before
     assert "refused with 401: no X-WC-Webhook-Signature and not a ping" in caplog.text
 
+
+LIMIT = 64 * 1024
+
+
+def padded(size: int) -> bytes:
+    body = b'{"id": 4242, "status": "processing"}'
+    return body + b" " * (size - len(body))
+
+
+@pytest.fixture
+def small_limit(stockroom, store):
+    """The webhook body limit set low, as an operator would set WEBHOOK_MAX_CONTENT_LENGTH."""
+    stockroom.app.config["WEBHOOK_MAX_CONTENT_LENGTH"] = LIMIT
+    return store
+
+
+def test_receive_webhook_takes_a_body_of_the_limit_and_refuses_one_byte_more(stockroom,
+                                                                            small_limit, caplog):
+    channel_id, secret = small_limit
+    before = inbox_count()
+    at_limit, over = padded(LIMIT), padded(LIMIT + 1)
+    assert post(stockroom, channel_id, at_limit, signed_headers(secret, at_limit)).status_code \
+        == 200
+    assert post(stockroom, channel_id, over, signed_headers(secret, over)).status_code == 413
+    assert inbox_count() == before + 1
+    assert "refused with 413: body over WEBHOOK_MAX_CONTENT_LENGTH" in caplog.text
+
+
+def test_receive_webhook_refuses_a_too_long_content_length_before_reading_the_body(
+        stockroom, small_limit):
+    """The headers alone are answered: a server that read the body first would wait for it."""
+    channel_id, secret = small_limit
+    body = padded(LIMIT + 1)
+    parts = urlsplit(stockroom.url)
+    context = ssl.create_default_context(cafile=stockroom.ca_bundle)
+    connection = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=5,
+                                             context=context)
+    connection.putrequest("POST", f"/woocommerce/webhooks/{channel_id}")
+    for name, value in signed_headers(secret, body).items():
+        connection.putheader(name, value)
+    connection.putheader("Content-Length", str(len(body)))
+    connection.endheaders()  # and not one byte of the body
+    assert connection.getresponse().status == 413
+    connection.close()
+
+
+def test_receive_webhook_reads_a_chunked_body_only_up_to_the_limit(stockroom, small_limit):
+    channel_id, secret = small_limit
+    before = inbox_count()
+
+    def chunks(body: bytes):
+        yield from (body[i:i + 8192] for i in range(0, len(body), 8192))
+
+    for size, status in ((LIMIT, 200), (LIMIT + 1, 413)):
+        body = padded(size)
+        response = requests.post(f"{stockroom.url}/woocommerce/webhooks/{channel_id}",
+                                 data=chunks(body), headers=signed_headers(secret, body),
+                                 verify=stockroom.ca_bundle, timeout=10)
+        assert response.request.headers["Transfer-Encoding"] == "chunked"
+        assert response.status_code == status, size
+    assert inbox_count() == before + 1
