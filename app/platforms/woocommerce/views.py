@@ -121,18 +121,21 @@ def webhook_signature(secret: str, body: bytes) -> str:
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
-def dedupe_key(headers, body: bytes) -> str:
-    """What identifies one event, knowing what WooCommerce's headers really are.
+def dedupe_key(body: bytes) -> str:
+    """What identifies one event: the signed body alone, never a header.
 
-    X-WC-Webhook-ID is the *webhook's* id (one per topic and store), and Delivery-ID is
-    wp_hash(webhook id . time()): shared by every delivery of that webhook in the same
-    second. The payload is built at delivery time, so identical bytes from the same
-    webhook mean the same state of the same resource: applying it twice changes
-    nothing, while any difference (another order, another modification) gives another key.
+    Every X-WC-* header is outside the signature, so a captured delivery re-sent with
+    another X-WC-Webhook-ID, Delivery-ID or Topic must still be the same event. Nor do
+    those headers name one: X-WC-Webhook-ID is the *webhook's* id (one per topic and
+    store), and Delivery-ID is wp_hash(webhook id . time()), shared by every delivery of
+    that webhook in the same second. WooCommerce builds the payload at delivery time, so
+    identical bytes are the same state of the same resource (or, for a deletion, the same
+    ``{"id": N}``), and the handler re-reads that order whatever the topic: applying it
+    once is enough, while any change (another order, another modification) is another key.
+    Not the resource id + date_modified_gmt: that has one-second resolution, and a second
+    change within the same second would be dropped as a duplicate.
     """
-    digest = hashlib.sha256(body).hexdigest()
-    return f"wc:{headers.get('X-WC-Webhook-ID', '')}:{headers.get('X-WC-Webhook-Topic', '')}:" \
-           f"{digest}"
+    return f"wc:{hashlib.sha256(body).hexdigest()}"
 
 
 def _order_of(topic: str, payload: dict) -> str | None:
@@ -188,7 +191,7 @@ def receive_webhook(channel_id: int):
     try:
         # Stored only while the channel is still active (it may be disconnected meanwhile).
         store_webhook(current_app, platform=Platform.WOOCOMMERCE, channel_id=channel_id,
-                      topic=topic, dedupe_key=dedupe_key(request.headers, body), headers=headers, body=body,
+                      topic=topic, dedupe_key=dedupe_key(body), headers=headers, body=body,
                       order_remote_id=_order_of(topic, payload))
     except InboxUnavailable:
         return Response(status=503)

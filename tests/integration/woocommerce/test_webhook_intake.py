@@ -1,5 +1,5 @@
-"""What the WooCommerce webhook endpoint refuses: bodies that are not a JSON object, bodies
-over the limit."""
+"""What the WooCommerce webhook endpoint refuses: bodies that are not a JSON object, replays
+under changed headers, bodies over the limit; the sandbox's real deliveries still taken."""
 import http.client
 import ssl
 from urllib.parse import urlsplit
@@ -9,7 +9,7 @@ import requests
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import WebhookInbox
+from app.models import Order, WebhookInbox
 from app.security.keyring import get_keyring
 from tests.integration.woocommerce.conftest import connected, release_session, woo_channel
 from tests.integration.woocommerce.test_webhooks import post, signed_headers
@@ -54,6 +54,28 @@ def test_receive_webhook_answers_the_ping_and_stores_nothing(stockroom, store, c
     assert post(stockroom, channel_id, b'{"id": 4242}', {}).status_code == 401  # unsigned
     assert inbox_count() == before
     assert "refused with 401: no X-WC-Webhook-Signature and not a ping" in caplog.text
+
+
+def test_receive_webhook_stores_a_replayed_delivery_once_whatever_its_headers(stockroom, store):
+    """A captured signed delivery re-sent with another webhook id, delivery id or topic: the
+    headers are not signed, so it is the same event, stored (and applied) once."""
+    channel_id, _ = store
+    placed = stockroom.sandbox.control("POST", "/stores/demo-store/orders", json={
+        "line_items": [{"sku": "TEE-CLASSIC", "quantity": 1}]})
+    stockroom.settle()
+    captured = next(d for d in stockroom.sandbox.deliveries(kind="delivery")
+                    if d["resource_id"] == placed["id"] and d["code"] == 200)
+    assert db.session.scalar(select(func.count()).select_from(Order).where(
+        Order.remote_id == str(placed["id"]))) == 1
+    before = inbox_count()
+    body, headers = captured["body"].encode(), captured["request_headers"]
+    for changed in ({"X-WC-Webhook-ID": "9999"},
+                    {"X-WC-Webhook-Delivery-ID": "f" * 32},
+                    {"X-WC-Webhook-Topic": "order.deleted", "X-WC-Webhook-Event": "deleted"},
+                    {"X-WC-Webhook-ID": "9998", "X-WC-Webhook-Topic": "order.created",
+                     "X-WC-Webhook-Delivery-ID": "e" * 32}):
+        assert post(stockroom, channel_id, body, dict(headers, **changed)).status_code == 200
+    assert inbox_count() == before
 
 
 LIMIT = 64 * 1024
