@@ -32,6 +32,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SYNC_LEASE_SECONDS": float(env.get("SYNC_LEASE_SECONDS", "120")),
         # /readyz answers 503 above this worker lag (seconds); 0 = report the lag only.
         "SYNC_READY_MAX_LAG_SECONDS": float(env.get("SYNC_READY_MAX_LAG_SECONDS", "0")),
+        # Request body limits in bytes (413 above), sized in README (Configuration): every form
+        # (the largest is bulk fulfill's); and the webhook endpoints' (large orders).
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024))),
+        "WEBHOOK_MAX_CONTENT_LENGTH": int(env.get("WEBHOOK_MAX_CONTENT_LENGTH",
+                                                  str(10 * 1024 * 1024))),
     }
     if overrides:
         config.update(overrides)

@@ -8,6 +8,8 @@ from contextlib import nullcontext
 from flask import Flask
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wsgi import get_content_length, get_input_stream
 
 from app.database import write_queue
 
@@ -31,6 +33,33 @@ def _statement(dialect: str, channel: str, *, active_only: bool) -> str:
     return _SQL.format(columns=", ".join(INSERTED_COLUMNS), p=p, channel=channel,
                        json=f"CAST({p} AS JSON)" if dialect == "postgresql" else p,
                        active=" AND status = 'active'" if active_only else "")
+
+
+def read_webhook_body(environ: dict, limit: int) -> bytes:
+    """The raw request body, never more than ``limit`` bytes read; RequestEntityTooLarge beyond.
+
+    A Content-Length above ``limit`` is refused before a byte is read. A body without one
+    (chunked, passed on by a server that sets ``wsgi.input_terminated``, as gunicorn and
+    Werkzeug do) is read in 64 KiB chunks up to ``limit`` + 1 bytes: one byte more than
+    allowed is refused. Without either, the body reads as empty (Werkzeug's safe fallback),
+    which no signature matches.
+    """
+    length = get_content_length(environ)
+    if length is not None and length > limit:
+        raise RequestEntityTooLarge()
+    body = get_input_stream(environ, max_content_length=limit + 1).read()
+    if len(body) > limit:
+        raise RequestEntityTooLarge()
+    return body
+
+
+def payload_object(body: bytes) -> dict | None:
+    """The body parsed as JSON when it is a JSON object (every real delivery is), else None."""
+    try:
+        payload = json.loads(body)
+    except ValueError:  # not JSON, or not UTF-8 (UnicodeDecodeError is a ValueError)
+        return None
+    return payload if isinstance(payload, dict) else None
 
 
 class InboxUnavailable(Exception):

@@ -11,20 +11,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 from collections.abc import Callable, Iterable
 
 from flask import Flask
 from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.wsgi import get_input_stream
 
 from app.models import Platform
 from app.platforms.shopify.mapping import webhook_order_gid
-from app.sync.inbox import InboxUnavailable, store_webhook
+from app.sync.inbox import InboxUnavailable, payload_object, read_webhook_body, store_webhook
 
 PATH = "/shopify/webhooks"
-_STATUS_LINES = {200: "200 OK", 401: "401 UNAUTHORIZED", 413: "413 CONTENT TOO LARGE",
-                 500: "500 INTERNAL SERVER ERROR", 503: "503 SERVICE UNAVAILABLE"}
+_STATUS_LINES = {200: "200 OK", 400: "400 BAD REQUEST", 401: "401 UNAUTHORIZED",
+                 413: "413 CONTENT TOO LARGE", 500: "500 INTERNAL SERVER ERROR",
+                 503: "503 SERVICE UNAVAILABLE"}
 
 
 class WebhookIntake:
@@ -43,7 +42,8 @@ class WebhookIntake:
         try:
             status = receive_webhook(self.app, settings.client_secret, environ)
         except RequestEntityTooLarge:
-            status = 413
+            limit = self.app.config["WEBHOOK_MAX_CONTENT_LENGTH"]
+            status = _refused(self.app, environ, 413, f"body over {limit} bytes")
         except Exception:  # noqa: BLE001 - what Flask would do: log it, answer 500
             self.app.logger.exception("Exception on POST %s", PATH)
             status = 500
@@ -54,18 +54,24 @@ class WebhookIntake:
 def receive_webhook(app: Flask, client_secret: str, environ: dict) -> int:
     """One endpoint for every topic: HMAC of the raw body, stored in the inbox; the status.
 
-    401 (nothing stored) unless X-Shopify-Hmac-Sha256 is the body's HMAC with the client
-    secret, compared in constant time; 200 once the delivery is committed, or when there
-    is nothing to store (a redelivery of a stored event, a shop that is not ours, no event
-    id); 503 when the database can't take it, so Shopify delivers it again.
+    Nothing is stored, and a warning names why, unless the body is at most
+    WEBHOOK_MAX_CONTENT_LENGTH (else RequestEntityTooLarge, before more is read: 413),
+    X-Shopify-Hmac-Sha256 is its HMAC with the client secret, compared in constant time
+    (else 401), and it is a JSON object, as every Shopify payload is (else 400: the same
+    secret signs session tokens and OAuth queries, whose signed text is never JSON, so
+    such a pair re-sent as a webhook stops here). 200 once the delivery is committed, or
+    when there is nothing to store (a redelivery of a stored event, a shop that is not
+    ours, no event id); 503 when the database can't take it, so Shopify delivers it again.
     """
-    body = get_input_stream(environ, max_content_length=app.config.get("MAX_CONTENT_LENGTH")
-                            ).read()
+    body = read_webhook_body(environ, app.config["WEBHOOK_MAX_CONTENT_LENGTH"])
     sent = environ.get("HTTP_X_SHOPIFY_HMAC_SHA256", "")
     digest = base64.b64encode(hmac.new(client_secret.encode(), body,
                                        hashlib.sha256).digest()).decode()
-    if not sent or not hmac.compare_digest(digest, sent):
-        return 401
+    if not sent or not hmac.compare_digest(digest.encode(), sent.encode()):
+        return _refused(app, environ, 401, "X-Shopify-Hmac-Sha256 missing or not the body's HMAC")
+    payload = payload_object(body)
+    if payload is None:
+        return _refused(app, environ, 400, "signed body is not a JSON object")
     key = environ.get("HTTP_X_SHOPIFY_EVENT_ID") or environ.get("HTTP_X_SHOPIFY_WEBHOOK_ID")
     if not key:
         return 200  # nothing to deduplicate it by: not a delivery we can keep
@@ -75,10 +81,19 @@ def receive_webhook(app: Flask, client_secret: str, environ: dict) -> int:
         store_webhook(app, platform=Platform.SHOPIFY, topic=topic, dedupe_key=key,
                       domain=environ.get("HTTP_X_SHOPIFY_SHOP_DOMAIN", "").lower(),
                       headers=shopify_headers(environ), body=body,
-                      order_remote_id=_order_of(topic, body))
+                      order_remote_id=_order_of(topic, payload))
     except InboxUnavailable:
         return 503  # not stored: Shopify must deliver it again
     return 200
+
+
+def _refused(app: Flask, environ: dict, status: int, reason: str) -> int:
+    """Log why a delivery was refused (what the headers claim, never the body); ``status``."""
+    # %r: header values are the sender's text; a newline in one can't forge a log line.
+    app.logger.warning("Shopify webhook refused with %d: %s (topic %r, shop %r)", status, reason,
+                       environ.get("HTTP_X_SHOPIFY_TOPIC", "")[:100],
+                       environ.get("HTTP_X_SHOPIFY_SHOP_DOMAIN", "")[:255])
+    return status
 
 
 def shopify_headers(environ: dict) -> dict[str, str]:
@@ -87,8 +102,8 @@ def shopify_headers(environ: dict) -> dict[str, str]:
             if name.startswith("HTTP_X_SHOPIFY_")}
 
 
-def _order_of(topic: str, body: bytes) -> str | None:
+def _order_of(topic: str, payload: dict) -> str | None:
     try:
-        return webhook_order_gid(topic, json.loads(body))
-    except (ValueError, TypeError, KeyError):
+        return webhook_order_gid(topic, payload)
+    except (TypeError, KeyError, AttributeError):
         return None  # stored anyway: the handler reports what is wrong with it

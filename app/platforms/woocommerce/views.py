@@ -4,12 +4,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import re
 from urllib.parse import urlencode
 
 from flask import Response, current_app, flash, g, jsonify, redirect, request, url_for
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.extensions import db
 from app.models import Channel, ChannelStatus, Platform
@@ -19,7 +19,7 @@ from app.platforms.woocommerce.connect import (ConnectRefused, consume_state, de
                                                read_state, save_connection, settings,
                                                sign_state, store_owner, webhook_secret)
 from app.platforms.woocommerce.urls import UnsafeStoreURL, probe_store
-from app.sync.inbox import InboxUnavailable, store_webhook
+from app.sync.inbox import InboxUnavailable, payload_object, read_webhook_body, store_webhook
 from app.web.auth import check_csrf, login_required
 
 PING = re.compile(rb"webhook_id=\d+")
@@ -121,39 +121,57 @@ def webhook_signature(secret: str, body: bytes) -> str:
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
-def dedupe_key(headers, body: bytes) -> str:
-    """What identifies one event, knowing what WooCommerce's headers really are.
+def dedupe_key(body: bytes) -> str:
+    """What identifies one event: the signed body alone, never a header.
 
-    X-WC-Webhook-ID is the *webhook's* id (one per topic and store), and Delivery-ID is
-    wp_hash(webhook id . time()): shared by every delivery of that webhook in the same
-    second. The payload is built at delivery time, so identical bytes from the same
-    webhook mean the same state of the same resource: applying it twice changes
-    nothing, while any difference (another order, another modification) gives another key.
+    Every X-WC-* header is outside the signature, so a captured delivery re-sent with
+    another X-WC-Webhook-ID, Delivery-ID or Topic must still be the same event. Nor do
+    those headers name one: X-WC-Webhook-ID is the *webhook's* id (one per topic and
+    store), and Delivery-ID is wp_hash(webhook id . time()), shared by every delivery of
+    that webhook in the same second. WooCommerce builds the payload at delivery time, so
+    identical bytes are the same state of the same resource (or, for a deletion, the same
+    ``{"id": N}``), and the handler re-reads that order whatever the topic: applying it
+    once is enough, while any change (another order, another modification) is another key.
+    Not the resource id + date_modified_gmt: that has one-second resolution, and a second
+    change within the same second would be dropped as a duplicate.
     """
-    digest = hashlib.sha256(body).hexdigest()
-    return f"wc:{headers.get('X-WC-Webhook-ID', '')}:{headers.get('X-WC-Webhook-Topic', '')}:" \
-           f"{digest}"
+    return f"wc:{hashlib.sha256(body).hexdigest()}"
 
 
-def _order_of(topic: str, body: bytes) -> str | None:
+def _order_of(topic: str, payload: dict) -> str | None:
     """The order a delivery is about (for the order's timeline), when it says."""
-    if not topic.startswith("order."):
-        return None
-    try:
-        order_id = json.loads(body).get("id")
-    except (ValueError, AttributeError):
-        return None  # stored anyway: the handler reports what is wrong with it
+    order_id = payload.get("id") if topic.startswith("order.") else None
     return str(order_id) if isinstance(order_id, int) else None
+
+
+def _refused(channel_id: int, status: int, reason: str) -> Response:
+    """Log why a delivery was refused (what the headers claim, never the body)."""
+    # %r: header values are the sender's text; a newline in one can't forge a log line.
+    current_app.logger.warning("WooCommerce webhook refused with %d: %s (channel %d, topic %r, "
+                               "source %r)", status, reason, channel_id,
+                               request.headers.get("X-WC-Webhook-Topic", "")[:100],
+                               request.headers.get("X-WC-Webhook-Source", "")[:255])
+    return Response(status=status)
 
 
 @bp.post("/webhooks/<int:channel_id>")
 def receive_webhook(channel_id: int):
-    """Signature on the raw body (constant time), stored in the inbox, then 200."""
-    body = request.get_data(cache=False)
+    """Signature on the raw body (constant time), a JSON object, stored in the inbox, then 200.
+
+    Refused, nothing stored and a warning naming why: a body over WEBHOOK_MAX_CONTENT_LENGTH
+    (413, before more is read), a missing or wrong signature (401), a signed body that is
+    not a JSON object (400: WooCommerce's payloads always are). The unsigned ping is
+    answered 200 and not stored.
+    """
+    try:
+        body = read_webhook_body(request.environ, current_app.config["WEBHOOK_MAX_CONTENT_LENGTH"])
+    except RequestEntityTooLarge:
+        return _refused(channel_id, 413, "body over WEBHOOK_MAX_CONTENT_LENGTH")
     sent = request.headers.get("X-WC-Webhook-Signature", "")
     if not sent:
-        # WooCommerce's ping on creation: unsigned, form-encoded webhook_id=N. Nothing to do.
-        return Response(status=200 if PING.fullmatch(body) else 401)
+        if PING.fullmatch(body):
+            return Response(status=200)  # WooCommerce's ping on creation: nothing to do
+        return _refused(channel_id, 401, "no X-WC-Webhook-Signature and not a ping")
     try:
         channel = db.session.get(Channel, channel_id)
         secret = (webhook_secret(channel) if channel is not None and channel.platform ==
@@ -164,14 +182,17 @@ def receive_webhook(channel_id: int):
         return Response(status=503)  # not stored: never acknowledge what we don't have
     expected = webhook_signature(secret or "", body)
     if secret is None or not hmac.compare_digest(expected.encode(), sent.encode()):
-        return Response(status=401)
+        return _refused(channel_id, 401, "not an active store's channel, or a wrong signature")
+    payload = payload_object(body)
+    if payload is None:
+        return _refused(channel_id, 400, "signed body is not a JSON object")
     headers = {k: v for k, v in request.headers.items() if k.lower().startswith("x-wc-")}
     topic = request.headers.get("X-WC-Webhook-Topic", "")
     try:
         # Stored only while the channel is still active (it may be disconnected meanwhile).
         store_webhook(current_app, platform=Platform.WOOCOMMERCE, channel_id=channel_id,
-                      topic=topic, dedupe_key=dedupe_key(request.headers, body),
-                      headers=headers, body=body, order_remote_id=_order_of(topic, body))
+                      topic=topic, dedupe_key=dedupe_key(body), headers=headers, body=body,
+                      order_remote_id=_order_of(topic, payload))
     except InboxUnavailable:
         return Response(status=503)
     return Response(status=200)
