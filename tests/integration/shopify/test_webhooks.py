@@ -5,7 +5,6 @@ import hashlib
 import hmac
 import http.client
 import json
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,7 +15,7 @@ from app.extensions import db
 from app.models import Channel, WebhookInbox
 from app.platforms.shopify.settings import load_settings
 from sandbox.server import serve_in_thread
-from sandbox.shopify.schema import default_schema_dir
+from sandbox.shopify.reference import reference_dir
 from tests.conftest import make_test_app
 from tests.fixtures.factories import make_channel, make_merchant
 from tests.integration.shopify.conftest import SECRET, SHOP, release_session
@@ -136,7 +135,7 @@ def test_receive_webhook_refuses_a_signed_body_that_is_not_a_json_object(stockro
 
 def published_examples() -> dict[str, dict]:
     """Shopify's example payload of every webhook topic (its published metadata)."""
-    root = Path(default_schema_dir()) / "webhooks" / "2026-07" / "metadatas"
+    root = reference_dir() / "webhooks" / "2026-07" / "metadatas"
     return {f"{path.parent.name}/{path.stem}": json.loads(path.read_text())["response"]
             for path in sorted(root.glob("*/*.json"))}
 
