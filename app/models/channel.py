@@ -46,6 +46,9 @@ class Channel(db.Model):
     status: Mapped[str] = mapped_column(String(16), default=ChannelStatus.ACTIVE)
     installed_at: Mapped[dt.datetime] = created_at_column()
     uninstalled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Shopify: when Shopify was seen refusing the channel's token, which confirmed the
+    # uninstall (NULL while installed, and for an uninstall recorded before it was checked).
+    uninstall_confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     last_synced_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     # Resumable imports and reconciliation: {"orders": {"cursor": …, "done": bool}, …}
     sync_cursors: Mapped[dict] = mapped_column(JSON, default=dict, server_default=text("'{}'"))

@@ -20,6 +20,7 @@ class JobStatus(enum.StrEnum):
     DEAD = "dead"  # gave up after the configured attempts; retry from the Sync page
     IGNORED = "ignored"  # recognized as nothing to do (echo of our own push, ping)
     DISCARDED = "discarded"  # a merchant chose to drop it from the Sync page
+    REJECTED = "rejected"  # an inbox delivery found not to be believed: never applied
 
 
 class OutboxEvent(db.Model):

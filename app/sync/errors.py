@@ -35,3 +35,15 @@ class Deferred(Exception):
     def __init__(self, reason: str, *, seconds: float = 2.0):
         super().__init__(reason)
         self.seconds = seconds
+
+
+class Rejected(Exception):
+    """The delivery is not to be believed (its body disagrees with its headers, or Shopify
+    says otherwise): record it as rejected with the reason, apply nothing, never retry.
+
+    The reason is shown to the merchant on the Sync page; it names what disagreed.
+    """
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from app.sync.queue import Job
 
@@ -18,8 +19,25 @@ Handler = Callable[[Job], str | None]
 #: rolled back.
 FailureHook = Callable[[Job, str, bool], None]
 
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a payload check looks at: the stored delivery and the channel it was stored for."""
+
+    topic: str
+    headers: dict[str, str]
+    payload: dict
+    channel_domain: str  # Shopify: the shop (found by X-Shopify-Shop-Domain); Woo: store URL
+
+
+#: Checks that a delivery's body agrees with its headers and names well-formed ids; raises
+#: Rejected (app.sync.errors) if not. The worker runs it before the topic's handler, so no
+#: handler acts on a body that disagrees with where it was delivered.
+PayloadCheck = Callable[[Delivery], None]
+
 _outbox: dict[tuple[str, str | None], Handler] = {}
 _inbox: dict[tuple[str, str], Handler] = {}
+_checks: dict[tuple[str, str], PayloadCheck] = {}
 _failure_hooks: dict[tuple[str, str | None], FailureHook] = {}
 
 
@@ -59,3 +77,22 @@ def find_outbox_handler(topic: str, platform: str | None = None) -> Handler | No
 def find_inbox_handler(platform: str, topic: str) -> Handler | None:
     """The handler for a webhook topic of a platform, or None (stored, nothing to apply)."""
     return _inbox.get((platform, topic))
+
+
+def payload_check(platform: str, *topics: str) -> Callable[[PayloadCheck], PayloadCheck]:
+    """Decorator: register the one payload check of these webhook topics of a platform."""
+    def register(fn: PayloadCheck) -> PayloadCheck:
+        for topic in topics:
+            _checks[(platform, topic)] = fn
+        return fn
+    return register
+
+
+def find_payload_check(platform: str, topic: str) -> PayloadCheck | None:
+    """The payload check of a webhook topic (None: the body only has to be a JSON object)."""
+    return _checks.get((platform, topic))
+
+
+def inbox_topics(platform: str) -> list[str]:
+    """Every webhook topic of a platform that has a handler (for tests and docs)."""
+    return sorted(topic for p, topic in _inbox if p == platform)

@@ -177,6 +177,19 @@ def fail_job(job: Job, error: str, *, worker_id: str, max_attempts: int, base: f
     return True
 
 
+def reject_job(job: Job, reason: str, *, worker_id: str) -> bool:
+    """Record a delivery as rejected (never applied, never retried) and commit."""
+    row = _owned(job, worker_id)
+    if row is None:
+        db.session.rollback()
+        return False
+    row.locked_by, row.locked_until = None, None
+    row.status = JobStatus.REJECTED
+    row.last_error = reason[:4000]
+    db.session.commit()
+    return True
+
+
 def defer_job(job: Job, reason: str, *, worker_id: str, seconds: float) -> bool:
     """Put the job back without counting the attempt (sync lock held elsewhere); commit."""
     row = _owned(job, worker_id)
@@ -207,18 +220,20 @@ def renew_lease(job: Job, *, worker_id: str, lease_seconds: float) -> bool:
     return result.rowcount == 1
 
 
+#: The statuses the Sync page counts per queue (rejected: inbox deliveries not believed).
+COUNTED = (JobStatus.PENDING, JobStatus.FAILED, JobStatus.DEAD, JobStatus.REJECTED)
+
+
 def job_counts(merchant_id: int) -> dict[str, dict[str, int]]:
-    """Pending / failed / dead jobs per queue of one merchant (for the Sync page)."""
+    """Pending / failed / dead / rejected jobs per queue of one merchant (the Sync page)."""
     counts = {}
     for name, model in (("outbox", OutboxEvent), ("inbox", WebhookInbox)):
         rows = db.session.execute(
             select(model.status, func.count()).where(
-                model.merchant_id == merchant_id,
-                model.status.in_((JobStatus.PENDING, JobStatus.FAILED, JobStatus.DEAD)))
+                model.merchant_id == merchant_id, model.status.in_(COUNTED))
             .group_by(model.status))
         found = dict(rows.all())
-        counts[name] = {status.value: found.get(status, 0)
-                        for status in (JobStatus.PENDING, JobStatus.FAILED, JobStatus.DEAD)}
+        counts[name] = {status.value: found.get(status, 0) for status in COUNTED}
     return counts
 
 
@@ -274,9 +289,14 @@ def retry_job(model: JobModel, job_id: int, *, merchant_id: int):
 
 
 def discard_job(model: JobModel, job_id: int, *, merchant_id: int):
-    """Drop a failed or dead job (it stays listed as discarded). Flushes."""
+    """Drop a failed, dead or rejected job (it stays listed as discarded). Flushes.
+
+    A rejected delivery can be discarded (acknowledged) but not retried: it was refused for
+    what it says, and a retry would refuse it again.
+    """
     row = _merchant_job(model, job_id, merchant_id)
-    if row.status not in (JobStatus.FAILED, JobStatus.DEAD, JobStatus.PENDING):
+    if row.status not in (JobStatus.FAILED, JobStatus.DEAD, JobStatus.PENDING,
+                          JobStatus.REJECTED):
         raise InvalidInput(f"This job is {row.status}: there is nothing to discard.")
     row.status = JobStatus.DISCARDED
     row.locked_by = row.locked_until = None

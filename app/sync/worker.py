@@ -15,10 +15,11 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from app.extensions import db
 from app.models import Channel, JobStatus, OutboxEvent, WebhookInbox
-from app.sync.errors import Deferred, PermanentError, RetryableError, Throttled
-from app.sync.handlers import find_failure_hook, find_inbox_handler, find_outbox_handler
-from app.sync.queue import (Job, claim_jobs, defer_job, fail_job, finish_job, release_jobs,
-                            renew_lease, retry_delay)
+from app.sync.errors import Deferred, PermanentError, Rejected, RetryableError, Throttled
+from app.sync.handlers import (Delivery, find_failure_hook, find_inbox_handler,
+                               find_outbox_handler, find_payload_check)
+from app.sync.queue import (Job, claim_jobs, defer_job, fail_job, finish_job, reject_job,
+                            release_jobs, renew_lease, retry_delay)
 
 log = logging.getLogger("stockroom.sync")
 
@@ -152,6 +153,8 @@ class Worker:
                 outcome, note = "ignored", "no handler for this topic"
                 status = JobStatus.IGNORED
             else:
+                if job.model is WebhookInbox:
+                    self._check_delivery(job, platform)
                 note = handler(job)
                 status = JobStatus.DONE
             if not finish_job(job, worker_id=self.worker_id, status=status, note=note or ""):
@@ -159,6 +162,12 @@ class Worker:
                 outcome = "lease_lost"
             else:
                 db.session.commit()
+        except Rejected as exc:
+            # Not to be believed: nothing of it is applied (its writes rolled back), and no
+            # retry can make it true. The reason is what the merchant sees on the Sync page.
+            db.session.rollback()
+            reject_job(job, exc.reason, worker_id=self.worker_id)
+            outcome, note = "rejected", exc.reason
         except Deferred as exc:
             db.session.rollback()
             defer_job(job, str(exc), worker_id=self.worker_id, seconds=exc.seconds)
@@ -210,6 +219,26 @@ class Worker:
                 db.session.rollback()
                 log.exception("failure hook crashed")
         return dead
+
+    @staticmethod
+    def _check_delivery(job: Job, platform: str | None) -> None:
+        """Before any handler acts: the body is a JSON object, and the topic's payload check
+        (body agrees with headers, ids well-formed) passes; raises Rejected otherwise."""
+        headers, body, domain = db.session.execute(
+            db.select(WebhookInbox.headers, WebhookInbox.body, Channel.domain)
+            .join(Channel, Channel.id == WebhookInbox.channel_id)
+            .where(WebhookInbox.id == job.id)).one()
+        db.session.rollback()  # end the read: the handler starts its own transaction
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict):
+            raise Rejected("the body is not a JSON object")
+        check = find_payload_check(platform, job.topic)
+        if check is not None:
+            check(Delivery(topic=job.topic, headers=dict(headers or {}), payload=payload,
+                           channel_domain=domain))
 
     @staticmethod
     def _handler_for(job: Job, platform: str | None):

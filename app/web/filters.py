@@ -13,7 +13,7 @@ _TONES = {
     "canceled": "neutral", "pending": "info", "shipped": "success", "delivered": "success",
     # sync states and job statuses
     "synced": "success", "failed": "critical", "dead": "critical", "done": "success",
-    "ignored": "neutral", "discarded": "neutral",
+    "ignored": "neutral", "discarded": "neutral", "rejected": "warning",
     # channels
     "active": "success", "uninstalled": "neutral",
 }

@@ -14,19 +14,26 @@ from app.web.rendering import redirect_after_post, render, with_toast
 KINDS = {"outbox": OutboxEvent, "inbox": WebhookInbox}
 
 
+def _only() -> str | None:
+    """The filter asked for: ?failed=1 (failed or dead) or ?rejected=1 (not believed)."""
+    return next((name for name in queries.SYNC_FILTERS if request.values.get(name) == "1"),
+                None)
+
+
 def _page(status: int = 200, error: str | None = None):
     kind = request.values.get("kind") if request.values.get("kind") in KINDS else "outbox"
-    failed_only = request.values.get("failed") == "1"
+    only = _only()
     return render("web/sync/index.html", {"sync-jobs": "web/sync/_jobs.html"}, status=status,
-                  kind=kind, failed_only=failed_only, error=error,
-                  jobs=queries.sync_jobs(g.merchant_id, KINDS[kind], failed_only=failed_only),
+                  kind=kind, only=only, filter_args={only: "1"} if only else {}, error=error,
+                  jobs=queries.sync_jobs(g.merchant_id, KINDS[kind], only=only),
                   counts=queries.sync_counts(g.merchant_id), queue_counts=job_counts(g.merchant_id))
 
 
 @bp.get("/sync")
 @login_required
 def show_sync():
-    """Outbox events or inbox deliveries with status, attempts and last error; failed filter."""
+    """Outbox events or inbox deliveries with status, attempts and last error (the reason
+    of a rejected delivery); failed and rejected filters."""
     return _page()
 
 
@@ -45,6 +52,7 @@ def change_sync_job(kind: str, job_id: int, action: str):
         return _page(error.status_code, error.message)
     message = "Queued again." if action == "retry" else "Discarded."
     if not request.headers.get("HX-Request"):
+        only = _only()
         return redirect_after_post(url_for("web.show_sync", kind=kind,
-                                           failed=request.values.get("failed")), message)
+                                           **({only: "1"} if only else {})), message)
     return with_toast(_page(), message)

@@ -3,7 +3,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import (Channel, ChannelLocation, InventoryLevel, InventoryMovement, OutboxEvent,
-                        StockLocation)
+                        StockLocation, WebhookInbox)
 
 
 def _is_fragment(response, root):
@@ -98,6 +98,28 @@ def test_sync_page_lists_and_filters_failed(shop, browser):
     assert "1 failed" in body and "Retry" in body and "hx-confirm=" in body
     assert 'data-count="outbox-dead">1<' in body and 'data-count="inbox-failed">0<' in body
     assert "No" in browser.hx_get("/sync?kind=inbox", "sync-jobs").get_data(as_text=True)
+
+
+def test_sync_page_shows_rejected_deliveries_with_their_reason(shop, browser):
+    channel_id = shop.order.channel_id
+    db.session.add_all([
+        WebhookInbox(merchant_id=shop.merchant_id, channel_id=channel_id, topic="shop/redact",
+                     dedupe_key="e-1", body=b"{}", status="rejected",
+                     last_error="the body names <i>other.myshopify.com</i>"),
+        WebhookInbox(merchant_id=shop.merchant_id, channel_id=channel_id, topic="orders/create",
+                     dedupe_key="e-2", body=b"{}", status="dead", last_error="boom")])
+    db.session.commit()
+    body = browser.get("/sync?kind=inbox").get_data(as_text=True)
+    assert "1 rejected" in body and "1 failed" in body
+    assert 'data-count="inbox-rejected">1<' in body
+    body = browser.hx_get("/sync?kind=inbox&rejected=1", "sync-jobs").get_data(as_text=True)
+    assert "shop/redact" in body and "orders/create" not in body
+    assert "Not applied: the body names &lt;i&gt;other.myshopify.com&lt;/i&gt;" in body
+    assert "Rejected" in body and "Retry" not in body and "Discard" in body
+    rejected = db.session.scalar(select(WebhookInbox.id).where(WebhookInbox.status == "rejected"))
+    assert browser.post(f"/sync/inbox/{rejected}/retry", target="sync-jobs").status_code == 422
+    body = browser.hx_get("/sync?kind=inbox&failed=1", "sync-jobs").get_data(as_text=True)
+    assert "orders/create" in body and "shop/redact" not in body
 
 
 def test_sync_retry_and_discard(shop, browser):

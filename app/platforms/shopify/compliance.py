@@ -6,21 +6,26 @@ and fulfillment webhooks, which carry the customer, addresses and contact detail
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from sqlalchemy import delete, select, update
 
 from app.extensions import db
-from app.models import (Channel, ChannelListing, ChannelLocation, Order, OrderStatusCount,
-                        OutboxEvent, Platform, WebhookInbox)
+from app.models import (ChannelListing, ChannelLocation, Order, OrderStatusCount, OutboxEvent,
+                        Platform, WebhookInbox)
+from app.models._common import utcnow
+from app.platforms.shopify.installation import confirm_uninstalled
 from app.platforms.shopify.mapping import gid
-from app.platforms.shopify.tokens import mark_uninstalled
+from app.sync.errors import Rejected
 from app.sync.handlers import inbox_handler
 from app.sync.queue import Job
 
 SHOPIFY = Platform.SHOPIFY
 #: Webhook topics whose stored bodies can hold a customer's personal data.
 PERSONAL_TOPICS = ("orders/", "fulfillments/", "customers/data_request")
+#: Shopify sends shop/redact this long after the app is uninstalled.
+REDACT_AFTER = dt.timedelta(hours=48)
 
 
 def _payload(job: Job) -> dict:
@@ -105,7 +110,13 @@ def apply_data_request(job: Job) -> str:
 
 @inbox_handler(SHOPIFY, "shop/redact")
 def apply_shop_redact(job: Job) -> str:
-    """48 h after uninstall: remove the shop's data.
+    """48 h after uninstall: remove the shop's data — only for a shop Shopify confirms
+    uninstalled.
+
+    Confirmed: the shop's token is refused now (a missed app/uninstalled is applied here
+    too), or was when the uninstall was applied. An uninstall recorded without that
+    confirmation (before it was checked) counts only once it is 48 h old, Shopify's own
+    schedule. A shop that has the app again (reinstalled) is never erased: rejected.
 
     Orders (with lines, fulfillments, fulfillment orders), locations, listings, other
     webhook bodies and outbox events go. The channel row stays, emptied of credentials and
@@ -113,12 +124,18 @@ def apply_shop_redact(job: Job) -> str:
     Merchant); stock of the merchant's own locations is the merchant's, not the shop's,
     and stays.
     """
-    channel = db.session.get(Channel, job.channel_id, with_for_update=True)
+    channel, _ = confirm_uninstalled(job.channel_id)
+    if channel.uninstall_confirmed_at is None:
+        age = utcnow() - (channel.uninstalled_at or utcnow())
+        if age < REDACT_AFTER:
+            raise Rejected(f"the shop was uninstalled {age.total_seconds() / 3600:.0f} h ago "
+                           "without Shopify confirming it, and Shopify sends shop/redact 48 h "
+                           "after an uninstall: nothing was erased")
     for model in (Order, OrderStatusCount, ChannelLocation, ChannelListing, OutboxEvent):
         db.session.execute(delete(model).where(model.channel_id == channel.id))
     db.session.execute(delete(WebhookInbox).where(WebhookInbox.channel_id == channel.id,
                                                   WebhookInbox.id != job.id))
-    mark_uninstalled(channel)
+    channel.credentials_encrypted = None
     channel.scopes = ""
     channel.sync_cursors = {}
     return f"shop data removed for {channel.domain}"

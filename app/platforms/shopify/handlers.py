@@ -10,12 +10,12 @@ from app.extensions import db
 from app.fulfillment import (Tracking, cancel_fulfillment, create_platform_fulfillment,
                              mark_delivered, update_tracking)
 from app.fulfillment.sync_state import mark_sync_failed, mark_synced
-from app.models import (Channel, ChannelLocation, Fulfillment, FulfillmentOrder,
-                        FulfillmentStatus, JobStatus, Order, OrderLine, Origin, OutboxEvent,
-                        Platform, SyncState, WebhookInbox)
+from app.models import (ChannelLocation, Fulfillment, FulfillmentOrder, FulfillmentStatus,
+                        JobStatus, Order, OrderLine, Origin, OutboxEvent, Platform, SyncState,
+                        WebhookInbox)
 from app.platforms.shopify.mapping import gid, tracking_input
 from app.platforms.shopify.sync import ShopifyCall, pull_order
-from app.platforms.shopify.tokens import mark_uninstalled
+from app.platforms.shopify.installation import confirm_uninstalled
 from app.sync.errors import Deferred, PermanentError
 from app.sync.handlers import inbox_handler, outbox_handler
 from app.sync.queue import Job
@@ -355,10 +355,12 @@ def record_platform_fulfillment(merchant_id: int, channel_id: int, order: Order,
 
 @inbox_handler(SHOPIFY, "app/uninstalled")
 def apply_uninstalled(job: Job) -> str:
-    """The merchant removed the app: channel inactive, token deleted."""
-    channel = db.session.get(Channel, job.channel_id, with_for_update=True)
-    mark_uninstalled(channel)
-    return "channel marked uninstalled; token deleted"
+    """The merchant removed the app: channel inactive, token deleted — once Shopify confirms
+    it (the shop's token is refused); rejected while Shopify still answers the token."""
+    _, marked = confirm_uninstalled(job.channel_id)
+    if not marked:
+        return "already uninstalled: nothing to change"
+    return "Shopify refused the shop's token: channel marked uninstalled; token deleted"
 
 
 def _refresh_order_from_fo(job: Job) -> str:

@@ -25,6 +25,11 @@ class TokenRequestError(Exception):
     """Shopify refused a token request (bad code, revoked refresh token, …)."""
 
 
+class TokenRefused(TokenRequestError):
+    """Shopify answered the token request with a refusal (4xx), not a failure to answer: for
+    a refresh, the refresh token is revoked or expired (the app was uninstalled)."""
+
+
 @dataclass(frozen=True)
 class Credentials:
     """An offline access token with its expiry and refresh token (all times epoch seconds)."""
@@ -58,7 +63,7 @@ def _post_token(settings: ShopifySettings, shop: str, grant_type: str, **params:
                                    verify=settings.verify,
                                    headers={"Accept": "application/json"}, **params)
     except OAuthError as exc:
-        raise TokenRequestError(f"token request refused: {exc.error}") from None
+        raise TokenRefused(f"token request refused: {exc.error}") from None
     except (requests.RequestException, ValueError) as exc:
         raise TokenRequestError(f"token request failed: {type(exc).__name__}") from None
     finally:
@@ -74,8 +79,10 @@ def _post_token(settings: ShopifySettings, shop: str, grant_type: str, **params:
 
 def _refuse_non_200(response: requests.Response) -> requests.Response:
     # Shopify answers refusals with {"errors": …}, which is not an OAuth error body.
+    if response.status_code in (400, 401, 403):
+        raise TokenRefused(f"token request refused: HTTP {response.status_code}")
     if response.status_code != 200:
-        raise TokenRequestError(f"token request refused: HTTP {response.status_code}")
+        raise TokenRequestError(f"token request failed: HTTP {response.status_code}")
     return response
 
 
@@ -130,7 +137,7 @@ def save_install(shop: str, credentials: Credentials, *, merchant_id: int | None
     channel.credentials_encrypted = _encrypt(credentials)
     channel.scopes = credentials.scope
     channel.status = ChannelStatus.ACTIVE
-    channel.uninstalled_at = None
+    channel.uninstalled_at = channel.uninstall_confirmed_at = None
     db.session.flush()
     db.session.add(OutboxEvent(merchant_id=channel.merchant_id, channel_id=channel.id,
                                topic="channel.installed", payload={"first": first}))
@@ -206,8 +213,11 @@ def refresh_if_due(settings: ShopifySettings, channel_id: int, *, margin: float 
 
 
 def mark_uninstalled(channel: Channel) -> None:
-    """app/uninstalled: the channel goes inactive and its token is deleted; flushes."""
+    """The app is confirmed uninstalled (Shopify refused the token, see installation.py):
+    the channel goes inactive and its token is deleted; flushes."""
+    now = utcnow()
     channel.status = ChannelStatus.UNINSTALLED
-    channel.uninstalled_at = utcnow()
+    channel.uninstalled_at = channel.uninstalled_at or now
+    channel.uninstall_confirmed_at = channel.uninstall_confirmed_at or now
     channel.credentials_encrypted = None
     db.session.flush()

@@ -284,14 +284,7 @@ def push_shipment_state(job: Job) -> str:
 def apply_order_webhook(job: Job) -> str:
     """Re-read the order from the store (payloads may arrive in any order) and apply it."""
     body = db.session.scalar(select(WebhookInbox.body).where(WebhookInbox.id == job.id))
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        payload = {}
-    order_id = payload.get("id") if isinstance(payload, dict) else None
-    if not order_id:
-        db.session.commit()
-        return "no order id in the payload: the reconciliation will catch up"
+    order_id = json.loads(body)["id"]  # checked first (payload_checks.check_order)
     existing = find_order(job.channel_id, str(order_id))
     if existing is not None and push_in_flight(existing.id):
         raise Deferred(f"a push of order {existing.name} is in flight")

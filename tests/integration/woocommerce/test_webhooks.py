@@ -131,3 +131,28 @@ def test_reconcile_cli_queues_a_run(stockroom):
         OutboxEvent.topic == "channel.reconcile_requested",
         OutboxEvent.status == JobStatus.PENDING)).all()
     assert len(due) == 1
+
+
+def test_signed_order_delivery_without_a_well_formed_id_is_rejected(stockroom):
+    # Signed with the channel's own secret (an insider, or a replay), but no order id a
+    # store would send: rejected with the reason, and nothing read or applied.
+    connected(stockroom)
+    stockroom.run_worker()
+    channel = woo_channel()
+    channel_id, secret = channel.id, get_keyring().decrypt(channel.webhook_secret_encrypted)
+    orders = sorted(db.session.scalars(select(Order.remote_id)))
+    bodies = [b'{"status":"processing"}', b'{"id":-3}', b'{"id":"4242"}', b'{"id":true}',
+              b'["id", 4242]']
+    for n, body in enumerate(bodies):
+        headers = signed_headers(secret, body, delivery=f"{n:032x}")
+        assert post(stockroom, channel_id, body, headers).status_code == 200
+    stockroom.run_worker()
+    rows = db.session.scalars(select(WebhookInbox).where(
+        WebhookInbox.body.in_(bodies)).order_by(WebhookInbox.id)).all()
+    assert [(r.status, r.last_error) for r in rows] == [
+        (JobStatus.REJECTED, "the body's id is None, not a WooCommerce order id"),
+        (JobStatus.REJECTED, "the body's id is -3, not a WooCommerce order id"),
+        (JobStatus.REJECTED, "the body's id is '4242', not a WooCommerce order id"),
+        (JobStatus.REJECTED, "the body's id is True, not a WooCommerce order id"),
+        (JobStatus.REJECTED, "the body is not a JSON object")]
+    assert sorted(db.session.scalars(select(Order.remote_id))) == orders

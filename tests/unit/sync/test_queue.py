@@ -11,6 +11,7 @@ from app.models import JobStatus, OutboxEvent, WebhookInbox
 from app.models._common import utcnow
 from app.sync.inbox import store_webhook
 from app.sync.queue import (backoff_seconds, claim_jobs, discard_job, fail_job, finish_job,
+                            reject_job,
                             job_counts, release_jobs, renew_lease, retry_delay, retry_job,
                             worker_lag_seconds)
 from tests.fixtures.factories import make_channel, make_merchant, make_order
@@ -179,9 +180,11 @@ def test_job_counts_and_worker_lag(world):
     row = db.session.get(OutboxEvent, add_event(merchant))
     row.next_attempt_at = utcnow() - dt.timedelta(seconds=90)
     db.session.commit()
-    assert job_counts(merchant.id) == {"outbox": {"pending": 2, "failed": 0, "dead": 1},
-                                       "inbox": {"pending": 0, "failed": 0, "dead": 0}}
-    assert job_counts(merchant.id + 1)["outbox"] == {"pending": 0, "failed": 0, "dead": 0}
+    assert job_counts(merchant.id) == {
+        "outbox": {"pending": 2, "failed": 0, "dead": 1, "rejected": 0},
+        "inbox": {"pending": 0, "failed": 0, "dead": 0, "rejected": 0}}
+    assert job_counts(merchant.id + 1)["outbox"] == {"pending": 0, "failed": 0, "dead": 0,
+                                                     "rejected": 0}
     assert 89 <= worker_lag_seconds() <= 200
     claim("w1", limit=10)  # leased jobs are being worked on: no lag
     assert worker_lag_seconds() == 0.0
@@ -227,3 +230,28 @@ def add_channel_event(merchant, channel_id, topic):
     db.session.add(event)
     db.session.commit()
     return event.id
+
+
+def test_reject_job_is_final_counted_and_may_only_be_discarded(app, world):
+    merchant, channel, _ = world
+    merchant_id = merchant.id
+    args = dict(platform=channel.platform, domain=channel.domain, topic="orders/updated",
+                headers={}, body=b"{}", order_remote_id="gid://shopify/Order/1")
+    db.session.rollback()  # reading the channel began a transaction (SQLite: the write lock)
+    first = store_webhook(app, dedupe_key="r-1", **args)
+    second = store_webhook(app, dedupe_key="r-2", **args)
+    job = claim_jobs(WebhookInbox, worker_id="w1", limit=10, lease_seconds=LEASE)[0]
+    assert job.id == first
+    assert reject_job(job, "the body names another shop", worker_id="w1")
+    row = db.session.get(WebhookInbox, first)
+    assert (row.status, row.last_error, row.applied_at) == (
+        JobStatus.REJECTED, "the body names another shop", None)
+    assert job_counts(merchant_id)["inbox"]["rejected"] == 1
+    # Final: never claimed again, and it does not hold up the order's next delivery.
+    assert [j.id for j in claim_jobs(WebhookInbox, worker_id="w2", limit=10,
+                                     lease_seconds=LEASE)] == [second]
+    with pytest.raises(InvalidInput):
+        retry_job(WebhookInbox, first, merchant_id=merchant_id)
+    discard_job(WebhookInbox, first, merchant_id=merchant_id)
+    db.session.commit()
+    assert db.session.get(WebhookInbox, first).status == JobStatus.DISCARDED

@@ -1,0 +1,131 @@
+"""Shopify webhook payload checks: the body agrees with where it was delivered, ids well-formed.
+
+The HMAC proves only that the body was signed with the app's client secret, and that secret
+also signs things every merchant holds (session tokens, install links, other shops'
+deliveries). The topic and shop come from unsigned headers. So before any handler acts, the
+worker runs the one check of the topic's payload kind (registered here): a body that names
+another shop, or ids that are not Shopify's, is rejected and never applied.
+
+Ids: Shopify sends REST ids as JSON integers and the same resource's GraphQL id beside them
+(``admin_graphql_api_id``). Shopify's published example payloads were scraped through
+JavaScript, so their large integers lost precision (``"id": 820982911946154500`` beside
+``gid://shopify/Order/820982911946154508``). The gid is what the handlers use; the integer
+must be positive and agree with the gid's number to double precision, which accepts those
+examples (and every exact real delivery) and still refuses an id of another resource.
+"""
+from __future__ import annotations
+
+import re
+
+from app.models import Platform
+from app.sync.errors import Rejected
+from app.sync.handlers import Delivery, payload_check
+
+SHOPIFY = Platform.SHOPIFY
+_GID = re.compile(r"gid://shopify/(?P<kind>[A-Za-z]+)/(?P<number>[1-9][0-9]{0,19})")
+
+
+def _show(value) -> str:
+    """A payload value as the reason shows it (short; the page escapes it)."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _same_shop(named, delivery: Delivery, field: str) -> None:
+    if not isinstance(named, str) or named.strip().lower() != delivery.channel_domain.lower():
+        raise Rejected(f"the body's {field} is {_show(named)}, but it was delivered for "
+                       f"{delivery.channel_domain} (X-Shopify-Shop-Domain)")
+
+
+def _positive_int(payload: dict, field: str) -> int:
+    value = payload.get(field)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise Rejected(f"the body's {field} is {_show(value)}, not a Shopify id")
+    return value
+
+
+def _gid_number(value, kind: str, field: str) -> int:
+    match = _GID.fullmatch(value) if isinstance(value, str) else None
+    if match is None or match["kind"] != kind:
+        raise Rejected(f"the body's {field} is {_show(value)}, not gid://shopify/{kind}/<id>")
+    return int(match["number"])
+
+
+def _resource_ids(payload: dict, kind: str) -> None:
+    """``id`` a positive integer; ``admin_graphql_api_id`` (when sent) that resource's gid,
+    with the same number (to double precision: see the module's docstring)."""
+    number = _positive_int(payload, "id")
+    if payload.get("admin_graphql_api_id") is None:
+        return
+    from_gid = _gid_number(payload["admin_graphql_api_id"], kind, "admin_graphql_api_id")
+    if float(from_gid) != float(number):
+        raise Rejected(f"the body's id {number} and admin_graphql_api_id "
+                       f"{_show(payload['admin_graphql_api_id'])} name different {kind}s")
+
+
+@payload_check(SHOPIFY, "app/uninstalled")
+def check_shop(delivery: Delivery) -> None:
+    """The REST Shop resource: its ``myshopify_domain`` is the shop delivered for.
+
+    ``domain`` is the shop's primary domain, often the merchant's own (shop.example.com), so
+    it is compared only when it is a myshopify.com domain. Shopify's example payload has
+    both null: a body that does not name the shop is left to the confirmation with Shopify
+    (handlers.apply_uninstalled), which a body cannot fake.
+    """
+    payload = delivery.payload
+    if payload.get("myshopify_domain") is not None:
+        _same_shop(payload["myshopify_domain"], delivery, "myshopify_domain")
+    domain = payload.get("domain")
+    if isinstance(domain, str) and domain.strip().lower().endswith(".myshopify.com"):
+        _same_shop(domain, delivery, "domain")
+    elif domain is not None and not isinstance(domain, str):
+        raise Rejected(f"the body's domain is {_show(domain)}, not a domain")
+
+
+@payload_check(SHOPIFY, "shop/redact", "customers/redact", "customers/data_request")
+def check_compliance(delivery: Delivery) -> None:
+    """Compliance payloads name their shop in ``shop_domain``; order ids are integers."""
+    payload = delivery.payload
+    _same_shop(payload.get("shop_domain"), delivery, "shop_domain")
+    for field in ("orders_to_redact", "orders_requested"):
+        ids = payload.get(field)
+        if ids is None:
+            continue
+        if not isinstance(ids, list) or any(isinstance(i, bool) or not isinstance(i, int)
+                                            or i <= 0 for i in ids):
+            raise Rejected(f"the body's {field} is {_show(ids)}, not a list of order ids")
+    customer = payload.get("customer")
+    if customer is not None and not isinstance(customer, dict):
+        raise Rejected(f"the body's customer is {_show(customer)}, not a customer")
+
+
+@payload_check(SHOPIFY, "orders/create", "orders/updated", "orders/cancelled")
+def check_order(delivery: Delivery) -> None:
+    """The REST Order resource: ``id`` and ``admin_graphql_api_id`` name one order."""
+    _resource_ids(delivery.payload, "Order")
+
+
+@payload_check(SHOPIFY, "fulfillments/create", "fulfillments/update")
+def check_fulfillment(delivery: Delivery) -> None:
+    """The REST Fulfillment resource: its ids, and the ``order_id`` it belongs to."""
+    _resource_ids(delivery.payload, "Fulfillment")
+    _positive_int(delivery.payload, "order_id")
+
+
+@payload_check(SHOPIFY, "fulfillment_orders/moved", "fulfillment_orders/hold_released",
+               "fulfillment_orders/placed_on_hold", "fulfillment_orders/cancelled",
+               "fulfillment_orders/fulfillment_request_accepted",
+               "fulfillment_orders/fulfillment_request_rejected",
+               "fulfillment_orders/cancellation_request_accepted",
+               "fulfillment_orders/cancellation_request_rejected")
+def check_fulfillment_orders(delivery: Delivery) -> None:
+    """Every ``*fulfillment_order`` object the payload names has a FulfillmentOrder gid."""
+    for key, ref in delivery.payload.items():
+        if not key.endswith("fulfillment_order") or ref is None:
+            continue
+        if not isinstance(ref, dict):
+            raise Rejected(f"the body's {key} is {_show(ref)}, not a fulfillment order")
+        if isinstance(ref.get("id"), int) and not isinstance(ref["id"], bool):
+            _positive_int(ref, "id")  # an older payload's numeric id
+        else:
+            _gid_number(ref.get("id"), "FulfillmentOrder", f"{key}.id")
