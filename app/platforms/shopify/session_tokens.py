@@ -73,6 +73,8 @@ def session_token_authenticator() -> Identity | None:
     if channel is None:
         g.shopify_auth_failed = True
         return None
+    # The one place that names a shop for frame-ancestors (views._frame_policy): its
+    # admin may frame this response because the token proves the request comes from it.
     g.shopify_shop = claims.shop
     g.channel_id = channel.id
     return Identity(merchant_id=channel.merchant_id, method="shopify_session_token",
@@ -109,10 +111,18 @@ def bounce_challenge() -> Response | None:
                                 host=request.args.get("host", ""), id_token=token))
     if request.args.get("bounced") == "1":  # App Bridge's fresh token failed too: give up
         return None
+    return bounce_page(settings)
+
+
+def bounce_page(settings, *, shop: str | None = None) -> Response:
+    """The page that asks App Bridge for a session token and reloads with it.
+
+    It holds nothing but that script, so the admin of ``shop`` (the one the install link
+    names, unverified) or, when the shop is unknown until the token comes back, any
+    Shopify admin may frame it.
+    """
     response = Response(render_template("shopify/bounce.html", api_key=settings.client_id,
                                         app_bridge_url=settings.app_bridge_url))
-    # The shop is unknown until the token comes back: any Shopify admin may frame this
-    # page, which holds nothing but the script that asks for the token.
     response.headers["Content-Security-Policy"] = "frame-ancestors " + " ".join(
-        ("https://*.myshopify.com", *settings.admin_origins))
+        (f"https://{shop}" if shop else "https://*.myshopify.com", *settings.admin_origins))
     return response
