@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.models import UsedNonce
 from app.platforms.shopify import bp
-from app.platforms.shopify.session_tokens import (active_channel, bounce_page,
+from app.platforms.shopify.session_tokens import (active_channel, bounce_page, launch_token,
                                                   verify_session_token)
 from app.platforms.shopify.tokens import (TokenRequestError, exchange_code,
                                           exchange_session_token, read_credentials, save_install)
@@ -43,8 +43,8 @@ def open_app():
     """The embedded app's URL. Managed install: a verified id_token, exchanged if needed."""
     settings = _settings()
     shop = _valid_shop(request.args.get("shop"))
-    token = request.args.get("id_token", "")
-    claims = verify_session_token(token)
+    token = launch_token()
+    claims = verify_session_token(token) if token else None
     if claims is None or claims.shop != shop:
         return bounce_page(settings, shop=shop)
     g.shopify_shop = shop  # this shop's install: its admin frames the answer
