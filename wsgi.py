@@ -1,4 +1,4 @@
-"""WSGI entry point: `gunicorn wsgi:app`."""
+"""WSGI entry point: `STOCKROOM_ENV=production gunicorn wsgi:app` (README, "Production mode")."""
 import gc
 
 from app import create_app

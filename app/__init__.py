@@ -9,6 +9,7 @@ from flask import Flask
 from app.config import load_config
 from app.database import configure_engine
 from app.extensions import db, migrate
+from app.security.production import init_production, is_production
 from app.sync.inbox import init_intake
 
 
@@ -17,7 +18,8 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(load_config(app.instance_path, config))
-    if not app.config["SECRET_KEY"]:
+    # Production never gets a made-up key: init_production refuses to start without one.
+    if not app.config["SECRET_KEY"] and not is_production(app.config):
         if not (app.debug or app.testing or app.config.get("DEMO")):
             raise RuntimeError("SECRET_KEY must be set outside tests and the demo")
         app.config["SECRET_KEY"] = secrets.token_hex(32)
@@ -49,4 +51,5 @@ def create_app(config: dict | None = None) -> Flask:
         if exc is not None:
             db.session.rollback()
 
+    init_production(app)
     return app

@@ -23,6 +23,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # Fernet keys, comma-separated, newest first: older ones still decrypt (rotation).
         "ENCRYPTION_KEYS": [k.strip() for k in env.get("STOCKROOM_ENCRYPTION_KEYS", "").split(",")
                             if k.strip()],
+        # "production": HSTS, Secure cookies, sandbox settings refused (app/security/production.py).
+        "STOCKROOM_ENV": env.get("STOCKROOM_ENV", "development"),
+        # Reverse proxies in front whose X-Forwarded-For/-Proto/-Host are believed; 0 = none.
+        "STOCKROOM_TRUSTED_PROXIES": int(env.get("STOCKROOM_TRUSTED_PROXIES", "0")),
         # How long a SQLite writer waits for the write lock before giving up.
         "SQLITE_BUSY_TIMEOUT_MS": int(env.get("SQLITE_BUSY_TIMEOUT_MS", "30000")),
         # Sync worker: attempts before a job is dead-lettered, backoff, lease length.

@@ -30,7 +30,6 @@ def script_session_challenge() -> Response | None:
     if claims is None:
         return Response(status=401)
     g.shopify_auth_failed = False  # a fresh token won't help: the shop must authorize again
-    g.shopify_shop = claims.shop
     reauth = url_for("shopify.open_app", shop=claims.shop, host=request.args.get("host", ""),
                      embedded="1", _external=True)
     headers = {"X-Shopify-API-Request-Failure-Reauthorize": "1",

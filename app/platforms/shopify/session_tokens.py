@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import shopify
-from flask import Response, current_app, g, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, g, redirect, render_template, request, url_for
 from shopify.session_token import SessionTokenError
 from shopify.utils import shop_url
 from sqlalchemy import select
@@ -55,24 +55,43 @@ def active_channel(shop: str) -> Channel | None:
         Channel.status == ChannelStatus.ACTIVE))
 
 
+def launch_token() -> str | None:
+    """``?id_token=`` of a document load: how Shopify opens the app in the admin
+    (``/?embedded=1&host=…&id_token=…&shop=…``) and how the bounce page reloads it. Only a
+    GET that is not htmx counts; None on any other request."""
+    if request.method != "GET" or request.headers.get("HX-Request"):
+        return None
+    return request.args.get("id_token") or None
+
+
 def bearer_token() -> str | None:
-    """The session token of this request: Authorization: Bearer …, or ?id_token= on a load."""
+    """The session token of this request: ``Authorization: Bearer …``, or the launch token."""
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
         return header[len("Bearer "):]
-    return request.args.get("id_token")
+    return launch_token()
 
 
 def session_token_authenticator() -> Identity | None:
-    """Authenticator for app.web.auth: a valid session token of an installed, active shop."""
+    """Authenticator for app.web.auth: a valid session token of an installed, active shop.
+
+    A token in the URL of anything but a document load is refused with 401 rather than
+    ignored: a URL ends up in logs, history and Referer, so a leaked one must not work
+    for a POST (or an htmx request), and the caller learns why.
+    """
     token = bearer_token()
     if not token:
+        if request.args.get("id_token"):
+            abort(401, description="Session tokens are accepted in the Authorization header "
+                                   "(in the URL only when the app is opened).")
         return None
     claims = verify_session_token(token)
     channel = active_channel(claims.shop) if claims else None
     if channel is None:
         g.shopify_auth_failed = True
         return None
+    # The one place that names a shop for frame-ancestors (views._frame_policy): its
+    # admin may frame this response because the token proves the request comes from it.
     g.shopify_shop = claims.shop
     g.channel_id = channel.id
     return Identity(merchant_id=channel.merchant_id, method="shopify_session_token",
@@ -102,17 +121,25 @@ def bounce_challenge() -> Response | None:
     settings = current_app.extensions.get("stockroom.shopify")
     if settings is None or request.headers.get("HX-Request") or not _framed():
         return None
-    token = request.args.get("id_token")
+    token = launch_token()
     claims = verify_session_token(token) if token else None
     if claims is not None:  # valid, but the shop has no active channel: install it
         return redirect(url_for("shopify.open_app", shop=claims.shop, embedded="1",
                                 host=request.args.get("host", ""), id_token=token))
     if request.args.get("bounced") == "1":  # App Bridge's fresh token failed too: give up
         return None
+    return bounce_page(settings)
+
+
+def bounce_page(settings, *, shop: str | None = None) -> Response:
+    """The page that asks App Bridge for a session token and reloads with it.
+
+    It holds nothing but that script, so the admin of ``shop`` (the one the install link
+    names, unverified) or, when the shop is unknown until the token comes back, any
+    Shopify admin may frame it.
+    """
     response = Response(render_template("shopify/bounce.html", api_key=settings.client_id,
                                         app_bridge_url=settings.app_bridge_url))
-    # The shop is unknown until the token comes back: any Shopify admin may frame this
-    # page, which holds nothing but the script that asks for the token.
     response.headers["Content-Security-Policy"] = "frame-ancestors " + " ".join(
-        ("https://*.myshopify.com", *settings.admin_origins))
+        (f"https://{shop}" if shop else "https://*.myshopify.com", *settings.admin_origins))
     return response

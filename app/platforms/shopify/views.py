@@ -15,7 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.models import UsedNonce
 from app.platforms.shopify import bp
-from app.platforms.shopify.session_tokens import active_channel, verify_session_token
+from app.platforms.shopify.session_tokens import (active_channel, bounce_page, launch_token,
+                                                  verify_session_token)
 from app.platforms.shopify.tokens import (TokenRequestError, exchange_code,
                                           exchange_session_token, read_credentials, save_install)
 
@@ -42,22 +43,23 @@ def open_app():
     """The embedded app's URL. Managed install: a verified id_token, exchanged if needed."""
     settings = _settings()
     shop = _valid_shop(request.args.get("shop"))
-    claims = verify_session_token(request.args.get("id_token", ""))
+    token = launch_token()
+    claims = verify_session_token(token) if token else None
     if claims is None or claims.shop != shop:
-        return render_template("shopify/bounce.html", app_bridge_url=settings.app_bridge_url,
-                               api_key=settings.client_id)
+        return bounce_page(settings, shop=shop)
+    g.shopify_shop = shop  # this shop's install: its admin frames the answer
     channel = active_channel(shop)
     credentials = read_credentials(channel) if channel else None
     db.session.commit()  # no transaction (SQLite: the write lock) across the exchange call
     if credentials is None or not _has_scopes(credentials.scope, settings.scopes):
         try:
-            fresh = exchange_session_token(settings, shop, request.args["id_token"])
+            fresh = exchange_session_token(settings, shop, token)
         except TokenRequestError as exc:
             return render_template("shopify/error.html", message=str(exc)), 502
         save_install(shop, fresh)
         db.session.commit()
     return redirect(url_for("web.show_home", shop=shop, host=request.args.get("host", ""),
-                            embedded="1", id_token=request.args["id_token"]))
+                            embedded="1", id_token=token))
 
 
 def _has_scopes(granted: str, required: tuple[str, ...]) -> bool:
@@ -138,12 +140,26 @@ def _embedded_url(settings, host: str, shop: str) -> str:
     return url_for("shopify.open_app", shop=shop, host=host, _external=True)
 
 
+@bp.teardown_app_request
+def _forget_embedded_state(exc):
+    # ``g`` outlives a request when the caller holds the app context (tests): a shop named
+    # for one request must not let the next one be framed.
+    for name in ("shopify_shop", "shopify_auth_failed", "channel_id"):
+        g.pop(name, None)
+
+
 @bp.after_app_request
 def _frame_policy(response):
-    """Only the shop's admin may frame us (clickjacking); nobody frames other pages."""
-    shop = g.get("shopify_shop") or request.args.get("shop", "")
+    """Clickjacking: a page may be framed only by the admin of the shop it is for.
+
+    ``g.shopify_shop`` names that shop only on an embedded request a verified session token
+    of an installed shop authenticated, or on that shop's install (``open_app``); every
+    other page, a standalone owner's included, answers ``'none'``. The query string never
+    widens it: anyone can add ``?shop=`` to a link they frame.
+    """
+    shop = g.get("shopify_shop")
     settings = current_app.extensions.get("stockroom.shopify")
-    if settings and shop and shop_url.sanitize_shop_domain(shop):
+    if settings and shop:
         ancestors = " ".join((f"https://{shop}", *settings.admin_origins))
     else:
         ancestors = "'none'"

@@ -8,7 +8,7 @@ import requests
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Channel, ChannelStatus
+from app.models import Channel, ChannelStatus, StockLocation
 from tests.integration.shopify.conftest import CLIENT_ID, SECRET, SHOP, release_session
 from tests.integration.shopify.test_install import install_via_admin
 
@@ -102,3 +102,56 @@ def test_document_load_with_valid_token_renders_the_dashboard(installed):
         "id_token": session_token(), "shop": SHOP, "host": "h", "embedded": "1"},
         allow_redirects=False, timeout=10)
     assert page.status_code == 200 and "shopify.idToken()" not in page.text
+
+
+def _app_bridge_token(stockroom) -> str:
+    """A real session token, as the sandbox admin's App Bridge hands it to the frame."""
+    return stockroom.sandbox.control(
+        "GET", f"session-token?shop={SHOP}&client_id={CLIENT_ID}")["id_token"]
+
+
+def _locations_named(name: str) -> int:
+    try:
+        return len(db.session.scalars(select(StockLocation).where(
+            StockLocation.name == name)).all())
+    finally:
+        release_session()  # SQLite: a transaction holds the write lock the app needs
+
+
+@pytest.mark.parametrize("headers", [
+    pytest.param({}, id="form-post"),
+    pytest.param({"HX-Request": "true", "HX-Target": "locations"}, id="htmx-post"),
+])
+def test_session_token_in_url_of_a_post_is_refused(installed, headers):
+    """A token leaked from a URL (a log, Referer) replayed as ?id_token= on a POST: 401,
+    nothing stored; the same token in the Authorization header is accepted."""
+    token = _app_bridge_token(installed)
+    forged = requests.post(f"{installed.url}/locations", params={"id_token": token},
+                           data={"name": "Forged"}, headers=headers, allow_redirects=False,
+                           timeout=10)
+    assert forged.status_code == 401
+    assert "Authorization header" in forged.text
+    assert _locations_named("Forged") == 0
+    sent = requests.post(f"{installed.url}/locations", data={"name": "Pop-up"},
+                         headers={**headers, "Authorization": f"Bearer {token}"},
+                         allow_redirects=False, timeout=10)
+    assert sent.status_code in (200, 303)
+    assert _locations_named("Pop-up") == 1
+
+
+def test_session_token_in_url_of_an_htmx_get_is_refused(installed):
+    """htmx requests carry the token in Authorization (embedded.js); one in the URL only
+    is refused rather than answered with the merchant's data."""
+    token = _app_bridge_token(installed)
+    page = requests.get(f"{installed.url}/orders", params={"id_token": token},
+                        headers={"HX-Request": "true"}, allow_redirects=False, timeout=10)
+    assert page.status_code == 401 and "<table" not in page.text
+
+
+def test_session_token_in_url_of_the_first_embedded_load_is_accepted(installed):
+    """How Shopify opens the app: a GET of the app URL with id_token (and shop, host)."""
+    page = requests.get(f"{installed.url}/", params={
+        "embedded": "1", "host": "h", "id_token": _app_bridge_token(installed), "shop": SHOP},
+        allow_redirects=False, timeout=10)
+    assert page.status_code == 200 and "app-bridge.js" in page.text
+    assert page.headers["Content-Security-Policy"].startswith(f"frame-ancestors https://{SHOP} ")
