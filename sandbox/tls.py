@@ -2,8 +2,9 @@
 
 Shopify is HTTPS-only and the real ShopifyAPI library hard-codes ``https://`` for the
 OAuth token request; WooCommerce accepts Basic auth only over HTTPS. The sandboxes
-therefore serve TLS with a leaf certificate (127.0.0.1, ::1, localhost) signed by a CA
-made here; clients trust that CA through ``ca_bundle`` (system roots + our CA).
+therefore serve TLS with a leaf certificate (127.0.0.1, ::1, localhost, and any extra
+names a test asks for) signed by a CA made here; clients trust that CA through
+``ca_bundle`` (system roots + our CA).
 """
 from __future__ import annotations
 
@@ -39,19 +40,26 @@ def _name(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
-def _still_valid(path: Path) -> bool:
+def _still_valid(path: Path, dns_names: tuple[str, ...]) -> bool:
     if not path.exists():
         return False
     cert = x509.load_pem_x509_certificate(path.read_bytes())
-    return cert.not_valid_after_utc > dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value \
+        .get_values_for_type(x509.DNSName)
+    return cert.not_valid_after_utc > dt.datetime.now(dt.UTC) + dt.timedelta(days=1) \
+        and set(dns_names) <= set(names)
 
 
-def ensure_local_tls(directory: str | Path) -> LocalTLS:
-    """Create (or reuse, while valid) the CA, the loopback leaf cert and the CA bundle."""
+def ensure_local_tls(directory: str | Path, *, dns_names: tuple[str, ...] = ()) -> LocalTLS:
+    """Create (or reuse, while valid) the CA, the loopback leaf cert and the CA bundle.
+
+    ``dns_names``: more names the leaf is valid for (e.g. ``*.attacker.test``, a test's
+    stand-in for a store's public domain served on loopback).
+    """
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     tls = LocalTLS(d / "ca.pem", d / "cert.pem", d / "key.pem", d / "ca-bundle.pem")
-    if all(p.exists() for p in (tls.key, tls.ca_bundle)) and _still_valid(tls.cert):
+    if all(p.exists() for p in (tls.key, tls.ca_bundle)) and _still_valid(tls.cert, dns_names):
         return tls
 
     now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
@@ -84,6 +92,7 @@ def ensure_local_tls(directory: str | Path) -> LocalTLS:
         .not_valid_after(now + dt.timedelta(days=90))
         .add_extension(x509.SubjectAlternativeName([
             x509.DNSName("localhost"),
+            *(x509.DNSName(name) for name in dns_names),
             x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
             x509.IPAddress(ipaddress.ip_address("::1")),
         ]), critical=False)

@@ -1,7 +1,8 @@
 """The REST client of one store: the real `woocommerce` library, behind the SSRF guard.
 
-Every call re-checks the store URL (app/platforms/woocommerce/urls.py), never follows a
-redirect, and turns WooCommerce's answers into what the worker understands: 4xx bodies
+Every call goes through the pinned store session (app/platforms/woocommerce/urls.py:
+the host resolved and checked, and connected to at the checked address), never follows
+a redirect, and turns WooCommerce's answers into what the worker understands: 4xx bodies
 become :class:`WooError` (readable, permanent), 429/5xx/network errors RetryableError.
 """
 from __future__ import annotations
@@ -10,11 +11,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from json import dumps as jsonencode
+from urllib.parse import urlencode
+
 import requests
+from requests.auth import HTTPBasicAuth
 from woocommerce import API
 
 from app.platforms.woocommerce.settings import WooSettings
-from app.platforms.woocommerce.urls import UnsafeStoreURL, check_url
+from app.platforms.woocommerce.urls import UnsafeStoreURL, store_session
 from app.sync.errors import PermanentError, RetryableError
 
 WC_API = "wc/v3"
@@ -45,6 +50,40 @@ class Keys:
     permissions: str = "read_write"
 
 
+class SessionAPI(API):
+    """The library's ``API``, sending through ``session`` instead of ``requests.request``.
+
+    ``woocommerce.API.__request`` (3.0.0) ends in a module-level ``requests.request``,
+    which opens its own session and resolves the host again. This is that method with
+    the same URL building, OAuth 1.0a signing and Basic auth (the library's own), and
+    only the last call changed: ``self.session.request``.
+    """
+
+    def __init__(self, url: str, consumer_key: str, consumer_secret: str, *,
+                 session: requests.Session, **kwargs: Any):
+        super().__init__(url, consumer_key, consumer_secret, **kwargs)
+        self.session = session
+
+    def _API__request(self, method, endpoint, data, params=None, **kwargs):
+        params = {} if params is None else params
+        url = self._API__get_url(endpoint)
+        auth = None
+        headers = {"user-agent": self.user_agent, "accept": "application/json"}
+        if self.is_ssl and not self.query_string_auth:
+            auth = HTTPBasicAuth(self.consumer_key, self.consumer_secret)
+        elif self.is_ssl:
+            params.update({"consumer_key": self.consumer_key,
+                           "consumer_secret": self.consumer_secret})
+        else:
+            url = self._API__get_oauth_url(f"{url}?{urlencode(params)}", method, **kwargs)
+        if data is not None:
+            data = jsonencode(data, ensure_ascii=False).encode("utf-8")
+            headers["content-type"] = "application/json;charset=utf-8"
+        return self.session.request(method=method, url=url, verify=self.verify_ssl, auth=auth,
+                                    params=params, data=data, timeout=self.timeout,
+                                    headers=headers, **kwargs)
+
+
 class StoreClient:
     """REST calls to one store: ``client.get("orders/12", what="reading order 12")``."""
 
@@ -53,27 +92,30 @@ class StoreClient:
         self.keys = keys
         self.settings = settings
 
-    def _api(self, version: str) -> API:
-        return API(url=self.store_url, consumer_key=self.keys.consumer_key,
-                   consumer_secret=self.keys.consumer_secret, wp_api=True, version=version,
-                   timeout=self.settings.timeout_seconds, verify_ssl=self.settings.verify,
-                   user_agent=f"{self.settings.app_name}/1.0")
+    def _api(self, version: str, session: requests.Session) -> API:
+        return SessionAPI(self.store_url, self.keys.consumer_key, self.keys.consumer_secret,
+                          session=session, wp_api=True, version=version,
+                          timeout=self.settings.timeout_seconds, verify_ssl=self.settings.verify,
+                          user_agent=f"{self.settings.app_name}/1.0")
 
     def call(self, method: str, endpoint: str, *, data: Any = None,
              params: dict[str, Any] | None = None, what: str = "the request",
              version: str = WC_API) -> tuple[Any, requests.structures.CaseInsensitiveDict]:
-        """One request; returns (decoded JSON, headers). Raises WooError / RetryableError."""
-        try:
-            check_url(self.store_url, self.settings)
-        except UnsafeStoreURL as exc:
-            raise PermanentError(f"Stockroom refuses to call this store: {exc.message}") from None
-        api = self._api(version)
+        """One request; returns (decoded JSON, headers). Raises WooError / RetryableError.
+
+        The store's host is resolved and checked for this very request (a store whose
+        name now points into a private network is refused, permanently).
+        """
         kwargs: dict[str, Any] = {"params": dict(params or {}), "allow_redirects": False}
         try:
-            if method in ("post", "put"):
-                response = getattr(api, method)(endpoint, data, **kwargs)
-            else:
-                response = getattr(api, method)(endpoint, **kwargs)
+            with store_session(self.settings) as session:
+                api = self._api(version, session)
+                if method in ("post", "put"):
+                    response = getattr(api, method)(endpoint, data, **kwargs)
+                else:
+                    response = getattr(api, method)(endpoint, **kwargs)
+        except UnsafeStoreURL as exc:
+            raise PermanentError(f"Stockroom refuses to call this store: {exc.message}") from None
         except requests.Timeout:
             raise RetryableError(f"WooCommerce did not answer {what} in time.") from None
         except requests.RequestException as exc:

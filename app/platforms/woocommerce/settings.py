@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -38,6 +40,12 @@ class WooSettings:
     reconcile_seconds: float = 900.0
     reconcile_overlap_seconds: float = 600.0
     app_name: str = "Stockroom"
+    #: How store host names are resolved (``socket.getaddrinfo``'s signature): the DNS.
+    #: Tests stand in a resolver whose answers change; never read from the environment.
+    resolver: Callable[..., list] = socket.getaddrinfo
+    #: Addresses the SSRF guard treats as public although they are not: ONLY for tests
+    #: that play "the public internet" on loopback. Never read from the environment.
+    test_public_addresses: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def verify(self) -> str | bool:

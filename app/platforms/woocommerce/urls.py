@@ -1,10 +1,12 @@
 """Store URLs: normalization and the SSRF guard every request to a store goes through.
 
 Stockroom's servers call the URL an owner typed, so the URL must not lead into our own
-network: only https, and only hosts whose every resolved address is public. Redirects
-are never followed blindly: each hop is checked the same way (see probe_store). The
-sandbox setting (WOOCOMMERCE_SANDBOX_ORIGINS) lets exact local origins through for tests
-and the demo; nothing else bypasses the check.
+network: only https, and only hosts whose every resolved address is public. The check
+and the connection share one resolution (:func:`store_session`, transport.py), so a DNS
+answer that changes after the check is never connected to. Redirects are never followed
+blindly: each hop is resolved and checked the same way (see probe_store). The sandbox
+setting (WOOCOMMERCE_SANDBOX_ORIGINS) lets exact local origins through for tests and the
+demo; nothing else bypasses the check.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import requests
 
 from app.errors import InvalidInput
 from app.platforms.woocommerce.settings import WooSettings
+from app.platforms.woocommerce.transport import pinned_session
 
 MAX_REDIRECTS = 3
 
@@ -58,7 +61,9 @@ def normalize_store_url(raw: str) -> str:
     return urlunsplit((scheme, netloc, parts.path.rstrip("/"), "", ""))
 
 
-def _public(address: str) -> bool:
+def _public(address: str, settings: WooSettings) -> bool:
+    if address in settings.test_public_addresses:
+        return True
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if ip.version == 6 and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
@@ -68,37 +73,51 @@ def _public(address: str) -> bool:
                                  or ip.is_multicast or ip.is_reserved or ip.is_unspecified)
 
 
-def resolve_addresses(host: str, port: int) -> list[str]:
-    """Every address the host resolves to (an IP literal resolves to itself)."""
+def resolve_addresses(host: str, port: int, settings: WooSettings) -> list[str]:
+    """Every address the host resolves to, in the resolver's order (an IP literal: itself)."""
     try:
-        infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
+        infos = settings.resolver(host.strip("[]"), port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         raise UnsafeStoreURL(f"We couldn't find {host}: check the store's address.") from None
-    return sorted({info[4][0] for info in infos})
+    return list(dict.fromkeys(info[4][0] for info in infos))
 
 
-def check_url(url: str, settings: WooSettings) -> str:
-    """Refuse ``url`` unless it is https on public addresses (or a sandbox origin).
-
-    Called before every request to a store, so a host that later resolves elsewhere
-    (DNS changes) is caught at the next call. Returns the URL unchanged.
-    """
+def check_url_form(url: str, settings: WooSettings) -> str:
+    """The checks that need no DNS: an http(s) URL with a host; https unless a sandbox origin."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not parts.hostname:
         raise UnsafeStoreURL("Only https:// store addresses can be connected.")
-    if settings.is_sandbox_origin(url):
-        return url
-    if scheme != "https":
+    if scheme != "https" and not settings.is_sandbox_origin(url):
         raise UnsafeStoreURL("Only https:// store addresses can be connected (WooCommerce "
                              "sends API keys only over https).")
-    port = parts.port or 443
-    bad = [a for a in resolve_addresses(parts.hostname, port) if not _public(a)]
-    if bad:
-        raise UnsafeStoreURL(f"{parts.hostname} points to a private or local network address "
-                             f"({bad[0]}): Stockroom only connects stores on the public "
-                             "internet.")
     return url
+
+
+def checked_addresses(url: str, settings: WooSettings) -> list[str]:
+    """Resolve ``url``'s host once and return its addresses if they may be connected to.
+
+    Every address must be public (a sandbox origin's need not be). The caller connects
+    to exactly these addresses (:func:`store_session`), so a DNS answer that changes
+    after this check is never used. Raises UnsafeStoreURL.
+    """
+    parts = urlsplit(check_url_form(url, settings))
+    port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    addresses = resolve_addresses(parts.hostname, port, settings)
+    if settings.is_sandbox_origin(url):
+        return addresses
+    bad = [a for a in addresses if not _public(a, settings)]
+    if bad or not addresses:
+        raise UnsafeStoreURL(f"{parts.hostname} points to a private or local network address "
+                             f"({bad[0] if bad else 'none'}): Stockroom only connects stores on "
+                             "the public internet.")
+    return addresses
+
+
+def store_session(settings: WooSettings) -> requests.Session:
+    """The session for every request to a store: each one (each redirect hop too) is
+    resolved once, checked by :func:`checked_addresses` and sent to those addresses."""
+    return pinned_session(lambda url: checked_addresses(url, settings))
 
 
 @dataclass(frozen=True)
@@ -118,27 +137,33 @@ class ProbeResult:
 def probe_store(store_url: str, settings: WooSettings) -> ProbeResult:
     """GET ``{store}/wp-json/``: is it a WooCommerce store? Redirects checked hop by hop.
 
-    A redirect (http -> https, a new domain) is followed only to a URL that passes
-    :func:`check_url`; the store URL becomes wherever the index was finally found.
+    A redirect (http -> https, a new domain) is followed only to a URL that passes the
+    same checks, connecting to the addresses checked for it; the store URL becomes
+    wherever the index was finally found.
     """
-    url = check_url(normalize_store_url(store_url), settings) + "/wp-json/"
-    for _ in range(MAX_REDIRECTS + 1):
-        try:
-            response = requests.get(url, headers={"Accept": "application/json"},
-                                    allow_redirects=False, timeout=settings.timeout_seconds,
-                                    verify=settings.verify)
-        except requests.RequestException as exc:
-            raise UnsafeStoreURL(f"We couldn't reach the store ({type(exc).__name__}). Check "
-                                 "the address and that the site is online.") from None
-        if response.is_redirect:
-            target = urljoin(url, response.headers.get("Location", ""))
+    url = normalize_store_url(store_url) + "/wp-json/"
+    with store_session(settings) as session:
+        for hop in range(MAX_REDIRECTS + 1):
             try:
-                url = check_url(target, settings)
+                response = session.get(url, headers={"Accept": "application/json"},
+                                       allow_redirects=False,
+                                       timeout=settings.timeout_seconds, verify=settings.verify)
             except UnsafeStoreURL as exc:
-                raise UnsafeStoreURL(f"The store redirected to {target}, which Stockroom "
+                if hop == 0:
+                    raise
+                raise UnsafeStoreURL(f"The store redirected to {url}, which Stockroom "
                                      f"refuses: {exc.message}") from None
-            continue
-        return _read_index(url, response)
+            except requests.RequestException as exc:
+                raise UnsafeStoreURL(f"We couldn't reach the store ({type(exc).__name__}). "
+                                     "Check the address and that the site is online.") from None
+            if not response.is_redirect:
+                return _read_index(url, response)
+            url = urljoin(url, response.headers.get("Location", ""))
+            try:
+                check_url_form(url, settings)  # file:, ftp: ... refused with the hop named
+            except UnsafeStoreURL as exc:
+                raise UnsafeStoreURL(f"The store redirected to {url}, which Stockroom "
+                                     f"refuses: {exc.message}") from None
     raise UnsafeStoreURL("The store redirected too many times.")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import socket
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -89,9 +90,15 @@ class WooSandbox:
         raise AssertionError(f"no product {sku}")
 
 
+#: The domain the DNS-rebinding tests' attacker owns (test_dns_rebinding.py): the
+#: sandbox's certificate is valid for it too, as a real attacker's store would be.
+ATTACKER_DOMAIN = "attacker.test"
+
+
 @pytest.fixture(scope="session")
 def woo_tls(tmp_path_factory):
-    return ensure_local_tls(tmp_path_factory.mktemp("woo-tls"))
+    return ensure_local_tls(tmp_path_factory.mktemp("woo-tls"),
+                            dns_names=(f"*.{ATTACKER_DOMAIN}",))
 
 
 @pytest.fixture(scope="session")
@@ -205,23 +212,31 @@ def redirector(_redirector_servers):
     return _redirector_servers
 
 
-@pytest.fixture
-def stockroom(database_url, woo_sandbox, _redirector_servers):
-    """Stockroom configured like production except that the sandbox origins are allowed."""
+@contextmanager
+def running_stockroom(database_url, woo_sandbox, settings: WooSettings):
+    """Stockroom with these WooCommerce settings against the reset sandbox; cleaned up after."""
     woo_sandbox.control("PUT", "/config", json={"allow_insecure_http": False,
                                                 "webhook_delay_seconds": 0, "base_url": None})
     woo_sandbox.control("POST", "/reset")
     woo_sandbox.control("DELETE", "/deliveries")
-    app, server, url = serve_stockroom(database_url, woo_sandbox,
-                                       WOOCOMMERCE_SETTINGS=woo_settings(
-                                           woo_sandbox, _redirector_servers.url))
+    app, server, url = serve_stockroom(database_url, woo_sandbox, WOOCOMMERCE_SETTINGS=settings)
     with app.app_context():
-        yield Stockroom(app, url, woo_sandbox, woo_sandbox.ca_bundle)
-        release_session()
-        woo_sandbox.drain()
-        server.stop()
-        truncate_all()
-        db.engine.dispose()
+        try:
+            yield Stockroom(app, url, woo_sandbox, woo_sandbox.ca_bundle)
+        finally:
+            release_session()
+            woo_sandbox.drain()
+            server.stop()
+            truncate_all()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def stockroom(database_url, woo_sandbox, _redirector_servers):
+    """Stockroom configured like production except that the sandbox origins are allowed."""
+    with running_stockroom(database_url, woo_sandbox,
+                           woo_settings(woo_sandbox, _redirector_servers.url)) as running:
+        yield running
 
 
 class Forms(HTMLParser):

@@ -2,7 +2,8 @@
 import pytest
 
 from app.platforms.woocommerce.settings import WooSettings, load_settings, origin_of
-from app.platforms.woocommerce.urls import UnsafeStoreURL, check_url, normalize_store_url
+from app.platforms.woocommerce.urls import (UnsafeStoreURL, checked_addresses,
+                                           normalize_store_url)
 
 PRODUCTION = WooSettings()
 SANDBOX = WooSettings(sandbox_origins=frozenset({origin_of("http://127.0.0.1:5200")}))
@@ -32,23 +33,23 @@ def test_normalize_store_url_refuses_non_web_urls(raw):
     "https://[::1]", "https://[fe80::1]", "https://[fd00::1]", "https://[::ffff:10.0.0.1]",
     "https://[2002:7f00:1::]", "https://localhost", "https://2130706433", "https://0x7f.1",
     "https://224.0.0.1"])
-def test_check_url_refuses_every_non_public_address(url):
+def test_checked_addresses_refuses_every_non_public_address(url):
     with pytest.raises(UnsafeStoreURL, match="private or local"):
-        check_url(url, PRODUCTION)
+        checked_addresses(url, PRODUCTION)
 
 
-def test_check_url_https_only_outside_sandbox_origins():
+def test_checked_addresses_https_only_outside_sandbox_origins():
     with pytest.raises(UnsafeStoreURL, match="https"):
-        check_url("http://93.184.215.14", PRODUCTION)
-    assert check_url("https://93.184.215.14/shop", PRODUCTION)  # a public literal address
+        checked_addresses("http://93.184.215.14", PRODUCTION)
+    assert checked_addresses("https://93.184.215.14/shop", PRODUCTION) == ["93.184.215.14"]
 
 
 def test_sandbox_origins_allow_exactly_those_origins():
-    assert check_url("http://127.0.0.1:5200/stores/demo-store", SANDBOX)
+    assert checked_addresses("http://127.0.0.1:5200/stores/demo-store", SANDBOX) == ["127.0.0.1"]
     for other in ("http://127.0.0.1:5201/stores/x", "https://127.0.0.1:5200/stores/x",
                   "http://localhost:5200/stores/x"):
         with pytest.raises(UnsafeStoreURL):
-            check_url(other, SANDBOX)
+            checked_addresses(other, SANDBOX)
 
 
 def test_load_settings_reads_the_environment():
