@@ -3,6 +3,7 @@ the trusted reverse proxies (STOCKROOM_TRUSTED_PROXIES) in any mode."""
 from __future__ import annotations
 
 import os
+import socket
 
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -82,6 +83,12 @@ def production_problems(app: Flask) -> list[str]:
         if woo.ca_bundle:
             problems.append("WOOCOMMERCE_CA_BUNDLE is set: stores are verified against the "
                             "system's CAs (the bundle is the sandbox's local CA)")
+        if woo.test_public_addresses:
+            problems.append("WOOCOMMERCE_SETTINGS.test_public_addresses is set: it lets "
+                            "store hosts on those addresses past the SSRF check (tests only)")
+        if woo.resolver is not socket.getaddrinfo:
+            problems.append("WOOCOMMERCE_SETTINGS.resolver is not the system's DNS: a stand-in "
+                            "resolver decides what the SSRF check sees (tests only)")
         if woo.app_url and not woo.app_url.startswith("https://"):
             problems.append(f"WOOCOMMERCE_APP_URL must be https, not {woo.app_url}")
     shopify = app.extensions.get("stockroom.shopify")
