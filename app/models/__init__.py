@@ -8,12 +8,12 @@ from app.models.inventory_push import InventoryPushState
 from app.models.merchant import Merchant
 from app.models.order import Order, OrderLine, OrderStatusCount
 from app.models.stock import InventoryItem, InventoryLevel, InventoryMovement, StockLocation
-from app.models.security import UsedNonce
+from app.models.security import FormSubmission, UsedNonce
 from app.models.sync import JobStatus, OutboxEvent, WebhookInbox
 from app.models.user import LoginAttempt, User
 
 __all__ = [
-    "Channel", "ChannelListing", "ChannelLocation", "ChannelStatus", "Fulfillment",
+    "Channel", "ChannelListing", "ChannelLocation", "ChannelStatus", "FormSubmission", "Fulfillment",
     "FulfillmentLine", "FulfillmentOrder", "FulfillmentOrderLine", "FulfillmentStatus",
     "InventoryItem", "InventoryLevel", "InventoryMovement", "InventoryPushState", "JobStatus", "LoginAttempt", "Merchant", "Order", "OrderLine", "OrderStatusCount", "Origin",
     "OutboxEvent", "Platform", "StockLocation", "SyncState", "UsedNonce", "User", "WebhookInbox",

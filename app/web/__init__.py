@@ -5,15 +5,17 @@ bp = Blueprint("web", __name__)
 
 
 def init_web(app: Flask) -> None:
-    """Bind what the dashboard needs app-wide: HTMX detection, sign-in, CSRF, filters."""
+    """Bind what the dashboard needs app-wide: HTMX detection, sign-in, CSRF, filters, form tokens."""
     from flask_htmx import HTMX
 
     from app.web.auth import init_auth
     from app.web.filters import register_filters
+    from app.web.form_tokens import form_token
 
     HTMX(app)
     init_auth(app)
     register_filters(app)
+    app.jinja_env.globals["form_token"] = form_token
 
 
 from app.web import (bulk, connections, fulfillment_orders, fulfillments,  # noqa: E402,F401

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import json
 
-from flask import g, request
+from flask import g, request, url_for
 
 from app.errors import DomainError, InvalidInput
 from app.extensions import db
 from app.fulfillment import create_fulfillment
 from app.web import bp, queries
 from app.web.auth import login_required
+from app.web.form_tokens import FIELD, AlreadySubmitted, InvalidFormToken, consume_form_token
 from app.web.forms import optional_int
 from app.web.rendering import is_htmx, render
 
@@ -64,6 +65,18 @@ def fulfill_auto_split(merchant_id: int, order_id: int, wanted: dict[int, int]) 
                                merchant_id=merchant_id) for part in split]
 
 
+def _fulfill_once(order_id: int, location_id: int | None, token: str | None) -> str:
+    """Fulfill one order of the selection, using the bulk form's token once for this order.
+
+    A repeat of the same bulk form (double click, resend) raises AlreadySubmitted for the
+    orders it already did, so no order is fulfilled twice by one submission.
+    """
+    submission = consume_form_token(g.merchant_id, url_for("web.bulk_fulfill_orders"), token,
+                                    part=f"order-{order_id}")
+    submission.outcome = fulfill_whole_order(g.merchant_id, order_id, location_id)
+    return submission.outcome
+
+
 @bp.post("/orders/bulk-fulfill")
 @login_required
 def bulk_fulfill_orders():
@@ -77,19 +90,24 @@ def bulk_fulfill_orders():
     results = [r for r in map(_result, form.getlist("result")) if r][:MAX_ORDERS]
     location_id = optional_int(form.get("location_id"))
     total = len(pending) + len(results)
+    token, status = form.get(FIELD), 200
     for order_id in pending[:STEP] if is_htmx() else pending:
         try:
-            message = fulfill_whole_order(g.merchant_id, order_id, location_id)
+            message = _fulfill_once(order_id, location_id, token)
             db.session.commit()
             results.append({"id": order_id, "ok": True, "message": message})
+        except AlreadySubmitted as repeat:
+            db.session.rollback()
+            results.append({"id": order_id, "ok": True, "message": repeat.message})
         except DomainError as error:
             db.session.rollback()
             results.append({"id": order_id, "ok": False, "message": error.message})
-    remaining = pending[STEP:] if is_htmx() else []
+            status = error.status_code if isinstance(error, InvalidFormToken) else status
+    remaining = pending[STEP:] if is_htmx() and status == 200 else []
     names = queries.order_names(g.merchant_id, [r["id"] for r in results])
     response = render("web/orders/bulk.html", {"bulk-progress": "web/orders/_bulk.html"},
-                      results=results, remaining=remaining, total=total, names=names,
-                      location_id=location_id, empty=total == 0)
+                      status=status, results=results, remaining=remaining, total=total,
+                      names=names, location_id=location_id, empty=total == 0, bulk_token=token)
     if is_htmx() and not remaining and total:
         # The list refreshes itself (and drops the selection) once everything is done.
         response.headers["HX-Trigger"] = "ordersChanged"

@@ -12,6 +12,7 @@ from app.models import Fulfillment
 from app.web import bp, queries
 from app.web.auth import login_required
 from app.web.carriers import CARRIERS
+from app.web.form_tokens import FIELD, AlreadySubmitted, consume_form_token
 from app.web.forms import checkbox, optional_int
 from app.web.orders import order_context
 from app.web.rendering import redirect_after_post, render, with_toast
@@ -81,18 +82,22 @@ def create_order_fulfillment(order_id: int):
     errors.update(_precheck(wanted, location_id, tracking))
     if not errors:
         try:
+            submission = _consume(order.id, form)
             fulfillment = create_fulfillment(order.id, {k: v for k, v in wanted.items() if v},
                                              location_id, merchant_id=g.merchant_id,
                                              tracking=tracking,
                                              notify_customer=checkbox(form, "notify_customer"))
+            submission.outcome = f"Fulfillment #{fulfillment.id} created."
             db.session.commit()
+        except AlreadySubmitted as repeat:
+            return _already_submitted(order.id, repeat)
         except DomainError as error:
             db.session.rollback()
             order = queries.order(g.merchant_id, order_id)
             errors, status = _error_fields(order, error), error.status_code
             return _form_error(order, wanted, form, errors, error.message, status)
         return redirect_after_post(url_for("web.show_order", order_id=order.id),
-                                   f"Fulfillment #{fulfillment.id} created.")
+                                   submission.outcome)
     return _form_error(order, wanted, form, errors, "Fix the highlighted fields.", 422)
 
 
@@ -110,15 +115,30 @@ def create_split_fulfillments(order_id: int):
     if errors:
         return _form_error(order, wanted, form, errors, "Fix the highlighted fields.", 422)
     try:
+        submission = _consume(order.id, form)
         parts = fulfill_auto_split(g.merchant_id, order.id, {k: v for k, v in wanted.items() if v})
+        submission.outcome = f"{len(parts)} fulfillments created."
         db.session.commit()
+    except AlreadySubmitted as repeat:
+        return _already_submitted(order.id, repeat)
     except DomainError as error:
         db.session.rollback()
         order = queries.order(g.merchant_id, order_id)
         return _form_error(order, wanted, form, _error_fields(order, error), error.message,
                            error.status_code)
-    return redirect_after_post(url_for("web.show_order", order_id=order.id),
-                               f"{len(parts)} fulfillments created.")
+    return redirect_after_post(url_for("web.show_order", order_id=order.id), submission.outcome)
+
+
+def _consume(order_id: int, form):
+    """Use the fulfill form's token (one for its two buttons: fulfill, or the split)."""
+    return consume_form_token(g.merchant_id, url_for("web.create_order_fulfillment",
+                                                     order_id=order_id), form.get(FIELD))
+
+
+def _already_submitted(order_id: int, repeat: AlreadySubmitted):
+    """A repeat of a fulfill form that was acted on: show the order, as the first one did."""
+    db.session.rollback()
+    return redirect_after_post(url_for("web.show_order", order_id=order_id), repeat.message)
 
 
 def _form_error(order, wanted, form, errors, message, status):

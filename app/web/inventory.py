@@ -8,6 +8,7 @@ from app.extensions import db
 from app.stock import ADJUST_REASONS, adjust_stock
 from app.web import bp, queries
 from app.web.auth import login_required
+from app.web.form_tokens import FIELD, AlreadySubmitted, consume_form_token
 from app.web.forms import optional_int, whole_number
 from app.web.rendering import redirect_after_post, render, with_toast
 
@@ -49,13 +50,22 @@ def adjust_item_stock(item_id: int):
             raise InvalidInput("Choose a location.", field="location")
         amount = whole_number(form.get("quantity"), field="quantity")
         mode = {"delta": amount} if form.get("mode", "delta") == "delta" else {"absolute": amount}
+        submission = consume_form_token(g.merchant_id, request.path, form.get(FIELD))
         adjust_stock(g.merchant_id, location_id, item_id, reason=form.get("reason", ""),
                      note=form.get("note", "").strip(), **mode)
+        submission.outcome = "Stock adjusted."
         db.session.commit()
+    except AlreadySubmitted as repeat:  # answered like the first: nothing adjusted again
+        db.session.rollback()
+        return _adjusted(item_id, repeat.message)
     except DomainError as error:
         db.session.rollback()
         return _item_page(item_id, error.status_code, form=form,
                           errors={getattr(error, "field", None) or "form": error.message})
+    return _adjusted(item_id, submission.outcome)
+
+
+def _adjusted(item_id: int, message: str):
     if not request.headers.get("HX-Request"):
-        return redirect_after_post(url_for("web.show_item", item_id=item_id), "Stock adjusted.")
-    return with_toast(_item_page(item_id), "Stock adjusted.")
+        return redirect_after_post(url_for("web.show_item", item_id=item_id), message)
+    return with_toast(_item_page(item_id), message)

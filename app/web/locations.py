@@ -8,6 +8,7 @@ from app.extensions import db
 from app.stock.locations import create_location, map_channel_location, update_location
 from app.web import bp, queries
 from app.web.auth import login_required
+from app.web.form_tokens import FIELD, AlreadySubmitted, consume_form_token
 from app.web.forms import checkbox, optional_int
 from app.web.rendering import redirect_after_post, render, with_toast
 
@@ -32,15 +33,20 @@ def list_locations():
 @bp.post("/locations")
 @login_required
 def create_stock_location():
-    """Add a stock location."""
+    """Add a stock location (once per rendered form: a repeat answers like the first)."""
     try:
+        submission = consume_form_token(g.merchant_id, request.path, request.form.get(FIELD))
         location = create_location(g.merchant_id, request.form.get("name", ""),
                                    allow_negative_stock=checkbox(request.form, "allow_negative_stock"))
+        submission.outcome = f"{location.name} added."
         db.session.commit()
+    except AlreadySubmitted as repeat:
+        db.session.rollback()
+        return _done(repeat.message)
     except DomainError as error:
         db.session.rollback()
         return _page(error.status_code, errors={"new-name": error.message}, form=request.form)
-    return _done(f"{location.name} added.")
+    return _done(submission.outcome)
 
 
 @bp.post("/locations/<int:location_id>")

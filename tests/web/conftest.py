@@ -1,6 +1,7 @@
-"""Dashboard test fixtures: a client with a CSRF-aware helper, and a signed-in merchant."""
+"""Dashboard test fixtures: a client with a CSRF- and form-token-aware helper, and a merchant."""
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 
@@ -15,18 +16,31 @@ PASSWORD = "correct horse battery"
 
 
 class Browser:
-    """Test client that reads the CSRF token from the last page, like a browser form."""
+    """Test client that reads the CSRF token from the last page, like a browser form, and
+    each form's single-use ``form_token`` from the last page or fragment that showed it."""
 
     def __init__(self, client):
         self.client = client
         self.csrf = None
+        self.form_tokens: dict[str, str] = {}  # form action (or button formaction) -> token
 
     def get(self, url, **kwargs):
         response = self.client.get(url, **kwargs)
         match = re.search(r'name="csrf_token" value="([^"]+)"', response.get_data(as_text=True))
         if match:
             self.csrf = match.group(1)
+        self.remember_forms(response)
         return response
+
+    def remember_forms(self, response):
+        """Note the form token of every form in ``response`` (a page or a swapped fragment)."""
+        body = response.get_data(as_text=True)
+        for action, inner in re.findall(r'<form\b[^>]*\baction="([^"]+)"[^>]*>(.*?)</form>', body,
+                                        re.S):
+            token = re.search(r'name="form_token" value="([^"]*)"', inner)
+            if token:
+                for target in [action, *re.findall(r'formaction="([^"]+)"', inner)]:
+                    self.form_tokens[html.unescape(target)] = token.group(1)
 
     def post(self, url, data=None, *, htmx=False, target=None, csrf=True, headers=None,
              **kwargs):
@@ -35,12 +49,16 @@ class Browser:
             self.get("/sign-in")
         if csrf:
             data.setdefault("csrf_token", self.csrf)
+        if url in self.form_tokens:
+            data.setdefault("form_token", self.form_tokens[url])
         headers = dict(headers or {})
         if htmx or target:
             headers["HX-Request"] = "true"
         if target:
             headers["HX-Target"] = target
-        return self.client.post(url, data=data, headers=headers, **kwargs)
+        response = self.client.post(url, data=data, headers=headers, **kwargs)
+        self.remember_forms(response)
+        return response
 
     def hx_get(self, url, target, **kwargs):
         return self.client.get(url, headers={"HX-Request": "true", "HX-Target": target}, **kwargs)

@@ -1,4 +1,6 @@
 """Standalone sign-up / sign-in / sign-out, CSRF, rate limiting and tenant isolation."""
+import re
+
 import pytest
 from flask import g
 from sqlalchemy import func, select
@@ -178,8 +180,11 @@ def test_registered_authenticator_sets_merchant(app):
     client = app.test_client()
     assert client.get("/orders", headers={"Authorization": "Bearer good"}).status_code == 200
     assert client.get("/orders").status_code == 302
-    # No CSRF token needed with a header credential (it can't be forged cross-site).
-    response = client.post("/locations", data={"name": "Back room"},
+    # No CSRF token needed with a header credential (it can't be forged cross-site); the
+    # form's single-use token works the same without cookies.
+    page = client.get("/locations", headers={"Authorization": "Bearer good"})
+    token = re.search(r'name="form_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    response = client.post("/locations", data={"name": "Back room", "form_token": token},
                            headers={"Authorization": "Bearer good"})
     assert response.status_code == 303
     with app.test_request_context("/orders", headers={"Authorization": "Bearer good"}):

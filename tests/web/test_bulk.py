@@ -24,7 +24,7 @@ def test_bulk_fulfill_steps_until_done(shop, browser):
     while 'hx-trigger="load' in response.get_data(as_text=True):
         body = response.get_data(as_text=True)
         assert body.lstrip().startswith('<section id="bulk-progress"')
-        fields = re.findall(r'name="(order_id|result|location_id)" value="([^"]*)"', body)
+        fields = re.findall(r'name="(order_id|result|location_id|form_token)" value="([^"]*)"', body)
         data = {}
         for name, value in fields:
             data.setdefault(name, []).append(value.replace("&#34;", '"').replace("&quot;", '"'))

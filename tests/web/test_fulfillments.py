@@ -74,6 +74,7 @@ def _merchant(shop):
 
 def test_create_fulfillment_partial_success(shop, browser):
     mug_line, tote_line = shop.order.lines
+    browser.get(f"/orders/{shop.order.id}/fulfill")  # the form, with its token
     response = browser.post(f"/orders/{shop.order.id}/fulfillments",
                             _form(shop, **{f"qty-{tote_line.id}": "0", f"qty-{mug_line.id}": "2",
                                            "notify_customer": "on"}), htmx=True)
@@ -89,6 +90,7 @@ def test_create_fulfillment_partial_success(shop, browser):
 
 def test_create_fulfillment_without_htmx_redirects(shop, browser):
     mug_line, tote_line = shop.order.lines
+    browser.get(f"/orders/{shop.order.id}/fulfill")  # the form, with its token
     response = browser.post(f"/orders/{shop.order.id}/fulfillments",
                             _form(shop, **{f"qty-{tote_line.id}": "0"}))
     assert response.status_code == 303 and response.headers["Location"] == f"/orders/{shop.order.id}"
@@ -123,6 +125,7 @@ def test_create_fulfillment_non_numeric_and_nothing_chosen(shop, browser):
 
 def test_create_fulfillment_insufficient_stock_is_409_and_nothing_moves(shop, browser):
     mug_line, tote_line = shop.order.lines
+    browser.get(f"/orders/{shop.order.id}/fulfill")  # the form, with its token
     response = browser.post(f"/orders/{shop.order.id}/fulfillments",
                             _form(shop, location_id=str(shop.second.id)), htmx=True)
     assert response.status_code == 409

@@ -12,6 +12,7 @@ def _is_fragment(response, root):
 
 
 def test_locations_create_rename_deactivate_negative(shop, browser):
+    browser.get("/locations")
     response = browser.post("/locations", {"name": "Back room", "allow_negative_stock": "on"},
                             target="locations")
     assert response.status_code == 200 and _is_fragment(response, '<section class="card" id="locations"')
@@ -54,6 +55,7 @@ def test_inventory_levels_and_search(shop, browser):
 
 def test_inventory_adjust_and_ledger(shop, browser):
     url = f"/inventory/{shop.mug.id}/adjust"
+    browser.get(f"/inventory/{shop.mug.id}")
     response = browser.post(url, {"location_id": str(shop.main.id), "mode": "delta",
                                   "quantity": "-2", "reason": "damaged", "note": "dropped"},
                             target="item-stock")

@@ -1,4 +1,5 @@
-// Stockroom's few behaviours htmx doesn't cover: toasts, and the carrier -> tracking URL fill.
+// Stockroom's few behaviours htmx doesn't cover: toasts, the carrier -> tracking URL fill,
+// and one submission per plain (non-htmx) form.
 (function () {
   "use strict";
 
@@ -76,6 +77,29 @@
   document.body.addEventListener("ordersChanged", function () {
     document.querySelectorAll("#order-rows input[name='order_id']:checked").forEach(function (box) {
       box.checked = false;
+    });
+  });
+
+  // A plain form (no hx-post, no hx-boost: htmx did not take the submit over) is sent once:
+  // its buttons disable after this submit has been sent (the clicked button's name still
+  // goes with it). htmx forms use hx-disabled-elt instead.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || (form.method || "").toLowerCase() !== "post") return;
+    if (form.dataset.submitting === "true") { event.preventDefault(); return; }
+    form.dataset.submitting = "true";
+    setTimeout(function () {
+      form.querySelectorAll("button[type='submit'], button:not([type])").forEach(function (button) {
+        button.disabled = true;
+      });
+    }, 0);
+  });
+  // Back/forward cache: the page comes back as it was left, with its buttons disabled.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    document.querySelectorAll("form[data-submitting]").forEach(function (form) {
+      delete form.dataset.submitting;
+      form.querySelectorAll("button[disabled]").forEach(function (button) { button.disabled = false; });
     });
   });
 

@@ -1,5 +1,7 @@
 """The dashboard embedded in the sandbox admin: App Bridge, session tokens on every request,
 no cookies, the bounce page for framed page loads, frame-ancestors on every page."""
+import re
+
 import requests
 from sqlalchemy import select
 
@@ -32,6 +34,11 @@ def test_embedded_page_loads_app_bridge_and_sets_no_cookie(stockroom):
     assert page.headers["Content-Security-Policy"] == _csp(stockroom)
 
 
+def _form_token(page) -> str:
+    """The single-use token of the (one) creating form on ``page``: it works without cookies."""
+    return re.search(r'name="form_token" value="([^"]+)"', page.text).group(1)
+
+
 def test_bearer_requests_need_no_csrf_get_frame_policy_and_no_cookie(stockroom):
     install_via_admin(stockroom)
     headers = {"Authorization": f"Bearer {_token(stockroom)}", "HX-Request": "true"}
@@ -40,7 +47,9 @@ def test_bearer_requests_need_no_csrf_get_frame_policy_and_no_cookie(stockroom):
         assert page.status_code == 200, path
         assert page.headers["Content-Security-Policy"] == _csp(stockroom), path
         assert "Set-Cookie" not in page.headers, path
-    added = requests.post(f"{stockroom.url}/locations", data={"name": "Pop-up store"},
+    page = requests.get(f"{stockroom.url}/locations", headers=headers, timeout=10)
+    added = requests.post(f"{stockroom.url}/locations",
+                          data={"name": "Pop-up store", "form_token": _form_token(page)},
                           headers={**headers, "HX-Target": "locations"}, timeout=10)
     assert added.status_code == 200 and "Pop-up store" in added.text
     assert "Set-Cookie" not in added.headers and "showToast" in added.headers["HX-Trigger"]
@@ -57,7 +66,9 @@ def test_boosted_form_post_answers_the_whole_page_with_a_toast(stockroom):
     install_via_admin(stockroom)
     headers = {"Authorization": f"Bearer {_token(stockroom)}", "HX-Request": "true",
                "HX-Boosted": "true"}
-    done = requests.post(f"{stockroom.url}/locations", data={"name": "Annex"},
+    page = requests.get(f"{stockroom.url}/locations", headers=headers, timeout=10)
+    done = requests.post(f"{stockroom.url}/locations",
+                         data={"name": "Annex", "form_token": _form_token(page)},
                          headers=headers, timeout=10)  # no HX-Target: hx-boost on <body>
     assert done.status_code == 200 and "Set-Cookie" not in done.headers
     assert "<html" in done.text and "Annex" in done.text and "app-bridge.js" in done.text

@@ -146,7 +146,8 @@ def test_create_fulfillment_opens_fulfill_form_for_that_fulfillment_order(stockr
     # Submitting the prefilled form fulfills exactly that fulfillment order on Shopify.
     response = admin.post(f"/orders/{order_id}/fulfillments", {
         "location_id": shop.downtown_id, f"qty-{line['BEANIE-GRY']}": "2",
-        f"qty-{line['MUG-WHT']}": "0"})
+        f"qty-{line['MUG-WHT']}": "0",
+        "form_token": re.search(r'name="form_token" value="([^"]+)"', form).group(1)})
     assert response.status_code == 303
     stockroom.run_worker(until=lambda: db.session.scalars(select(Fulfillment.sync_state)).one()
                          == SyncState.SYNCED)
