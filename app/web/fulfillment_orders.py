@@ -11,6 +11,7 @@ from app.extensions import db
 from app.platforms.shopify import actions
 from app.web import bp
 from app.web.auth import login_required
+from app.web.form_tokens import FIELD, AlreadySubmitted, consume_form_token
 from app.web.forms import checkbox, optional_int
 from app.web.orders import order_context
 from app.web.rendering import is_htmx, redirect_after_post, render, with_toast
@@ -56,11 +57,20 @@ def _input(form) -> actions.ActionInput:
          + ", ".join(f'"{slug}"' for slug in SLUGS) + "):slug>")
 @login_required
 def change_fulfillment_order(fo_id: int, slug: str):
-    """Run one fulfillment-order action on Shopify; errors come back inline in its form."""
+    """Run one fulfillment-order action on Shopify; errors come back inline in its form.
+
+    The form's token is used before the call (the action commits its read before calling
+    Shopify, so the claim is committed first): a repeat never sends the action twice, even
+    when the first answer was lost. A failed action's form comes back with a fresh token.
+    """
     order_id = actions.fulfillment_order(g.merchant_id, fo_id).order_id
     try:
-        done = actions.run_fulfillment_order_action(g.merchant_id, fo_id, SLUGS[slug],
-                                                    _input(request.form))
+        submission = consume_form_token(g.merchant_id, request.path, request.form.get(FIELD))
+        submission.outcome = actions.run_fulfillment_order_action(
+            g.merchant_id, fo_id, SLUGS[slug], _input(request.form))
+    except AlreadySubmitted as repeat:
+        db.session.rollback()
+        return _done(order_id, repeat.message)
     except DomainError as error:
         db.session.commit()  # keeps the re-read of the order made after Shopify refused
         failed = ActionForm(fo_id, slug, request.form.to_dict(),
@@ -68,6 +78,11 @@ def change_fulfillment_order(fo_id: int, slug: str):
         return render("web/orders/show.html", FRAGMENTS, status=error.status_code,
                       **order_context(order_id, fo_form=failed))
     db.session.commit()
+    return _done(order_id, submission.outcome)
+
+
+def _done(order_id: int, message: str):
     if not is_htmx():
-        return redirect_after_post(url_for("web.show_order", order_id=order_id), done)
-    return with_toast(render("web/orders/show.html", FRAGMENTS, **order_context(order_id)), done)
+        return redirect_after_post(url_for("web.show_order", order_id=order_id), message)
+    return with_toast(render("web/orders/show.html", FRAGMENTS, **order_context(order_id)),
+                      message)

@@ -111,13 +111,16 @@ def test_fulfillment_orders_fragment_external_link_and_holds(shop, browser, loca
 
 
 def test_change_fulfillment_order_not_supported_refused_before_shopify(shop, browser, locations):
-    fo = add_fo(shop, actions=["CREATE_FULFILLMENT", "MOVE"])
-    browser.get(f"/orders/{shop.order.id}")
+    fo = add_fo(shop, actions=["CREATE_FULFILLMENT", "MOVE", "REQUEST_FULFILLMENT"])
+    closed = add_fo(shop, actions=["MOVE"])
+    browser.get(f"/orders/{shop.order.id}")  # both forms shown, with their tokens
+    # Shopify's state moved on since the page was rendered (a webhook, another admin).
+    fo.supported_actions, closed.status = ["CREATE_FULFILLMENT", "MOVE"], "CLOSED"
+    db.session.commit()
     response = browser.post(f"/fulfillment-orders/{fo.id}/request-fulfillment", {"message": "hi"})
     # Refused before any call: this channel has no token, a call would answer 502.
     assert response.status_code == 409
     assert "doesn't allow “request fulfillment”" in unescape(response.get_data(as_text=True))
-    closed = add_fo(shop, status="CLOSED", actions=["MOVE"])
     assert browser.post(f"/fulfillment-orders/{closed.id}/move",
                         {"location_id": locations.downtown}).status_code == 409
 
