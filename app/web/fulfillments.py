@@ -221,12 +221,18 @@ def edit_tracking(fulfillment_id: int):
         return render("web/orders/show.html", fragments,
                       **order_context(order_id, editing=fulfillment_id, tracking_errors={}))
     form = request.form
+    message = "Tracking saved."
     try:
+        # Once per form: a repeat would push the update (and notify the customer) again.
+        consume_form_token(g.merchant_id, request.path, form.get(FIELD)).outcome = message
         update_tracking(fulfillment_id, Tracking(form.get("tracking_number", ""),
                                                  form.get("tracking_company", ""),
                                                  form.get("tracking_url", "")),
                         merchant_id=g.merchant_id, notify_customer=checkbox(form, "notify_customer"))
         db.session.commit()
+    except AlreadySubmitted as repeat:
+        db.session.rollback()
+        message = repeat.message
     except DomainError as error:
         db.session.rollback()
         errors = {getattr(error, "field", None) or "form": error.message}
@@ -234,6 +240,6 @@ def edit_tracking(fulfillment_id: int):
                       **order_context(order_id, editing=fulfillment_id, tracking_errors=errors,
                                       tracking_form=form))
     if not request.headers.get("HX-Request"):
-        return redirect_after_post(url_for("web.show_order", order_id=order_id), "Tracking saved.")
+        return redirect_after_post(url_for("web.show_order", order_id=order_id), message)
     return with_toast(render("web/orders/show.html", fragments, **order_context(order_id)),
-                      "Tracking saved.")
+                      message)

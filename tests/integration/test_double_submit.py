@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import (Channel, ChannelLocation, Fulfillment, FormSubmission, InventoryItem,
-                        InventoryLevel, InventoryMovement, Merchant, StockLocation, User)
+                        InventoryLevel, InventoryMovement, Merchant, OutboxEvent, StockLocation,
+                        User)
 from sandbox.server import start_in_thread
 from tests.conftest import make_test_app, truncate_all
 from tests.fixtures.factories import make_channel, make_item, make_location, make_order, stock
@@ -208,6 +209,23 @@ def test_fulfill_validation_error_keeps_the_token_for_the_corrected_form(shop):
     assert fresh and fresh != body["form_token"]
     fixed = shop.merchant.post(action, body)
     assert fixed.status_code == 303 and _count(Fulfillment) == 1
+
+
+def test_tracking_form_sent_twice_pushes_and_notifies_once(shop):
+    assert shop.merchant.post(f"/orders/{shop.order_id}/fulfillments",
+                              _fulfill_body(shop)).status_code == 303
+    fulfillment_id = db.session.scalar(select(Fulfillment.id))
+    db.session.remove()
+    action = f"/fulfillments/{fulfillment_id}/tracking"
+    body = {**shop.merchant.form(action, action), "tracking_number": "1Z999",
+            "tracking_company": "UPS", "tracking_url": "https://www.ups.com/track?tracknum=1Z999",
+            "notify_customer": "on"}
+    first, second = shop.merchant.post(action, body), shop.merchant.post(action, body)
+    assert first.status_code == second.status_code == 303
+    assert "This form was already submitted: Tracking saved." in html.unescape(
+        shop.merchant.follow(second))
+    # One update for the worker to push, so the customer is told once.
+    assert _count(OutboxEvent, OutboxEvent.topic == "fulfillment.tracking_updated") == 1
 
 
 def test_adjust_stock_sent_twice_adjusts_once(shop):

@@ -61,7 +61,10 @@ class Browser:
         return response
 
     def hx_get(self, url, target, **kwargs):
-        return self.client.get(url, headers={"HX-Request": "true", "HX-Target": target}, **kwargs)
+        response = self.client.get(url, headers={"HX-Request": "true", "HX-Target": target},
+                                   **kwargs)
+        self.remember_forms(response)  # swapped in, its forms are the page's now
+        return response
 
     def sign_up(self, email="owner@example.test", password=PASSWORD, business="Acme Goods"):
         self.get("/sign-up")
