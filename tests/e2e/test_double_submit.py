@@ -86,3 +86,21 @@ def test_fulfill_buttons_enable_again_after_a_validation_error(live_app, page):
     button.click()
     expect(page).to_have_url(base + f"/orders/{data['order_id']}")
     assert _fulfillments_and_on_hand(live_app, data) == (1, 4)
+
+
+def test_plain_form_buttons_disable_after_the_first_submit(live_app, page):
+    """A form htmx doesn't handle (here: Sign out) is sent once too (static/js/stockroom.js)."""
+    base = live_app.config["E2E_URL"]
+    _sign_up_and_seed(page, live_app, base)
+    held = []
+    page.route("**/sign-out", lambda route: held.append(route))
+    # A page waiting on its navigation can't be asked anything: it notes the button's state
+    # just after the submit in sessionStorage, read on the next page.
+    page.evaluate("""document.addEventListener("submit", () => setTimeout(() =>
+        sessionStorage.setItem("disabled", document.querySelector("form.signout button").disabled), 20))""")
+    page.get_by_role("button", name="Sign out").dblclick(no_wait_after=True)
+    page.wait_for_timeout(300)
+    assert len(held) == 1
+    held[0].continue_()
+    expect(page).to_have_url(base + "/sign-in")
+    assert page.evaluate("sessionStorage.getItem('disabled')") == "true"
