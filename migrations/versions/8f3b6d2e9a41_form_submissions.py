@@ -1,7 +1,7 @@
 """form submissions: dashboard form tokens consumed once (double-submit protection)
 
 Revision ID: 8f3b6d2e9a41
-Revises: 5d8e2f6a1c47
+Revises: d41f7a2c9e35
 Create Date: 2026-12-06 20:10:00.000000
 
 A form that creates something (fulfill, split, bulk fulfill, adjust stock, add location)
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '8f3b6d2e9a41'
-down_revision = '5d8e2f6a1c47'
+down_revision = 'd41f7a2c9e35'
 branch_labels = None
 depends_on = None
 
