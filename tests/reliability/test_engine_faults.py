@@ -128,10 +128,11 @@ def sign_in(stockroom, email: str, password: str) -> requests.Session:
 
 
 def test_poison_messages_dead_lettered_others_flow_retry_after_fix(stockroom, report):
-    """7. A push the platform can't take (its location is not mapped) and a webhook the app
-    can't apply (malformed) -> both dead-lettered with their error after the configured
-    attempts; other orders' jobs keep flowing, the poisoned order's later job waits; after
-    the fix (the location mapped), Retry on the Sync page pushes it and the queue moves on."""
+    """7. A push the platform can't take (its location is not mapped) -> dead-lettered with
+    its error after the configured attempts; a webhook that is no Shopify payload (signed,
+    but malformed) -> rejected at its first attempt, never retried (docs/security.md);
+    other orders' jobs keep flowing, the poisoned order's later job waits; after the fix
+    (the location mapped), Retry on the Sync page pushes it and the queue moves on."""
     rng = random.Random(7)
     stockroom.settings.update(SYNC_MAX_ATTEMPTS="3")
     stockroom.start_app()
@@ -164,14 +165,15 @@ def test_poison_messages_dead_lettered_others_flow_retry_after_fix(stockroom, re
     assert bad.status_code == 200  # stored: the failure is the app's to show, not Shopify's
     others, units = fulfill_orders(shop, order_ids[1:])
 
-    def poison_dead() -> bool:
-        rows = read_db(lambda: db.session.scalars(select(OutboxEvent.status).where(
+    def poison_settled() -> bool:
+        pushes = read_db(lambda: db.session.scalars(select(OutboxEvent.status).where(
             OutboxEvent.topic == "fulfillment.created",
-            OutboxEvent.order_id == poisoned_order)).all()
-            + db.session.scalars(select(WebhookInbox.status).where(
-                WebhookInbox.dedupe_key == malformed)).all())
-        return rows and all(s == JobStatus.DEAD for s in rows)
-    wait_until(poison_dead, timeout=120, what="both poison messages to be dead-lettered")
+            OutboxEvent.order_id == poisoned_order)).all())
+        hooks = read_db(lambda: db.session.scalars(select(WebhookInbox.status).where(
+            WebhookInbox.dedupe_key == malformed)).all())
+        return pushes == [JobStatus.DEAD] and hooks == [JobStatus.REJECTED]
+    wait_until(poison_settled, timeout=120,
+               what="the push dead-lettered and the malformed webhook rejected")
     wait_until(lambda: read_db(lambda: db.session.scalar(select(func.count()).select_from(
         Fulfillment).where(Fulfillment.id.in_(others), Fulfillment.remote_id.is_not(None))))
         == len(others), timeout=120, what="the other orders' pushes")
@@ -181,7 +183,7 @@ def test_poison_messages_dead_lettered_others_flow_retry_after_fix(stockroom, re
     dead_hook = read_db(lambda: db.session.scalar(select(WebhookInbox).where(
         WebhookInbox.dedupe_key == malformed)))
     assert "not mapped to a Shopify location" in dead_push.last_error
-    assert "KeyError" in dead_hook.last_error and dead_hook.attempts == 3
+    assert "order_id" in dead_hook.last_error and dead_hook.attempts == 1
     assert read_db(lambda: db.session.get(Fulfillment, poison_id).sync_state) == SyncState.FAILED
     waiting = read_db(lambda: db.session.scalar(select(OutboxEvent).where(
         OutboxEvent.order_id == poisoned_order,
@@ -196,7 +198,8 @@ def test_poison_messages_dead_lettered_others_flow_retry_after_fix(stockroom, re
     db.session.remove()
     browser = sign_in(stockroom, "owner@example.com", "correct horse battery")
     page = browser.get(f"{stockroom.url}/sync?failed=1", timeout=10).text
-    assert 'data-count="outbox-dead">1<' in page and 'data-count="inbox-dead">1<' in page
+    assert 'data-count="outbox-dead">1<' in page and 'data-count="inbox-dead">0<' in page
+    assert 'data-count="inbox-rejected">1<' in page
     action = f"/sync/outbox/{dead_push.id}/retry"
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     assert action in page
