@@ -1,4 +1,5 @@
 """Embedded requests authenticated by session tokens (JWT HS256), over HTTP against the app."""
+import re
 import time
 import uuid
 
@@ -126,13 +127,17 @@ def test_session_token_in_url_of_a_post_is_refused(installed, headers):
     """A token leaked from a URL (a log, Referer) replayed as ?id_token= on a POST: 401,
     nothing stored; the same token in the Authorization header is accepted."""
     token = _app_bridge_token(installed)
+    page = requests.get(f"{installed.url}/locations", timeout=10,
+                        headers={"Authorization": f"Bearer {token}", "HX-Request": "true"})
+    form_token = re.search(r'name="form_token" value="([^"]+)"', page.text).group(1)
     forged = requests.post(f"{installed.url}/locations", params={"id_token": token},
-                           data={"name": "Forged"}, headers=headers, allow_redirects=False,
-                           timeout=10)
+                           data={"name": "Forged", "form_token": form_token}, headers=headers,
+                           allow_redirects=False, timeout=10)
     assert forged.status_code == 401
     assert "Authorization header" in forged.text
     assert _locations_named("Forged") == 0
-    sent = requests.post(f"{installed.url}/locations", data={"name": "Pop-up"},
+    sent = requests.post(f"{installed.url}/locations",
+                         data={"name": "Pop-up", "form_token": form_token},
                          headers={**headers, "Authorization": f"Bearer {token}"},
                          allow_redirects=False, timeout=10)
     assert sent.status_code in (200, 303)
