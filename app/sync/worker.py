@@ -18,6 +18,7 @@ from app.models import Channel, JobStatus, OutboxEvent, WebhookInbox
 from app.sync.errors import Deferred, PermanentError, Rejected, RetryableError, Throttled
 from app.sync.handlers import (Delivery, find_failure_hook, find_inbox_handler,
                                find_outbox_handler, find_payload_check)
+from app.sync.inbox import payload_object
 from app.sync.queue import (Job, claim_jobs, defer_job, fail_job, finish_job, reject_job,
                             release_jobs, renew_lease, retry_delay)
 
@@ -229,11 +230,8 @@ class Worker:
             .join(Channel, Channel.id == WebhookInbox.channel_id)
             .where(WebhookInbox.id == job.id)).one()
         db.session.rollback()  # end the read: the handler starts its own transaction
-        try:
-            payload = json.loads(body)
-        except ValueError:
-            payload = None
-        if not isinstance(payload, dict):
+        payload = payload_object(body)
+        if payload is None:
             raise Rejected("the body is not a JSON object")
         check = find_payload_check(platform, job.topic)
         if check is not None:
