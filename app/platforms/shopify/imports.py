@@ -1,12 +1,18 @@
-"""The import after (re)install: webhook subscriptions, locations, variants, open orders.
+"""The import after (re)install, and the catalog re-read: webhook subscriptions, locations,
+variants with their quantities, open orders.
 
 The import runs as outbox jobs: ``channel.installed`` starts it, and it hands over to a
 ``shopify.import`` continuation job after ``import_pages_per_job`` pages, so no job holds
 its lease for long. Progress is a checkpoint in ``Channel.sync_cursors["import"]``
-(``run``: the id of the job that started it, ``step``, ``after``: the page cursor),
-committed with each page's rows. A job that fails (a Shopify outage, a crash) is retried
-by the worker and resumes at the checkpoint; redoing the page in hand changes nothing,
-because every row is upserted by its Shopify id.
+(``run``: the id of the job that started it, ``step``, ``after``: the page cursor,
+``counts``: variants read, matched, levels, orders... for the onboarding page to show),
+committed with each page's rows. A job that fails (a Shopify outage, a crash, a killed
+worker) is retried by the worker and resumes at the checkpoint; redoing the page in hand
+changes nothing, because every row is upserted by its Shopify id.
+
+``catalog.refresh_requested`` ("Read the shop's quantities again") runs the products step
+alone with the same machinery, under ``sync_cursors["catalog_refresh"]`` and its own
+``shopify.catalog_refresh`` continuation.
 """
 from __future__ import annotations
 
@@ -20,6 +26,7 @@ from app.fulfillment import Tracking, create_fulfillment
 from app.models import (Channel, ChannelListing, ChannelStatus, Fulfillment, InventoryItem,
                         Order, Origin, OutboxEvent)
 from app.models._common import utcnow
+from app.platforms.shopify.catalog import read_variant_page, store_variants
 from app.platforms.shopify.sync import ShopifyCall, import_locations, pull_order, settings
 from app.platforms.shopify.subscriptions import ensure_webhook_subscriptions
 from app.stock.push import mark_dirty
@@ -29,6 +36,9 @@ from app.sync.queue import Job
 log = logging.getLogger("stockroom.shopify")
 
 STEPS = ("webhooks", "locations", "products", "orders", "done")
+#: run kind -> (its steps, its continuation topic). The key is also its sync_cursors key.
+RUNS = {"import": (STEPS, "shopify.import"),
+        "catalog_refresh": (("products", "done"), "shopify.catalog_refresh")}
 #: Orders still to fulfill, by Order.displayFulfillmentStatus (the rest are history).
 OPEN_STATUSES = frozenset({"UNFULFILLED", "PARTIALLY_FULFILLED", "IN_PROGRESS", "ON_HOLD",
                            "OPEN", "PENDING_FULFILLMENT", "SCHEDULED", "REQUEST_DECLINED"})
@@ -37,76 +47,102 @@ UNINSTALLED_NOTE = "skipped: the shop uninstalled the app"
 BEFORE_INSTALL_NOTE = "Fulfilled on Shopify before Stockroom was connected: stock not adjusted."
 
 
-def import_state(channel: Channel) -> dict:
-    """The channel's import checkpoint ({} before the first import)."""
-    return dict((channel.sync_cursors or {}).get("import") or {})
+def import_state(channel: Channel, kind: str = "import") -> dict:
+    """The channel's checkpoint of a run kind ({} before the first run of that kind)."""
+    return dict((channel.sync_cursors or {}).get(kind) or {})
 
 
-def _save_state(channel_id: int, state: dict) -> None:
+def _save_state(channel_id: int, state: dict, kind: str = "import") -> None:
     """Write the checkpoint (a new dict: JSON columns only notice reassignment). Flushes."""
     channel = db.session.get(Channel, channel_id, with_for_update=True, populate_existing=True)
     cursors = dict(channel.sync_cursors or {})
-    cursors["import"] = state
+    cursors[kind] = state
     channel.sync_cursors = cursors
     db.session.flush()
 
 
-def start_import(job: Job) -> str:
-    """``channel.installed``: begin a new import run (or resume this job's own run)."""
+def _start(job: Job, kind: str) -> str:
+    """Begin a new run of ``kind`` (or resume this job's own run, when it is retried)."""
     channel = db.session.get(Channel, job.channel_id, populate_existing=True)
     if channel.status != ChannelStatus.ACTIVE:
         db.session.commit()
         return UNINSTALLED_NOTE
-    state = import_state(channel)
+    state = import_state(channel, kind)
     if state.get("run") != job.id:
-        state = {"run": job.id, "step": STEPS[0], "after": None, "counts": {},
+        state = {"run": job.id, "step": RUNS[kind][0][0], "after": None, "counts": {},
                  "started_at": utcnow().isoformat()}
-        _save_state(job.channel_id, state)
+        _save_state(job.channel_id, state, kind)
     db.session.commit()
-    return _run(job, state)
+    return _run(job, state, kind)
 
 
-@outbox_handler("shopify.import", platform="shopify")
-def continue_import(job: Job) -> str:
+def _continue(job: Job, kind: str) -> str:
     """A continuation job: carry on from the checkpoint unless a newer run replaced it."""
     channel = db.session.get(Channel, job.channel_id, populate_existing=True)
-    active, state = channel.status == ChannelStatus.ACTIVE, import_state(channel)
+    active, state = channel.status == ChannelStatus.ACTIVE, import_state(channel, kind)
     db.session.commit()
     if not active:
         return UNINSTALLED_NOTE
     if state.get("run") != job.payload.get("run"):
-        return "superseded by a newer import"
-    return _run(job, state)
+        return f"superseded by a newer {kind.replace('_', ' ')}"
+    return _run(job, state, kind)
 
 
-def _run(job: Job, state: dict) -> str:
+def start_import(job: Job) -> str:
+    """``channel.installed``: begin a new import run (or resume this job's own run)."""
+    return _start(job, "import")
+
+
+@outbox_handler("shopify.import", platform="shopify")
+def continue_import(job: Job) -> str:
+    """The import's continuation job."""
+    return _continue(job, "import")
+
+
+@outbox_handler("catalog.refresh_requested", platform="shopify")
+def start_catalog_refresh(job: Job) -> str:
+    """Re-read every variant and its quantities (the onboarding page's "Read the shop's
+    quantities again"): the import's products step, checkpointed the same way."""
+    return _start(job, "catalog_refresh")
+
+
+@outbox_handler("shopify.catalog_refresh", platform="shopify")
+def continue_catalog_refresh(job: Job) -> str:
+    """The catalog re-read's continuation job."""
+    return _continue(job, "catalog_refresh")
+
+
+def _run(job: Job, state: dict, kind: str = "import") -> str:
     cfg = settings()
+    steps, continuation = RUNS[kind]
     call = ShopifyCall(job.channel_id)
     pages = 0
+    what = kind.replace("_", " ")
     while state["step"] != "done":
         if pages >= cfg.import_pages_per_job:
             db.session.add(OutboxEvent(merchant_id=job.merchant_id, channel_id=job.channel_id,
-                                       topic="shopify.import", payload={"run": state["run"]}))
-            return f"import paused at {state['step']}: continues in a new job ({_counts(state)})"
-        state = _STEP_FUNCTIONS[state["step"]](call, job, state)
+                                       topic=continuation, payload={"run": state["run"]}))
+            return f"{what} paused at {state['step']}: continues in a new job ({_counts(state)})"
+        state = _STEP_FUNCTIONS[state["step"]](call, job, state, steps)
         pages += 1
         if state["step"] != "done":
-            _save_state(job.channel_id, state)
+            _save_state(job.channel_id, state, kind)
             db.session.commit()  # the checkpoint and the page's rows, together
     state["finished_at"] = utcnow().isoformat()
-    _save_state(job.channel_id, state)
-    mark_dirty(job.merchant_id, channel_id=job.channel_id)  # push our stock to the listings
+    _save_state(job.channel_id, state, kind)
+    mark_dirty(job.merchant_id, channel_id=job.channel_id)  # pushes wait for confirmation
     db.session.get(Channel, job.channel_id).last_synced_at = utcnow()
-    log.info(json.dumps({"event": "shopify_import_done", "channel_id": job.channel_id,
+    log.info(json.dumps({"event": f"shopify_{kind}_done", "channel_id": job.channel_id,
                          "counts": state["counts"]}))
-    return f"import done ({_counts(state)})"
+    return f"{what} done ({_counts(state)})"
 
 
 def _counts(state: dict) -> str:
     return ", ".join(f"{v} {k}" for k, v in sorted(state.get("counts", {}).items())) or "nothing"
 
 
-def _advance(state: dict, page: dict | None = None, **counts: int) -> dict:
+def _advance(state: dict, steps: tuple[str, ...], page: dict | None = None, **counts: int
+             ) -> dict:
     """The next checkpoint: the same step at the next page, or the next step."""
     state = {**state, "counts": dict(state.get("counts", {}))}
     for key, value in counts.items():
@@ -114,28 +150,27 @@ def _advance(state: dict, page: dict | None = None, **counts: int) -> dict:
     if page is not None and page["pageInfo"]["hasNextPage"]:
         state["after"] = page["pageInfo"]["endCursor"]
     else:
-        state["step"], state["after"] = STEPS[STEPS.index(state["step"]) + 1], None
+        state["step"], state["after"] = steps[steps.index(state["step"]) + 1], None
     return state
 
 
-def _step_webhooks(call: ShopifyCall, job: Job, state: dict) -> dict:
+def _step_webhooks(call: ShopifyCall, job: Job, state: dict, steps) -> dict:
     created, deleted = ensure_webhook_subscriptions(call, settings())
-    return _advance(state, webhooks_created=created, webhooks_deleted=deleted)
+    return _advance(state, steps, webhooks_created=created, webhooks_deleted=deleted)
 
 
-def _step_locations(call: ShopifyCall, job: Job, state: dict) -> dict:
+def _step_locations(call: ShopifyCall, job: Job, state: dict, steps) -> dict:
     count = import_locations(call, job.merchant_id, job.channel_id)
-    return _advance(state, locations=count)
+    return _advance(state, steps, locations=count)
 
 
-def _step_products(call: ShopifyCall, job: Job, state: dict) -> dict:
-    page = call("ProductVariantPage", {"first": settings().import_page_size,
-                                       "after": state["after"]})["productVariants"]
-    matched = upsert_listings(job.merchant_id, job.channel_id, page["nodes"])
-    return _advance(state, page, variants=len(page["nodes"]), matched=matched)
+def _step_products(call: ShopifyCall, job: Job, state: dict, steps) -> dict:
+    page = read_variant_page(call, job.channel_id, state["after"], settings().import_page_size)
+    counts = store_variants(job.merchant_id, job.channel_id, page["nodes"])
+    return _advance(state, steps, page, **counts)
 
 
-def _step_orders(call: ShopifyCall, job: Job, state: dict) -> dict:
+def _step_orders(call: ShopifyCall, job: Job, state: dict, steps) -> dict:
     page = call("OrderPage", {"first": settings().import_page_size, "after": state["after"],
                               "query": "status:open", "sortKey": "CREATED_AT"})["orders"]
     imported = 0
@@ -146,44 +181,11 @@ def _step_orders(call: ShopifyCall, job: Job, state: dict) -> dict:
                      with_fulfillments=node["displayFulfillmentStatus"] != "UNFULFILLED")
         db.session.commit()  # one order at a time: short transactions, progress kept
         imported += 1
-    return _advance(state, page, orders=imported)
+    return _advance(state, steps, page, orders=imported)
 
 
 _STEP_FUNCTIONS = {"webhooks": _step_webhooks, "locations": _step_locations,
                    "products": _step_products, "orders": _step_orders}
-
-
-def upsert_listings(merchant_id: int, channel_id: int, nodes: list[dict]) -> int:
-    """Variants -> ChannelListings, matched to the merchant's InventoryItem of the same SKU.
-
-    Only an exact SKU match links a listing; a variant without one (or without a SKU) is
-    kept unmatched, for the merchant to see — never matched by title or guess. Returns how
-    many of ``nodes`` are matched. Flushes.
-    """
-    skus = {n["sku"].strip() for n in nodes if (n.get("sku") or "").strip()}
-    items = dict(db.session.execute(select(InventoryItem.sku, InventoryItem.id).where(
-        InventoryItem.merchant_id == merchant_id, InventoryItem.sku.in_(skus))).all()) \
-        if skus else {}
-    existing = {row.remote_variant_id: row for row in db.session.scalars(
-        select(ChannelListing).where(ChannelListing.channel_id == channel_id,
-                                     ChannelListing.remote_variant_id.in_(
-                                         [n["id"] for n in nodes])))}
-    matched = 0
-    for node in nodes:
-        listing = existing.get(node["id"])
-        if listing is None:
-            listing = ChannelListing(merchant_id=merchant_id, channel_id=channel_id,
-                                     remote_variant_id=node["id"])
-            db.session.add(listing)
-        sku = (node.get("sku") or "").strip()
-        listing.sku = sku
-        listing.title = (node.get("displayName") or "")[:512]
-        listing.remote_product_id = (node.get("product") or {}).get("id", "")
-        listing.remote_inventory_item_id = (node.get("inventoryItem") or {}).get("id")
-        listing.inventory_item_id = items.get(sku) if sku else None
-        matched += listing.inventory_item_id is not None
-    db.session.flush()
-    return matched
 
 
 def match_unmatched_listings(merchant_id: int, channel_id: int) -> int:
