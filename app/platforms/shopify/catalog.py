@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from app.catalog import record_remote_levels, remove_remote_listings, upsert_remote_listings
 from app.extensions import db
 from app.models import ChannelListing, ChannelLocation
 from app.platforms.shopify.mapping import remote_levels, remote_variant
@@ -81,8 +82,6 @@ def store_variants(merchant_id: int, channel_id: int, nodes: list[dict]) -> dict
 
     Returns ``{"variants", "matched", "levels"}`` for the checkpoint's counts. Flushes.
     """
-    from app.catalog import record_remote_levels, upsert_remote_listings
-
     variants = [remote_variant(node) for node in nodes]
     levels = [level for node in nodes for level in remote_levels(
         node["id"], ((node.get("inventoryItem") or {}).get("inventoryLevels") or {}).get(
@@ -100,8 +99,6 @@ def refresh_product(call, merchant_id: int, channel_id: int, product_gid: str) -
     product whose variant Shopify no longer returns is removed; a product Shopify no longer
     has is removed whole. Flushes; commits only between Shopify calls (reads end first).
     """
-    from app.catalog import remove_remote_listings
-
     levels = levels_per_variant(channel_id)
     db.session.commit()
     nodes, after = [], None
@@ -123,7 +120,7 @@ def refresh_product(call, merchant_id: int, channel_id: int, product_gid: str) -
     seen = {node["id"] for node in nodes}
     known = set(db.session.scalars(select(ChannelListing.remote_variant_id).where(
         ChannelListing.merchant_id == merchant_id, ChannelListing.channel_id == channel_id,
-        ChannelListing.remote_product_id == product_gid)))
+        ChannelListing.remote_product_id == product_gid, ChannelListing.deleted_at.is_(None))))
     gone = sorted(known - seen)
     removed = remove_remote_listings(merchant_id, channel_id, remote_variant_ids=gone) \
         if gone else 0

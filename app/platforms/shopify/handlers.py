@@ -6,6 +6,7 @@ from collections import defaultdict
 
 from sqlalchemy import select
 
+from app.catalog import remove_remote_listings
 from app.extensions import db
 from app.fulfillment import (Tracking, cancel_fulfillment, create_platform_fulfillment,
                              mark_delivered, update_tracking)
@@ -13,6 +14,7 @@ from app.fulfillment.sync_state import mark_sync_failed, mark_synced
 from app.models import (ChannelLocation, Fulfillment, FulfillmentOrder, FulfillmentStatus,
                         JobStatus, Order, OrderLine, Origin, OutboxEvent, Platform, SyncState,
                         WebhookInbox)
+from app.platforms.shopify.catalog import refresh_product
 from app.platforms.shopify.mapping import gid, tracking_input
 from app.platforms.shopify.sync import ShopifyCall, pull_order
 from app.platforms.shopify.installation import confirm_uninstalled
@@ -408,8 +410,6 @@ def apply_product(job: Job) -> str:
     The body is only a pointer: what Shopify answers now is applied (so a late or replayed
     delivery can't bring back an old SKU), a variant gone from the product is removed.
     """
-    from app.platforms.shopify.catalog import refresh_product
-
     product_gid = _product_gid(_payload(job))
     db.session.commit()
     return refresh_product(ShopifyCall(job.channel_id), job.merchant_id, job.channel_id,
@@ -424,8 +424,6 @@ for _topic in ("products/create", "products/update"):
 def apply_product_deleted(job: Job) -> str:
     """products/delete ``{"id": N}``: the product's listings are marked deleted, never pushed
     to again — once Shopify confirms the product is gone (a body alone can't delete)."""
-    from app.catalog import remove_remote_listings
-
     product_gid = gid("Product", _payload(job)["id"])
     db.session.commit()
     call = ShopifyCall(job.channel_id)

@@ -23,8 +23,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.fulfillment import Tracking, create_fulfillment
-from app.models import (Channel, ChannelListing, ChannelStatus, Fulfillment, InventoryItem,
-                        Order, Origin, OutboxEvent)
+from app.catalog import rematch_channel
+from app.models import (Channel, ChannelListing, ChannelStatus, Fulfillment, MatchStatus, Order,
+                        Origin, OutboxEvent)
 from app.models._common import utcnow
 from app.platforms.shopify.catalog import read_variant_page, store_variants
 from app.platforms.shopify.sync import ShopifyCall, import_locations, pull_order, settings
@@ -189,29 +190,18 @@ _STEP_FUNCTIONS = {"webhooks": _step_webhooks, "locations": _step_locations,
 
 
 def match_unmatched_listings(merchant_id: int, channel_id: int) -> int:
-    """Link unmatched listings whose SKU an InventoryItem now has (created since). Flushes.
+    """Link listings whose SKU an item now has (created since). Flushes.
 
     Returns how many were linked. The reconciliation runs it, so items the merchant adds
     after install are picked up without a new import.
     """
-    rows = db.session.execute(
-        select(ChannelListing, InventoryItem.id)
-        .join(InventoryItem, (InventoryItem.merchant_id == ChannelListing.merchant_id)
-              & (InventoryItem.sku == ChannelListing.sku))
-        .where(ChannelListing.merchant_id == merchant_id, ChannelListing.channel_id == channel_id,
-               ChannelListing.inventory_item_id.is_(None), ChannelListing.sku != "")).all()
-    for listing, item_id in rows:
-        listing.inventory_item_id = item_id
-    db.session.flush()
-    if rows:
-        mark_dirty(merchant_id, channel_id=channel_id, item_ids={item_id for _, item_id in rows})
-    return len(rows)
+    return rematch_channel(merchant_id, channel_id)
 
 
 def unmatched_listings(merchant_id: int, channel_id: int | None = None) -> list[ChannelListing]:
-    """The merchant's listings no InventoryItem matches by SKU (to show, never to guess)."""
+    """The merchant's live listings no item matches (to show, never to guess)."""
     query = select(ChannelListing).where(ChannelListing.merchant_id == merchant_id,
-                                         ChannelListing.inventory_item_id.is_(None))
+                                         ChannelListing.match_status == MatchStatus.UNMATCHED)
     if channel_id is not None:
         query = query.where(ChannelListing.channel_id == channel_id)
     return list(db.session.scalars(query.order_by(ChannelListing.sku, ChannelListing.id)))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from app.catalog import RemoteLevel, RemoteVariant
 from app.orders.upsert import LineData, OrderData
 
 
@@ -88,14 +89,12 @@ def _text(value) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def remote_variant(node: dict):
+def remote_variant(node: dict) -> RemoteVariant:
     """A ProductVariantPage / ProductVariantsOfProduct variant node -> RemoteVariant.
 
     What can't be right on Shopify's side (no inventory item, no product, a SKU that is not
     text) is kept as ``problem``: the listing is shown with it and never matched.
     """
-    from app.catalog import RemoteVariant
-
     problems = []
     item = node.get("inventoryItem") or {}
     product = node.get("product") or {}
@@ -112,10 +111,8 @@ def remote_variant(node: dict):
         image_url=_image_url(node)[:1024], problem="; ".join(problems))
 
 
-def remote_levels(variant_gid: str, level_nodes: list[dict]) -> list:
+def remote_levels(variant_gid: str, level_nodes: list[dict]) -> list[RemoteLevel]:
     """InventoryLevel nodes of one variant -> RemoteLevel (a quantity not named: None)."""
-    from app.catalog import RemoteLevel
-
     levels = []
     for level in level_nodes:
         location = (level.get("location") or {}).get("id")

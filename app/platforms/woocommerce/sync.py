@@ -13,8 +13,9 @@ from sqlalchemy import select
 from app.errors import InvalidInput
 from app.extensions import db
 from app.fulfillment import Tracking, cancel_fulfillment, create_platform_fulfillment
+from app.catalog import RemoteVariant, upsert_remote_listings
 from app.models import (Channel, ChannelListing, ChannelLocation, Fulfillment, FulfillmentStatus,
-                        InventoryItem, JobStatus, Order, Origin, OutboxEvent)
+                        JobStatus, MatchStatus, Order, Origin, OutboxEvent)
 from app.orders.upsert import upsert_order
 from app.platforms.woocommerce.client import TRACKING_API, StoreClient, WooError
 from app.platforms.woocommerce.connect import STORE_LOCATION_ID
@@ -69,28 +70,19 @@ def fetch_listings(client: StoreClient) -> list[RemoteListing]:
 
 
 def save_listings(merchant_id: int, channel_id: int, listings: list[RemoteListing]) -> list[str]:
-    """Upsert ChannelListings matched by exact SKU; returns the unmatched SKUs. Flushes.
+    """Upsert ChannelListings matched by the catalog's rules; returns the unmatched SKUs.
 
-    A listing whose SKU no InventoryItem has stays unmatched (listed, never guessed).
+    A listing no item matches stays unmatched (listed with its reason, never guessed).
+    Flushes.
     """
-    items = dict(db.session.execute(select(InventoryItem.sku, InventoryItem.id).where(
-        InventoryItem.merchant_id == merchant_id)).all())
-    existing = {row.remote_variant_id: row for row in db.session.scalars(
-        select(ChannelListing).where(ChannelListing.channel_id == channel_id))}
-    unmatched = []
-    for remote in listings:
-        row = existing.get(remote.variant_id)
-        if row is None:
-            row = ChannelListing(merchant_id=merchant_id, channel_id=channel_id,
-                                 remote_variant_id=remote.variant_id)
-            db.session.add(row)
-        row.remote_product_id, row.remote_inventory_item_id = remote.product_id, remote.variant_id
-        row.sku, row.title = remote.sku, remote.title[:512]
-        row.inventory_item_id = items.get(remote.sku) if remote.sku else None
-        if row.inventory_item_id is None:
-            unmatched.append(remote.sku or f"(no SKU: {remote.title})")
-    db.session.flush()
-    return unmatched
+    upsert_remote_listings(merchant_id, channel_id, [RemoteVariant(
+        remote_variant_id=r.variant_id, remote_product_id=r.product_id,
+        remote_inventory_item_id=r.variant_id, sku=r.sku, title=r.title) for r in listings])
+    rows = db.session.execute(select(ChannelListing.sku, ChannelListing.title).where(
+        ChannelListing.channel_id == channel_id,
+        ChannelListing.match_status == MatchStatus.UNMATCHED)
+        .order_by(ChannelListing.id)).all()
+    return [sku or f"(no SKU: {title})" for sku, title in rows]
 
 
 # --- orders --------------------------------------------------------------------------
