@@ -85,8 +85,10 @@ def test_import_reads_barcodes_images_and_every_locations_quantities(stockroom):
         assert len(expected) == 4
         assert levels_by_location(rows[sku]) == expected, sku
     assert any(committed for _, _, committed in sandbox_levels(stockroom, "TOTE-NAT").values())
-    counts = import_state()["counts"]
+    state = import_state()
+    counts = state["counts"]
     assert (counts["variants"], counts["matched"], counts["levels"]) == (7, 2, 28)
+    assert state["variants_total"] == 7  # "read 7 of 7"
 
 
 def test_levels_beyond_a_page_are_read_to_the_end(stockroom):

@@ -164,3 +164,13 @@ def test_catalog_specs_stream_in_flat_memory():
         return held
     small, large = held_near_the_end(1_000), held_near_the_end(50_000)
     assert 0 < large < 2 * small
+
+
+def test_product_variants_count_is_exact_without_a_limit(sandbox):
+    token, _ = _fresh_shop(sandbox, variants=12, products=2)
+    domain = "catalog-shop.myshopify.com"
+    query = """query($limit: Int) { productVariantsCount(limit: $limit) { count precision } }"""
+    exact = sandbox.gql(token, query, {"limit": None}, shop=domain)["data"]
+    assert exact["productVariantsCount"] == {"count": 12, "precision": "EXACT"}
+    capped = sandbox.gql(token, query, {"limit": 5}, shop=domain)["data"]
+    assert capped["productVariantsCount"] == {"count": 5, "precision": "AT_LEAST"}
