@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import tracemalloc
 
+from sandbox.shopify.reference import webhook_payload_schema
 from sandbox.shopify.seed import catalog_specs
 
 from .conftest import SHOP
@@ -98,6 +99,9 @@ def test_product_controls_send_rest_shaped_product_webhooks(sandbox, token, rece
                       "on_hand": 4}]})
     hook = receiver.wait_for("products/create")[0]
     body = json.loads(hook["body"])
+    schema = webhook_payload_schema("products/create")
+    assert set(schema["required"]) <= set(body)
+    assert set(schema["properties"]["variants"]["items"]["required"]) <= set(body["variants"][0])
     assert body["id"] == created["id"] and body["admin_graphql_api_id"] == created["gid"]
     variant = body["variants"][0]
     assert (variant["sku"], variant["barcode"]) == ("APRON-SND", "0123456789012")
