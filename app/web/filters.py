@@ -14,6 +14,8 @@ _TONES = {
     # sync states and job statuses
     "synced": "success", "failed": "critical", "dead": "critical", "done": "success",
     "ignored": "neutral", "discarded": "neutral", "rejected": "warning",
+    # listings (app/catalog/)
+    "unmatched": "attention", "matched": "success", "deleted": "neutral",
     # channels
     "active": "success", "uninstalled": "neutral",
 }
