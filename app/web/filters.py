@@ -55,4 +55,7 @@ def fo_tone(status: str | None) -> str:
 def register_filters(app: Flask) -> None:
     """Make the filters and globals available to every template."""
     app.jinja_env.filters.update(datetime=format_datetime, label=label, tone=tone)
-    app.jinja_env.globals.update(order_status=order_status, fo_tone=fo_tone)
+    from app.web.stock_wording import cancel_warning
+
+    app.jinja_env.globals.update(order_status=order_status, fo_tone=fo_tone,
+                                 cancel_warning=cancel_warning)
