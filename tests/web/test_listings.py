@@ -141,6 +141,7 @@ def test_bulk_ignore_then_reconsider(listed, browser):
     ({"action": "explode", "listing_id": ["1"]}, 422, "Choose what to do"),
     ({"action": "ignore", "listing_id": ["999999"]}, 404, None),
     ({"action": "ignore", "listing_id": ["abc"]}, 404, None),
+    ({"action": "ignore", "listing_id": [str(n) for n in range(1, 502)]}, 422, "at most 500"),
 ])
 def test_bulk_bad_input(listed, browser, data, status, message):
     browser.get("/listings")
