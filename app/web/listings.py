@@ -104,9 +104,8 @@ def _run(action: str, ids: list[int]) -> Report:
                          skipped=[(labels.get(i, f"Listing {i}"), why)
                                   for i, why in result["skipped"].items()])
         outcome.matched = [f"{labels[lst.id]} → {lst.inventory_item.sku}"
-                           for lst in queries.listings_of(g.merchant_id, ids)
-                           if lst.id not in result["skipped"] and lst.inventory_item is not None
-                           and lst.match_note != "Item created from this listing."]
+                           for lst in queries.listings_of(g.merchant_id, result["matched_listings"])
+                           if lst.inventory_item is not None]
         return outcome
     if action == "ignore":
         ignore_listings(g.merchant_id, ids)
