@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import signal
 
+import pytest
 import requests
 from sqlalchemy import func, select
 
@@ -70,3 +71,6 @@ def test_catalog_import_resumes_after_its_worker_is_killed(stockroom, report):
            faults=f"1 worker SIGKILLed at {at_kill['counts']['variants']} variants",
            lost=total - listings, duplicated=listings - distinct)
     assert len(attempts) >= 1  # the second worker finished the killed worker's job
+
+
+pytestmark = pytest.mark.slow
