@@ -217,6 +217,9 @@ def list_orders(store: Store):
     orders = include_exclude(orders, args)
     if args.get("customer") not in (None, ""):
         orders = [o for o in orders if o.customer_id == int(args["customer"])]
+    if args.get("product") not in (None, ""):  # orders with this product (or its variations)
+        wanted = int(args["product"])
+        orders = [o for o in orders if any(i.product_id == wanted for i in o.line_items)]
     if args.get("search"):
         needle = str(args["search"]).lower()
         orders = [o for o in orders if needle in serializers.php_json(o.billing).lower()

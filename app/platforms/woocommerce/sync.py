@@ -1,4 +1,6 @@
-"""Reading from a store into Stockroom: listings, orders (with store completions), webhooks.
+"""Reading from a store into Stockroom: orders (with store completions), webhooks upkeep.
+
+Listings and their stock are read in catalog.py (the import's steps in imports.py).
 
 Each function fetches over HTTP first and writes afterwards, so no database transaction
 (on SQLite: the write lock) is held while the store answers.
@@ -13,8 +15,8 @@ from sqlalchemy import select
 from app.errors import InvalidInput
 from app.extensions import db
 from app.fulfillment import Tracking, cancel_fulfillment, create_platform_fulfillment
-from app.models import (Channel, ChannelListing, ChannelLocation, Fulfillment, FulfillmentStatus,
-                        InventoryItem, JobStatus, Order, Origin, OutboxEvent)
+from app.models import (Channel, ChannelLocation, Fulfillment, FulfillmentStatus, JobStatus,
+                        Order, Origin, OutboxEvent)
 from app.orders.upsert import upsert_order
 from app.platforms.woocommerce.client import TRACKING_API, StoreClient, WooError
 from app.platforms.woocommerce.connect import STORE_LOCATION_ID
@@ -36,61 +38,6 @@ def tracking_entries(client: StoreClient, order_id: str) -> list[dict] | None:
         if exc.status == 404 and exc.code == "rest_no_route":
             return None
         raise
-
-
-# --- listings ------------------------------------------------------------------------
-
-@dataclass
-class RemoteListing:
-    """A product or variation that carries stock on the store."""
-
-    product_id: str
-    variant_id: str
-    sku: str
-    title: str
-
-
-def fetch_listings(client: StoreClient) -> list[RemoteListing]:
-    """Every simple product and every variation of the store (all pages)."""
-    found = []
-    for product in client.pages("products", what="listing products"):
-        if product.get("type") == "variable":
-            for variation in client.pages(f"products/{product['id']}/variations",
-                                          what=f"listing the variations of {product['name']}"):
-                options = ", ".join(str(a.get("option")) for a in variation.get("attributes")
-                                    or [])
-                found.append(RemoteListing(str(product["id"]), str(variation["id"]),
-                                           variation.get("sku") or "",
-                                           f"{product['name']} — {options}".strip(" —")))
-        elif product.get("type") in ("simple", None):
-            found.append(RemoteListing(str(product["id"]), str(product["id"]),
-                                       product.get("sku") or "", product.get("name") or ""))
-    return found
-
-
-def save_listings(merchant_id: int, channel_id: int, listings: list[RemoteListing]) -> list[str]:
-    """Upsert ChannelListings matched by exact SKU; returns the unmatched SKUs. Flushes.
-
-    A listing whose SKU no InventoryItem has stays unmatched (listed, never guessed).
-    """
-    items = dict(db.session.execute(select(InventoryItem.sku, InventoryItem.id).where(
-        InventoryItem.merchant_id == merchant_id)).all())
-    existing = {row.remote_variant_id: row for row in db.session.scalars(
-        select(ChannelListing).where(ChannelListing.channel_id == channel_id))}
-    unmatched = []
-    for remote in listings:
-        row = existing.get(remote.variant_id)
-        if row is None:
-            row = ChannelListing(merchant_id=merchant_id, channel_id=channel_id,
-                                 remote_variant_id=remote.variant_id)
-            db.session.add(row)
-        row.remote_product_id, row.remote_inventory_item_id = remote.product_id, remote.variant_id
-        row.sku, row.title = remote.sku, remote.title[:512]
-        row.inventory_item_id = items.get(remote.sku) if remote.sku else None
-        if row.inventory_item_id is None:
-            unmatched.append(remote.sku or f"(no SKU: {remote.title})")
-    db.session.flush()
-    return unmatched
 
 
 # --- orders --------------------------------------------------------------------------
