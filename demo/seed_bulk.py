@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, func, select, text
 
 from app.extensions import db
+from app.models.stock import sku_key
 from app.orders.counts import recount_statuses
 from app.orders.search import SEARCHED, indexed_columns
 
@@ -77,7 +78,8 @@ def seed_bulk(connection: Connection, *, orders: int, skus: int = 2000, location
     skus_by_item = {item: f"SKU-{n + 1:05d}" for n, item in enumerate(item_ids)}
     titles = {item: f"{PRODUCTS[n % len(PRODUCTS)]} #{n + 1}" for n, item in enumerate(item_ids)}
     tables["inventory_items"] = [{"id": item, "merchant_id": merchant_id,
-                                  "sku": skus_by_item[item], "title": titles[item],
+                                  "sku": skus_by_item[item],
+                                  "sku_key": sku_key(skus_by_item[item]), "title": titles[item],
                                   "created_at": now} for item in item_ids]
     level_ids = {(loc, item): ids.next("inventory_levels")
                  for loc in location_ids for item in item_ids}

@@ -1,6 +1,6 @@
 """SQLAlchemy models, one module per aggregate; import them from here."""
-from app.models.channel import (Channel, ChannelListing, ChannelLocation, ChannelStatus,
-                                Platform)
+from app.models.channel import (Channel, ChannelListing, ChannelListingLevel, ChannelLocation,
+                                ChannelStatus, MatchStatus, Platform)
 from app.models.fulfillment import (Fulfillment, FulfillmentLine, FulfillmentStatus, Origin,
                                     SyncState)
 from app.models.fulfillment_order import FulfillmentOrder, FulfillmentOrderLine
@@ -13,8 +13,8 @@ from app.models.sync import JobStatus, OutboxEvent, WebhookInbox
 from app.models.user import LoginAttempt, User
 
 __all__ = [
-    "Channel", "ChannelListing", "ChannelLocation", "ChannelStatus", "FormSubmission", "Fulfillment",
+    "Channel", "ChannelListing", "ChannelListingLevel", "ChannelLocation", "ChannelStatus", "FormSubmission", "Fulfillment",
     "FulfillmentLine", "FulfillmentOrder", "FulfillmentOrderLine", "FulfillmentStatus",
-    "InventoryItem", "InventoryLevel", "InventoryMovement", "InventoryPushState", "JobStatus", "LoginAttempt", "Merchant", "Order", "OrderLine", "OrderStatusCount", "Origin",
+    "InventoryItem", "InventoryLevel", "InventoryMovement", "InventoryPushState", "JobStatus", "LoginAttempt", "MatchStatus", "Merchant", "Order", "OrderLine", "OrderStatusCount", "Origin",
     "OutboxEvent", "Platform", "StockLocation", "SyncState", "UsedNonce", "User", "WebhookInbox",
 ]

@@ -5,7 +5,7 @@ import datetime as dt
 
 from sqlalchemy import (Boolean, CheckConstraint, ForeignKey, Index, Integer, String,
                         UniqueConstraint, text)
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.extensions import db
 from app.models._common import UTCDateTime, created_at_column, merchant_fk, utcnow
@@ -27,17 +27,45 @@ class StockLocation(db.Model):
     created_at: Mapped[dt.datetime] = created_at_column()
 
 
+def sku_key(sku: str) -> str:
+    """The form of a SKU two SKUs are compared in: case-folded, spacing collapsed.
+
+    Two items whose SKUs differ only in case or spacing ("ab-1" and "AB-1 ") can't both
+    exist (they would be told apart by nobody in a warehouse); a listing whose SKU equals an
+    item's only in this form is offered for review, never matched silently.
+    """
+    return " ".join((sku or "").split()).casefold()
+
+
 class InventoryItem(db.Model):
     """A stock-keeping unit of the merchant, identified by its SKU."""
 
     __tablename__ = "inventory_items"
-    __table_args__ = (UniqueConstraint("merchant_id", "sku"),)
+    __table_args__ = (UniqueConstraint("merchant_id", "sku"),
+                      UniqueConstraint("merchant_id", "sku_key"),
+                      Index("ix_inventory_items_merchant_barcode", "merchant_id", "barcode"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     merchant_id: Mapped[int] = merchant_fk()
     sku: Mapped[str] = mapped_column(String(255))
+    # sku_key(sku), kept by the validator below and, for bulk inserts, the column default
+    # (what uniqueness and matching compare).
+    sku_key: Mapped[str] = mapped_column(String(255), default=lambda ctx: sku_key(
+        ctx.get_current_parameters().get("sku", "")))
     title: Mapped[str] = mapped_column(String(512), default="")
+    # GTIN/UPC/EAN/ISBN as the store gave it ("" when none): the second way to match.
+    barcode: Mapped[str] = mapped_column(String(64), default="", server_default=text("''"))
+    image_url: Mapped[str] = mapped_column(String(2048), default="", server_default=text("''"))
+    # The listing it was created from (None: created by hand or before onboarding existed).
+    source_channel_id: Mapped[int | None] = mapped_column(
+        ForeignKey("channels.id", ondelete="SET NULL"))
+    source_remote_id: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = created_at_column()
+
+    @validates("sku")
+    def _keep_sku_key(self, _key: str, value: str) -> str:
+        self.sku_key = sku_key(value)
+        return value
 
 
 class InventoryLevel(db.Model):

@@ -14,7 +14,7 @@ from app.models import InventoryItem, InventoryLevel, InventoryMovement, OutboxE
 #: Reasons a merchant can give for a manual adjustment.
 ADJUST_REASONS = ("correction", "received", "recount", "damaged", "returned", "other")
 #: Reasons the system writes itself.
-SYSTEM_REASONS = ("fulfillment", "fulfillment_canceled")
+SYSTEM_REASONS = ("fulfillment", "fulfillment_canceled", "opening_balance")
 
 
 @dataclass(frozen=True)

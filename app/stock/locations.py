@@ -63,6 +63,10 @@ def map_channel_location(merchant_id: int, channel_location_id: int,
         require_location(merchant_id, stock_location_id)
     changed = channel_location.stock_location_id != stock_location_id
     channel_location.stock_location_id = stock_location_id
+    if changed:
+        # A new pair: whose counts are right is the merchant's to confirm again (until then
+        # nothing is pushed there: app/catalog/opening.py).
+        channel_location.stock_truth = channel_location.stock_confirmed_at = None
     db.session.flush()
     if changed and stock_location_id is not None:
         # From now on the platform shows this stock location's quantities.

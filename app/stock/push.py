@@ -101,7 +101,10 @@ def mark_dirty(merchant_id: int, *, location_id: int | None = None,
                    .where(ChannelLocation.merchant_id == merchant_id,
                           Channel.status == ChannelStatus.ACTIVE,
                           ChannelLocation.stock_location_id.is_not(None),
-                          ChannelListing.inventory_item_id.is_not(None)))
+                          # Opening stock confirmed: before that nothing is pushed there.
+                          ChannelLocation.stock_confirmed_at.is_not(None),
+                          ChannelListing.inventory_item_id.is_not(None),
+                          ChannelListing.deleted_at.is_(None)))
         if location_id is not None:
             matches = matches.where(ChannelLocation.stock_location_id == location_id)
         if items is not None:
@@ -164,7 +167,8 @@ def pending_pushes(channel_id: int, *, limit: int, after_id: int = 0) -> list[Pe
     """Dirty platform quantities of a channel (by id, after ``after_id``), with what to set.
 
     The quantity is Stockroom's available at the mapped stock location now (never below 0:
-    a platform can't sell a negative count). Listings whose item or mapping went away are
+    a platform can't sell a negative count). Listings whose item or mapping went away, that
+    were deleted on the store, or whose location's opening stock is not confirmed yet are
     skipped (their rows are not dirty any more once the mapping is gone: see mark_dirty).
     """
     return pending_batch(channel_id, limit=limit, after_id=after_id)[0]
@@ -192,7 +196,8 @@ def pending_batch(channel_id: int, *, limit: int, after_id: int = 0
                ChannelListing.remote_variant_id, ChannelListing.remote_inventory_item_id,
                ChannelListing.sku, func.coalesce(level.on_hand - level.committed, 0),
                dirty.c.remote_quantity, ChannelLocation.stock_location_id,
-               ChannelListing.inventory_item_id)
+               ChannelListing.inventory_item_id,
+               ChannelLocation.stock_confirmed_at, ChannelListing.deleted_at)
         .join(ChannelLocation, ChannelLocation.id == dirty.c.channel_location_id)
         .join(ChannelListing, ChannelListing.id == dirty.c.listing_id)
         .outerjoin(level, and_(level.location_id == ChannelLocation.stock_location_id,
@@ -204,7 +209,8 @@ def pending_batch(channel_id: int, *, limit: int, after_id: int = 0
                         location_remote_id=r[3], listing_id=r[4], remote_product_id=r[5],
                         remote_variant_id=r[6], remote_inventory_item_id=r[7], sku=r[8],
                         quantity=max(int(r[9]), 0), remote_quantity=r[10])
-            for r in rows if r[11] is not None and r[12] is not None], rows[-1][0]
+            for r in rows if r[11] is not None and r[12] is not None and r[13] is not None
+            and r[14] is None], rows[-1][0]
 
 
 def record_pushed(pushes: Iterable[PendingPush]) -> None:

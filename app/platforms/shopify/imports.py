@@ -17,8 +17,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.fulfillment import Tracking, create_fulfillment
-from app.models import (Channel, ChannelListing, ChannelStatus, Fulfillment, InventoryItem,
-                        Order, Origin, OutboxEvent)
+from app.catalog import RemoteVariant, rematch_channel, upsert_remote_listings
+from app.models import (Channel, ChannelListing, ChannelStatus, Fulfillment, MatchStatus, Order,
+                        Origin, OutboxEvent)
 from app.models._common import utcnow
 from app.platforms.shopify.sync import ShopifyCall, import_locations, pull_order, settings
 from app.platforms.shopify.subscriptions import ensure_webhook_subscriptions
@@ -154,62 +155,31 @@ _STEP_FUNCTIONS = {"webhooks": _step_webhooks, "locations": _step_locations,
 
 
 def upsert_listings(merchant_id: int, channel_id: int, nodes: list[dict]) -> int:
-    """Variants -> ChannelListings, matched to the merchant's InventoryItem of the same SKU.
+    """Variants -> ChannelListings, matched by the catalog's rules (app/catalog/listings.py).
 
-    Only an exact SKU match links a listing; a variant without one (or without a SKU) is
-    kept unmatched, for the merchant to see — never matched by title or guess. Returns how
-    many of ``nodes`` are matched. Flushes.
+    Returns how many of ``nodes`` are matched. Flushes.
     """
-    skus = {n["sku"].strip() for n in nodes if (n.get("sku") or "").strip()}
-    items = dict(db.session.execute(select(InventoryItem.sku, InventoryItem.id).where(
-        InventoryItem.merchant_id == merchant_id, InventoryItem.sku.in_(skus))).all()) \
-        if skus else {}
-    existing = {row.remote_variant_id: row for row in db.session.scalars(
-        select(ChannelListing).where(ChannelListing.channel_id == channel_id,
-                                     ChannelListing.remote_variant_id.in_(
-                                         [n["id"] for n in nodes])))}
-    matched = 0
-    for node in nodes:
-        listing = existing.get(node["id"])
-        if listing is None:
-            listing = ChannelListing(merchant_id=merchant_id, channel_id=channel_id,
-                                     remote_variant_id=node["id"])
-            db.session.add(listing)
-        sku = (node.get("sku") or "").strip()
-        listing.sku = sku
-        listing.title = (node.get("displayName") or "")[:512]
-        listing.remote_product_id = (node.get("product") or {}).get("id", "")
-        listing.remote_inventory_item_id = (node.get("inventoryItem") or {}).get("id")
-        listing.inventory_item_id = items.get(sku) if sku else None
-        matched += listing.inventory_item_id is not None
-    db.session.flush()
-    return matched
+    counts = upsert_remote_listings(merchant_id, channel_id, [RemoteVariant(
+        remote_variant_id=n["id"], remote_product_id=(n.get("product") or {}).get("id", ""),
+        remote_inventory_item_id=(n.get("inventoryItem") or {}).get("id"),
+        sku=n.get("sku") or "", title=n.get("displayName") or "",
+        barcode=n.get("barcode") or "") for n in nodes])
+    return counts["matched"]
 
 
 def match_unmatched_listings(merchant_id: int, channel_id: int) -> int:
-    """Link unmatched listings whose SKU an InventoryItem now has (created since). Flushes.
+    """Link listings whose SKU an item now has (created since). Flushes.
 
     Returns how many were linked. The reconciliation runs it, so items the merchant adds
     after install are picked up without a new import.
     """
-    rows = db.session.execute(
-        select(ChannelListing, InventoryItem.id)
-        .join(InventoryItem, (InventoryItem.merchant_id == ChannelListing.merchant_id)
-              & (InventoryItem.sku == ChannelListing.sku))
-        .where(ChannelListing.merchant_id == merchant_id, ChannelListing.channel_id == channel_id,
-               ChannelListing.inventory_item_id.is_(None), ChannelListing.sku != "")).all()
-    for listing, item_id in rows:
-        listing.inventory_item_id = item_id
-    db.session.flush()
-    if rows:
-        mark_dirty(merchant_id, channel_id=channel_id, item_ids={item_id for _, item_id in rows})
-    return len(rows)
+    return rematch_channel(merchant_id, channel_id)
 
 
 def unmatched_listings(merchant_id: int, channel_id: int | None = None) -> list[ChannelListing]:
-    """The merchant's listings no InventoryItem matches by SKU (to show, never to guess)."""
+    """The merchant's live listings no item matches (to show, never to guess)."""
     query = select(ChannelListing).where(ChannelListing.merchant_id == merchant_id,
-                                         ChannelListing.inventory_item_id.is_(None))
+                                         ChannelListing.match_status == MatchStatus.UNMATCHED)
     if channel_id is not None:
         query = query.where(ChannelListing.channel_id == channel_id)
     return list(db.session.scalars(query.order_by(ChannelListing.sku, ChannelListing.id)))

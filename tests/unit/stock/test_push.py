@@ -6,7 +6,8 @@ from app.models import ChannelListing, ChannelLocation, ChannelStatus, Inventory
 from app.stock import adjust_stock
 from app.stock.push import (PUSH_TOPIC, mark_dirty, pending_batch, pending_pushes,
                              record_pushed)
-from tests.fixtures.factories import make_channel, make_item, make_location, make_merchant, stock
+from tests.fixtures.factories import (confirm_stock, make_channel, make_item, make_location,
+                                      make_merchant, stock)
 
 
 def _setup():
@@ -19,6 +20,7 @@ def _setup():
                              stock_location_id=here.id)
     unmapped = ChannelLocation(merchant_id=merchant.id, channel_id=channel.id, remote_id="L2")
     db.session.add_all([mapped, unmapped])
+    confirm_stock(mapped)
     for i, it in enumerate((item, other)):
         db.session.add(ChannelListing(merchant_id=merchant.id, channel_id=channel.id,
                                       remote_variant_id=f"V{i}", remote_inventory_item_id=f"I{i}",
