@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 
 from app.catalog import (RemoteVariant, record_remote_levels, remove_remote_listings,
                          upsert_remote_listings)
@@ -133,6 +133,33 @@ def remove_missing(merchant_id: int, channel_id: int, product_id: str,
     if not missing:
         return 0
     return remove_remote_listings(merchant_id, channel_id, remote_variant_ids=missing)
+
+
+def _id_above(column, bound: int):
+    """``column`` (a decimal id as text) > ``bound``, compared as numbers in portable SQL:
+    ids have no leading zeros, so a longer one is larger, and equal lengths sort as text."""
+    text = str(bound)
+    return or_(func.length(column) > len(text),
+               and_(func.length(column) == len(text), column > text))
+
+
+def remove_vanished(merchant_id: int, channel_id: int, low: int, high: int | None,
+                    seen: Iterable[str]) -> int:
+    """A full read saw products with ids in (low, high] (``high`` None: the last page, so
+    everything above ``low``): listings of products in that range it did not see were
+    deleted for good on the store, which fires no webhook. Flushes."""
+    query = select(ChannelListing.remote_variant_id).where(
+        ChannelListing.merchant_id == merchant_id, ChannelListing.channel_id == channel_id,
+        ChannelListing.deleted_at.is_(None), ChannelListing.remote_product_id != "",
+        ChannelListing.remote_product_id.not_like("invalid:%"),
+        _id_above(ChannelListing.remote_product_id, low),
+        ChannelListing.remote_product_id.not_in(list(seen) or [""]))
+    if high is not None:
+        query = query.where(~_id_above(ChannelListing.remote_product_id, high))
+    gone = list(db.session.scalars(query))
+    if not gone:
+        return 0
+    return remove_remote_listings(merchant_id, channel_id, remote_variant_ids=gone)
 
 
 def remove_product(merchant_id: int, channel_id: int, post_id: str) -> int:

@@ -24,7 +24,7 @@ from app.models import Channel, ChannelStatus, OutboxEvent, Platform
 from app.models._common import utcnow
 from app.platforms.woocommerce.catalog import (add_units, committed_units, listings_of,
                                                open_orders_page, product_page, remove_missing,
-                                               save_entries)
+                                               remove_vanished, save_entries)
 from app.platforms.woocommerce.client import StoreClient
 from app.platforms.woocommerce.connect import client_for, delivery_url, settings, webhook_secret
 from app.platforms.woocommerce.sync import apply_order, ensure_webhooks, with_tracking
@@ -190,9 +190,14 @@ def _step_products(client: StoreClient, merchant_id: int, channel_id: int, state
         if isinstance(product, dict) and isinstance(product.get("id"), int):
             counts["removed"] += remove_missing(merchant_id, channel_id, str(product["id"]),
                                                 [v.remote_variant_id for v, _ in entries])
-    state = {**state, "total_products": total}
-    return _next(state, key, more=state["page"] < pages and bool(products),
-                 products=len(products), **counts)
+    more = state["page"] < pages and bool(products)
+    ids = sorted(p["id"] for p in products if isinstance(p, dict)
+                 and isinstance(p.get("id"), int) and not isinstance(p.get("id"), bool))
+    high = ids[-1] if more and ids else None
+    counts["removed"] += remove_vanished(merchant_id, channel_id, state.get("last_id", 0), high,
+                                         [str(i) for i in ids])
+    state = {**state, "total_products": total, "last_id": high or 0}
+    return _next(state, key, more=more, products=len(products), **counts)
 
 
 def _step_orders(client: StoreClient, merchant_id: int, channel_id: int, state: dict,

@@ -194,6 +194,19 @@ def test_reconciliation_rereads_products_whose_webhooks_were_missed(stockroom):
     job = db.session.scalar(select(OutboxEvent).where(
         OutboxEvent.topic == "channel.reconcile_requested"))
     assert "products re-read" in job.last_error
+    # Deleted for good on the store (no webhook at all): the next full read notices.
+    mug = sandbox.product_by_sku("MUG-ENAMEL")
+    sandbox.control("DELETE", f"{SLUG}/products/{mug['id']}", params={"force": "true"})
+    release_session()
+    db.session.add(OutboxEvent(merchant_id=merchant_id, channel_id=woo_channel().id,
+                               topic="catalog.refresh_requested", payload={}))
+    db.session.commit()
+    stockroom.run_worker(until=lambda: db.session.scalar(select(OutboxEvent.status).where(
+        OutboxEvent.topic == "catalog.refresh_requested")) == JobStatus.DONE)
+    rows = listings()
+    assert rows["MUG-ENAMEL"].match_status == MatchStatus.DELETED
+    assert [sku for sku, r in rows.items() if r.match_status == MatchStatus.DELETED] == [
+        "MUG-ENAMEL"]
 
 
 def test_interrupted_import_resumes_without_creating_anything_twice(stockroom):
