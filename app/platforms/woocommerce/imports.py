@@ -183,13 +183,14 @@ def _step_products(client: StoreClient, merchant_id: int, channel_id: int, state
     read = [(product, listings_of(client, product)) for product in products]
     committed = state.get("committed") or {}
     counts = {"listings": 0, "problems": 0, "removed": 0}
+    seen: dict[str, set[str]] = {}
     for product, entries in read:
         saved = save_entries(merchant_id, channel_id, entries, committed)
         counts["listings"] += saved["listings"]
         counts["problems"] += saved["problems"]
         if isinstance(product, dict) and isinstance(product.get("id"), int):
-            counts["removed"] += remove_missing(merchant_id, channel_id, str(product["id"]),
-                                                [v.remote_variant_id for v, _ in entries])
+            seen[str(product["id"])] = {v.remote_variant_id for v, _ in entries}
+    counts["removed"] += remove_missing(merchant_id, channel_id, seen)
     more = state["page"] < pages and bool(products)
     ids = sorted(p["id"] for p in products if isinstance(p, dict)
                  and isinstance(p.get("id"), int) and not isinstance(p.get("id"), bool))
