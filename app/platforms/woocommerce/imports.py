@@ -209,12 +209,12 @@ def _step_products(client: StoreClient, merchant_id: int, channel_id: int, state
     products, pages, total = product_page(client, state["page"])
     read = [(product, listings_of(client, product)) for product in products]
     committed = state.get("committed") or {}
-    counts = {"listings": 0, "problems": 0, "removed": 0}
+    counts = {"listings": 0, "matched": 0, "unmatched": 0, "problems": 0, "removed": 0}
     seen: dict[str, set[str]] = {}
     for product, entries in read:
         saved = save_entries(merchant_id, channel_id, entries, committed)
-        counts["listings"] += saved["listings"]
-        counts["problems"] += saved["problems"]
+        for name in ("listings", "matched", "unmatched", "problems"):
+            counts[name] += saved.get(name, 0)
         if isinstance(product, dict) and isinstance(product.get("id"), int):
             seen[str(product["id"])] = {v.remote_variant_id for v, _ in entries}
     counts["removed"] += remove_missing(merchant_id, channel_id, seen)
