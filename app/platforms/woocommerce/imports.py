@@ -15,7 +15,6 @@ last page (and fire ``product.created`` anyway).
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 
@@ -259,10 +258,3 @@ def progress(channel: Channel, key: str = "import") -> dict:
     return {"step": state.get("step"), "products": state.get("counts", {}).get("products", 0),
             "total_products": state.get("total_products"), "counts": state.get("counts", {}),
             "finished_at": state.get("finished_at")}
-
-
-def since_last_products_sync(channel: Channel) -> dt.datetime | None:
-    """When the last full read of the catalog (or reconciliation of it) started."""
-    value = (channel.sync_cursors or {}).get("products_synced_at")
-    return dt.datetime.fromisoformat(value) if value else None
-
