@@ -101,7 +101,10 @@ class ChannelListing(db.Model):
     __table_args__ = (UniqueConstraint("channel_id", "remote_variant_id"),
                       Index("ix_channel_listings_merchant_status", "merchant_id",
                             "match_status"),
-                      Index("ix_channel_listings_channel_sku_key", "channel_id", "sku_key"))
+                      Index("ix_channel_listings_channel_sku_key", "channel_id", "sku_key"),
+                      # A product webhook looks its listings up by product.
+                      Index("ix_channel_listings_channel_product", "channel_id",
+                            "remote_product_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     merchant_id: Mapped[int] = merchant_fk()

@@ -60,6 +60,7 @@ def upgrade():
         batch_op.add_column(sa.Column('updated_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index('ix_channel_listings_merchant_status', ['merchant_id', 'match_status'], unique=False)
         batch_op.create_index('ix_channel_listings_channel_sku_key', ['channel_id', 'sku_key'], unique=False)
+        batch_op.create_index('ix_channel_listings_channel_product', ['channel_id', 'remote_product_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_channel_listings_suggested_item_id_inventory_items'), 'inventory_items', ['suggested_item_id'], ['id'], ondelete='SET NULL')
 
     with op.batch_alter_table('channel_locations', schema=None) as batch_op:
@@ -141,6 +142,7 @@ def downgrade():
         batch_op.drop_constraint(batch_op.f('fk_channel_listings_suggested_item_id_inventory_items'), type_='foreignkey')
         batch_op.drop_index('ix_channel_listings_merchant_status')
         batch_op.drop_index('ix_channel_listings_channel_sku_key')
+        batch_op.drop_index('ix_channel_listings_channel_product')
         batch_op.drop_column('problem')
         batch_op.drop_column('sku_key')
         batch_op.drop_column('updated_at')

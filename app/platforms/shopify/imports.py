@@ -25,6 +25,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.fulfillment import Tracking, create_fulfillment
 from app.catalog import rematch_channel
+from app.catalog.listings import refresh_listing_statistics
 from app.models import (Channel, ChannelListing, ChannelStatus, Fulfillment, MatchStatus, Order,
                         Origin, OutboxEvent)
 from app.models._common import utcnow
@@ -145,11 +146,16 @@ def _run(job: Job, state: dict, kind: str = "import") -> str:
             db.session.add(OutboxEvent(merchant_id=job.merchant_id, channel_id=job.channel_id,
                                        topic=continuation, payload={"run": state["run"]}))
             return f"{what} paused at {state['step']}: continues in a new job ({_counts(state)})"
+        done_step = state["step"]
         state = _STEP_FUNCTIONS[state["step"]](call, job, state, steps)
         pages += 1
+        if done_step == "products":
+            state["product_pages"] = product_pages = state.get("product_pages", 0) + 1
         if state["step"] != "done":
             _save_state(job.channel_id, state, kind)
             db.session.commit()  # the checkpoint and the page's rows, together
+            if done_step == "products" and product_pages & (product_pages - 1) == 0:
+                refresh_listing_statistics()  # the planner sees the catalog as it grows
     state["finished_at"] = utcnow().isoformat()
     _save_state(job.channel_id, state, kind)
     mark_dirty(job.merchant_id, channel_id=job.channel_id)  # pushes wait for confirmation

@@ -18,9 +18,7 @@ from __future__ import annotations
 import json
 import logging
 
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
-
+from app.catalog.listings import refresh_listing_statistics
 from app.extensions import db
 from app.models import Channel, ChannelStatus, OutboxEvent, Platform
 from app.models._common import utcnow
@@ -133,29 +131,8 @@ def _run(merchant_id: int, channel_id: int, key: str, state: dict, *,
         if state["step"] != "done":
             db.session.commit()  # the checkpoint and the page's rows, together
             if done_step == "products" and done_page & (done_page - 1) == 0:
-                refresh_statistics()
+                refresh_listing_statistics()
     return _finish(merchant_id, channel_id, key, state)
-
-
-def refresh_statistics() -> None:
-    """ANALYZE the listing tables on PostgreSQL (after pages 1, 2, 4, 8, …: a log scale).
-
-    A bulk load outgrows the planner's statistics long before autovacuum's analyze comes
-    round: with a new channel's rows estimated at a handful, PostgreSQL reads every row of
-    the channel through its channel_id index for each page's lookups by remote id, and the
-    import slows as the catalog grows (bench/onboard_catalog_woo.py, 50,000 variants: 152 s,
-    each page of 10,000 slower than the one before; with this 45 s, ~6 s a page after the
-    first). ANALYZE samples a fixed number of rows and blocks no reader or writer.
-    """
-    if db.engine.dialect.name != "postgresql":
-        return
-    try:  # a role that does not own the tables gets a WARNING, not an error; be safe anyway
-        db.session.execute(text("ANALYZE channel_listings"))
-        db.session.execute(text("ANALYZE channel_listing_levels"))
-        db.session.commit()
-    except DBAPIError as exc:
-        db.session.rollback()
-        log.warning(json.dumps({"event": "woocommerce_analyze_failed", "error": str(exc)[:200]}))
 
 
 def _finish(merchant_id: int, channel_id: int, key: str, state: dict) -> str:

@@ -151,3 +151,24 @@ def test_item_created_from_listing_takes_confirmed_platform_on_hand(app):
     assert sorted(result["created"]) == ["NEG-1", "NEW-1"]
     levels = {lv.item.sku: lv.on_hand for lv in db.session.scalars(select(InventoryLevel))}
     assert levels == {"NEW-1": 7}  # a negative count is not taken
+
+
+def test_a_listing_back_on_the_store_is_pushed_again(app):
+    from app.stock.push import pending_pushes
+    merchant = make_merchant()
+    warehouse = make_location(merchant, "Warehouse")
+    item = make_item(merchant, "BACK-1")
+    channel = make_channel(merchant)
+    cl = ChannelLocation(merchant_id=merchant.id, channel_id=channel.id, remote_id="L1",
+                         stock_location_id=warehouse.id)
+    db.session.add(cl)
+    db.session.flush()
+    confirm_stock(cl)
+    upsert_remote_listings(merchant.id, channel.id, [_v("1", "BACK-1", product="P1")])
+    from app.stock.push import record_pushed
+    record_pushed(pending_pushes(channel.id, limit=10))
+    remove_remote_listings(merchant.id, channel.id, remote_product_id="P1")
+    assert pending_pushes(channel.id, limit=10) == []
+    upsert_remote_listings(merchant.id, channel.id, [_v("1", "BACK-1", product="P1")])
+    assert [p.sku for p in pending_pushes(channel.id, limit=10)] == ["BACK-1"]
+    assert _listing(channel, "1").inventory_item_id == item.id
