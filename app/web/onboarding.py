@@ -25,19 +25,6 @@ STEPS = {"onboarding-steps": "web/onboarding/_steps.html"}
 PER_PAGE = 50
 
 
-@bp.app_context_processor
-def _listings_link():
-    """``listings_url(channel=…, status=…)``: the listings page (app/web/listings.py)."""
-    def listings_url(**args) -> str:
-        from flask import current_app
-        from urllib.parse import urlencode
-
-        if "web.list_listings" in current_app.view_functions:
-            return url_for("web.list_listings", **args)
-        return "/listings" + (f"?{urlencode(args)}" if args else "")
-    return {"listings_url": listings_url}
-
-
 def _steps_page(status: int = 200, errors: dict | None = None):
     return render("web/onboarding/index.html", STEPS, status=status,
                   onboarding=state.onboarding(g.merchant_id), errors=errors or {})
