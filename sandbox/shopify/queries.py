@@ -180,6 +180,17 @@ def resolve_product_variants(ctx, info, **args):
     return connection(variants, args, lambda v: views.variant_node(ctx, v))
 
 
+@query("productVariantsCount")
+def resolve_product_variants_count(ctx, info, **args):
+    """QueryRoot.productVariantsCount: exact up to ``limit`` (Shopify's default 10,000;
+    null: no limit), else the limit with precision AT_LEAST."""
+    limit = args.get("limit", 10_000)
+    count = len(ctx.shop.live_variants())
+    if limit is not None and count > limit:
+        return {"__typename": "Count", "count": limit, "precision": "AT_LEAST"}
+    return {"__typename": "Count", "count": count, "precision": "EXACT"}
+
+
 @query("productVariant")
 def resolve_product_variant(ctx, info, id):
     """QueryRoot.productVariant."""

@@ -9,8 +9,8 @@ stores them; a product deleted on the store goes to ``remove_remote_listings``.
 Page sizes follow Shopify's cost rules: a variant with ``levels`` inventory levels requests at
 most 14 + 3 x levels points, a query may request at most 1000, so a page holds
 ``(1000 - 3) // (14 + 3 x levels)`` variants (capped by the import page size). ``levels`` is
-how many locations the shop has (read by the import's locations step), so one query usually
-reads every level; a variant with more (locations added since) is completed by
+how many locations the shop has (read by the import's locations step; the setting
+``catalog_levels_per_variant`` can lower it), so one query usually reads every level; a variant with more (locations added since) is completed by
 InventoryItemLevels, page by page, before the page is handed on: nothing is cut off silently.
 """
 from __future__ import annotations
@@ -21,6 +21,7 @@ from app.catalog import record_remote_levels, remove_remote_listings, upsert_rem
 from app.extensions import db
 from app.models import ChannelListing, ChannelLocation
 from app.platforms.shopify.mapping import remote_levels, remote_variant
+from app.platforms.shopify.sync import settings
 
 MAX_QUERY_COST = 1000
 #: What a query costs besides its variants (the connection, pageInfo, a product above it).
@@ -38,9 +39,10 @@ def variant_page_size(levels: int, cap: int = 250) -> int:
 
 
 def levels_per_variant(channel_id: int) -> int:
-    """Levels to ask for per variant: the shop's location count (1..50)."""
-    count = db.session.scalar(select(func.count()).select_from(ChannelLocation).where(
-        ChannelLocation.channel_id == channel_id)) or 0
+    """Levels to ask for per variant: the setting, else the shop's location count (1..50)."""
+    configured = settings().catalog_levels_per_variant
+    count = configured or db.session.scalar(select(func.count()).select_from(
+        ChannelLocation).where(ChannelLocation.channel_id == channel_id)) or 0
     return max(1, min(MAX_LEVELS_PER_VARIANT, count))
 
 

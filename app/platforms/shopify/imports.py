@@ -5,7 +5,8 @@ The import runs as outbox jobs: ``channel.installed`` starts it, and it hands ov
 ``shopify.import`` continuation job after ``import_pages_per_job`` pages, so no job holds
 its lease for long. Progress is a checkpoint in ``Channel.sync_cursors["import"]``
 (``run``: the id of the job that started it, ``step``, ``after``: the page cursor,
-``counts``: variants read, matched, levels, orders... for the onboarding page to show),
+``counts``: variants read, matched, levels, orders...; ``variants_total``: how many
+variants the shop has — for the onboarding page to show progress),
 committed with each page's rows. A job that fails (a Shopify outage, a crash, a killed
 worker) is retried by the worker and resumes at the checkpoint; redoing the page in hand
 changes nothing, because every row is upserted by its Shopify id.
@@ -166,6 +167,9 @@ def _step_locations(call: ShopifyCall, job: Job, state: dict, steps) -> dict:
 
 
 def _step_products(call: ShopifyCall, job: Job, state: dict, steps) -> dict:
+    if state["after"] is None and "variants_total" not in state:  # for "read N of M"
+        total = call("ProductVariantsCount")["productVariantsCount"]
+        state = {**state, "variants_total": total["count"]}
     page = read_variant_page(call, job.channel_id, state["after"], settings().import_page_size)
     counts = store_variants(job.merchant_id, job.channel_id, page["nodes"])
     return _advance(state, steps, page, **counts)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import tracemalloc
 
+from sandbox.shopify.reference import webhook_payload_schema
 from sandbox.shopify.seed import catalog_specs
 
 from .conftest import SHOP
@@ -98,6 +99,9 @@ def test_product_controls_send_rest_shaped_product_webhooks(sandbox, token, rece
                       "on_hand": 4}]})
     hook = receiver.wait_for("products/create")[0]
     body = json.loads(hook["body"])
+    schema = webhook_payload_schema("products/create")
+    assert set(schema["required"]) <= set(body)
+    assert set(schema["properties"]["variants"]["items"]["required"]) <= set(body["variants"][0])
     assert body["id"] == created["id"] and body["admin_graphql_api_id"] == created["gid"]
     variant = body["variants"][0]
     assert (variant["sku"], variant["barcode"]) == ("APRON-SND", "0123456789012")
@@ -164,3 +168,13 @@ def test_catalog_specs_stream_in_flat_memory():
         return held
     small, large = held_near_the_end(1_000), held_near_the_end(50_000)
     assert 0 < large < 2 * small
+
+
+def test_product_variants_count_is_exact_without_a_limit(sandbox):
+    token, _ = _fresh_shop(sandbox, variants=12, products=2)
+    domain = "catalog-shop.myshopify.com"
+    query = """query($limit: Int) { productVariantsCount(limit: $limit) { count precision } }"""
+    exact = sandbox.gql(token, query, {"limit": None}, shop=domain)["data"]
+    assert exact["productVariantsCount"] == {"count": 12, "precision": "EXACT"}
+    capped = sandbox.gql(token, query, {"limit": 5}, shop=domain)["data"]
+    assert capped["productVariantsCount"] == {"count": 5, "precision": "AT_LEAST"}
