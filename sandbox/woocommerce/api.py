@@ -90,6 +90,9 @@ def handle(view: Callable, slug: str, kind: str | None, kwargs: dict[str, Any]):
     if store is None:
         return json_response(no_route().body(), 404)
     store.count_request(endpoint_label())
+    outage = rest_outage(store)
+    if outage is not None:
+        return outage
     try:
         authenticate_request(store)
         if kind is None:
@@ -99,6 +102,26 @@ def handle(view: Callable, slug: str, kind: str | None, kwargs: dict[str, Any]):
         return view(store, **kwargs)
     except RestError as error:
         return json_response(error.body(), error.status)
+
+
+def rest_outage(store: Store):
+    """The ``rest_error`` fault: ``{"route": "GET wc/v3/products", "after": N, "count": M,
+    "status": 503}`` lets N matching requests through, then answers M of them with that
+    status (a host's outage page as JSON), as a store whose PHP workers are exhausted."""
+    fault = store.faults.get("rest_error")
+    if not isinstance(fault, dict) or (fault.get("route") and
+                                       fault["route"] != endpoint_label()):
+        return None
+    if int(fault.get("after", 0) or 0) > 0:
+        fault["after"] = int(fault["after"]) - 1
+        return None
+    left = int(fault.get("count", 1) or 0)
+    if left <= 0:
+        return None
+    fault["count"] = left - 1
+    status = int(fault.get("status", 503))
+    return json_response({"code": "sandbox_outage", "message": "Service Unavailable",
+                          "data": {"status": status}}, status)
 
 
 # ---------------------------------------------------------------- helpers

@@ -14,7 +14,7 @@ from sandbox.woocommerce import actions, seed, serializers
 from sandbox.woocommerce.state import PERMISSIONS, Order, Sandbox, Store, utcnow
 
 bp = Blueprint("wc_controls", __name__, url_prefix="/_sandbox/api")
-FAULTS = ("fail", "duplicate", "delay", "reorder")
+FAULTS = ("fail", "duplicate", "delay", "reorder", "rest_error")
 
 
 class ControlError(Exception):
@@ -416,7 +416,8 @@ def set_stock(slug: str, post_id: int):
 
 @bp.route("/stores/<slug>/faults", methods=["GET", "PUT", "DELETE"])
 def faults(slug: str):
-    """Webhook faults: fail N, duplicate N, delay seconds, reorder N (hold N, send reversed)."""
+    """Webhook faults: fail N, duplicate N, delay seconds, reorder N (hold N, send reversed);
+    REST outage: rest_error {route, after, count, status} (api.rest_outage)."""
     with sandbox().lock:
         store = get_store(slug)
         if request.method == "DELETE":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 
 from app.catalog import (RemoteVariant, record_remote_levels, remove_remote_listings,
                          upsert_remote_listings)
@@ -122,17 +122,47 @@ def save_entries(merchant_id: int, channel_id: int, entries: list[Entry],
             "levels": recorded, **{k: v for k, v in counts.items() if isinstance(v, int)}}
 
 
-def remove_missing(merchant_id: int, channel_id: int, product_id: str,
-                   seen: Iterable[str]) -> int:
-    """Listings of this product the store no longer shows (a variation deleted: WooCommerce
-    fires no webhook for it, so its parent's re-read is where it is noticed). Flushes."""
-    current = set(db.session.scalars(select(ChannelListing.remote_variant_id).where(
+def remove_missing(merchant_id: int, channel_id: int, seen: dict[str, set[str]]) -> int:
+    """Listings of these products the store no longer shows (``seen``: product id -> the
+    listing ids just read): a variation deleted, for which WooCommerce fires no webhook, is
+    noticed when its parent is read again. One query for them all. Flushes."""
+    if not seen:
+        return 0
+    rows = db.session.execute(select(ChannelListing.remote_product_id,
+                                     ChannelListing.remote_variant_id).where(
         ChannelListing.merchant_id == merchant_id, ChannelListing.channel_id == channel_id,
-        ChannelListing.remote_product_id == product_id, ChannelListing.deleted_at.is_(None))))
-    missing = sorted(current - set(seen))
+        ChannelListing.remote_product_id.in_(list(seen)), ChannelListing.deleted_at.is_(None)))
+    missing = sorted(variant for product, variant in rows if variant not in seen[product])
     if not missing:
         return 0
     return remove_remote_listings(merchant_id, channel_id, remote_variant_ids=missing)
+
+
+def _id_above(column, bound: int):
+    """``column`` (a decimal id as text) > ``bound``, compared as numbers in portable SQL:
+    ids have no leading zeros, so a longer one is larger, and equal lengths sort as text."""
+    text = str(bound)
+    return or_(func.length(column) > len(text),
+               and_(func.length(column) == len(text), column > text))
+
+
+def remove_vanished(merchant_id: int, channel_id: int, low: int, high: int | None,
+                    seen: Iterable[str]) -> int:
+    """A full read saw products with ids in (low, high] (``high`` None: the last page, so
+    everything above ``low``): listings of products in that range it did not see were
+    deleted for good on the store, which fires no webhook. Flushes."""
+    query = select(ChannelListing.remote_variant_id).where(
+        ChannelListing.merchant_id == merchant_id, ChannelListing.channel_id == channel_id,
+        ChannelListing.deleted_at.is_(None), ChannelListing.remote_product_id != "",
+        ChannelListing.remote_product_id.not_like("invalid:%"),
+        _id_above(ChannelListing.remote_product_id, low),
+        ChannelListing.remote_product_id.not_in(list(seen) or [""]))
+    if high is not None:
+        query = query.where(~_id_above(ChannelListing.remote_product_id, high))
+    gone = list(db.session.scalars(query))
+    if not gone:
+        return 0
+    return remove_remote_listings(merchant_id, channel_id, remote_variant_ids=gone)
 
 
 def remove_product(merchant_id: int, channel_id: int, post_id: str) -> int:
@@ -180,8 +210,8 @@ def refresh_product(client: StoreClient, merchant_id: int, channel_id: int, post
     counts = save_entries(merchant_id, channel_id, entries, committed)
     removed = 0
     if kind != "variation":
-        removed = remove_missing(merchant_id, channel_id, post_id,
-                                 [v.remote_variant_id for v, _ in entries])
+        removed = remove_missing(merchant_id, channel_id,
+                                 {post_id: {v.remote_variant_id for v, _ in entries}})
     note = f"product {post_id} ({kind}): {counts['listings']} listing(s) read"
     if counts["problems"]:
         note += f", {counts['problems']} with problems"

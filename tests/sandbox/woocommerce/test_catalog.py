@@ -172,3 +172,34 @@ def test_rest_overrides_make_malformed_output(wc):
     assert listed["stock_quantity"] == "lots" and "sku" not in listed
     wc.control("DELETE", f"/stores/demo-store/products/{tee['id']}/rest-overrides")
     assert api.get(f"products/{tee['id']}").json()["stock_quantity"] == tee["stock_quantity"]
+
+
+def test_admin_products_screen_edits_trashes_restores_and_adds(wc, receiver):
+    import requests
+
+    api = wc.api()
+    subscribe(wc, receiver, api)
+    admin = f"{wc.http_url}/_sandbox/stores/demo-store"
+    page = requests.get(admin, timeout=5).text
+    assert "HOODIE-M" in page and "4006381333962" in page and "not managed" in page
+    tee = api.get("products", params={"sku": "TEE-CLASSIC"}).json()[0]
+    assert "done" in requests.post(f"{admin}/products/{tee['id']}/sku",
+                                   data={"sku": "TEE-RENAMED"}, timeout=5).text
+    requests.post(f"{admin}/products/{tee['id']}/stock", data={"stock_quantity": "-4"},
+                  timeout=5)
+    requests.post(f"{admin}/products/{tee['id']}/trash", timeout=5)
+    requests.post(f"{admin}/products/{tee['id']}/restore", timeout=5)
+    added = requests.post(f"{admin}/products", data={"name": "Cap", "sku": "CAP-1",
+                                                     "gtin": "5099999999994", "stock": "3"},
+                          timeout=5)
+    assert "added" in added.text
+    wc.drain()
+    again = api.get(f"products/{tee['id']}").json()
+    assert (again["sku"], again["stock_quantity"], again["status"]) == ("TEE-RENAMED", -4,
+                                                                        "publish")
+    assert {p["sku"] for p in bodies(receiver, "product.updated")} >= {"TEE-RENAMED"}
+    assert bodies(receiver, "product.deleted") == [{"id": tee["id"]}]
+    assert [p["id"] for p in bodies(receiver, "product.restored")] == [tee["id"]]
+    [cap] = bodies(receiver, "product.created")
+    assert (cap["sku"], cap["global_unique_id"], cap["stock_quantity"]) == ("CAP-1",
+                                                                            "5099999999994", 3)
