@@ -5,9 +5,9 @@ import secrets
 
 from sqlalchemy import select, update
 
-from app.catalog import confirm_opening_stock, create_item
+from app.catalog import create_item
 from app.extensions import db
-from app.models import (Channel, ChannelLocation, InventoryItem, JobStatus, OutboxEvent, Platform,
+from app.models import (Channel, InventoryItem, JobStatus, OutboxEvent, Platform,
                         StockLocation)
 from app.models._common import utcnow
 from app.platforms.woocommerce.client import Keys
@@ -69,9 +69,9 @@ def connect_demo_store(merchant_id: int, store_url: str, *, app_url: str,
     """Connect a seeded sandbox store (its seeded read_write key). Flushes.
 
     The sandbox catalog's SKUs are created as items by hand (``create_item``) with
-    ``opening_stock`` received at the mapped location, so listings match; the store's
-    location is confirmed with Stockroom's counts as the truth (``confirm_opening_stock``:
-    they are pushed to the store). Idempotent: (channel, False) when already connected.
+    ``opening_stock`` received at the mapped location, so listings match. The store's
+    location is left unconfirmed, as after any connect: nothing is pushed to it until
+    ``confirm_opening_stock``. Idempotent: (channel, False) when already connected.
     """
     existing = db.session.scalar(select(Channel).where(
         Channel.platform == Platform.WOOCOMMERCE,
@@ -85,10 +85,6 @@ def connect_demo_store(merchant_id: int, store_url: str, *, app_url: str,
         merchant_id, store_url, {"consumer_key": consumer_key,
                                  "consumer_secret": consumer_secret},
         app_url=app_url, name="Demo Store (WooCommerce sandbox)", location_id=location_id)
-    for cl in db.session.scalars(select(ChannelLocation).where(
-            ChannelLocation.channel_id == channel.id,
-            ChannelLocation.stock_location_id.is_not(None))).all():
-        confirm_opening_stock(merchant_id, cl.id, "stockroom")
     return channel, True
 
 

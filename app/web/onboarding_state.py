@@ -154,11 +154,14 @@ def _listing_counts(merchant_id: int) -> dict[tuple[int, str], int]:
 def _reasons(merchant_id: int, channel_id: int, *, limit: int = 6) -> list[tuple[str, int]]:
     """Why the channel's listings are unmatched, most frequent first (SKU-specific notes
     counted under their general reason)."""
-    notes = db.session.scalars(select(ChannelListing.match_note).where(
-        ChannelListing.merchant_id == merchant_id, ChannelListing.channel_id == channel_id,
-        ChannelListing.match_status == MatchStatus.UNMATCHED,
-        ChannelListing.deleted_at.is_(None)))
-    counter = Counter(_general(note) for note in notes)
+    counter: Counter = Counter()
+    for note, count in db.session.execute(
+            select(ChannelListing.match_note, func.count()).where(
+                ChannelListing.merchant_id == merchant_id,
+                ChannelListing.channel_id == channel_id,
+                ChannelListing.match_status == MatchStatus.UNMATCHED,
+                ChannelListing.deleted_at.is_(None)).group_by(ChannelListing.match_note)):
+        counter[_general(note)] += count
     return counter.most_common(limit)
 
 
