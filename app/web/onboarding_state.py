@@ -126,7 +126,8 @@ def _progress(merchant_id: int, channel: Channel, kind: str, listings: int) -> I
     state = dict((channel.sync_cursors or {}).get(kind) or {})
     done = bool(state.get("finished_at")) or state.get("step") == "done"
     if not state or done:
-        topics = ("channel.installed", "channel.connected") if kind == "import" else (REFRESH_TOPIC,)
+        topics = (("channel.installed", "channel.connected") if kind == "import"
+                  else (REFRESH_TOPIC,))
         queued = db.session.scalar(select(func.count()).select_from(OutboxEvent).where(
             OutboxEvent.merchant_id == merchant_id, OutboxEvent.channel_id == channel.id,
             OutboxEvent.topic.in_(topics),
@@ -227,7 +228,7 @@ class Preview:
     """What confirming a platform location's opening stock would do, before it is done."""
 
     truth: str
-    changes: int                              # levels that change (platform) / counts overwritten (stockroom)
+    changes: int  # levels that change (platform) / store counts overwritten (stockroom)
     kept: list[tuple[str, int]]               # (why, how many) for "platform"
     examples: list[tuple[str, int | None, int]]  # (SKU, platform's count, what it becomes)
     rows: int

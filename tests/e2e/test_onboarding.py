@@ -112,7 +112,8 @@ def world(tmp_path):
         woo_http.url, woo_https.url)), ca_bundle=str(tls.ca_bundle), timeout_seconds=10)
     app = create_app({"TESTING": True, "SECRET_KEY": "e2e-onboarding",
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e2e.sqlite3'}",
-                      "ENCRYPTION_KEYS": [TEST_ENCRYPTION_KEY], "SHOPIFY_SETTINGS": shopify_settings,
+                      "ENCRYPTION_KEYS": [TEST_ENCRYPTION_KEY],
+                      "SHOPIFY_SETTINGS": shopify_settings,
                       "WOOCOMMERCE_SETTINGS": woo_settings})
     with app.app_context():
         upgrade()
@@ -242,7 +243,8 @@ def _onboard(world: World, page, screenshots) -> None:
     screenshots.take(page, "onboarding")
     catalog.get_by_role("button", name="Create the items from this store").click()
     expect(page.locator("#toasts")).to_contain_text("200 items created")
-    expect(page.locator("#step-catalog")).to_contain_text(re.compile(r"Items created from .*: 200\."))
+    expect(page.locator("#step-catalog")).to_contain_text(
+        re.compile(r"Items created from .*: 200\."))
 
     # (e) map the shop's two locations.
     page.get_by_role("link", name="Locations", exact=True).first.click()

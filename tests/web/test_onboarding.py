@@ -1,4 +1,5 @@
-"""Onboarding page, opening stock comparison and confirmation, reminders: each action and bad input."""
+"""Onboarding page, opening stock comparison and confirmation, reminders: each action and
+bad input."""
 import re
 
 import pytest
@@ -116,7 +117,8 @@ def test_later_channels_show_what_matched(browser):
     make_item(merchant, "SKU-2")
     _store(merchant, n=3)
     body = _text(browser.get("/onboarding"))
-    assert re.search(r"matched 2 by SKU/barcode, <a href=\"/listings\?[^\"]*\">2 need a decision", body)
+    assert re.search(r"matched 2 by SKU/barcode, <a href=\"/listings\?[^\"]*\">2 need a decision",
+                     body)
     home = _text(browser.get("/"))
     assert "2 listings need a decision" in home
 
@@ -174,7 +176,8 @@ def test_confirm_take_the_platforms_quantities(browser):
     second = browser.form_tokens[url]
     assert pending_pushes(channel.id, limit=10) == []
     done = browser.post(url, {"truth": "platform", "form_token": first})
-    assert done.status_code == 303 and done.headers["Location"].endswith(f"/onboarding/locations/{cl.id}")
+    assert done.status_code == 303
+    assert done.headers["Location"].endswith(f"/onboarding/locations/{cl.id}")
     assert (_on_hand(warehouse, "SKU-1"), _on_hand(warehouse, "SKU-2"),
             _on_hand(warehouse, "SKU-3")) == (2, 4, 6)
     assert db.session.scalar(select(func.count()).select_from(InventoryMovement).where(
@@ -222,13 +225,15 @@ def test_confirm_bad_input(browser):
     db.session.commit()
     page = browser.get(f"/onboarding/locations/{unmapped.id}")
     assert page.status_code == 422 and "Map Pop-up onto a stock location first" in _text(page)
-    assert browser.get(f"/onboarding/locations/{unmapped.id}/confirm?truth=platform").status_code == 422
+    review = f"/onboarding/locations/{unmapped.id}/confirm?truth=platform"
+    assert browser.get(review).status_code == 422
     token = browser.form_tokens[url]
     response = browser.post(f"/onboarding/locations/{unmapped.id}/confirm",
                             {"truth": "platform", "form_token": token})
     assert response.status_code == 422  # the token was made for another form
     assert browser.get(f"/onboarding/locations/{foreign.id}").status_code == 404
-    assert browser.get(f"/onboarding/locations/{foreign.id}/confirm?truth=platform").status_code == 404
+    review = f"/onboarding/locations/{foreign.id}/confirm?truth=platform"
+    assert browser.get(review).status_code == 404
     assert browser.post(f"/onboarding/locations/{foreign.id}/confirm",
                         {"truth": "platform"}).status_code == 404
     db.session.expire_all()
