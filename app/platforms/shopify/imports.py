@@ -54,6 +54,26 @@ def import_state(channel: Channel, kind: str = "import") -> dict:
     return dict((channel.sync_cursors or {}).get(kind) or {})
 
 
+def catalog_progress(channel: Channel) -> dict:
+    """What the onboarding page shows of the latest catalog read (the import's, or a
+    re-read's when one ran since): ``{kind, step, read, total, matched, levels, done}``.
+
+    ``total`` is None until the products step started; ``done`` once the products step is
+    behind (the import still reads open orders after it). {} before any read.
+    """
+    runs = [(kind, import_state(channel, kind)) for kind in RUNS]
+    runs = [(kind, state) for kind, state in runs if state]
+    if not runs:
+        return {}
+    kind, state = max(runs, key=lambda r: r[1].get("started_at") or "")
+    counts = state.get("counts") or {}
+    steps = RUNS[kind][0]
+    return {"kind": kind, "step": state.get("step"), "read": counts.get("variants", 0),
+            "total": state.get("variants_total"), "matched": counts.get("matched", 0),
+            "levels": counts.get("levels", 0),
+            "done": steps.index(state.get("step", steps[0])) > steps.index("products")}
+
+
 def _save_state(channel_id: int, state: dict, kind: str = "import") -> None:
     """Write the checkpoint (a new dict: JSON columns only notice reassignment). Flushes."""
     channel = db.session.get(Channel, channel_id, with_for_update=True, populate_existing=True)

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.fulfillment import Tracking
 from app.fulfillment.sync_state import mark_sync_failed, mark_synced
-from app.models import Channel, Fulfillment, FulfillmentStatus, Origin, Platform, WebhookInbox
+from app.models import (Channel, ChannelListing, Fulfillment, FulfillmentStatus, Origin, Platform,
+                        WebhookInbox)
 from app.models._common import utcnow
 from app.platforms.woocommerce.client import StoreClient
 from app.platforms.woocommerce.connect import client_for, delivery_url, settings, webhook_secret
@@ -23,6 +24,7 @@ from app.platforms.woocommerce.catalog import product_page, refresh_product
 from app.platforms.woocommerce.sync import (RECONCILE_TOPIC, RemoteOrder, apply_order,
                                             ensure_webhooks, fetch_order, find_order,
                                             push_in_flight, tracking_entries, with_tracking)
+from app.stock.push import mark_dirty
 from app.sync.errors import Deferred, PermanentError
 from app.sync.handlers import inbox_handler, outbox_handler
 from app.sync.queue import Job
@@ -304,7 +306,18 @@ def apply_product_webhook(job: Job) -> str:
     recorded, variations gone from the store are removed."""
     post_id = _delivered_id(job)
     client = client_for(job.channel_id)  # ends the read transaction
-    return refresh_product(client, job.merchant_id, job.channel_id, post_id)
+    note = refresh_product(client, job.merchant_id, job.channel_id, post_id)
+    if job.topic == "product.restored":
+        # Back from the trash: what Stockroom holds now is pushed there again (changes made
+        # while it was trashed were not pushed to it).
+        items = set(db.session.scalars(select(ChannelListing.inventory_item_id).where(
+            ChannelListing.merchant_id == job.merchant_id,
+            ChannelListing.channel_id == job.channel_id,
+            ChannelListing.remote_product_id == post_id, ChannelListing.deleted_at.is_(None),
+            ChannelListing.inventory_item_id.is_not(None))))
+        if items:
+            mark_dirty(job.merchant_id, channel_id=job.channel_id, item_ids=items)
+    return note
 
 
 @inbox_handler(WOO, "product.deleted")

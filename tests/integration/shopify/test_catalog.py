@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import (Channel, ChannelListing, ChannelListingLevel, ChannelLocation,
                         InventoryPushState, Merchant, MatchStatus, OutboxEvent, WebhookInbox)
+from app.platforms.shopify.imports import catalog_progress
 from app.stock import adjust_stock
 from tests.fixtures.factories import make_item
 from tests.integration.shopify.conftest import SHOP, release_session
@@ -89,6 +90,9 @@ def test_import_reads_barcodes_images_and_every_locations_quantities(stockroom):
     counts = state["counts"]
     assert (counts["variants"], counts["matched"], counts["levels"]) == (7, 2, 28)
     assert state["variants_total"] == 7  # "read 7 of 7"
+    assert catalog_progress(channel()) == {"kind": "import", "step": "done", "read": 7,
+                                           "total": 7, "matched": 2, "levels": 28,
+                                           "done": True}
 
 
 def test_levels_beyond_a_page_are_read_to_the_end(stockroom):
@@ -211,6 +215,9 @@ def test_catalog_refresh_rereads_quantities(stockroom):
         return (channel().sync_cursors.get("catalog_refresh") or {}).get("step") == "done"
     stockroom.run_worker(until=refreshed)
     assert levels_by_location(listings()["BEANIE-GRY"])[location["gid"]][0] == 33
+    progress = catalog_progress(channel())
+    assert (progress["kind"], progress["read"], progress["total"], progress["done"]) == (
+        "catalog_refresh", 5, 5, True)
     refresh = channel().sync_cursors["catalog_refresh"]
     assert refresh["counts"]["variants"] == 5  # 3 pages over 3 jobs, each counted once
     assert db.session.scalar(select(func.count()).select_from(OutboxEvent).where(

@@ -155,6 +155,14 @@ def test_product_webhooks_create_rematch_and_delete_listings(stockroom):
     release_session()
     stockroom.settle()
     assert sandbox.rest("demo-store", "GET", f"products/{tote['id']}")["stock_quantity"] == before
+    # Restored from the trash (product.restored): matched again, and Stockroom's count
+    # (35, less the unit of the store's open order for it) pushed there again.
+    sandbox.control("POST", f"{SLUG}/products/{tote['id']}/restore")
+    stockroom.settle()
+    restored = listings()["TOTE-CANVAS"]
+    assert (restored.match_status, restored.inventory_item_id) == (MatchStatus.MATCHED,
+                                                                   tote_item)
+    assert sandbox.rest("demo-store", "GET", f"products/{tote['id']}")["stock_quantity"] == 34
 
     # A variation deleted on the store fires nothing; the parent's next save (here: another
     # variation's stock edited in wp-admin) re-reads its variations, and it is removed.
