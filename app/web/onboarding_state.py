@@ -30,8 +30,9 @@ class ImportProgress:
     state: str              # "queued" | "running" | "done" | "none"
     step: str = ""
     listings: int = 0       # listings read so far (the checkpoint's count, else the table's)
-    total_products: int | None = None
+    total_products: int | None = None   # WooCommerce: products in the store
     counts: dict = field(default_factory=dict)
+    total_variants: int | None = None   # Shopify: variants in the shop
 
     @property
     def running(self) -> bool:
@@ -142,7 +143,7 @@ def _progress(merchant_id: int, channel: Channel, kind: str, listings: int) -> I
     read = counts.get("variants", counts.get("listings"))
     return ImportProgress(kind, "done" if done else "running", str(state.get("step") or ""),
                           int(read if read is not None else listings),
-                          state.get("total_products"), counts)
+                          state.get("total_products"), counts, state.get("variants_total"))
 
 
 def _listing_counts(merchant_id: int) -> dict[tuple[int, str], int]:

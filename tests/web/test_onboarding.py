@@ -69,7 +69,12 @@ def test_show_onboarding_polls_while_an_import_runs(browser):
     body = _text(browser.get("/onboarding"))
     assert "Reading products… 12,000 listings (300 of 50,000 products)" in body
     assert 'hx-trigger="every 2s"' in body
+    shop = make_channel(merchant)
+    shop.sync_cursors = {"import": {"step": "products", "after": "c", "variants_total": 50000,
+                                    "counts": {"variants": 250}}}
+    db.session.commit()
     fragment = browser.hx_get("/onboarding", "onboarding-steps")
+    assert "Reading products… 250 of 50,000 variants" in _text(fragment)
     assert _text(fragment).lstrip().startswith('<div id="onboarding-steps"')
     assert "Once a store's import is done, choose it here." in _text(fragment)
 
