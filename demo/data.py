@@ -85,26 +85,26 @@ def _basket(rng: random.Random, skus: list[str]) -> list[tuple[str, int]]:
 
 def seed_shopify(merchant_id: int, sandboxes: Sandboxes, *, orders: int, rng: random.Random
                  ) -> Channel:
-    """List the catalog on the sandbox shop, place orders, install the app for the demo
-    merchant, import its locations (mapped by name) and pull every order over GraphQL."""
+    """Onboard the demo shop as a merchant does: list the catalog (with its own stock) on the
+    sandbox shop and place orders there; install the app; read locations and the catalog
+    through the import's own functions; map locations by name; Stockroom's items come from
+    the shop's catalog (``seed_catalog_from_channel``) and its opening stock is the shop's
+    (``confirm_opening_stock(..., "platform")``); then pull every order over GraphQL."""
+    from demo.seed import catalog
+
     base = f"{sandboxes.shopify_http}/_sandbox/shops/{SHOP}"
     shop = _control("GET", base)
     sandbox_locations = {loc["name"]: loc["id"] for loc in shop["locations"]}
-    stock = _stock(merchant_id)
-    items = _catalog(merchant_id)
-    db.session.commit()
-    # Shopify's stock mirrors ours at the mapped locations (so its order routing agrees).
-    by_product: dict[str, list[InventoryItem]] = {}
-    for item in items:
-        by_product.setdefault(item.title.split(" — ")[0], []).append(item)
-    for title, variants in by_product.items():
-        _control("POST", f"{base}/products", {"title": title, "variants": [
-            {"title": v.title.split(" — ")[-1], "sku": v.sku, "price": f"{12 + len(title)}.00",
-             "on_hand": {str(sandbox_locations[remote]): stock.get((ours, v.sku), 0)
+    products = catalog()
+    for product in products:
+        _control("POST", f"{base}/products", {"title": product["title"], "variants": [
+            {"title": v["title"], "sku": v["sku"], "barcode": v["barcode"],
+             "price": f"{12 + len(product['title'])}.00",
+             "on_hand": {str(sandbox_locations[remote]): v["on_hand"][ours]
                          for remote, ours in SHOPIFY_LOCATIONS.items()}}
-            for v in variants]})
+            for v in product["variants"]]})
     _control("POST", f"{base}/plan", {"plan": "plus"})  # seeding pulls a few hundred orders
-    skus = [item.sku for item in items]
+    skus = [v["sku"] for product in products for v in product["variants"]]
     placed = []
     # Orders over the last two weeks: the sandbox clock goes back, then forward per order.
     step = HISTORY_SECONDS / max(orders, 1)
@@ -139,8 +139,9 @@ def seed_shopify(merchant_id: int, sandboxes: Sandboxes, *, orders: int, rng: ra
     db.session.commit()
     call = ShopifyCall(channel.id)
     import_locations(call, merchant_id, channel.id)
-    _map_locations(merchant_id, channel.id, SHOPIFY_LOCATIONS)
     db.session.commit()
+    read_shopify_catalog(call, merchant_id, channel.id)
+    onboard_channel(merchant_id, channel.id, SHOPIFY_LOCATIONS, truth="platform", seed=True)
     for n, order in enumerate(placed, 1):
         pull_order(call, merchant_id, channel.id, order["gid"])
         if n % 25 == 0:
@@ -149,23 +150,52 @@ def seed_shopify(merchant_id: int, sandboxes: Sandboxes, *, orders: int, rng: ra
     return channel
 
 
-def _map_locations(merchant_id: int, channel_id: int, mapping: dict[str, str]) -> None:
+def read_shopify_catalog(call: ShopifyCall, merchant_id: int, channel_id: int) -> int:
+    """Every variant with its levels, page by page, as the import's products step reads them
+    (app/platforms/shopify/catalog.py); commits each page. Returns the variants read."""
+    from app.platforms.shopify.catalog import read_variant_page, store_variants
+
+    after, read = None, 0
+    while True:
+        page = read_variant_page(call, channel_id, after, 250)
+        read += store_variants(merchant_id, channel_id, page["nodes"])["variants"]
+        db.session.commit()
+        if not page["pageInfo"]["hasNextPage"]:
+            return read
+        after = page["pageInfo"]["endCursor"]
+
+
+def onboard_channel(merchant_id: int, channel_id: int, mapping: dict[str, str], *,
+                    truth: str, seed: bool = False) -> dict:
+    """The onboarding page's choices, made by the seed: (``seed``) the channel's catalog
+    becomes Stockroom's items; its platform locations are mapped by name; each mapped
+    one's opening stock is confirmed with ``truth``. Commits. Returns the seed's result."""
+    from app.catalog import confirm_opening_stock, seed_catalog_from_channel
+    from app.stock.locations import map_channel_location
+
+    result = seed_catalog_from_channel(merchant_id, channel_id) if seed else {}
     ours = {loc.name: loc.id for loc in db.session.scalars(
         select(StockLocation).where(StockLocation.merchant_id == merchant_id))}
     for location in db.session.scalars(select(ChannelLocation).where(
-            ChannelLocation.channel_id == channel_id)):
-        if location.name in mapping:
-            location.stock_location_id = ours[mapping[location.name]]
-    db.session.flush()
+            ChannelLocation.merchant_id == merchant_id,
+            ChannelLocation.channel_id == channel_id).order_by(ChannelLocation.id)).all():
+        if location.name in mapping and location.stock_location_id != ours[mapping[location.name]]:
+            map_channel_location(merchant_id, location.id, ours[mapping[location.name]])
+        if location.stock_location_id is not None and location.stock_confirmed_at is None:
+            confirm_opening_stock(merchant_id, location.id, truth)
+    db.session.commit()
+    return result
 
 
 # --- WooCommerce --------------------------------------------------------------------------
 
 def seed_woocommerce(merchant_id: int, sandboxes: Sandboxes, *, orders: int,
                      rng: random.Random, app_url: str) -> Channel:
-    """A store selling half the catalog and its orders; then the integration connects it
-    with a REST key (what wc-auth's approve does, without the browser), registers its
-    webhooks to ``app_url`` and imports listings and open orders over REST."""
+    """A store selling half the catalog, with its own counts (20 more than Stockroom's), and
+    its orders; then the integration connects it with a REST key (what wc-auth's approve
+    does, without the browser), registers its webhooks to ``app_url`` and imports listings
+    (matched by SKU to the items from the Shopify catalog), their stock and open orders over
+    REST; the merchant keeps Stockroom's counts, which are pushed to the store."""
     from demo.woocommerce import connect_store_with_key, import_store_now
 
     api_base = f"{sandboxes.woo_http}/_sandbox/api"
@@ -200,6 +230,7 @@ def seed_woocommerce(merchant_id: int, sandboxes: Sandboxes, *, orders: int,
                                      location_id=location_id)
     db.session.commit()
     import_store_now(channel.id)
+    onboard_channel(merchant_id, channel.id, {}, truth="stockroom")
     return db.session.get(Channel, channel.id)
 
 

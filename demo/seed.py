@@ -1,4 +1,5 @@
-"""The demo merchant: three stock locations, a 3PL and ~60 SKUs in stock; its sign-in."""
+"""The demo merchant: three stock locations and a 3PL (its items come from the demo shop's
+catalog, through onboarding: demo/data.py); its sign-in."""
 from __future__ import annotations
 
 import random
@@ -7,8 +8,7 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from app.extensions import db
-from app.models import InventoryItem, Merchant, StockLocation, User
-from app.stock.levels import apply_movements
+from app.models import Merchant, StockLocation, User
 from app.web.auth import DEMO_EMAIL
 
 __all__ = ["DEMO_EMAIL", "seed_demo_merchant", "seed_demo_user"]
@@ -18,26 +18,36 @@ PRODUCTS = ("Canvas tote", "Enamel mug", "Linen apron", "Wool beanie", "Field no
 VARIANTS = ("Small", "Medium", "Large", "Black", "Olive", "Sand")
 
 
-def seed_demo_merchant(*, seed: int = 7) -> tuple[Merchant, bool]:
-    """Create the demo merchant with locations, 60 SKUs and stock; returns (merchant, created)."""
+def seed_demo_merchant() -> tuple[Merchant, bool]:
+    """Create the demo merchant with its stock locations; returns (merchant, created).
+
+    No items: like every merchant, the demo's come from a store's catalog (the demo shop,
+    seeded by demo/data.py through the import and the onboarding choices).
+    """
     existing = db.session.scalar(select(Merchant).where(Merchant.email == DEMO_EMAIL))
     if existing is not None:
         return existing, False
-    rng = random.Random(seed)
     merchant = Merchant(name="Juniper & Co. (demo)", email=DEMO_EMAIL)
     db.session.add(merchant)
     db.session.flush()
-    locations = [StockLocation(merchant_id=merchant.id, name=name) for name in LOCATIONS]
-    items = [InventoryItem(merchant_id=merchant.id, title=f"{product} — {variant}",
-                           sku=f"JC-{p:02d}-{v:02d}")
-             for p, product in enumerate(PRODUCTS, 1) for v, variant in enumerate(VARIANTS, 1)]
-    db.session.add_all(locations + items)
+    db.session.add_all([StockLocation(merchant_id=merchant.id, name=name) for name in LOCATIONS])
     db.session.flush()
-    for location in locations:
-        received = {item.id: rng.randint(0, 40) for item in items}
-        apply_movements(merchant.id, location, received, reason="received",
-                        note="Opening stock (demo)")
     return merchant, True
+
+
+def catalog(*, seed: int = 7) -> list[dict]:
+    """The demo shop's products: 10 products x 6 variants (SKU JC-pp-vv, some with a barcode),
+    each variant's on-hand count per demo location (deterministic per ``seed``)."""
+    rng = random.Random(seed)
+    products = []
+    for p, product in enumerate(PRODUCTS, 1):
+        variants = []
+        for v, variant in enumerate(VARIANTS, 1):
+            variants.append({"title": variant, "sku": f"JC-{p:02d}-{v:02d}",
+                             "barcode": f"0{p:05d}{v:06d}" if v % 2 else "",
+                             "on_hand": {name: rng.randint(0, 40) for name in LOCATIONS}})
+        products.append({"title": product, "variants": variants})
+    return products
 
 
 def seed_demo_user(merchant: Merchant, password: str) -> User:

@@ -5,6 +5,7 @@ import secrets
 
 from sqlalchemy import select, update
 
+from app.catalog import create_item
 from app.extensions import db
 from app.models import (Channel, InventoryItem, JobStatus, OutboxEvent, Platform,
                         StockLocation)
@@ -67,8 +68,10 @@ def connect_demo_store(merchant_id: int, store_url: str, *, app_url: str,
                        opening_stock: int = 20) -> tuple[Channel, bool]:
     """Connect a seeded sandbox store (its seeded read_write key). Flushes.
 
-    The sandbox catalog's SKUs are created as items with ``opening_stock`` at the mapped
-    location, so listings match. Idempotent: (channel, False) when already connected.
+    The sandbox catalog's SKUs are created as items by hand (``create_item``) with
+    ``opening_stock`` received at the mapped location, so listings match. The store's
+    location is left unconfirmed, as after any connect: nothing is pushed to it until
+    ``confirm_opening_stock``. Idempotent: (channel, False) when already connected.
     """
     existing = db.session.scalar(select(Channel).where(
         Channel.platform == Platform.WOOCOMMERCE,
@@ -88,10 +91,8 @@ def connect_demo_store(merchant_id: int, store_url: str, *, app_url: str,
 def _stock_sandbox_skus(merchant_id: int, location_id: int | None, quantity: int) -> None:
     have = set(db.session.scalars(select(InventoryItem.sku).where(
         InventoryItem.merchant_id == merchant_id, InventoryItem.sku.in_(SANDBOX_SKUS))))
-    new = [InventoryItem(merchant_id=merchant_id, sku=sku, title=title)
+    new = [create_item(merchant_id, sku, title)
            for sku, title in SANDBOX_SKUS.items() if sku not in have]
-    db.session.add_all(new)
-    db.session.flush()
     location = db.session.get(StockLocation, location_id) if location_id else None
     if location is not None and new and quantity:
         apply_movements(merchant_id, location, {item.id: quantity for item in new},

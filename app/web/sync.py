@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import g, request, url_for
 
+from app.catalog import unconfirmed_locations
 from app.errors import DomainError
 from app.extensions import db
 from app.models import OutboxEvent, WebhookInbox
@@ -24,7 +25,7 @@ def _page(status: int = 200, error: str | None = None):
     kind = request.values.get("kind") if request.values.get("kind") in KINDS else "outbox"
     only = _only()
     return render("web/sync/index.html", {"sync-jobs": "web/sync/_jobs.html"}, status=status,
-                  kind=kind, only=only, filter_args={only: "1"} if only else {}, error=error,
+                  unconfirmed=unconfirmed_locations(g.merchant_id), kind=kind, only=only, filter_args={only: "1"} if only else {}, error=error,
                   jobs=queries.sync_jobs(g.merchant_id, KINDS[kind], only=only),
                   counts=queries.sync_counts(g.merchant_id), queue_counts=job_counts(g.merchant_id))
 

@@ -35,10 +35,14 @@ def _show_not_found(error: NotFound):
 
 @bp.get("/")
 def show_home():
-    """Signed in: orders to do and stock by location; otherwise the welcome page."""
+    """Signed in: the set-up steps while incomplete, pushes still paused, listings needing a
+    decision, orders to do and stock by location; otherwise the welcome page."""
+    from app.web.onboarding_state import onboarding
+
     if authenticate() is None:
         return render_template("web/welcome.html")
     merchant_id = g.merchant_id
     return render_template("web/home.html", merchant=queries.merchant(merchant_id),
+                           onboarding=onboarding(merchant_id), errors={},
                            counts=queries.order_status_counts(merchant_id, OrderFilters()),
                            **queries.stock_matrix(merchant_id))

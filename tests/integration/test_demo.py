@@ -27,7 +27,8 @@ def test_seed_demo_merchant_is_idempotent(app):
     seed_demo_user(again, "pw-one-two-three")
     assert created and not created_again and again.id == merchant.id
     assert db.session.scalar(select(func.count()).select_from(StockLocation)) == 4
-    assert db.session.scalar(select(func.count()).select_from(InventoryItem)) == 60
+    # No items: they come from the demo shop's catalog, through onboarding (demo/data.py).
+    assert db.session.scalar(select(func.count()).select_from(InventoryItem)) == 0
     assert db.session.scalar(select(func.count()).select_from(Merchant)) == 1
     assert db.session.scalar(select(func.count()).select_from(User)) == 1
 
@@ -134,6 +135,8 @@ def test_demo_starts_everything_and_ctrl_c_stops_it(tmp_path, repo_root):
         web = _sign_in(url)
         home = web.get(f"{url}/", timeout=5).text
         assert "Juniper &amp; Co. (demo)" in home and "Main warehouse" in home
+        # Onboarded: items from the shop's catalog, every mapped location confirmed.
+        assert "JC-01-01" in home and "pushes-paused" not in home
         orders = web.get(f"{url}/orders", timeout=5).text
         assert "Demo Shop" in orders and "Juniper &amp; Co. online" in orders
         assert requests.get(f"{url}/readyz", timeout=2).json()["status"] == "ready"
