@@ -398,6 +398,18 @@ def set_stock(sandbox, shop):
 
 # --- the 3PL (fulfillment service) side -------------------------------------------------------
 
+@bp.post("/shops/<shop>/fulfillment_orders/<fo_id>/split")
+@control
+def split_fulfillment_order(sandbox, shop, fo_id):
+    """The merchant splits a fulfillment order in the admin: ``{line_items: [{id, quantity}]}``
+    leave it for a new fulfillment order at the same location (fulfillment_orders/split)."""
+    s = _shop(sandbox, shop)
+    original, remaining = operations.split(sandbox.store, s, _id(fo_id, "FulfillmentOrder"),
+                                           _line_inputs(_body()["line_items"]))
+    return {"id": original.id, "remaining_id": remaining.id,
+            "remaining_gid": f"gid://shopify/FulfillmentOrder/{remaining.id}"}
+
+
 @bp.post("/shops/<shop>/fulfillment_orders/<fo_id>/<action>")
 @control
 def fulfillment_service(sandbox, shop, fo_id, action):

@@ -558,3 +558,30 @@ def cancel_order(store: Store, shop: Shop, order_id: int, reason: str = "custome
     store.emit(shop.domain, "orders/cancelled", payloads.order_payload(shop, order))
     store.emit(shop.domain, "orders/updated", payloads.order_payload(shop, order))
     return order
+
+
+# --- split ------------------------------------------------------------------------------------
+
+def split(store: Store, shop: Shop, fo_id: int | None, line_inputs) -> tuple[FulfillmentOrder,
+                                                                          FulfillmentOrder]:
+    """fulfillmentOrderSplit (or Split in the admin): the chosen quantities leave ``fo`` for a
+    new OPEN fulfillment order at the same location; returns (original, remaining)."""
+    fo = get_fo(shop, fo_id)
+    require_action(shop, fo, "SPLIT", "Fulfillment order cannot be split.")
+    wanted = requested_quantities(fo, line_inputs, "fulfillmentOrderSplits")
+    if _is_whole(fo, wanted):
+        raise UserError("Cannot split all the line items of a fulfillment order.",
+                        ["fulfillmentOrderSplits"])
+    remaining = _new_fo(store, shop, fo, fo.location_id, wanted)
+    for ln in fo.lines:
+        ln.total_quantity -= wanted.get(ln.id, 0)
+        ln.remaining_quantity -= wanted.get(ln.id, 0)
+    fo.lines = [ln for ln in fo.lines if ln.total_quantity > 0]
+    fo.updated_at = store.now()
+    store.emit(shop.domain, "fulfillment_orders/split", {
+        "split_line_items": [{"id": f"gid://shopify/FulfillmentOrderLineItem/{k}", "quantity": v}
+                             for k, v in wanted.items()],
+        "fulfillment_order": payloads.fo_ref(fo),
+        "remaining_fulfillment_order": payloads.fo_ref(remaining),
+        "replacement_fulfillment_order": None})
+    return fo, remaining

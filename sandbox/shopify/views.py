@@ -160,8 +160,10 @@ def order_node(ctx, order: Order) -> dict:
         "fulfillmentOrders": lambda info, **a: connection(
             [fo for fo in fos if a.get("displayable") is not True or fo.is_active], a,
             lambda fo: fo_node(ctx, fo)),
+        # A plain list (no paging): ``first`` caps it; fulfillmentsCount says how many exist.
         "fulfillments": lambda info, **a: [fulfillment_node(ctx, f)
                                            for f in fuls[:a.get("first") or len(fuls)]],
+        "fulfillmentsCount": {"__typename": "Count", "count": len(fuls), "precision": "EXACT"},
         "shippingAddress": _address(order.shipping_address),
         "customer": {"__typename": "Customer", "id": gid("Customer", order.customer_id),
                      "displayName": order.customer_name},
