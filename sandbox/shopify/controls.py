@@ -317,6 +317,23 @@ def cancel_order(sandbox, shop, order_id):
     return {"ok": True, "id": order.id}
 
 
+@bp.post("/shops/<shop>/orders/<order_id>/refunds")
+@control
+def refund_order(sandbox, shop, order_id):
+    """The merchant refunds in Shopify admin: ``{refund_line_items: [{line_item_id, quantity,
+    restock_type: return|cancel|no_restock, location_id?}], note?}`` (refunds/create)."""
+    s = _shop(sandbox, shop)
+    items = [{**item, "line_item_id": _id(item["line_item_id"], "LineItem"),
+              "location_id": _id(item["location_id"], "Location")
+              if item.get("location_id") is not None else None}
+             for item in _body().get("refund_line_items") or []]
+    r = operations.refund(sandbox.store, s, _id(order_id, "Order"), items, _body().get("note"))
+    return {"id": r.id, "gid": f"gid://shopify/Refund/{r.id}",
+            "refund_line_items": [{"id": rl.id, "line_item_id": rl.line_item_id,
+                                   "quantity": rl.quantity, "restock_type": rl.restock_type,
+                                   "location_id": rl.location_id} for rl in r.lines]}
+
+
 @bp.post("/shops/<shop>/fulfillments")
 @control
 def fulfill_on_platform(sandbox, shop):

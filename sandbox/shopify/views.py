@@ -194,9 +194,9 @@ def line_item_node(ctx, li) -> dict:
               else "partial" if li.fulfilled_quantity else "unfulfilled")
     return {"__typename": "LineItem", "id": gid("LineItem", li.id), "title": li.title,
             "name": f"{li.title} - {v.title}", "sku": li.sku, "quantity": li.quantity,
-            "currentQuantity": li.quantity, "variantTitle": v.title,
-            "unfulfilledQuantity": li.quantity - li.fulfilled_quantity,
-            "fulfillableQuantity": li.quantity - li.fulfilled_quantity,
+            "currentQuantity": li.current_quantity, "variantTitle": v.title,
+            "unfulfilledQuantity": li.current_quantity - li.fulfilled_quantity,
+            "fulfillableQuantity": li.current_quantity - li.fulfilled_quantity,
             "fulfillmentStatus": status, "requiresShipping": True,
             "originalUnitPriceSet": _money_bag(Decimal(li.price)),
             "variant": lambda info, **a: variant_node(ctx, v)}

@@ -254,6 +254,10 @@ def _order_gid(payload: dict) -> str:
     return payload.get("admin_graphql_api_id") or gid("Order", payload["id"])
 
 
+def _order_gid_of_refund(payload: dict) -> str:
+    return gid("Order", payload["order_id"])
+
+
 def _push_in_flight(order_id: int) -> bool:
     """The sync lock: an outbox job of this order's fulfillments not yet finished."""
     return db.session.scalar(select(OutboxEvent.id).where(

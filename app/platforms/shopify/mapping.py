@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from app.orders.refunds import RefundData, RefundLineData
 from app.orders.upsert import LineData, OrderData
 
 
@@ -64,10 +65,35 @@ def webhook_order_gid(topic: str, payload: dict) -> str | None:
         return None
     if topic.startswith("orders/") and payload.get("id"):
         return payload.get("admin_graphql_api_id") or gid("Order", payload["id"])
-    if topic.startswith("fulfillments/") and payload.get("order_id"):
+    if topic.startswith(("fulfillments/", "refunds/")) and payload.get("order_id"):
         return gid("Order", payload["order_id"])
     if topic.startswith("fulfillment_orders/"):
         fo = (payload.get("fulfillment_order") or payload.get("original_fulfillment_order")
               or {})
         return gid("Order", fo["order_id"]) if fo.get("order_id") else None
     return None
+
+
+#: Shopify's restock types that put units back in stock at the refund line's location.
+#: CANCEL restocks units never fulfilled (Shopify: "use this when restocking unfulfilled
+#: line items"): they never left Stockroom's stock. LEGACY_RESTOCK (older refunds) is
+#: "restocked, without being identified as a return or a cancelation": Stockroom puts back
+#: at most what it shipped, so it is read as a return.
+RESTOCKED_TYPES = ("return", "legacy_restock")
+_NOT_RESTOCKED = {"cancel": "canceled before it shipped", "no_restock": "no restock chosen"}
+
+
+def refund_data(payload: dict) -> RefundData:
+    """A refunds/create payload (the REST Refund resource) -> RefundData."""
+    lines = []
+    for rli in payload.get("refund_line_items") or []:
+        kind = str(rli.get("restock_type") or "no_restock").lower()
+        location = rli.get("location_id")
+        lines.append(RefundLineData(
+            remote_line_id=gid("LineItem", rli["line_item_id"]), quantity=int(rli["quantity"]),
+            restock=kind in RESTOCKED_TYPES,
+            remote_location_id=gid("Location", location) if location else None,
+            reason=_NOT_RESTOCKED.get(kind, "")))
+    refund_gid = payload.get("admin_graphql_api_id") or gid("Refund", payload["id"])
+    return RefundData(remote_id=refund_gid, lines=lines,
+                      label=f"Shopify refund {refund_gid.rsplit('/', 1)[-1]}")
