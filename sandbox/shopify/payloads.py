@@ -107,8 +107,7 @@ def refund_payload(shop: Shop, order: Order, refund: Refund) -> dict:
         "created_at": iso(refund.created_at), "processed_at": iso(refund.created_at),
         "note": refund.note, "user_id": None,
         "restock": any(rl.restock_type != "no_restock" for rl in refund.lines),
-        "duties": [], "total_duties_set": money("0.00"), "additional_fees": [],
-        "total_additional_fees_set": money("0.00"), "return": None,
+        "duties": [], "total_duties_set": money("0.00"), "return": None,
         "refund_line_items": lines, "refund_shipping_lines": [], "transactions": [],
         "order_adjustments": [],
     }
