@@ -183,3 +183,37 @@ def show_refund(job: Job) -> str:
     """Timeline only: nothing to push (the refund came from the platform); its note says
     what moved."""
     return (job.payload or {}).get("summary") or "refund recorded"
+
+
+def units_already_returned(fulfillment: Fulfillment) -> dict[int, int]:
+    """Order line id -> units of this live fulfillment that refunds already put back.
+
+    Refunds restock per order line, from the units its live fulfillments took. When one of
+    those fulfillments is canceled, the units refunds already returned beyond what the
+    line's other live fulfillments took came out of this one: its cancel must not put them
+    back a second time (cancel_fulfillment restores the rest).
+    """
+    line_ids = [fl.order_line_id for fl in fulfillment.lines if fl.stock_moved]
+    if not line_ids:
+        return {}
+    restocked = dict(db.session.execute(
+        select(RefundLine.order_line_id, func.sum(RefundLine.restocked))
+        .where(RefundLine.order_line_id.in_(line_ids)).group_by(RefundLine.order_line_id)).all())
+    if not any(restocked.values()):
+        return {}
+    shipped = dict(db.session.execute(
+        select(FulfillmentLine.order_line_id, func.sum(FulfillmentLine.quantity))
+        .join(Fulfillment, Fulfillment.id == FulfillmentLine.fulfillment_id)
+        .where(FulfillmentLine.order_line_id.in_(line_ids),
+               FulfillmentLine.stock_moved.is_(True),
+               Fulfillment.status != FulfillmentStatus.CANCELED)
+        .group_by(FulfillmentLine.order_line_id)).all())
+    out = {}
+    for fl in fulfillment.lines:
+        if not fl.stock_moved:
+            continue
+        others = int(shipped.get(fl.order_line_id) or 0) - fl.quantity
+        returned = min(fl.quantity, max(0, int(restocked.get(fl.order_line_id) or 0) - others))
+        if returned:
+            out[fl.order_line_id] = returned
+    return out

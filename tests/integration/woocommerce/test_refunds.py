@@ -18,10 +18,16 @@ def _item_id(stockroom, order_id, sku):
     return next(li["id"] for li in data["line_items"] if li["sku"] == sku)
 
 
-def _refund(stockroom, order_id, lines, *, restock):
+def _refund(stockroom, order_id, lines, *, restock, rest_of_total=False):
+    """The owner refunds these lines (with the shipping too when ``rest_of_total``)."""
+    extra = {}
+    if rest_of_total:
+        order = stockroom.sandbox.rest("demo-store", "GET", f"orders/{order_id}")
+        refunded = -sum(float(r["total"]) for r in order["refunds"])
+        extra["amount"] = round(float(order["total"]) - refunded, 2)
     stockroom.sandbox.control("POST", f"{STORE}/orders/{order_id}/refund", json={
         "line_items": [{"id": _item_id(stockroom, order_id, sku), "quantity": q}
-                       for sku, q in lines], "restock": restock, "reason": "Returned"})
+                       for sku, q in lines], "restock": restock, "reason": "Returned", **extra})
     stockroom.settle()
 
 
@@ -99,4 +105,21 @@ def test_restock_at_an_unmapped_store_applies_nothing_until_mapped(stockroom, st
     stockroom.settle()
     assert db.session.query(Refund).count() == 1
     assert on_hand(store.location_id, "TEE-CLASSIC") == 9
+    assert_invariants()
+
+
+def test_full_refund_after_a_restocked_partial_one_puts_each_unit_back_once(stockroom, store):
+    """The store's completion is reversed when the order ends refunded; the units the
+    first refund already put back are not put back again by that reversal."""
+    _, data = place(stockroom, [("TEE-CLASSIC", 3)])
+    stockroom.sandbox.control("POST", f"{STORE}/orders/{data['id']}/complete", json={})
+    stockroom.settle()
+    assert on_hand(store.location_id, "TEE-CLASSIC") == 7
+    _refund(stockroom, data["id"], [("TEE-CLASSIC", 1)], restock=True)
+    assert on_hand(store.location_id, "TEE-CLASSIC") == 8
+    _refund(stockroom, data["id"], [("TEE-CLASSIC", 2)], restock=True, rest_of_total=True)
+    assert stockroom.sandbox.rest("demo-store", "GET",
+                                  f"orders/{data['id']}")["status"] == "refunded"
+    assert on_hand(store.location_id, "TEE-CLASSIC") == 10
+    assert db.session.query(Refund).count() == 2
     assert_invariants()
