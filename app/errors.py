@@ -96,8 +96,8 @@ class AlreadyCanceled(IllegalTransition):
 
     def __init__(self, fulfillment_id: int):
         super().__init__(fulfillment_id, "canceled", "canceled again")
-        self.message = (f"Fulfillment #{fulfillment_id} is already canceled; its stock was "
-                        "restored when it was canceled.")
+        self.message = (f"Fulfillment #{fulfillment_id} is already canceled; what stock it "
+                        "took was restored when it was canceled.")
         self.args = (self.message,)
 
 

@@ -118,11 +118,12 @@ def create_items_from_listings(merchant_id: int, listing_ids: Iterable[int], *,
 
     Outcome per listing, never an error for the batch: ``created`` (SKU of each new item),
     ``matched`` (an item with that SKU already existed or was created earlier in this
-    batch: linked to it), ``skipped`` ({listing id: why}: no SKU, deleted, already matched,
+    batch: linked to it; ``matched_listings``: their listing ids), ``skipped`` ({listing id: why}: no SKU, deleted, already matched,
     SKU differs only in case from an existing item). The new item's opening stock at each
     confirmed location is the platform's on hand there (it has no count of its own yet).
     """
     created, matched, skipped = [], [], {}
+    matched_listings: list[int] = []
     changed: dict[int, list[tuple[ChannelListing, int | None]]] = {}
     rows = _listings(merchant_id, listing_ids)
     duplicated_counts: dict[tuple[int, str], int] = {}
@@ -154,6 +155,7 @@ def create_items_from_listings(merchant_id: int, listing_ids: Iterable[int], *,
             note = "Item created from this listing."
         else:
             matched.append(existing.sku)
+            matched_listings.append(listing.id)
             note = "Matched by hand (SKU)."
         old = listing.inventory_item_id
         listing.inventory_item_id, listing.match_status = existing.id, MatchStatus.MATCHED
@@ -167,7 +169,8 @@ def create_items_from_listings(merchant_id: int, listing_ids: Iterable[int], *,
         linked_changed(merchant_id, channel_id, rows)
     if created:
         rematch_merchant(merchant_id)  # other stores' listings of these SKUs match now
-    return {"created": [i.sku for i in created], "matched": matched, "skipped": skipped}
+    return {"created": [i.sku for i in created], "matched": matched,
+            "matched_listings": matched_listings, "skipped": skipped}
 
 
 def _cannot_create(listing: ChannelListing) -> str:
@@ -285,7 +288,7 @@ def seed_catalog_from_channel(merchant_id: int, channel_id: int) -> dict:
         ChannelListing.match_status == MatchStatus.UNMATCHED,
         ChannelListing.deleted_at.is_(None))))
     result = create_items_from_listings(merchant_id, ids, allow_duplicate_skus=False) if ids else {
-        "created": [], "matched": [], "skipped": {}}
+        "created": [], "matched": [], "matched_listings": [], "skipped": {}}
     channel.catalog_seeded_at = channel.catalog_seeded_at or utcnow()
     db.session.flush()
     return result

@@ -19,4 +19,5 @@ def init_web(app: Flask) -> None:
 
 
 from app.web import (bulk, connections, fulfillment_orders, fulfillments,  # noqa: E402,F401
-                     inventory, locations, orders, sessions, sync, views)  # routes register on import
+                     inventory, listings, locations, orders, sessions, sync,
+                     views)  # routes register on import

@@ -8,7 +8,7 @@ from flask import g, request, url_for
 from app.errors import DomainError, InvalidInput
 from app.extensions import db
 from app.fulfillment import create_fulfillment
-from app.web import bp, queries
+from app.web import bp, queries, stock_wording
 from app.web.auth import login_required
 from app.web.form_tokens import FIELD, AlreadySubmitted, InvalidFormToken, consume_form_token
 from app.web.forms import optional_int
@@ -19,9 +19,10 @@ STEP = 5  # orders per request: each request stays short, the bar moves
 
 
 def fulfill_whole_order(merchant_id: int, order_id: int, location_id: int | None) -> str:
-    """Fulfill every unfulfilled unit of one order; returns what happened, for the list.
+    """Fulfill every unfulfilled unit of one order; returns what happened (and what stock
+    moved: lines not tracked in Stockroom move none), for the list.
 
-    ``location_id`` None: the one location that covers the whole order from real stock
+    ``location_id`` None: the one location that covers every tracked line from real stock
     (else from a location that allows negative stock); an order no single location can
     cover is left for the order page. Raises DomainError; flushes, never commits.
     """
@@ -33,11 +34,12 @@ def fulfill_whole_order(merchant_id: int, order_id: int, location_id: int | None
         options = queries.location_options(merchant_id, list(order.lines), wanted)
         split = queries.auto_split(options, list(order.lines), wanted)
         if not split or len(split) > 1:
-            raise InvalidInput("No single location has everything: fulfill it from the order page.")
+            raise InvalidInput("No single location has every tracked item: "
+                               "fulfill it from the order page.")
         location_id = split[0].location.id
     fulfillment = create_fulfillment(order.id, wanted, location_id, merchant_id=merchant_id)
     name = fulfillment.location.name if fulfillment.location else ""
-    return f"Fulfilled from {name}."
+    return f"Fulfilled from {name}. {stock_wording.taken([fulfillment])}"
 
 
 def _result(raw: str) -> dict | None:

@@ -15,4 +15,4 @@ def list_connections():
     woo_connect = "woocommerce.start_connect" in current_app.view_functions
     return render("web/connections/index.html", {}, channels=queries.channels(g.merchant_id),
                   merchant=queries.merchant(g.merchant_id), woo_connect=woo_connect,
-                  unmatched=queries.unmatched_listings(g.merchant_id))
+                  listing_counts=queries.listing_counts_by_channel(g.merchant_id))

@@ -14,6 +14,8 @@ _TONES = {
     # sync states and job statuses
     "synced": "success", "failed": "critical", "dead": "critical", "done": "success",
     "ignored": "neutral", "discarded": "neutral", "rejected": "warning",
+    # listings (app/catalog/)
+    "unmatched": "attention", "matched": "success", "deleted": "neutral",
     # channels
     "active": "success", "uninstalled": "neutral",
 }
@@ -53,4 +55,7 @@ def fo_tone(status: str | None) -> str:
 def register_filters(app: Flask) -> None:
     """Make the filters and globals available to every template."""
     app.jinja_env.filters.update(datetime=format_datetime, label=label, tone=tone)
-    app.jinja_env.globals.update(order_status=order_status, fo_tone=fo_tone)
+    from app.web.stock_wording import cancel_warning
+
+    app.jinja_env.globals.update(order_status=order_status, fo_tone=fo_tone,
+                                 cancel_warning=cancel_warning)

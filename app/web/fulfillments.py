@@ -9,7 +9,7 @@ from app.extensions import db
 from app.fulfillment import (Tracking, cancel_fulfillment, create_fulfillment, mark_delivered,
                              mark_shipped, update_tracking)
 from app.models import Fulfillment
-from app.web import bp, queries
+from app.web import bp, queries, stock_wording
 from app.web.auth import login_required
 from app.web.carriers import CARRIERS
 from app.web.form_tokens import FIELD, AlreadySubmitted, consume_form_token
@@ -54,8 +54,12 @@ def _form_context(order, wanted, form, errors, message=None) -> dict:
                                   **{f"qty-{ln.id}": part.quantities.get(ln.id, 0)
                                      for ln in lines}))
                    for part in split]
+    # Lines without an item move no stock: availability speaks of the tracked ones only.
+    untracked = [ln for ln in lines if ln.inventory_item_id is None and valid[ln.id] > 0]
+    tracked_chosen = any(ln.inventory_item_id is not None and valid[ln.id] > 0 for ln in lines)
     return {"order": order, "wanted": wanted, "form": form, "errors": errors,
             "message": message, "options": options, "carriers": CARRIERS,
+            "untracked": untracked, "tracked_chosen": tracked_chosen,
             "split": split_links, "selected_location": optional_int(form.get("location_id"))}
 
 
@@ -87,7 +91,8 @@ def create_order_fulfillment(order_id: int):
                                              location_id, merchant_id=g.merchant_id,
                                              tracking=tracking,
                                              notify_customer=checkbox(form, "notify_customer"))
-            submission.outcome = f"Fulfillment #{fulfillment.id} created."
+            submission.outcome = (f"Fulfillment #{fulfillment.id} created. "
+                                  f"{stock_wording.taken([fulfillment])}")
             db.session.commit()
         except AlreadySubmitted as repeat:
             return _already_submitted(order.id, repeat)
@@ -117,7 +122,7 @@ def create_split_fulfillments(order_id: int):
     try:
         submission = _consume(order.id, form)
         parts = fulfill_auto_split(g.merchant_id, order.id, {k: v for k, v in wanted.items() if v})
-        submission.outcome = f"{len(parts)} fulfillments created."
+        submission.outcome = f"{len(parts)} fulfillments created. {stock_wording.taken(parts)}"
         db.session.commit()
     except AlreadySubmitted as repeat:
         return _already_submitted(order.id, repeat)
@@ -178,9 +183,11 @@ def _error_fields(order, error: DomainError) -> dict[str, str]:
 
 # --- Actions on one fulfillment (answer with the order's detail fragment) ---------------------
 
-_ACTIONS = {"ship": (mark_shipped, "Marked as shipped."),
-            "deliver": (mark_delivered, "Marked as delivered."),
-            "cancel": (cancel_fulfillment, "Fulfillment canceled; its stock is back.")}
+_ACTIONS = {"ship": (mark_shipped, lambda f: "Marked as shipped."),
+            "deliver": (mark_delivered, lambda f: "Marked as delivered."),
+            # Only what the fulfillment took comes back: the message says what that was.
+            "cancel": (cancel_fulfillment,
+                       lambda f: f"Fulfillment canceled. {stock_wording.restored(f)}")}
 
 
 def _order_id_of(fulfillment_id: int) -> int:
@@ -197,9 +204,9 @@ def _order_id_of(fulfillment_id: int) -> int:
 def change_fulfillment_status(fulfillment_id: int, action: str):
     """Mark shipped / delivered, or cancel (the button asks for confirmation first)."""
     order_id = _order_id_of(fulfillment_id)
-    change, done = _ACTIONS[action]
+    change, say = _ACTIONS[action]
     try:
-        change(fulfillment_id, merchant_id=g.merchant_id)
+        done = say(change(fulfillment_id, merchant_id=g.merchant_id))
         db.session.commit()
     except DomainError as error:
         db.session.rollback()

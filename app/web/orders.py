@@ -81,7 +81,8 @@ def order_context(order_id: int, **extra) -> dict:
     version = _version(
         (order.name, order.cancelled_at, order.customer_name, order.customer_email,
          order.total_price),
-        [(line.id, line.quantity, line.fulfilled_quantity) for line in order.lines],
+        [(line.id, line.quantity, line.fulfilled_quantity, line.inventory_item_id)
+         for line in order.lines],  # a line matched meanwhile is tracked now
         [(f.id, f.status, f.sync_state, f.sync_error, f.location_id, f.tracking_number,
           f.tracking_company, f.tracking_url) for f in fulfillments],
         [(e.kind, e.id, e.status, e.attempts, e.last_error) for e in entries],

@@ -25,7 +25,7 @@ from app.extensions import db
 from app.models import (ChannelLocation, Fulfillment, InventoryItem, InventoryLevel, JobStatus,
                         Merchant, Order, OutboxEvent, WebhookInbox)
 from tests.conftest import TEST_ENCRYPTION_KEY
-from tests.fixtures.factories import make_item, make_location, stock
+from tests.fixtures.factories import confirm_stock, make_item, make_location, stock
 from tests.integration.shopify.conftest import iframe_src, parse_form
 
 REPO = Path(__file__).resolve().parents[2]
@@ -287,6 +287,8 @@ def install(stockroom: Stockroom, *, initial: int = 1000, plan: str = "plus") ->
     warehouse, downtown = make_location(merchant, "Warehouse"), make_location(merchant, "Downtown")
     locations["Main Warehouse"].stock_location_id = warehouse.id
     locations["Downtown Store"].stock_location_id = downtown.id
+    # Stockroom's counts are the truth (as the merchant confirms on onboarding): pushed.
+    confirm_stock(locations["Main Warehouse"], locations["Downtown Store"])
     for sku in SKUS:
         item = make_item(merchant, sku)
         stock(warehouse, item, initial)

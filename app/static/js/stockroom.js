@@ -1,5 +1,5 @@
 // Stockroom's few behaviours htmx doesn't cover: toasts, the carrier -> tracking URL fill,
-// and one submission per plain (non-htmx) form.
+// select all on a page, and one submission per plain (non-htmx) form.
 (function () {
   "use strict";
 
@@ -77,6 +77,17 @@
   document.body.addEventListener("ordersChanged", function () {
     document.querySelectorAll("#order-rows input[name='order_id']:checked").forEach(function (box) {
       box.checked = false;
+    });
+  });
+
+  // "Select all on this page": a header checkbox ticks every row checkbox of its table.
+  document.addEventListener("change", function (event) {
+    var all = event.target;
+    if (!all.matches("[data-select-all]")) return;
+    var table = all.closest("table");
+    if (!table) return;
+    table.querySelectorAll("input[type='checkbox'][name='" + CSS.escape(all.getAttribute("data-select-all")) + "']").forEach(function (box) {
+      if (!box.disabled) box.checked = all.checked;
     });
   });
 

@@ -42,7 +42,7 @@ def _form_token(page) -> str:
 def test_bearer_requests_need_no_csrf_get_frame_policy_and_no_cookie(stockroom):
     install_via_admin(stockroom)
     headers = {"Authorization": f"Bearer {_token(stockroom)}", "HX-Request": "true"}
-    for path in ("/orders", "/inventory", "/locations", "/sync", "/connections"):
+    for path in ("/orders", "/inventory", "/listings", "/locations", "/sync", "/connections"):
         page = requests.get(f"{stockroom.url}{path}", headers=headers, timeout=10)
         assert page.status_code == 200, path
         assert page.headers["Content-Security-Policy"] == _csp(stockroom), path

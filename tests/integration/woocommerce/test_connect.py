@@ -45,11 +45,12 @@ def test_connect_approve_stores_keys_encrypted_and_imports(stockroom, https):
     assert "6 unmatched" in job.last_error and "GIFT-CARD" in job.last_error
     orders = db.session.scalars(select(Order)).all()
     assert len(orders) == 4  # 3 processing + 1 on-hold; completed and pending are not open
-    domain = channel.domain
+    domain, channel_id = channel.domain, channel.id
     release_session()
     page = owner.http.get(stockroom.url + "/connections", timeout=10).text
     assert domain in page
-    assert "6 products not matched by SKU: BEANIE-GRY, GIFT-CARD, HOODIE-L" in page
+    # Counts and a link to the listings page (which lists them, with the reason for each).
+    assert "6 unmatched" in page and f"/listings?status=unmatched&amp;channel={channel_id}" in page
     assert "<td>Demo Store<br>" in page  # the site's name, from its REST index
 
 
