@@ -9,6 +9,7 @@ from app.extensions import db
 from app.fulfillment import create_fulfillment
 from app.models import (Fulfillment, FulfillmentOrder, FulfillmentOrderLine,
                         Merchant, Order, Origin, StockLocation, SyncState)
+from app.platforms.shopify.actions import HOLD, ActionInput, run_fulfillment_order_action
 from app.platforms.shopify.paging import read_order, read_order_fulfillments
 from app.platforms.shopify.sync import ShopifyCall
 from tests.fixtures.factories import make_item, stock
@@ -19,10 +20,9 @@ from tests.integration.shopify.test_fulfillment_sync import level, shop  # noqa:
 LINES, FULFILLMENT_ORDERS, PER_FO = 120, 10, 12
 
 
-@pytest.fixture
-def big_order(stockroom, shop):  # noqa: F811
-    """A 120-line order (2 units each) at Main Warehouse, split into 10 fulfillment orders of
-    12 lines before Stockroom reads it."""
+def _big_order(stockroom, shop, *, split: bool):  # noqa: F811
+    """A 120-line order (2 units each, 5 of each SKU stocked on both sides) at Main
+    Warehouse; ``split``: into 10 fulfillment orders of 12 lines before Stockroom reads it."""
     skus = [f"BULK-{n:03d}" for n in range(LINES)]
     stockroom.sandbox.control("POST", f"shops/{SHOP}/products", {
         "title": "Wholesale bolt", "variants": [{"title": sku, "sku": sku, "on_hand": 5}
@@ -37,7 +37,7 @@ def big_order(stockroom, shop):  # noqa: F811
         "location_id": shop.remote["Main Warehouse"]})
     (fo,) = summary["fulfillment_orders"]
     lines = fo["line_items"]
-    for start in range(PER_FO, LINES, PER_FO):
+    for start in range(PER_FO, LINES if split else 0, PER_FO):
         stockroom.sandbox.control("POST", f"shops/{SHOP}/fulfillment_orders/{fo['id']}/split", {
             "line_items": [{"id": ln["id"], "quantity": 2} for ln in lines[start:start + PER_FO]]})
     gid = summary["gid"]
@@ -45,6 +45,13 @@ def big_order(stockroom, shop):  # noqa: F811
         select(Order).where(Order.remote_id == gid)) is not None)
     stockroom.run_worker()
     return db.session.scalar(select(Order).where(Order.remote_id == gid)), summary
+
+
+@pytest.fixture
+def big_order(stockroom, shop):  # noqa: F811
+    """A 120-line order (2 units each) at Main Warehouse, split into 10 fulfillment orders of
+    12 lines before Stockroom reads it."""
+    return _big_order(stockroom, shop, split=True)
 
 
 def _sandbox_fos(stockroom, order_id):
@@ -120,3 +127,21 @@ def test_order_of_120_lines_fulfilled_in_parts_from_both_sides(stockroom, shop, 
         FulfillmentOrder.order_id == order_id, FulfillmentOrder.status == "OPEN"))]
     assert sum(len(fo.lines) for fo in open_fos) == 48
     assert_invariants()
+
+
+def test_one_fulfillment_order_of_120_lines_mirrored_whole_and_after_a_hold(stockroom, shop):  # noqa: F811
+    """OrderForSync and the hold mutation read 50 lines of a fulfillment order;
+    FulfillmentOrderLineItemPage brings the other 70 both times."""
+    order, _ = _big_order(stockroom, shop, split=False)
+    order_id = order.id
+    (fo,) = db.session.scalars(select(FulfillmentOrder).where(
+        FulfillmentOrder.order_id == order_id)).all()
+    assert len(fo.lines) == LINES and sum(ln.remaining_quantity for ln in fo.lines) == 2 * LINES
+    fo_id = fo.id
+    note = run_fulfillment_order_action(shop.merchant_id, fo_id, HOLD,
+                                        ActionInput(reason="OTHER", notes="Check the address"))
+    db.session.commit()
+    assert note.startswith("On hold")
+    fo = db.session.get(FulfillmentOrder, fo_id)
+    assert fo.status == "ON_HOLD" and len(fo.lines) == LINES
+    assert all(ln.order_line_id for ln in fo.lines)
