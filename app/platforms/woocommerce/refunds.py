@@ -22,7 +22,7 @@ from collections import defaultdict
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Order, OutboxEvent, Platform, Refund
+from app.models import JobStatus, Order, OutboxEvent, Platform, Refund
 from app.orders.refunds import (RefundData, RefundLineData, UnmappedRestockLocation,
                                 record_refund)
 from app.platforms.woocommerce.connect import STORE_LOCATION_ID, client_for
@@ -47,6 +47,11 @@ def queue_new_refunds(order: Order, data: dict) -> str:
     new = [i for i in ids if i not in known]
     if not new:
         return ""
+    waiting = db.session.scalar(select(OutboxEvent.id).where(
+        OutboxEvent.order_id == order.id, OutboxEvent.topic == TOPIC,
+        OutboxEvent.status.in_((JobStatus.PENDING, JobStatus.FAILED, JobStatus.DEAD))).limit(1))
+    if waiting is not None:  # it reads every refund of the order when it runs (or is retried)
+        return f"; {len(new)} new refund(s), already queued to be read"
     db.session.add(OutboxEvent(merchant_id=order.merchant_id, channel_id=order.channel_id,
                                order_id=order.id, topic=TOPIC,
                                payload={"order_remote_id": order.remote_id, "refunds": new,

@@ -94,6 +94,11 @@ def test_restock_at_an_unmapped_store_applies_nothing_until_mapped(stockroom, st
     _refund(stockroom, data["id"], [("TEE-CLASSIC", 1)], restock=True)
     (job,) = _refund_jobs()
     assert job.status in (JobStatus.FAILED, JobStatus.DEAD)
+    # The order seen again (a webhook, the reconciliation) queues no second job beside it.
+    stockroom.sandbox.rest("demo-store", "PUT", f"orders/{data['id']}",
+                           json={"customer_note": "seen again"})
+    stockroom.settle()
+    (job,) = _refund_jobs()
     assert "not mapped to a stock location" in job.last_error
     assert db.session.query(Refund).count() == 0
     assert on_hand(store.location_id, "TEE-CLASSIC") == 8
