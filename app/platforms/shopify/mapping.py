@@ -97,3 +97,14 @@ def refund_data(payload: dict) -> RefundData:
     refund_gid = payload.get("admin_graphql_api_id") or gid("Refund", payload["id"])
     return RefundData(remote_id=refund_gid, lines=lines,
                       label=f"Shopify refund {refund_gid.rsplit('/', 1)[-1]}")
+
+
+def refund_data_from_node(node: dict) -> RefundData:
+    """RefundForSync's ``refund`` (GraphQL) -> RefundData, the same as its webhook says."""
+    return refund_data({
+        "admin_graphql_api_id": node["id"], "id": node["id"].rsplit("/", 1)[-1],
+        "refund_line_items": [
+            {"line_item_id": li["lineItem"]["id"], "quantity": li["quantity"],
+             "restock_type": li["restockType"].lower(),
+             "location_id": (li.get("location") or {}).get("id")}
+            for li in node["refundLineItems"]["nodes"]]})

@@ -85,3 +85,13 @@ def read_order_fulfillments(call: Call, operation: str, order_gid: str) -> dict 
     for f in fulfillments:
         complete_fulfillment(call, f)
     return node
+
+
+def read_refund(call: Call, refund_gid: str) -> dict | None:
+    """RefundForSync's ``refund`` with all its refund line items (None: no such refund)."""
+    node = call("RefundForSync", {"id": refund_gid}).get("refund")
+    if node is None:
+        return None
+    _follow(call, node["refundLineItems"], "RefundLineItemPage", refund_gid, "refund",
+            "refundLineItems")
+    return node

@@ -32,6 +32,7 @@ from app.platforms.shopify.handlers import apply_fulfillment_changes, record_pla
 from app.platforms.shopify.imports import UNINSTALLED_NOTE, match_unmatched_listings
 from app.platforms.shopify.mapping import parse_time
 from app.platforms.shopify.paging import read_order_fulfillments
+from app.platforms.shopify.refunds import reconcile_refunds
 from app.platforms.shopify.sync import ShopifyCall, pull_order, settings
 from app.sync.handlers import outbox_handler
 from app.sync.queue import Job
@@ -125,8 +126,12 @@ def reconcile_order(call: ShopifyCall, merchant_id: int, channel_id: int, order_
     if order is None:
         return 0
     node = read_order_fulfillments(call, "OrderFulfillmentsForSync", order_gid) or {}
-    return sum(_apply(merchant_id, channel_id, order, current)
-               for current in node.get("fulfillments") or [])
+    changed = sum(_apply(merchant_id, channel_id, order, current)
+                  for current in node.get("fulfillments") or [])
+    # Refunds whose refunds/create never arrived (recorded once: refunds.py).
+    reconcile_refunds(call, merchant_id, order,
+                      [r["id"] for r in node.get("refunds") or []])
+    return changed
 
 
 def _apply(merchant_id: int, channel_id: int, order: Order, current: dict) -> int:

@@ -7,7 +7,8 @@ from app.extensions import db
 from app.models import Order, Platform, Refund
 from app.orders.refunds import UnmappedRestockLocation, record_refund
 from app.platforms.shopify.handlers import _order_gid_of_refund, _payload, _push_in_flight
-from app.platforms.shopify.mapping import refund_data
+from app.platforms.shopify.mapping import refund_data, refund_data_from_node
+from app.platforms.shopify.paging import read_refund
 from app.platforms.shopify.payload_checks import _positive_int, _resource_ids, _show
 from app.platforms.shopify.sync import ShopifyCall, pull_order
 from app.sync.errors import Deferred, PermanentError, Rejected
@@ -62,3 +63,25 @@ def apply_refund(job) -> str:
         return record_refund(job.merchant_id, order.id, data).summary
     except UnmappedRestockLocation as exc:
         raise PermanentError(exc.message) from None
+
+
+def reconcile_refunds(call: ShopifyCall, merchant_id: int, order: Order, refund_ids: list[str]
+                      ) -> list[str]:
+    """Record the order's refunds a refunds/create missed (the reconciliation); a refund
+    that can't be applied yet (an unmapped location) is left for the next run and noted."""
+    known = set(db.session.scalars(select(Refund.remote_id).where(
+        Refund.channel_id == order.channel_id, Refund.remote_id.in_(refund_ids or [""]))))
+    notes = []
+    for refund_gid in refund_ids:
+        if refund_gid in known:
+            continue
+        node = read_refund(call, refund_gid)
+        if node is None:
+            continue
+        try:
+            with db.session.begin_nested():
+                notes.append(record_refund(merchant_id, order.id,
+                                           refund_data_from_node(node)).summary)
+        except UnmappedRestockLocation as exc:
+            notes.append(f"{refund_gid}: {exc.message}")
+    return notes

@@ -157,3 +157,26 @@ def stockroom_page(stockroom, order_id, endpoint="web.show_order", **args) -> st
     assert response.status_code == 200, response.status_code
     release_session()
     return response.get_data(as_text=True)
+
+
+def test_reconciliation_records_a_refund_whose_webhook_was_lost_once(stockroom, shop):  # noqa: F811
+    from tests.integration.shopify.test_reconcile import reconcile
+
+    order_id, summary = _fulfilled_on_shopify(stockroom, shop, "MUG-WHT", 2)
+    stockroom.run_worker()
+    assert level(shop.warehouse_id, "MUG-WHT").on_hand == 8
+    stockroom.sandbox.control("POST", "webhooks/faults", {"drop": 100,
+                                                          "topics": ["refunds/create"]})
+    stockroom.sandbox.control("POST", "webhooks/settings", {"retry_delays": []})
+    made = _refund(stockroom, summary, [{"quantity": 1, "restock_type": "return",
+                                         "location_id": shop.remote["Main Warehouse"]}])
+    stockroom.run_worker()  # orders/updated arrives; its refunds/create never does
+    assert db.session.query(Refund).count() == 0
+    reconcile(stockroom)
+    refund = db.session.scalar(select(Refund))
+    assert refund is not None and refund.remote_id == made["gid"]
+    assert level(shop.warehouse_id, "MUG-WHT").on_hand == 9
+    reconcile(stockroom)  # again: nothing twice
+    assert db.session.query(Refund).count() == 1
+    assert level(shop.warehouse_id, "MUG-WHT").on_hand == 9
+    assert_invariants()
