@@ -13,6 +13,7 @@ from app.locking import fulfillments_for_update, orders_for_update
 from app.models import (Fulfillment, FulfillmentLine, FulfillmentStatus, Order, Origin,
                         OutboxEvent, StockLocation, SyncState)
 from app.models._common import utcnow
+from app.orders.refunds import units_already_returned
 from app.stock.levels import Reference, apply_movements, require_location
 
 S = FulfillmentStatus
@@ -193,13 +194,16 @@ def update_tracking(fulfillment_id: int, tracking: Tracking, *, merchant_id: int
 
 def cancel_fulfillment(fulfillment_id: int, *, merchant_id: int,
                        source: Origin = Origin.APP) -> Fulfillment:
-    """Pending or Shipped -> Canceled; restores exactly what it took, where it took it, once."""
+    """Pending or Shipped -> Canceled; restores exactly what it took, where it took it, once
+    (less the units a platform refund already put back: app/orders/refunds.py)."""
     fulfillment = _transition(fulfillment_id, merchant_id, "canceled")
+    returned = units_already_returned(fulfillment)
     restore: dict[int, int] = defaultdict(int)
     for fline in fulfillment.lines:
         fline.order_line.fulfilled_quantity -= fline.quantity
         if fline.stock_moved:
-            restore[fline.inventory_item_id] += fline.quantity
+            restore[fline.inventory_item_id] += fline.quantity - returned.get(
+                fline.order_line_id, 0)
     if restore:
         apply_movements(merchant_id, fulfillment.location, restore,
                         reason="fulfillment_canceled",

@@ -7,6 +7,7 @@ from app.models.fulfillment_order import FulfillmentOrder, FulfillmentOrderLine
 from app.models.inventory_push import InventoryPushState
 from app.models.merchant import Merchant
 from app.models.order import Order, OrderLine, OrderStatusCount
+from app.models.refund import Refund, RefundLine
 from app.models.stock import InventoryItem, InventoryLevel, InventoryMovement, StockLocation
 from app.models.security import FormSubmission, UsedNonce
 from app.models.sync import JobStatus, OutboxEvent, WebhookInbox
@@ -16,5 +17,5 @@ __all__ = [
     "Channel", "ChannelListing", "ChannelListingLevel", "ChannelLocation", "ChannelStatus", "FormSubmission", "Fulfillment",
     "FulfillmentLine", "FulfillmentOrder", "FulfillmentOrderLine", "FulfillmentStatus",
     "InventoryItem", "InventoryLevel", "InventoryMovement", "InventoryPushState", "JobStatus", "LoginAttempt", "MatchStatus", "Merchant", "Order", "OrderLine", "OrderStatusCount", "Origin",
-    "OutboxEvent", "Platform", "StockLocation", "SyncState", "UsedNonce", "User", "WebhookInbox",
+    "OutboxEvent", "Platform", "Refund", "RefundLine", "StockLocation", "SyncState", "UsedNonce", "User", "WebhookInbox",
 ]

@@ -481,6 +481,23 @@ def cancel_order(sandbox, shop, order_id):
     return {"ok": True, "id": order.id}
 
 
+@bp.post("/shops/<shop>/orders/<order_id>/refunds")
+@control
+def refund_order(sandbox, shop, order_id):
+    """The merchant refunds in Shopify admin: ``{refund_line_items: [{line_item_id, quantity,
+    restock_type: return|cancel|no_restock, location_id?}], note?}`` (refunds/create)."""
+    s = _shop(sandbox, shop)
+    items = [{**item, "line_item_id": _id(item["line_item_id"], "LineItem"),
+              "location_id": _id(item["location_id"], "Location")
+              if item.get("location_id") is not None else None}
+             for item in _body().get("refund_line_items") or []]
+    r = operations.refund(sandbox.store, s, _id(order_id, "Order"), items, _body().get("note"))
+    return {"id": r.id, "gid": f"gid://shopify/Refund/{r.id}",
+            "refund_line_items": [{"id": rl.id, "line_item_id": rl.line_item_id,
+                                   "quantity": rl.quantity, "restock_type": rl.restock_type,
+                                   "location_id": rl.location_id} for rl in r.lines]}
+
+
 @bp.post("/shops/<shop>/fulfillments")
 @control
 def fulfill_on_platform(sandbox, shop):
@@ -561,6 +578,18 @@ def set_stock(sandbox, shop):
 
 
 # --- the 3PL (fulfillment service) side -------------------------------------------------------
+
+@bp.post("/shops/<shop>/fulfillment_orders/<fo_id>/split")
+@control
+def split_fulfillment_order(sandbox, shop, fo_id):
+    """The merchant splits a fulfillment order in the admin: ``{line_items: [{id, quantity}]}``
+    leave it for a new fulfillment order at the same location (fulfillment_orders/split)."""
+    s = _shop(sandbox, shop)
+    original, remaining = operations.split(sandbox.store, s, _id(fo_id, "FulfillmentOrder"),
+                                           _line_inputs(_body()["line_items"]))
+    return {"id": original.id, "remaining_id": remaining.id,
+            "remaining_gid": f"gid://shopify/FulfillmentOrder/{remaining.id}"}
+
 
 @bp.post("/shops/<shop>/fulfillment_orders/<fo_id>/<action>")
 @control

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from . import payloads
 from .state import (FOLine, Fulfillment, FulfillmentEvent, FulfillmentLine, FulfillmentOrder, Hold,
-                    Shop, Store)
+                    Refund, RefundLine, Shop, Store)
 
 ACTIVE_REQUEST = ("SUBMITTED", "ACCEPTED", "CANCELLATION_REQUESTED", "CANCELLATION_REJECTED")
 
@@ -558,3 +558,121 @@ def cancel_order(store: Store, shop: Shop, order_id: int, reason: str = "custome
     store.emit(shop.domain, "orders/cancelled", payloads.order_payload(shop, order))
     store.emit(shop.domain, "orders/updated", payloads.order_payload(shop, order))
     return order
+
+
+# --- split ------------------------------------------------------------------------------------
+
+def split(store: Store, shop: Shop, fo_id: int | None, line_inputs) -> tuple[FulfillmentOrder,
+                                                                          FulfillmentOrder]:
+    """fulfillmentOrderSplit (or Split in the admin): the chosen quantities leave ``fo`` for a
+    new OPEN fulfillment order at the same location; returns (original, remaining)."""
+    fo = get_fo(shop, fo_id)
+    require_action(shop, fo, "SPLIT", "Fulfillment order cannot be split.")
+    wanted = requested_quantities(fo, line_inputs, "fulfillmentOrderSplits")
+    if _is_whole(fo, wanted):
+        raise UserError("Cannot split all the line items of a fulfillment order.",
+                        ["fulfillmentOrderSplits"])
+    remaining = _new_fo(store, shop, fo, fo.location_id, wanted)
+    for ln in fo.lines:
+        ln.total_quantity -= wanted.get(ln.id, 0)
+        ln.remaining_quantity -= wanted.get(ln.id, 0)
+    fo.lines = [ln for ln in fo.lines if ln.total_quantity > 0]
+    fo.updated_at = store.now()
+    store.emit(shop.domain, "fulfillment_orders/split", {
+        "split_line_items": [{"id": f"gid://shopify/FulfillmentOrderLineItem/{k}", "quantity": v}
+                             for k, v in wanted.items()],
+        "fulfillment_order": payloads.fo_ref(fo),
+        "remaining_fulfillment_order": payloads.fo_ref(remaining),
+        "replacement_fulfillment_order": None})
+    return fo, remaining
+
+
+# --- refunds ----------------------------------------------------------------------------------
+
+RESTOCK_TYPES = ("return", "cancel", "no_restock")
+
+
+def refund(store: Store, shop: Shop, order_id: int, items: list[dict], note: str | None = None):
+    """refundCreate / Refund in the admin: ``items`` of ``{line_item_id, quantity,
+    restock_type, location_id}``.
+
+    RETURN puts fulfilled units back on hand at ``location_id``; CANCEL takes unfulfilled
+    units off the order and its fulfillment orders, their committed stock available again
+    at the fulfillment order's location; NO_RESTOCK of unfulfilled units takes them off
+    the order and out of stock. Emits refunds/create and orders/updated.
+    """
+    order = shop.orders.get(order_id)
+    if order is None:
+        raise UserError("Order does not exist.", ["orderId"])
+    by_id = {li.id: li for li in order.line_items}
+    lines = []
+    for item in items:
+        li = by_id.get(int(item["line_item_id"]))
+        qty = int(item["quantity"])
+        kind = str(item.get("restock_type") or "no_restock").lower()
+        if li is None or qty <= 0 or kind not in RESTOCK_TYPES:
+            raise UserError("Invalid refund line item.", ["refundLineItems"])
+        unfulfilled = li.current_quantity - li.fulfilled_quantity
+        returnable = li.fulfilled_quantity - li.returned_quantity
+        location = item.get("location_id")
+        if kind == "return" and (qty > returnable or location is None
+                                 or int(location) not in shop.locations):
+            raise UserError("Quantity to return exceeds what was fulfilled, or the location "
+                            "is missing.", ["refundLineItems", "quantity"])
+        if kind == "cancel" and qty > unfulfilled:
+            raise UserError("Quantity to cancel exceeds the unfulfilled quantity.",
+                            ["refundLineItems", "quantity"])
+        if kind == "no_restock" and qty > unfulfilled + returnable:
+            raise UserError("Quantity exceeds the refundable quantity.",
+                            ["refundLineItems", "quantity"])
+        lines.append((li, qty, kind, int(location) if location is not None else None))
+    now = store.now()
+    made = []
+    for li, qty, kind, location in lines:
+        item_id = shop.variants[li.variant_id].inventory_item_id
+        if kind == "return":
+            li.returned_quantity += qty
+            adjust_level(store, shop, item_id, location, on_hand=qty)
+        else:
+            removed = qty if kind == "cancel" else min(qty, li.current_quantity
+                                                       - li.fulfilled_quantity)
+            li.returned_quantity += qty - removed
+            at = _remove_unfulfilled(store, shop, order, li, removed, gone=kind == "no_restock")
+            location = location or at
+        made.append(RefundLine(id=store.next_id("RefundLineItem"), line_item_id=li.id,
+                               quantity=qty, restock_type=kind,
+                               location_id=location if kind != "no_restock" else None))
+    r = Refund(id=store.next_id("Refund"), order_id=order.id, lines=made, created_at=now,
+               note=note)
+    shop.refunds[r.id] = r
+    order.updated_at = now
+    store.emit(shop.domain, "refunds/create", payloads.refund_payload(shop, order, r))
+    store.emit(shop.domain, "orders/updated", payloads.order_payload(shop, order))
+    return r
+
+
+def _remove_unfulfilled(store: Store, shop: Shop, order, li, qty: int, *, gone: bool
+                        ) -> int | None:
+    """Take ``qty`` unfulfilled units of ``li`` off the order's open fulfillment orders (their
+    committed stock released; ``gone``: off hand too); returns the last location touched."""
+    li.removed_quantity += qty
+    item_id = shop.variants[li.variant_id].inventory_item_id
+    location = None
+    for fo in shop.fulfillment_orders.values():
+        if qty <= 0:
+            break
+        if fo.order_id != order.id or not fo.is_active:
+            continue
+        for ln in fo.lines:
+            if ln.line_item_id == li.id and ln.remaining_quantity and qty > 0:
+                take = min(qty, ln.remaining_quantity)
+                ln.remaining_quantity -= take
+                ln.total_quantity -= take
+                adjust_level(store, shop, item_id, fo.location_id, committed=-take,
+                             on_hand=-take if gone else 0)
+                location, qty = fo.location_id, qty - take
+        fo.lines = [ln for ln in fo.lines if ln.total_quantity > 0]
+        if not fo.lines:
+            fo.status = "CLOSED"
+        fo.updated_at = store.now()
+    return location

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .reference import webhook_payload_schema
-from .state import Fulfillment, FulfillmentOrder, Order, Shop, gid, iso
+from .state import Fulfillment, FulfillmentOrder, Order, Refund, Shop, gid, iso
 
 
 def money(amount: str, currency: str = "USD") -> dict:
@@ -38,7 +38,8 @@ def line_item_payload(shop: Shop, order: Order, li, quantity: int | None = None)
         "id": li.id, "admin_graphql_api_id": gid("LineItem", li.id), "variant_id": v.id,
         "product_id": v.product_id, "title": li.title, "variant_title": v.title,
         "name": f"{li.title} - {v.title}", "sku": li.sku, "vendor": shop.name, "quantity": qty,
-        "current_quantity": li.quantity, "fulfillable_quantity": li.quantity - li.fulfilled_quantity,
+        "current_quantity": li.current_quantity,
+        "fulfillable_quantity": li.current_quantity - li.fulfilled_quantity,
         "fulfillment_service": "manual", "fulfillment_status": status, "requires_shipping": True,
         "taxable": True, "gift_card": False, "grams": v.grams, "price": li.price,
         "price_set": money(li.price), "total_discount": "0.00", "total_discount_set": money("0.00"),
@@ -86,6 +87,29 @@ def order_payload(shop: Shop, order: Order) -> dict:
         "shipping_lines": [], "tax_lines": [], "discount_codes": [], "discount_applications": [],
         "refunds": [], "returns": [], "line_item_groups": [], "payment_gateway_names": ["manual"],
         "order_status_url": f"https://{shop.domain}/orders/{order.token}/authenticate",
+    }
+
+
+def refund_payload(shop: Shop, order: Order, refund: Refund) -> dict:
+    """The refunds/create payload (REST Refund resource, as Shopify's docs print it)."""
+    items = {li.id: li for li in order.line_items}
+    lines = []
+    for rl in refund.lines:
+        li = items[rl.line_item_id]
+        subtotal = f"{float(li.price) * rl.quantity:.2f}"
+        lines.append({
+            "id": rl.id, "quantity": rl.quantity, "line_item_id": rl.line_item_id,
+            "location_id": rl.location_id, "restock_type": rl.restock_type,
+            "subtotal": float(subtotal), "total_tax": 0.0, "subtotal_set": money(subtotal),
+            "total_tax_set": money("0.00"), "line_item": line_item_payload(shop, order, li)})
+    return {
+        "id": refund.id, "admin_graphql_api_id": gid("Refund", refund.id), "order_id": order.id,
+        "created_at": iso(refund.created_at), "processed_at": iso(refund.created_at),
+        "note": refund.note, "user_id": None,
+        "restock": any(rl.restock_type != "no_restock" for rl in refund.lines),
+        "duties": [], "total_duties_set": money("0.00"), "return": None,
+        "refund_line_items": lines, "refund_shipping_lines": [], "transactions": [],
+        "order_adjustments": [],
     }
 
 

@@ -136,6 +136,13 @@ def resolve_fulfillment_order(ctx, info, id):
     return views.fo_node(ctx, fo)
 
 
+@query("refund")
+def resolve_refund(ctx, info, id):
+    """QueryRoot.refund."""
+    r = ctx.shop.refunds.get(parse_gid(id, "Refund"))
+    return views.refund_node(ctx, r) if r else None
+
+
 @query("fulfillment")
 def resolve_fulfillment(ctx, info, id):
     """QueryRoot.fulfillment."""

@@ -139,6 +139,15 @@ class LineItem:
     quantity: int
     price: str
     fulfilled_quantity: int = 0
+    #: Units refunded before they were fulfilled (restock CANCEL or NO_RESTOCK): gone from
+    #: the order (currentQuantity) and from its fulfillment orders.
+    removed_quantity: int = 0
+    #: Units refunded after they were fulfilled (restock RETURN or NO_RESTOCK).
+    returned_quantity: int = 0
+
+    @property
+    def current_quantity(self) -> int:
+        return self.quantity - self.removed_quantity
 
 
 @dataclass
@@ -255,6 +264,28 @@ class Fulfillment:
 
 
 @dataclass
+class RefundLine:
+    """A refund line item: units of one order line, restocked (or not) at a location."""
+
+    id: int
+    line_item_id: int
+    quantity: int
+    restock_type: str  # return | cancel | no_restock (REST lower case)
+    location_id: int | None
+
+
+@dataclass
+class Refund:
+    """A refund of an order (money back, items restocked or not)."""
+
+    id: int
+    order_id: int
+    lines: list[RefundLine]
+    created_at: float
+    note: str | None = None
+
+
+@dataclass
 class Shop:
     """A store with its catalog, stock, orders and fulfillment data."""
 
@@ -273,6 +304,7 @@ class Shop:
     orders: dict[int, Order] = field(default_factory=dict)
     fulfillment_orders: dict[int, FulfillmentOrder] = field(default_factory=dict)
     fulfillments: dict[int, Fulfillment] = field(default_factory=dict)
+    refunds: dict[int, Refund] = field(default_factory=dict)
     adjustment_groups: dict[int, dict] = field(default_factory=dict)
     next_order_number: int = 1001
     id: int = 0

@@ -188,8 +188,15 @@ def order_node(ctx, order: Order) -> dict:
         "fulfillmentOrders": lambda info, **a: connection(
             [fo for fo in fos if a.get("displayable") is not True or fo.is_active], a,
             lambda fo: fo_node(ctx, fo)),
+        # A plain list (no paging): ``first`` caps it; fulfillmentsCount says how many exist.
         "fulfillments": lambda info, **a: [fulfillment_node(ctx, f)
                                            for f in fuls[:a.get("first") or len(fuls)]],
+        "fulfillmentsCount": {"__typename": "Count", "count": len(fuls), "precision": "EXACT"},
+        # A plain list too (oldest first), cut by ``first``.
+        "refunds": lambda info, **a: [
+            refund_node(ctx, r) for r in sorted(
+                (r for r in shop.refunds.values() if r.order_id == order.id),
+                key=lambda r: r.id)][:a.get("first") or None],
         "shippingAddress": _address(order.shipping_address),
         "customer": {"__typename": "Customer", "id": gid("Customer", order.customer_id),
                      "displayName": order.customer_name},
@@ -220,9 +227,9 @@ def line_item_node(ctx, li) -> dict:
               else "partial" if li.fulfilled_quantity else "unfulfilled")
     return {"__typename": "LineItem", "id": gid("LineItem", li.id), "title": li.title,
             "name": f"{li.title} - {v.title}", "sku": li.sku, "quantity": li.quantity,
-            "currentQuantity": li.quantity, "variantTitle": v.title,
-            "unfulfilledQuantity": li.quantity - li.fulfilled_quantity,
-            "fulfillableQuantity": li.quantity - li.fulfilled_quantity,
+            "currentQuantity": li.current_quantity, "variantTitle": v.title,
+            "unfulfilledQuantity": li.current_quantity - li.fulfilled_quantity,
+            "fulfillableQuantity": li.current_quantity - li.fulfilled_quantity,
             "fulfillmentStatus": status, "requiresShipping": True,
             "originalUnitPriceSet": _money_bag(Decimal(li.price)),
             "variant": lambda info, **a: variant_node(ctx, v)}
@@ -347,3 +354,30 @@ def event_node(ev) -> dict:
     return {"__typename": "FulfillmentEvent", "id": gid("FulfillmentEvent", ev.id),
             "status": ev.status, "message": ev.message, "happenedAt": iso(ev.happened_at),
             "createdAt": iso(ev.created_at), "estimatedDeliveryAt": None}
+
+
+def refund_node(ctx, refund) -> dict:
+    """Refund with its refund line items (a connection)."""
+    shop = ctx.shop
+    order = shop.orders[refund.order_id]
+    items = {li.id: li for li in order.line_items}
+
+    def line_node(rl):
+        li = items[rl.line_item_id]
+        loc = shop.locations.get(rl.location_id) if rl.location_id else None
+        return {"__typename": "RefundLineItem", "id": gid("RefundLineItem", rl.id),
+                "quantity": rl.quantity, "restockType": rl.restock_type.upper(),
+                "restocked": rl.restock_type != "no_restock",
+                "priceSet": _money_bag(Decimal(li.price)),
+                "subtotalSet": _money_bag(Decimal(li.price) * rl.quantity),
+                "totalTaxSet": _money_bag(Decimal("0")),
+                "lineItem": lambda info, **a: line_item_node(ctx, li),
+                "location": (lambda info, **a: location_node(ctx, loc)) if loc else None}
+
+    total = sum(Decimal(items[rl.line_item_id].price) * rl.quantity for rl in refund.lines)
+    return {"__typename": "Refund", "id": gid("Refund", refund.id),
+            "legacyResourceId": str(refund.id), "createdAt": iso(refund.created_at),
+            "updatedAt": iso(refund.created_at), "processedAt": iso(refund.created_at),
+            "note": refund.note, "totalRefundedSet": _money_bag(total),
+            "order": lambda info, **a: order_node(ctx, order),
+            "refundLineItems": lambda info, **a: connection(refund.lines, a, line_node)}

@@ -12,6 +12,7 @@ import secrets
 from typing import Any
 
 from sandbox.woocommerce.state import (Image, LineItem, Order, OrderNote, Product, Refund,
+                                       RefundItem,
                                        Store, Tracking, Variation, utcnow)
 
 STATUS_NAMES = {"pending": "Pending payment", "processing": "Processing", "on-hold": "On hold",
@@ -245,15 +246,38 @@ def cancel_order(store: Store, order: Order) -> Order:
 
 
 def refund_order(store: Store, order: Order, *, amount: float | None = None, reason: str = "",
-                 restock: bool = False) -> Refund:
-    """wc_create_refund(): a refund post, note, order.updated; full refund -> 'refunded'."""
+                 restock: bool = False, line_items: dict[int, int] | None = None,
+                 api_refund: bool = False) -> Refund:
+    """wc_create_refund(): a refund post, note, order.updated; full refund -> 'refunded'.
+
+    ``line_items`` ({order item id: quantity}) refunds those units (amount: their total
+    unless given); with ``restock`` they go back in stock as wc_restock_refunded_items does
+    (per item, only what the order reduced, with its "Item #… stock increased" note).
+    Without line items, ``restock`` puts the whole order's reduced stock back.
+    """
     remaining = round(order.total - sum(r.amount for r in order.refunds), 2)
+    items = {i.id: i for i in order.line_items}
+    refund_items = []
+    for item_id, qty in (line_items or {}).items():
+        item = items.get(int(item_id))
+        left = (item.quantity - sum(ri.quantity for r in order.refunds for ri in r.line_items
+                                    if ri.refunded_item_id == item.id)) if item else 0
+        if item is None or qty <= 0 or qty > left:
+            raise ActionError(f"Invalid refund line item {item_id!r} (quantity {qty}, "
+                              f"refundable {left})")
+        refund_items.append(RefundItem(store.next_item_id(), item.id, int(qty),
+                                       round(item.unit_price * int(qty), 2)))
+    if amount is None and refund_items:
+        amount = round(sum(ri.total for ri in refund_items), 2)
     amount = remaining if amount is None else round(float(amount), 2)
     if amount <= 0 or amount > remaining:
         raise ActionError(f"Invalid refund amount (remaining {remaining:.2f})")
-    refund = Refund(store.next_post_id(), amount, reason)
+    refund = Refund(store.next_post_id(), amount, reason, line_items=refund_items,
+                    refunded_payment=api_refund)
     order.refunds.append(refund)
-    if restock and order.stock_reduced:
+    if restock and refund_items:
+        _restock_refunded_items(store, order, refund_items)
+    elif restock and order.stock_reduced:
         adjust_order_stock(store, order, +1, emit=True)
     note = f"Refunded {store.currency_symbol}{amount:.2f}" + (f" – {reason}" if reason else "")
     add_note(store, order, note, customer=False)
@@ -262,6 +286,39 @@ def refund_order(store: Store, order: Order, *, amount: float | None = None, rea
     else:
         save_order(store, order)
     return refund
+
+
+def _restock_refunded_items(store: Store, order: Order, refund_items: list[RefundItem]) -> None:
+    """wc_restock_refunded_items(): each refunded item's units back in stock, at most what
+    the order reduced (``_reduced_stock``), tallied in ``_restock_refunded_items``."""
+    items = {i.id: i for i in order.line_items}
+    for ri in refund_items:
+        line = items[ri.refunded_item_id]
+        product = store.find_product_or_variation(line.variation_id or line.product_id)
+        reduced = line.quantity - _meta_int(line, "_restock_refunded_items") \
+            if order.stock_reduced else 0
+        qty = min(ri.quantity, reduced)
+        if not qty or product is None or not product.manage_stock:
+            continue
+        old = product.stock_quantity or 0
+        product.stock_quantity = old + qty
+        touch_product(store, product)
+        _set_meta(line, "_restock_refunded_items", _meta_int(line, "_restock_refunded_items") + qty)
+        add_note(store, order, f"Item #{product.id} stock increased from {old} to "
+                               f"{product.stock_quantity}.", customer=False)
+
+
+def _meta_int(line, key: str) -> int:
+    return next((int(m["value"]) for m in line.meta_data if m.get("key") == key), 0)
+
+
+def _set_meta(line, key: str, value) -> None:
+    for m in line.meta_data:
+        if m.get("key") == key:
+            m["value"] = str(value)
+            return
+    line.meta_data.append({"id": len(line.meta_data) + 1, "key": key, "value": str(value),
+                           "display_key": key, "display_value": str(value)})
 
 
 # ---------------------------------------------------------------- shipment tracking

@@ -360,6 +360,56 @@ def remove_note(store: Store, order_id: int, note_id: int):
     return json_response(data)
 
 
+# ---------------------------------------------------------------- order refunds
+
+@rest_route("/wc/v3/orders/<int:order_id>/refunds", ["GET"], "list")
+def list_refunds(store: Store, order_id: int):
+    """GET orders/{id}/refunds (newest first, paged like every collection)."""
+    order = note_order(store, order_id)
+    refunds = sorted(order.refunds, key=lambda r: (r.date_created, r.id), reverse=True)
+    base = rest_base(store)
+    page, headers = paginate(refunds, params(), f"{base}/wc/v3/orders/{order.id}/refunds")
+    return json_response([serializers.refund_data(store, order, r, base) for r in page],
+                         headers=headers)
+
+
+@rest_route("/wc/v3/orders/<int:order_id>/refunds/<int:refund_id>", ["GET"], "view")
+def read_refund(store: Store, order_id: int, refund_id: int):
+    """GET orders/{id}/refunds/{refund_id}."""
+    order = note_order(store, order_id)
+    refund = next((r for r in order.refunds if r.id == refund_id), None)
+    if refund is None:
+        raise RestError("woocommerce_rest_invalid_id", "Invalid ID.", 404)
+    return json_response(serializers.refund_data(store, order, refund, rest_base(store)))
+
+
+@rest_route("/wc/v3/orders/<int:order_id>/refunds", ["POST"], "create")
+def create_refund(store: Store, order_id: int):
+    """POST orders/{id}/refunds: amount, reason, line_items [{id, quantity, refund_total}],
+    api_refund (the gateway: the sandbox has none, so it must be false), api_restock
+    (default true: the selected line items are restocked)."""
+    args = params()
+    order = note_order(store, order_id)
+    if truthy(args.get("api_refund", True)):
+        raise RestError("woocommerce_rest_cannot_create_order_refund",
+                        "The payment gateway for this order does not support automatic "
+                        "refunds.", 500)
+    lines: dict[int, int] = {}
+    for item in args.get("line_items") or []:
+        if not isinstance(item, dict) or "id" not in item:
+            raise invalid_params({"line_items": "line_items[0][id] is a required property."})
+        lines[int(item["id"])] = lines.get(int(item["id"]), 0) + int(item.get("quantity", 0))
+    try:
+        refund = actions.refund_order(
+            store, order, amount=args.get("amount"), reason=str(args.get("reason", "")),
+            restock=truthy(args.get("api_restock", True)), line_items=lines or None)
+    except actions.ActionError as err:
+        raise RestError("woocommerce_rest_cannot_create_order_refund", str(err), 500) from None
+    base = rest_base(store)
+    return created(serializers.refund_data(store, order, refund, base),
+                   f"{base}/wc/v3/orders/{order.id}/refunds/{refund.id}")
+
+
 # ---------------------------------------------------------------- products
 
 PRODUCT_SORT = {"date": lambda p: p.date_created, "id": lambda p: p.id,

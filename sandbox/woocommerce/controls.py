@@ -363,14 +363,19 @@ def cancel_order(slug: str, order_id: int):
 
 @bp.post("/stores/<slug>/orders/<int:order_id>/refund")
 def refund_order(slug: str, order_id: int):
-    """Refund ``{"amount", "reason", "restock"}`` (no amount = what is left)."""
+    """Refund ``{"amount", "reason", "restock", "line_items": [{"id", "quantity"}]}`` (no
+    amount = the line items' total, else what is left), as the owner does in the admin with
+    "Restock refunded items" ticked or not."""
     data = body()
+    lines: dict[int, int] = {}
+    for item in data.get("line_items") or []:
+        lines[int(item["id"])] = lines.get(int(item["id"]), 0) + int(item["quantity"])
     with sandbox().lock:
         store = get_store(slug)
         order = get_order(store, order_id)
         actions.refund_order(store, order, amount=data.get("amount"),
                              reason=str(data.get("reason", "")),
-                             restock=bool(data.get("restock", False)))
+                             restock=bool(data.get("restock", False)), line_items=lines or None)
         return jsonify(order_json(store, order))
 
 

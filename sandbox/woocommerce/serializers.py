@@ -108,9 +108,34 @@ def line_item_data(item) -> dict[str, Any]:
     return {"id": item.id, "name": item.name, "product_id": item.product_id,
             "variation_id": item.variation_id, "quantity": item.quantity, "tax_class": "",
             "subtotal": total, "subtotal_tax": "0.00", "total": total, "total_tax": "0.00",
-            "taxes": [], "meta_data": list(item.meta_data), "sku": item.sku,
+            "taxes": [], "meta_data": public_meta(item.meta_data), "sku": item.sku,
             "price": float(item.unit_price), "image": {"id": "", "src": ""},
             "parent_name": None}
+
+
+def refund_data(store: Store, order: Order, refund, rest_base: str) -> dict[str, Any]:
+    """GET /wc/v3/orders/{id}/refunds/{refund_id}: line items with negative quantities and
+    totals, each naming the order item it refunds in its ``_refunded_item_id`` meta."""
+    items = {i.id: i for i in order.line_items}
+    lines = []
+    for ri in refund.line_items:
+        item = items[ri.refunded_item_id]
+        lines.append({
+            "id": ri.id, "name": item.name, "product_id": item.product_id,
+            "variation_id": item.variation_id, "quantity": -ri.quantity, "tax_class": "",
+            "subtotal": money(-ri.total), "subtotal_tax": "0.00", "total": money(-ri.total),
+            "total_tax": "0.00", "taxes": [],
+            "meta_data": [{"id": ri.id, "key": "_refunded_item_id",
+                           "value": str(item.id), "display_key": "_refunded_item_id",
+                           "display_value": str(item.id)}],
+            "sku": item.sku, "price": -float(item.unit_price)})
+    return {"id": refund.id, **dates(store, date_created=refund.date_created),
+            "amount": money(refund.amount), "reason": refund.reason, "refunded_by": 1,
+            "refunded_payment": refund.refunded_payment, "meta_data": [],
+            "line_items": lines, "shipping_lines": [], "tax_lines": [], "fee_lines": [],
+            "_links": links(rest_base, f"/wc/v3/orders/{order.id}/refunds/{refund.id}",
+                            f"/wc/v3/orders/{order.id}/refunds",
+                            up=f"/wc/v3/orders/{order.id}")}
 
 
 def note_data(store: Store, order: Order, note: OrderNote, rest_base: str) -> dict[str, Any]:

@@ -154,6 +154,16 @@ class Tracking:
 
 
 @dataclass
+class RefundItem:
+    """A refund's line item: ``quantity`` units of the order item ``refunded_item_id``."""
+
+    id: int
+    refunded_item_id: int
+    quantity: int
+    total: float
+
+
+@dataclass
 class Refund:
     """A shop_order_refund post."""
 
@@ -161,6 +171,8 @@ class Refund:
     amount: float
     reason: str
     date_created: dt.datetime = field(default_factory=utcnow)
+    line_items: list[RefundItem] = field(default_factory=list)
+    refunded_payment: bool = False
 
 
 @dataclass

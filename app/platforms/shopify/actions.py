@@ -26,6 +26,7 @@ from app.errors import DomainError, NotFound
 from app.extensions import db
 from app.locking import orders_for_update
 from app.models import ChannelLocation, FulfillmentOrder, Order
+from app.platforms.shopify.paging import complete_fulfillment_order
 from app.platforms.shopify.sync import (ShopifyCall, mark_order_stock_stale,
                                         mirror_fulfillment_order, pull_order)
 from app.sync.errors import PermanentError, RetryableError
@@ -335,6 +336,14 @@ def run_fulfillment_order_action(merchant_id: int, fo_id: int, action: str,
         _refresh(call, merchant_id, channel_id, order_gid)
         raise FulfillmentOrderActionError("Shopify refused: " + " ".join(
             _sentence(e.get("message", "")) for e in errors))
+    try:  # every line of each, read before any row is locked
+        for key in mutation.results:
+            if payload.get(key):
+                complete_fulfillment_order(call, payload[key])
+    except (RetryableError, PermanentError):
+        # Done on Shopify, but its result can't be read whole: a partial mirror would drop
+        # lines, so the mirror waits for the webhook or the reconciliation to re-read it.
+        return mutation.done(payload) + " (Stockroom shows it once Shopify's update arrives.)"
     order = orders_for_update(merchant_id, [order_id])[order_id]  # one mirror writer at a time
     existing = {f.remote_id: f for f in db.session.scalars(
         select(FulfillmentOrder).where(FulfillmentOrder.order_id == order.id))}

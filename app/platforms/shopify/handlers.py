@@ -16,6 +16,7 @@ from app.models import (ChannelLocation, Fulfillment, FulfillmentOrder, Fulfillm
                         WebhookInbox)
 from app.platforms.shopify.catalog import refresh_product
 from app.platforms.shopify.mapping import gid, tracking_input
+from app.platforms.shopify.paging import complete_fulfillment, read_order, read_order_fulfillments
 from app.platforms.shopify.sync import ShopifyCall, pull_order
 from app.platforms.shopify.installation import confirm_uninstalled
 from app.sync.errors import Deferred, PermanentError
@@ -141,14 +142,16 @@ def push_fulfillment(job: Job) -> str:
     if isinstance(plan, str):
         return plan
     call = ShopifyCall(job.channel_id)
-    order_node = call("OrderForSync", {"id": plan["order_gid"]})["order"]
-    remote_id = _adoptable(call("OrderFulfillments", {"id": plan["order_gid"]})["order"], plan)
+    order_node = read_order(call, plan["order_gid"])
+    if order_node is None:
+        raise PermanentError("the order no longer exists on Shopify")
+    remote_id = _adoptable(read_order_fulfillments(call, "OrderFulfillments", plan["order_gid"]),
+                           plan)
     if remote_id is None:
         fos = order_node["fulfillmentOrders"]["nodes"]
         if not _allocate(fos, plan["wanted"], at=plan["target"]):
             _move_to_target(call, order_node, plan)
-            fos = call("OrderForSync", {"id": plan["order_gid"]})["order"]["fulfillmentOrders"][
-                "nodes"]
+            fos = read_order(call, plan["order_gid"])["fulfillmentOrders"]["nodes"]
         taken = _allocate(fos, plan["wanted"], at=plan["target"])
         if not taken:
             raise PermanentError(f"Shopify has not enough left to fulfill at "
@@ -253,6 +256,10 @@ def _order_gid(payload: dict) -> str:
     return payload.get("admin_graphql_api_id") or gid("Order", payload["id"])
 
 
+def _order_gid_of_refund(payload: dict) -> str:
+    return gid("Order", payload["order_id"])
+
+
 def _push_in_flight(order_id: int) -> bool:
     """The sync lock: an outbox job of this order's fulfillments not yet finished."""
     return db.session.scalar(select(OutboxEvent.id).where(
@@ -287,6 +294,7 @@ def apply_fulfillment(job: Job) -> str:
     current = call("FulfillmentForSync", {"id": remote_id}).get("fulfillment")
     if current is None:
         return "fulfillment no longer exists on Shopify"
+    complete_fulfillment(call, current)
     order = pull_order(call, job.merchant_id, job.channel_id, order_gid)
     existing = db.session.scalar(select(Fulfillment).where(
         Fulfillment.channel_id == job.channel_id, Fulfillment.remote_id == remote_id))

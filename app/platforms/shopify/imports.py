@@ -30,6 +30,7 @@ from app.models import (Channel, ChannelListing, ChannelStatus, Fulfillment, Mat
                         Origin, OutboxEvent)
 from app.models._common import utcnow
 from app.platforms.shopify.catalog import read_variant_page, store_variants
+from app.platforms.shopify.paging import read_order_fulfillments
 from app.platforms.shopify.sync import ShopifyCall, import_locations, pull_order, settings
 from app.platforms.shopify.subscriptions import ensure_webhook_subscriptions
 from app.stock.push import mark_dirty
@@ -248,7 +249,7 @@ def import_order(call: ShopifyCall, merchant_id: int, channel_id: int, order_gid
     order = pull_order(call, merchant_id, channel_id, order_gid)
     if order is None or not with_fulfillments or not any(line.quantity for line in order.lines):
         return order
-    node = call("OrderFulfillmentsForSync", {"id": order_gid}).get("order") or {}
+    node = read_order_fulfillments(call, "OrderFulfillmentsForSync", order_gid) or {}
     known = set(db.session.scalars(select(Fulfillment.remote_id).where(
         Fulfillment.channel_id == channel_id, Fulfillment.order_id == order.id)))
     lines = {line.remote_id: line for line in order.lines}

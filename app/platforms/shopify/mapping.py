@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from app.catalog import RemoteLevel, RemoteVariant
+from app.orders.refunds import RefundData, RefundLineData
 from app.orders.upsert import LineData, OrderData
 
 
@@ -65,7 +66,7 @@ def webhook_order_gid(topic: str, payload: dict) -> str | None:
         return None
     if topic.startswith("orders/") and payload.get("id"):
         return payload.get("admin_graphql_api_id") or gid("Order", payload["id"])
-    if topic.startswith("fulfillments/") and payload.get("order_id"):
+    if topic.startswith(("fulfillments/", "refunds/")) and payload.get("order_id"):
         return gid("Order", payload["order_id"])
     if topic.startswith("fulfillment_orders/"):
         fo = (payload.get("fulfillment_order") or payload.get("original_fulfillment_order")
@@ -129,3 +130,39 @@ def remote_levels(variant_gid: str, level_nodes: list[dict]) -> list[RemoteLevel
 
 def _int_or_none(value) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+#: Shopify's restock types that put units back in stock at the refund line's location.
+#: CANCEL restocks units never fulfilled (Shopify: "use this when restocking unfulfilled
+#: line items"): they never left Stockroom's stock. LEGACY_RESTOCK (older refunds) is
+#: "restocked, without being identified as a return or a cancelation": Stockroom puts back
+#: at most what it shipped, so it is read as a return.
+RESTOCKED_TYPES = ("return", "legacy_restock")
+_NOT_RESTOCKED = {"cancel": "canceled before it shipped", "no_restock": "no restock chosen"}
+
+
+def refund_data(payload: dict) -> RefundData:
+    """A refunds/create payload (the REST Refund resource) -> RefundData."""
+    lines = []
+    for rli in payload.get("refund_line_items") or []:
+        kind = str(rli.get("restock_type") or "no_restock").lower()
+        location = rli.get("location_id")
+        lines.append(RefundLineData(
+            remote_line_id=gid("LineItem", rli["line_item_id"]), quantity=int(rli["quantity"]),
+            restock=kind in RESTOCKED_TYPES,
+            remote_location_id=gid("Location", location) if location else None,
+            reason=_NOT_RESTOCKED.get(kind, "")))
+    refund_gid = payload.get("admin_graphql_api_id") or gid("Refund", payload["id"])
+    return RefundData(remote_id=refund_gid, lines=lines,
+                      label=f"Shopify refund {refund_gid.rsplit('/', 1)[-1]}")
+
+
+def refund_data_from_node(node: dict) -> RefundData:
+    """RefundForSync's ``refund`` (GraphQL) -> RefundData, the same as its webhook says."""
+    return refund_data({
+        "admin_graphql_api_id": node["id"], "id": node["id"].rsplit("/", 1)[-1],
+        "refund_line_items": [
+            {"line_item_id": li["lineItem"]["id"], "quantity": li["quantity"],
+             "restock_type": li["restockType"].lower(),
+             "location_id": (li.get("location") or {}).get("id")}
+            for li in node["refundLineItems"]["nodes"]]})

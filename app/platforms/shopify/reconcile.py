@@ -31,6 +31,8 @@ from app.models._common import utcnow
 from app.platforms.shopify.handlers import apply_fulfillment_changes, record_platform_fulfillment
 from app.platforms.shopify.imports import UNINSTALLED_NOTE, match_unmatched_listings
 from app.platforms.shopify.mapping import parse_time
+from app.platforms.shopify.paging import read_order_fulfillments
+from app.platforms.shopify.refunds import reconcile_refunds
 from app.platforms.shopify.sync import ShopifyCall, pull_order, settings
 from app.sync.handlers import outbox_handler
 from app.sync.queue import Job
@@ -123,9 +125,13 @@ def reconcile_order(call: ShopifyCall, merchant_id: int, channel_id: int, order_
     order = pull_order(call, merchant_id, channel_id, order_gid)
     if order is None:
         return 0
-    node = call("OrderFulfillmentsForSync", {"id": order_gid}).get("order") or {}
-    return sum(_apply(merchant_id, channel_id, order, current)
-               for current in node.get("fulfillments") or [])
+    node = read_order_fulfillments(call, "OrderFulfillmentsForSync", order_gid) or {}
+    changed = sum(_apply(merchant_id, channel_id, order, current)
+                  for current in node.get("fulfillments") or [])
+    # Refunds whose refunds/create never arrived (recorded once: refunds.py).
+    reconcile_refunds(call, merchant_id, order,
+                      [r["id"] for r in node.get("refunds") or []])
+    return changed
 
 
 def _apply(merchant_id: int, channel_id: int, order: Order, current: dict) -> int:

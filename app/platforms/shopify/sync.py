@@ -13,6 +13,7 @@ from app.platforms.shopify.client import (ShopifyAccessDenied, ShopifyClient, Sh
                                           ShopifyQueryError, ShopifyThrottled,
                                           ShopifyUnauthorized, ShopifyUnavailable)
 from app.platforms.shopify.mapping import order_data
+from app.platforms.shopify.paging import read_order
 from app.platforms.shopify.tokens import TokenRequestError, access_token_for
 from app.sync.errors import PermanentError, RetryableError, Throttled
 
@@ -64,8 +65,9 @@ class ShopifyCall:
 
 def pull_order(call: ShopifyCall, merchant_id: int, channel_id: int, order_gid: str
                ) -> Order | None:
-    """Re-read an order from Shopify and upsert it with its fulfillment-order mirror. Flushes."""
-    node = call("OrderForSync", {"id": order_gid}).get("order")
+    """Re-read an order from Shopify (every line, every fulfillment order: paging.py) and upsert
+    it with its fulfillment-order mirror. Flushes."""
+    node = read_order(call, order_gid)
     if node is None:
         return None
     order = upsert_order(merchant_id, channel_id, order_data(node))

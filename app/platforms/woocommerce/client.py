@@ -167,14 +167,23 @@ class StoreClient:
 
     def pages(self, endpoint: str, *, params: dict[str, Any] | None = None,
               what: str = "a list") -> Iterator[dict]:
-        """Every item of a paged collection (X-WP-TotalPages), 100 per request."""
+        """Every item of a paged collection, 100 per request, to its last page.
+
+        X-WP-TotalPages says where the end is; a store (or a proxy) that leaves the header
+        out is read on while pages come back full, never cut after the first one.
+        """
         page = 1
         while True:
             query = {**(params or {}), "per_page": PER_PAGE, "page": page}
             items, headers = self.call("get", endpoint, params=query,
                                        what=f"{what} (page {page})")
+            if not isinstance(items, list):
+                raise RetryableError(f"WooCommerce's answer to {what} (page {page}) was not "
+                                     "a list.")
             yield from items
-            total_pages = int(headers.get("X-WP-TotalPages") or 0)
-            if page >= total_pages or not items:
+            total_pages = headers.get("X-WP-TotalPages")
+            more = (page < int(total_pages) if total_pages and total_pages.isdigit()
+                    else len(items) >= PER_PAGE)
+            if not items or not more:
                 return
             page += 1

@@ -20,6 +20,7 @@ from app.models import (Channel, ChannelLocation, Fulfillment, FulfillmentStatus
 from app.orders.upsert import upsert_order
 from app.platforms.woocommerce.client import TRACKING_API, StoreClient, WooError
 from app.platforms.woocommerce.connect import STORE_LOCATION_ID
+from app.platforms.woocommerce.refunds import queue_new_refunds
 from app.platforms.woocommerce.mapping import (CANCELED_STATUSES, OPEN_STATUSES, completed_by_us,
                                                order_data, tracking_from_entries)
 from app.platforms.woocommerce.settings import WEBHOOK_TOPICS
@@ -97,10 +98,13 @@ def apply_order(merchant_id: int, channel_id: int, remote: RemoteOrder) -> str:
         return f"order #{data.get('number')} is {status}: not imported"
     order = upsert_order(merchant_id, channel_id, order_data(data))
     if status == "completed":
-        return _record_store_completion(order, data, remote.tracking)
-    if status in CANCELED_STATUSES:
-        return _reverse_store_fulfillments(order, status)
-    return f"order {order.name} upserted ({status})"
+        note = _record_store_completion(order, data, remote.tracking)
+    elif status in CANCELED_STATUSES:
+        note = _reverse_store_fulfillments(order, status)
+    else:
+        note = f"order {order.name} upserted ({status})"
+    # After the reversal above: a refund then puts back only what is still out (refunds.py).
+    return note + queue_new_refunds(order, data)
 
 
 def _record_store_completion(order: Order, data: dict, tracking: Tracking) -> str:

@@ -1,6 +1,8 @@
 """The scenarios of Shopify's "Manage fulfillments as an order management app" guide, over HTTP."""
 from __future__ import annotations
 
+import json
+
 from .conftest import SHOP
 
 FO_FIELDS = """
@@ -409,3 +411,49 @@ def test_platform_fulfillment_sends_webhooks(sandbox, token, receiver):
     assert b'"shipment_status": "delivered"' in hooks[-1]["body"]
     receiver.wait_for("orders/create")
     receiver.wait_for("fulfillments/create")
+
+
+ORDER_LINES = """
+query OrderLines($id: ID!, $after: String) {
+  order(id: $id) { lineItems(first: 2, after: $after) {
+    nodes { id currentQuantity } pageInfo { hasNextPage endCursor } } }
+}"""
+
+
+def test_split_then_refunds_cancel_return_and_pages_follow_after(sandbox, token, receiver):
+    merchant, _, _ = _locs(sandbox)
+    order = _order(sandbox, {"TOTE-NAT": 2, "MUG-WHT": 3, "BEANIE-GRY": 1}, merchant[0])
+    fo = _fos(sandbox, token, order["gid"])[0]
+    by_sku = {ln["sku"]: ln for ln in fo["lineItems"]["nodes"]}
+    fo_id = fo["id"].rsplit("/", 1)[1]
+    split = sandbox.control("POST", f"shops/{SHOP}/fulfillment_orders/{fo_id}/split",
+                            {"line_items": [{"id": by_sku["MUG-WHT"]["id"], "quantity": 2}]})
+    fos = _fos(sandbox, token, order["gid"])
+    assert sorted(sum(ln["totalQuantity"] for ln in f["lineItems"]["nodes"]) for f in fos) == [
+        2, 4]
+    assert split["remaining_gid"] in {f["id"] for f in fos}
+    # Connection paging: first/after walk the 3 lines in 2 pages.
+    page = sandbox.gql(token, ORDER_LINES, {"id": order["gid"]})["data"]["order"]["lineItems"]
+    assert len(page["nodes"]) == 2 and page["pageInfo"]["hasNextPage"]
+    rest = sandbox.gql(token, ORDER_LINES, {"id": order["gid"],
+                                            "after": page["pageInfo"]["endCursor"]})
+    rest = rest["data"]["order"]["lineItems"]
+    assert len(rest["nodes"]) == 1 and not rest["pageInfo"]["hasNextPage"]
+    # A cancel refund takes unfulfilled units off the order; committed is released.
+    line = next(li for o in sandbox.state()["orders"] if o["id"] == order["id"]
+                for li in o["line_items"] if li["sku"] == "MUG-WHT")
+    committed = _level(sandbox, "MUG-WHT", merchant[0])["committed"]
+    made = sandbox.control("POST", f"shops/{SHOP}/orders/{order['id']}/refunds", {
+        "refund_line_items": [{"line_item_id": line["id"], "quantity": 1,
+                               "restock_type": "cancel", "location_id": merchant[0]}]})
+    payload = json.loads(receiver.wait_for("refunds/create")[-1]["body"])
+    assert payload["admin_graphql_api_id"] == made["gid"]
+    assert payload["refund_line_items"][0]["restock_type"] == "cancel"
+    assert payload["refund_line_items"][0]["line_item"]["current_quantity"] == 2
+    assert _level(sandbox, "MUG-WHT", merchant[0])["committed"] == committed - 1
+    # A return needs fulfilled units.
+    refused = sandbox.control("POST", f"shops/{SHOP}/orders/{order['id']}/refunds", {
+        "refund_line_items": [{"line_item_id": line["id"], "quantity": 1,
+                               "restock_type": "return", "location_id": merchant[0]}]},
+        expect=422)
+    assert "exceeds what was fulfilled" in refused["error"]

@@ -38,7 +38,7 @@ def test_every_handled_topic_has_a_check(app):
     "fulfillment_orders/fulfillment_request_rejected",
     "fulfillment_orders/cancellation_request_accepted",
     "fulfillment_orders/cancellation_request_rejected",
-    "products/create", "products/update", "products/delete"])
+    "products/create", "products/update", "products/delete", "refunds/create"])
 def test_check_accepts_shopifys_example_payload(app, topic):
     # The compliance examples name the shop "{shop}.myshopify.com": the delivery is for it.
     run_check(topic, example(topic))
@@ -84,3 +84,17 @@ def test_check_fulfillment_orders_refuses_an_id_of_another_kind(app):
     payload = {"fulfillment_order": {"id": "gid://shopify/Order/1", "status": "open"}}
     with pytest.raises(Rejected, match="fulfillment_order.id is 'gid://shopify/Order/1'"):
         run_check("fulfillment_orders/hold_released", payload)
+
+
+def test_check_refund_refuses_another_resource_and_malformed_line_items(app):
+    payload = example("refunds/create")
+    with pytest.raises(Rejected, match="not gid://shopify/Refund/<id>"):
+        run_check("refunds/create", {**payload, "admin_graphql_api_id": "gid://shopify/Order/1"})
+    with pytest.raises(Rejected, match="order_id"):
+        run_check("refunds/create", {**payload, "order_id": "1 OR 1=1"})
+    line = payload["refund_line_items"][0]
+    with pytest.raises(Rejected, match="quantity"):
+        run_check("refunds/create", {**payload, "refund_line_items": [{**line, "quantity": -2}]})
+    with pytest.raises(Rejected, match="location_id"):
+        run_check("refunds/create", {**payload,
+                                     "refund_line_items": [{**line, "location_id": "here"}]})
