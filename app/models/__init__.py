@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per aggregate; import them from here."""
 from app.models.channel import (Channel, ChannelListing, ChannelListingLevel, ChannelLocation,
                                 ChannelStatus, MatchStatus, Platform)
+from app.models.channel import RemoteStatus
 from app.models.fulfillment import (Fulfillment, FulfillmentLine, FulfillmentStatus, Origin,
                                     SyncState)
 from app.models.fulfillment_order import FulfillmentOrder, FulfillmentOrderLine
@@ -16,5 +17,5 @@ __all__ = [
     "Channel", "ChannelListing", "ChannelListingLevel", "ChannelLocation", "ChannelStatus", "FormSubmission", "Fulfillment",
     "FulfillmentLine", "FulfillmentOrder", "FulfillmentOrderLine", "FulfillmentStatus",
     "InventoryItem", "InventoryLevel", "InventoryMovement", "InventoryPushState", "JobStatus", "LoginAttempt", "MatchStatus", "Merchant", "Order", "OrderLine", "OrderStatusCount", "Origin",
-    "OutboxEvent", "Platform", "StockLocation", "SyncState", "UsedNonce", "User", "WebhookInbox",
+    "OutboxEvent", "Platform", "RemoteStatus", "StockLocation", "SyncState", "UsedNonce", "User", "WebhookInbox",
 ]
