@@ -89,6 +89,36 @@ def record_location(merchant_id: int, channel_id: int, location_gid: str,
     return f"{location.name}: " + ("; ".join(notes) if notes else "nothing changed")
 
 
+def reconcile_locations(call: ShopifyCall, merchant_id: int, channel_id: int) -> int:
+    """Missed locations/* webhooks: every location Shopify lists (deactivated ones too) goes
+    through record_location, and a known one it no longer lists is asked for by id (null:
+    deleted). Returns how many locations changed. Commits after each page."""
+    seen: set[str] = set()
+    changed, after = 0, None
+    while True:
+        page = call("LocationsForReconcile", {"after": after})["locations"]
+        for node in page["nodes"]:
+            seen.add(node["id"])
+            changed += _changed(record_location(merchant_id, channel_id, node["id"], node))
+        db.session.commit()
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    missing = db.session.scalars(select(ChannelLocation.remote_id).where(
+        ChannelLocation.merchant_id == merchant_id, ChannelLocation.channel_id == channel_id,
+        ChannelLocation.remote_status != RemoteStatus.DELETED)).all()
+    db.session.commit()
+    for remote_id in (r for r in missing if r not in seen):
+        node = call("LocationForSync", {"id": remote_id}).get("location")
+        changed += _changed(record_location(merchant_id, channel_id, remote_id, node))
+        db.session.commit()
+    return changed
+
+
+def _changed(note: str) -> int:
+    return int(not note.endswith(("nothing changed", "already recorded as deleted")))
+
+
 def _describe(location: ChannelLocation, node: dict) -> None:
     location.name = node["name"]
     location.kind = "fulfillment_service" if node.get("fulfillmentService") \

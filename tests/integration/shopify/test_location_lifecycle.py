@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import (Channel, ChannelLocation, InventoryItem, InventoryPushState, Order,
-                        RemoteStatus, WebhookInbox)
+from app.models import (Channel, ChannelLocation, FulfillmentOrder, InventoryItem, InventoryPushState, Order,
+                        OutboxEvent, RemoteStatus, WebhookInbox)
 from app.platforms.shopify.imports import match_unmatched_listings
 from app.stock import adjust_stock
 from app.stock.push import mark_dirty
@@ -190,9 +190,6 @@ def test_fulfillment_order_moved_to_an_unmapped_location_shows_on_the_order(stoc
 
     def moved():
         db.session.expire_all()
-        fos = db.session.get(Order, order_id).fulfillment_orders \
-            if hasattr(Order, "fulfillment_orders") else None
-        from app.models import FulfillmentOrder
         fos = db.session.scalars(select(FulfillmentOrder).where(
             FulfillmentOrder.order_id == order_id, FulfillmentOrder.status == "OPEN")).all()
         return [fo.assigned_location_remote_id for fo in fos] == [popup["gid"]]
@@ -201,3 +198,36 @@ def test_fulfillment_order_moved_to_an_unmapped_location_shows_on_the_order(stoc
     page = Admin(stockroom).get(f"/orders/{order_id}").text
     panel = re.search(r'<section class="card" id="fulfillment-orders".*?</section>', page, re.S)
     assert panel and "Pop-up Store" in panel.group(0) and "Unmapped location" in panel.group(0)
+
+
+def test_reconcile_repairs_missed_location_webhooks(stockroom, pushed):
+    from tests.integration.shopify.test_reconcile import (reconcile, stop_webhook_delivery,
+                                                          wait_given_up)
+
+    downtown, main = pushed.remote["Downtown Store"], pushed.remote["Main Warehouse"]
+    release_session()
+    stop_webhook_delivery(stockroom)  # Shopify gives up on every delivery
+    popup = stockroom.sandbox.control("POST", f"shops/{SHOP}/locations", {"name": "Pop-up Store"})
+    stockroom.sandbox.control("POST", f"shops/{SHOP}/locations/{main}/rename",
+                              {"name": "Main Warehouse East"})
+    stockroom.sandbox.control("POST", f"shops/{SHOP}/locations/{downtown}/deactivate",
+                              {"destination_location_id": main})
+    stockroom.sandbox.control("POST", f"shops/{SHOP}/locations/{downtown}/delete", {})
+    wait_given_up(stockroom, 4)
+    stockroom.run_worker()
+    assert location(popup["gid"]) is None and location(gid(downtown)).remote_status == "active"
+    release_session()
+    reconcile(stockroom)
+    assert (location(popup["gid"]).name, location(popup["gid"]).stock_location_id) == (
+        "Pop-up Store", None)
+    assert location(gid(main)).name == "Main Warehouse East"
+    assert location(gid(downtown)).remote_status == RemoteStatus.DELETED
+    notes = db.session.scalars(select(OutboxEvent.last_error).where(
+        OutboxEvent.topic == "shopify.reconcile")).all()
+    assert len(notes) == 1 and notes[0].endswith("; 3 locations changed")
+    # Looking again changes nothing.
+    from app.platforms.shopify.lifecycle import reconcile_locations
+    from app.platforms.shopify.sync import ShopifyCall
+
+    channel = db.session.scalar(select(Channel))
+    assert reconcile_locations(ShopifyCall(channel.id), pushed.merchant_id, channel.id) == 0
