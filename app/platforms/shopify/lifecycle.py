@@ -8,10 +8,11 @@ replayed or reordered delivery applies Shopify's current view, never a stale one
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import Channel, ChannelLocation, FulfillmentOrder, Order, Platform, RemoteStatus
+from app.models import (Channel, ChannelLocation, FulfillmentOrder, Order, Platform, RemoteStatus,
+                        WebhookInbox)
 from app.models._common import utcnow
 from app.platforms.shopify.handlers import _payload
 from app.platforms.shopify.mapping import gid
@@ -184,8 +185,13 @@ def refresh_fulfillment_orders(job: Job) -> str:
     if order_gid is None:
         return "its fulfillment orders no longer exist on Shopify"
     order = pull_order(call, job.merchant_id, job.channel_id, order_gid)
-    return f"fulfillment orders of {order.name} refreshed" if order else \
-        "the order no longer exists on Shopify"
+    if order is None:
+        return "the order no longer exists on Shopify"
+    # The body names no order: found now, the delivery joins the order's timeline.
+    db.session.execute(update(WebhookInbox).where(WebhookInbox.id == job.id,
+                                                  WebhookInbox.merchant_id == job.merchant_id)
+                       .values(order_remote_id=order_gid))
+    return f"fulfillment orders of {order.name} refreshed"
 
 
 for _topic in FULFILLMENT_ORDER_TOPICS:

@@ -62,6 +62,11 @@ def test_split_then_merge_on_shopify_are_mirrored(stockroom, shop):  # noqa: F81
     stockroom.run_worker(until=lambda: len(open_fos(order_id)) == 1)
     assert shape(order_id) == [sorted([(lines["TOTE-NAT"], 2), (lines["MUG-WHT"], 1)])]
     assert open_fos(order_id)[0].remote_id == f"gid://shopify/FulfillmentOrder/{split['id']}"
+    # Neither body names the order: both deliveries are on its timeline all the same.
+    from tests.integration.shopify.test_fulfillment_order_actions import Admin
+
+    timeline = Admin(stockroom).get(f"/orders/{order_id}").text
+    assert "fulfillment_orders/split" in timeline and "fulfillment_orders/merged" in timeline
 
 
 def test_second_hold_and_its_release_reach_the_mirror_through_fulfillment_holds(stockroom, shop):  # noqa: F811
