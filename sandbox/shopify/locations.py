@@ -2,8 +2,6 @@
 Shopify sends for it (locations/*, app/scopes_update) in their published shapes."""
 from __future__ import annotations
 
-
-
 from . import operations
 from .controls import _body, _id, _shop, bp, control
 from .operations import UserError
@@ -111,7 +109,8 @@ def change_scopes(sandbox, shop: Shop, client_id: str, scopes: list[str]) -> dic
     for rt in sandbox.store.refresh_tokens.values():
         if rt.shop == shop.domain and rt.client_id == client_id:
             rt.scopes = list(current)
-    payload = {"id": sandbox.store.next_id("AppScopesUpdate"), "shop_id": f"gid://shopify/Shop/{shop.id}",
+    payload = {"id": sandbox.store.next_id("AppScopesUpdate"),
+               "shop_id": f"gid://shopify/Shop/{shop.id}",
                "previous": previous, "current": current,
                "updated_at": iso(sandbox.store.now())}
     sandbox.store.emit(shop.domain, "app/scopes_update", payload, client_id=client_id)
@@ -157,7 +156,3 @@ def set_scopes(sandbox, shop):
         raise ValueError("scopes: a list of scope handles")
     client_id = body.get("client_id") or next(iter(sandbox.store.apps), "")
     return change_scopes(sandbox, _shop(sandbox, shop), client_id, scopes)
-
-
-
-

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import (Channel, ChannelLocation, FulfillmentOrder, InventoryItem, InventoryPushState, Order,
-                        OutboxEvent, RemoteStatus, WebhookInbox)
+from app.models import (Channel, ChannelLocation, FulfillmentOrder, InventoryItem,
+                        InventoryPushState, OutboxEvent, RemoteStatus, WebhookInbox)
 from app.platforms.shopify.imports import match_unmatched_listings
 from app.stock import adjust_stock
 from app.stock.push import mark_dirty
