@@ -96,6 +96,11 @@ class ChannelLocation(db.Model):
     channel: Mapped[Channel] = relationship()
     stock_location: Mapped[StockLocation | None] = relationship()
 
+    @property
+    def active_on_platform(self) -> bool:
+        """Neither deactivated nor deleted on the platform (pushes and moves may go here)."""
+        return self.remote_status == RemoteStatus.ACTIVE
+
 
 class MatchStatus(enum.StrEnum):
     """Where a listing stands with Stockroom's catalog."""

@@ -194,6 +194,8 @@ td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}button{margin:2px}</
 <button onclick="call('fulfillments/{{ f.id }}/events',{status:'IN_TRANSIT'})">In transit</button>
 <button onclick="call('fulfillments/{{ f.id }}/delivered',{})">Delivered</button>
 <button onclick="call('fulfillments/{{ f.id }}/cancel',{})">Cancel</button></td></tr>{% endfor %}</table>
+<h2>Stock</h2><table><tr><th>SKU</th><th>Location</th><th>Available</th><th>On hand</th><th>Committed</th></tr>
+{% for l in snap.levels %}<tr><td>{{ l.sku }}</td><td>{{ locs[l.location_id] }}</td><td>{{ l.available }}</td><td>{{ l.on_hand }}</td><td>{{ l.committed }}</td></tr>{% endfor %}</table>
 <h2>Locations</h2><form onsubmit="event.preventDefault();call('locations',{name:this.name.value})">
 <input name="name" placeholder="New location name" required><button>Add location</button></form>
 <table><tr><th>Location</th><th>Kind</th><th>Status</th><th></th></tr>
@@ -204,8 +206,6 @@ td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}button{margin:2px}</
 <button onclick="call('locations/{{ loc.id }}/delete',{})">Delete</button>{% endif %}</td></tr>{% endfor %}</table>
 <h2>App scopes</h2>{% for a in apps %}<p>{{ a.name }}:
 <button onclick="call('scopes',{client_id:'{{ a.client_id }}',scopes:prompt('Granted scopes (comma-separated)', {{ a.scopes|join(',')|tojson|forceescape }}).split(',').map(x=>x.trim()).filter(Boolean)})">Change granted scopes</button></p>{% endfor %}
-<h2>Stock</h2><table><tr><th>SKU</th><th>Location</th><th>Available</th><th>On hand</th><th>Committed</th></tr>
-{% for l in snap.levels %}<tr><td>{{ l.sku }}</td><td>{{ locs[l.location_id] }}</td><td>{{ l.available }}</td><td>{{ l.on_hand }}</td><td>{{ l.committed }}</td></tr>{% endfor %}</table>
 <script>
 async function call(path, body) {
   const r = await fetch("/_sandbox/shops/{{ s.domain }}/" + path, {method: "POST",

@@ -25,7 +25,7 @@ from sqlalchemy.orm import selectinload
 from app.errors import DomainError, NotFound
 from app.extensions import db
 from app.locking import orders_for_update
-from app.models import ChannelLocation, FulfillmentOrder, Order, RemoteStatus
+from app.models import ChannelLocation, FulfillmentOrder, Order
 from app.platforms.shopify.sync import (ShopifyCall, mark_order_stock_stale,
                                         mirror_fulfillment_order, pull_order)
 from app.sync.errors import PermanentError, RetryableError
@@ -147,7 +147,7 @@ def fulfillment_order_panels(merchant_id: int, order: Order) -> list[Fulfillment
             # Shopify moves nothing to a deactivated or deleted location.
             move_locations=[loc for loc in locations
                             if loc.remote_id != fo.assigned_location_remote_id
-                            and loc.remote_status == RemoteStatus.ACTIVE],
+                            and loc.active_on_platform],
             fulfill_args=args, unmapped_location=here is None or here.stock_location_id is None))
     return panels
 
