@@ -205,8 +205,8 @@ td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}button{margin:2px}</
 <button>Add product</button></form>
 <h2>Stock</h2><table><tr><th>SKU</th><th>Location</th><th>Available</th><th>On hand</th><th>Committed</th></tr>
 {% for l in snap.levels %}<tr><td>{{ l.sku }}</td><td>{{ locs[l.location_id] }}</td><td>{{ l.available }}</td><td>{{ l.on_hand }}</td><td>{{ l.committed }}</td></tr>{% endfor %}</table>
-<h2>Locations</h2><form onsubmit="event.preventDefault();call('locations',{name:this.name.value})">
-<input name="name" placeholder="New location name" required><button>Add location</button></form>
+<h2>Locations</h2><form onsubmit="event.preventDefault();call('locations',{name:this.location_name.value})">
+<input name="location_name" placeholder="New location name" required><button>Add location</button></form>
 <table><tr><th>Location</th><th>Kind</th><th>Status</th><th></th></tr>
 {% for loc in s.locations.values() %}<tr><td>{{ loc.name }}</td><td>{{ loc.kind }}</td><td>{{ "active" if loc.active else "deactivated" }}</td><td>
 <button onclick="call('locations/{{ loc.id }}/rename',{name:prompt('New name', {{ loc.name|tojson|forceescape }})})">Rename</button>
