@@ -231,3 +231,27 @@ def test_reconcile_repairs_missed_location_webhooks(stockroom, pushed):
 
     channel = db.session.scalar(select(Channel))
     assert reconcile_locations(ShopifyCall(channel.id), pushed.merchant_id, channel.id) == 0
+
+
+def test_fulfillment_at_a_location_mapped_only_to_a_deactivated_one_fails_visibly(stockroom, shop):  # noqa: F811
+    from app.fulfillment import create_fulfillment
+    from app.models import Fulfillment, SyncState
+
+    stockroom.run_worker()
+    order, _ = place_order(stockroom, [("MUG-WHT", 1)], location_id=shop.remote["Main Warehouse"])
+    order_id, line_id = order.id, order.lines[0].id
+    downtown = shop.remote["Downtown Store"]
+    release_session()
+    stockroom.sandbox.control("POST", f"shops/{SHOP}/locations/{downtown}/deactivate",
+                              {"destination_location_id": shop.remote["Main Warehouse"]})
+    stockroom.run_worker(
+        until=lambda: location(gid(downtown)).remote_status == RemoteStatus.INACTIVE)
+    f = create_fulfillment(order_id, {line_id: 1}, shop.downtown_id, merchant_id=shop.merchant_id)
+    fulfillment_id = f.id
+    db.session.commit()
+    stockroom.run_worker(until=lambda: db.session.get(Fulfillment, fulfillment_id).sync_state
+                         == SyncState.FAILED)
+    assert db.session.get(Fulfillment, fulfillment_id).sync_error == (
+        "Downtown is mapped to Downtown Store, which was deactivated on Shopify: map it to an "
+        "active Shopify location on the Locations page, then retry.")
+    assert stockroom.sandbox.shop()["fulfillments"] == []  # nothing sent to Shopify
