@@ -14,8 +14,8 @@ from app.models.sync import JobStatus, OutboxEvent, WebhookInbox
 from app.models.user import LoginAttempt, User
 
 __all__ = [
-    "Channel", "ChannelListing", "ChannelListingLevel", "ChannelLocation", "ChannelStatus", "FormSubmission", "Fulfillment",
+    "Channel", "ChannelListing", "ChannelListingLevel", "ChannelLocation", "ChannelStatus", "FormSubmission", "Fulfillment", "RemoteStatus",
     "FulfillmentLine", "FulfillmentOrder", "FulfillmentOrderLine", "FulfillmentStatus",
     "InventoryItem", "InventoryLevel", "InventoryMovement", "InventoryPushState", "JobStatus", "LoginAttempt", "MatchStatus", "Merchant", "Order", "OrderLine", "OrderStatusCount", "Origin",
-    "OutboxEvent", "Platform", "RemoteStatus", "StockLocation", "SyncState", "UsedNonce", "User", "WebhookInbox",
+    "OutboxEvent", "Platform", "StockLocation", "SyncState", "UsedNonce", "User", "WebhookInbox",
 ]
