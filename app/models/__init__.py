@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per aggregate; import them from here."""
 from app.models.channel import (Channel, ChannelListing, ChannelListingLevel, ChannelLocation,
                                 ChannelStatus, MatchStatus, Platform)
+from app.models.channel import RemoteStatus
 from app.models.fulfillment import (Fulfillment, FulfillmentLine, FulfillmentStatus, Origin,
                                     SyncState)
 from app.models.fulfillment_order import FulfillmentOrder, FulfillmentOrderLine
@@ -14,7 +15,7 @@ from app.models.sync import JobStatus, OutboxEvent, WebhookInbox
 from app.models.user import LoginAttempt, User
 
 __all__ = [
-    "Channel", "ChannelListing", "ChannelListingLevel", "ChannelLocation", "ChannelStatus", "FormSubmission", "Fulfillment",
+    "Channel", "ChannelListing", "ChannelListingLevel", "ChannelLocation", "ChannelStatus", "FormSubmission", "Fulfillment", "RemoteStatus",
     "FulfillmentLine", "FulfillmentOrder", "FulfillmentOrderLine", "FulfillmentStatus",
     "InventoryItem", "InventoryLevel", "InventoryMovement", "InventoryPushState", "JobStatus", "LoginAttempt", "MatchStatus", "Merchant", "Order", "OrderLine", "OrderStatusCount", "Origin",
     "OutboxEvent", "Platform", "Refund", "RefundLine", "StockLocation", "SyncState", "UsedNonce", "User", "WebhookInbox",

@@ -57,6 +57,14 @@ class Channel(db.Model):
     sync_cursors: Mapped[dict] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
 
 
+class RemoteStatus(enum.StrEnum):
+    """What the platform says of one of its locations (Shopify locations/* webhooks)."""
+
+    ACTIVE = "active"      # stocks and fulfills: pushed to once mapped and confirmed
+    INACTIVE = "inactive"  # deactivated on the platform: nothing pushed there
+    DELETED = "deleted"    # deleted on the platform: nothing pushed there, ever again
+
+
 class ChannelLocation(db.Model):
     """A platform location, mapped to at most one stock location (unmapped is allowed)."""
 
@@ -78,10 +86,20 @@ class ChannelLocation(db.Model):
     # "stockroom": Stockroom's are pushed). No inventory push goes here before that.
     stock_truth: Mapped[str | None] = mapped_column(String(16))
     stock_confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # RemoteStatus: a location deactivated or deleted on the platform keeps its row and
+    # mapping (history, a later reactivation) but gets no inventory push (app/stock/push.py).
+    remote_status: Mapped[str] = mapped_column(String(16), default=RemoteStatus.ACTIVE,
+                                               server_default=text("'active'"))
+    remote_status_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[dt.datetime] = created_at_column()
 
     channel: Mapped[Channel] = relationship()
     stock_location: Mapped[StockLocation | None] = relationship()
+
+    @property
+    def active_on_platform(self) -> bool:
+        """Neither deactivated nor deleted on the platform (pushes and moves may go here)."""
+        return self.remote_status == RemoteStatus.ACTIVE
 
 
 class MatchStatus(enum.StrEnum):

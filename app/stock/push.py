@@ -20,7 +20,7 @@ from app.database import dialect_insert
 from app.extensions import db
 from app.models._common import UTCDateTime, utcnow
 from app.models import (Channel, ChannelListing, ChannelLocation, ChannelStatus, InventoryLevel,
-                        InventoryPushState, JobStatus, OutboxEvent)
+                        InventoryPushState, JobStatus, OutboxEvent, RemoteStatus)
 from app.sync.handlers import outbox_handler
 from app.sync.queue import Job
 
@@ -103,6 +103,8 @@ def mark_dirty(merchant_id: int, *, location_id: int | None = None,
                           ChannelLocation.stock_location_id.is_not(None),
                           # Opening stock confirmed: before that nothing is pushed there.
                           ChannelLocation.stock_confirmed_at.is_not(None),
+                          # Deactivated or deleted on the platform: nothing to push there.
+                          ChannelLocation.remote_status == RemoteStatus.ACTIVE,
                           ChannelListing.inventory_item_id.is_not(None),
                           ChannelListing.deleted_at.is_(None)))
         if location_id is not None:
@@ -168,8 +170,8 @@ def pending_pushes(channel_id: int, *, limit: int, after_id: int = 0) -> list[Pe
 
     The quantity is Stockroom's available at the mapped stock location now (never below 0:
     a platform can't sell a negative count). Listings whose item or mapping went away, that
-    were deleted on the store, or whose location's opening stock is not confirmed yet are
-    skipped (their rows are not dirty any more once the mapping is gone: see mark_dirty).
+    were deleted on the store, whose location's opening stock is not confirmed yet, or
+    whose location was deactivated or deleted on the platform are skipped (their rows are not dirty any more once the mapping is gone: see mark_dirty).
     """
     return pending_batch(channel_id, limit=limit, after_id=after_id)[0]
 
@@ -197,7 +199,8 @@ def pending_batch(channel_id: int, *, limit: int, after_id: int = 0
                ChannelListing.sku, func.coalesce(level.on_hand - level.committed, 0),
                dirty.c.remote_quantity, ChannelLocation.stock_location_id,
                ChannelListing.inventory_item_id,
-               ChannelLocation.stock_confirmed_at, ChannelListing.deleted_at)
+               ChannelLocation.stock_confirmed_at, ChannelListing.deleted_at,
+               ChannelLocation.remote_status)
         .join(ChannelLocation, ChannelLocation.id == dirty.c.channel_location_id)
         .join(ChannelListing, ChannelListing.id == dirty.c.listing_id)
         .outerjoin(level, and_(level.location_id == ChannelLocation.stock_location_id,
@@ -210,7 +213,7 @@ def pending_batch(channel_id: int, *, limit: int, after_id: int = 0
                         remote_variant_id=r[6], remote_inventory_item_id=r[7], sku=r[8],
                         quantity=max(int(r[9]), 0), remote_quantity=r[10])
             for r in rows if r[11] is not None and r[12] is not None and r[13] is not None
-            and r[14] is None], rows[-1][0]
+            and r[14] is None and r[15] == RemoteStatus.ACTIVE], rows[-1][0]
 
 
 def record_pushed(pushes: Iterable[PendingPush]) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import current_app, g
 
-from app.web import bp, queries
+from app.web import attention, bp, queries
 from app.web.auth import login_required
 from app.web.rendering import render
 
@@ -15,4 +15,6 @@ def list_connections():
     woo_connect = "woocommerce.start_connect" in current_app.view_functions
     return render("web/connections/index.html", {}, channels=queries.channels(g.merchant_id),
                   merchant=queries.merchant(g.merchant_id), woo_connect=woo_connect,
-                  listing_counts=queries.listing_counts_by_channel(g.merchant_id))
+                  listing_counts=queries.listing_counts_by_channel(g.merchant_id),
+                  reauthorizations={r.channel.id: r
+                                    for r in attention.reauthorizations(g.merchant_id)})

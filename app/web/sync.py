@@ -8,7 +8,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.models import OutboxEvent, WebhookInbox
 from app.sync.queue import job_counts
-from app.web import bp, queries
+from app.web import attention, bp, queries
 from app.web.auth import login_required
 from app.web.rendering import redirect_after_post, render, with_toast
 
@@ -27,7 +27,8 @@ def _page(status: int = 200, error: str | None = None):
     return render("web/sync/index.html", {"sync-jobs": "web/sync/_jobs.html"}, status=status,
                   unconfirmed=unconfirmed_locations(g.merchant_id), kind=kind, only=only, filter_args={only: "1"} if only else {}, error=error,
                   jobs=queries.sync_jobs(g.merchant_id, KINDS[kind], only=only),
-                  counts=queries.sync_counts(g.merchant_id), queue_counts=job_counts(g.merchant_id))
+                  counts=queries.sync_counts(g.merchant_id), queue_counts=job_counts(g.merchant_id),
+                  held_pushes=attention.held_pushes(g.merchant_id))
 
 
 @bp.get("/sync")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import g, render_template
 
 from app.errors import NotFound
-from app.web import bp, queries
+from app.web import attention, bp, queries
 from app.web.auth import authenticate, check_csrf
 from app.web.queries import OrderFilters
 
@@ -45,4 +45,6 @@ def show_home():
     return render_template("web/home.html", merchant=queries.merchant(merchant_id),
                            onboarding=onboarding(merchant_id), errors={},
                            counts=queries.order_status_counts(merchant_id, OrderFilters()),
+                           reauthorizations=attention.reauthorizations(merchant_id),
+                           location_attention=attention.location_attention(merchant_id),
                            **queries.stock_matrix(merchant_id))

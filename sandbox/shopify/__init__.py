@@ -41,7 +41,8 @@ class Sandbox:
 
 def create_app(config: SandboxConfig | None = None) -> Flask:
     """Build the sandbox WSGI app (schema loaded, default app registered, webhook worker running)."""
-    from . import admin, controls, graphql_api, oauth
+    from . import (admin, controls, fo_changes, graphql_api, locations,  # noqa: F401 (routes)
+                   oauth)
     from .faults import ApiFaults
 
     config = config or SandboxConfig()

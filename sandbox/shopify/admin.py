@@ -205,6 +205,16 @@ td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}button{margin:2px}</
 <button>Add product</button></form>
 <h2>Stock</h2><table><tr><th>SKU</th><th>Location</th><th>Available</th><th>On hand</th><th>Committed</th></tr>
 {% for l in snap.levels %}<tr><td>{{ l.sku }}</td><td>{{ locs[l.location_id] }}</td><td>{{ l.available }}</td><td>{{ l.on_hand }}</td><td>{{ l.committed }}</td></tr>{% endfor %}</table>
+<h2>Locations</h2><form onsubmit="event.preventDefault();call('locations',{name:this.location_name.value})">
+<input name="location_name" placeholder="New location name" required><button>Add location</button></form>
+<table><tr><th>Location</th><th>Kind</th><th>Status</th><th></th></tr>
+{% for loc in s.locations.values() %}<tr><td>{{ loc.name }}</td><td>{{ loc.kind }}</td><td>{{ "active" if loc.active else "deactivated" }}</td><td>
+<button onclick="call('locations/{{ loc.id }}/rename',{name:prompt('New name', {{ loc.name|tojson|forceescape }})})">Rename</button>
+{% if loc.active %}<button onclick="call('locations/{{ loc.id }}/deactivate',{destination_location_id:prompt('Move its open orders to location id (empty: none)')||null})">Deactivate</button>
+{% else %}<button onclick="call('locations/{{ loc.id }}/activate',{})">Activate</button>
+<button onclick="call('locations/{{ loc.id }}/delete',{})">Delete</button>{% endif %}</td></tr>{% endfor %}</table>
+<h2>App scopes</h2>{% for a in apps %}<p>{{ a.name }}:
+<button onclick="call('scopes',{client_id:'{{ a.client_id }}',scopes:prompt('Granted scopes (comma-separated)', {{ a.scopes|join(',')|tojson|forceescape }}).split(',').map(x=>x.trim()).filter(Boolean)})">Change granted scopes</button></p>{% endfor %}
 <script>
 async function call(path, body, method) {
   const r = await fetch("/_sandbox/shops/{{ s.domain }}/" + path, {method: method || "POST",

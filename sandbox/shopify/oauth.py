@@ -354,3 +354,18 @@ def _token_exchange(sandbox, shop: str, app: App, params: dict, expiring: bool):
     body = sandbox.auth.issue(shop, app.client_id, inst.scopes, online=requested == ONLINE_TYPE,
                               expiring=expiring)
     return json_response(body)
+
+
+@bp.get("/shops/<shop_domain>/admin/oauth/install")
+def managed_install_link(shop_domain: str):
+    """``/admin/oauth/install?client_id=``: where an app using Shopify-managed installation
+    sends the merchant when its required scopes are not (or no longer) granted. Shopify
+    opens the app in the admin, which asks for the missing scopes before it loads the app."""
+    sandbox = _sandbox()
+    with sandbox.store.lock:
+        app = sandbox.store.apps.get(request.args.get("client_id", ""))
+        shop = sandbox.store.shop(shop_domain)
+        if app is None or shop is None:
+            return error_page("not_found", "No such shop or app.", 404)
+        handle = shop.domain.split(".", 1)[0]
+    return redirect(f"{sandbox.config.public_url}/store/{handle}/apps/{app.client_id}", 302)

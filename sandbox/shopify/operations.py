@@ -503,18 +503,26 @@ def hold(store: Store, shop: Shop, fo_id: int | None, reason: str, notes: str | 
     new_hold = Hold(id=store.next_id("FulfillmentHold"), reason=reason, reason_notes=notes,
                     handle=handle, app_client_id=client_id)
     fo.holds.append(new_hold)
-    if fo.status != "ON_HOLD":
+    first_hold = fo.status != "ON_HOLD"
+    if first_hold:
         fo.status_before_hold = fo.status
     fo.status = "ON_HOLD"
     fo.updated_at = store.now()
     held_ref = payloads.fo_ref(fo)
     held_ref["fulfillment_holds"] = [payloads.hold_payload(h) for h in fo.holds]
-    store.emit(shop.domain, "fulfillment_orders/placed_on_hold", {
-        "fulfillment_order": held_ref, "remaining_fulfillment_order": payloads.fo_ref(remaining),
-        "held_fulfillment_order_line_items": [
-            {"id": f"gid://shopify/FulfillmentOrderLineItem/{k}", "quantity": v}
-            for k, v in wanted.items()],
-        "created_fulfillment_hold": payloads.hold_payload(new_hold)})
+    # placed_on_hold: only when the fulfillment order goes on hold (its first hold).
+    if first_hold:
+        store.emit(shop.domain, "fulfillment_orders/placed_on_hold", {
+            "fulfillment_order": held_ref,
+            "remaining_fulfillment_order": payloads.fo_ref(remaining),
+            "held_fulfillment_order_line_items": [
+                {"id": f"gid://shopify/FulfillmentOrderLineItem/{k}", "quantity": v}
+                for k, v in wanted.items()],
+            "created_fulfillment_hold": payloads.hold_payload(new_hold)})
+    # fulfillment_holds/added: every hold, the second one on a held fulfillment order too.
+    store.emit(shop.domain, "fulfillment_holds/added", {
+        "fulfillment_order": {"id": f"gid://shopify/FulfillmentOrder/{fo.id}"},
+        "fulfillment_hold": payloads.hold_payload(new_hold)})
     return fo, new_hold, remaining
 
 
@@ -524,14 +532,20 @@ def release_hold(store: Store, shop: Shop, fo_id: int | None,
     fo = get_fo(shop, fo_id)
     require_action(shop, fo, "RELEASE_HOLD", "Fulfillment order is not on hold.")
     keep = [] if hold_ids is None else [h for h in fo.holds if h.id not in hold_ids]
+    released = [h for h in fo.holds if h not in keep]
     fo.holds = keep
     if not keep:
         fo.status = fo.status_before_hold or "OPEN"
         if fo.status not in ("OPEN", "IN_PROGRESS", "SCHEDULED"):
             fo.status = "OPEN"
     fo.updated_at = store.now()
-    store.emit(shop.domain, "fulfillment_orders/hold_released",
-               {"fulfillment_order": payloads.fo_ref(fo)})
+    if not keep:  # hold_released: the fulfillment order is off hold
+        store.emit(shop.domain, "fulfillment_orders/hold_released",
+                   {"fulfillment_order": payloads.fo_ref(fo)})
+    for h in released:
+        store.emit(shop.domain, "fulfillment_holds/released", {
+            "fulfillment_order": {"id": f"gid://shopify/FulfillmentOrder/{fo.id}"},
+            "fulfillment_hold": payloads.hold_payload(h)})
     return fo
 
 

@@ -68,7 +68,8 @@ def resolve_current_installation(ctx, info):
 @query("locations")
 def resolve_locations(ctx, info, **args):
     """QueryRoot.locations."""
-    locs = list(ctx.shop.locations.values())
+    locs = [loc for loc in ctx.shop.locations.values()
+            if loc.active or args.get("includeInactive")]
     terms = parse_search(args.get("query"))
     locs = [loc for loc in locs if _matches(terms, {"name": loc.name, "id": loc.id})]
     return connection(locs, args, lambda loc: views.location_node(ctx, loc))

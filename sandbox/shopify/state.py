@@ -51,6 +51,10 @@ class Location:
     city: str = "Ottawa"
     country_code: str = "CA"
     zip: str = "K1A 0B1"
+    # Deactivated in the admin (locationDeactivate): listed only with includeInactive.
+    active: bool = True
+    created_at: float = 0.0
+    updated_at: float = 0.0
 
     @property
     def is_fulfillment_service(self) -> bool:

@@ -45,9 +45,10 @@ def location_node(ctx, loc: Location) -> dict:
 
     return {
         "__typename": "Location", "id": gid("Location", loc.id),
-        "legacyResourceId": str(loc.id), "name": loc.name, "isActive": True,
+        "legacyResourceId": str(loc.id), "name": loc.name, "isActive": loc.active,
         "isFulfillmentService": loc.is_fulfillment_service, "fulfillsOnlineOrders": True,
-        "shipsInventory": True, "createdAt": iso(0), "updatedAt": iso(0),
+        "shipsInventory": True, "createdAt": iso(loc.created_at),
+        "updatedAt": iso(loc.updated_at),
         "fulfillmentService": _service_node(loc) if loc.is_fulfillment_service else None,
         "address": {"address1": loc.address1, "city": loc.city, "countryCode": loc.country_code,
                     "zip": loc.zip, "country": "Canada", "address2": None, "province": None,

@@ -145,8 +145,10 @@ def fulfillment_order_panels(merchant_id: int, order: Order) -> list[Fulfillment
             args["location_id"] = here.stock_location_id
         panels.append(FulfillmentOrderPanel(
             fo=fo, actions=offered_actions(fo),
+            # Shopify moves nothing to a deactivated or deleted location.
             move_locations=[loc for loc in locations
-                            if loc.remote_id != fo.assigned_location_remote_id],
+                            if loc.remote_id != fo.assigned_location_remote_id
+                            and loc.active_on_platform],
             fulfill_args=args, unmapped_location=here is None or here.stock_location_id is None))
     return panels
 

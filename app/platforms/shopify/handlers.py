@@ -50,10 +50,16 @@ def _push_plan(fulfillment_id: int, merchant_id: int) -> dict | str:
         return "canceled before it reached Shopify: nothing to push"
     target = db.session.scalar(select(ChannelLocation).where(
         ChannelLocation.channel_id == f.channel_id,
-        ChannelLocation.stock_location_id == f.location_id).order_by(ChannelLocation.id))
+        ChannelLocation.stock_location_id == f.location_id).order_by(
+        ChannelLocation.remote_status != "active", ChannelLocation.id))  # active ones first
     if target is None:
         raise PermanentError(f"{f.location.name} is not mapped to a Shopify location: map it "
                              "on the Locations page, then retry.")
+    if not target.active_on_platform:
+        raise PermanentError(
+            f"{f.location.name} is mapped to {target.name}, which was "
+            f"{'deleted' if target.remote_status == 'deleted' else 'deactivated'} on Shopify: "
+            "map it to an active Shopify location on the Locations page, then retry.")
     plan = {"order_gid": f.order.remote_id, "target": target.remote_id,
             "target_name": target.name,
             "wanted": {fl.order_line.remote_id: fl.quantity for fl in f.lines},

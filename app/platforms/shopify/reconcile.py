@@ -10,7 +10,8 @@ missed, applying exactly what the webhook handlers apply:
    re-read and upserted with its fulfillment orders, and its fulfillments are recorded
    (unknown ones, stock taken at the mapped location) or brought up to date;
 2. the fulfillments Stockroom holds as live (pending or shipped): tracking and delivery
-   changes don't move an order's ``updatedAt``, so they are re-read by id.
+   changes don't move an order's ``updatedAt``, so they are re-read by id;
+3. the shop's locations (lifecycle.reconcile_locations): missed locations/* webhooks.
 
 Everything is keyed by Shopify ids, so re-reading the overlap (or a webhook arriving
 late for something already repaired) changes nothing twice. Orders with a push in
@@ -30,6 +31,7 @@ from app.models import (Channel, ChannelStatus, Fulfillment, FulfillmentStatus, 
 from app.models._common import utcnow
 from app.platforms.shopify.handlers import apply_fulfillment_changes, record_platform_fulfillment
 from app.platforms.shopify.imports import UNINSTALLED_NOTE, match_unmatched_listings
+from app.platforms.shopify.lifecycle import reconcile_locations
 from app.platforms.shopify.mapping import parse_time
 from app.platforms.shopify.paging import read_order_fulfillments
 from app.platforms.shopify.refunds import reconcile_refunds
@@ -112,12 +114,14 @@ def reconcile_channel(job: Job) -> str:
         _save(job.channel_id, state)
         db.session.commit()
     changed += reconcile_live_fulfillments(call, job.merchant_id, job.channel_id)
+    locations = reconcile_locations(call, job.merchant_id, job.channel_id)
     matched = match_unmatched_listings(job.merchant_id, job.channel_id)
     mark = _earliest(state.get("held"), state.get("newest") or _iso(mark))
     _save(job.channel_id, {"mark": mark, "ran_at": _iso(utcnow())})
     db.session.get(Channel, job.channel_id).last_synced_at = utcnow()
     return (f"reconciled {orders} orders updated since {state['window']}; {changed} "
-            f"fulfillment changes; {matched} listings newly matched")
+            f"fulfillment changes; {matched} listings newly matched; {locations} locations "
+            "changed")
 
 
 def reconcile_order(call: ShopifyCall, merchant_id: int, channel_id: int, order_gid: str) -> int:

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import (Channel, ChannelLocation, FulfillmentOrder, FulfillmentOrderLine, Order,
-                        OrderLine)
+                        OrderLine, RemoteStatus)
 from app.orders.upsert import upsert_order
 from app.stock.push import mark_dirty
 from app.platforms.shopify.client import (ShopifyAccessDenied, ShopifyClient, ShopifyError,
@@ -151,6 +151,9 @@ def import_locations(call: ShopifyCall, merchant_id: int, channel_id: int) -> in
             location.name = node["name"]
             location.kind = "fulfillment_service" if node.get("fulfillmentService") \
                 else "merchant_managed"
+            # Listed (active) now: a deactivation whose reactivation webhook was missed ends.
+            if location.remote_status == RemoteStatus.INACTIVE:
+                location.remote_status = RemoteStatus.ACTIVE
             count += 1
         if not page["pageInfo"]["hasNextPage"]:
             break

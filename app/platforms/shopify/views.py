@@ -51,7 +51,10 @@ def open_app():
     channel = active_channel(shop)
     credentials = read_credentials(channel) if channel else None
     db.session.commit()  # no transaction (SQLite: the write lock) across the exchange call
-    if credentials is None or not _has_scopes(credentials.scope, settings.scopes):
+    # channel.scopes: what the shop grants now (app/scopes_update re-reads it), which a
+    # token issued before scopes were revoked and granted again does not show.
+    if credentials is None or not _has_scopes(credentials.scope, settings.scopes) \
+            or not _has_scopes(channel.scopes, settings.scopes):
         try:
             fresh = exchange_session_token(settings, shop, token)
         except TokenRequestError as exc:
