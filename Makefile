@@ -38,13 +38,14 @@ bench: $(STAMP)
 ## make refresh-shopify-reference: copy Shopify's reference data (schema, webhook topics) again
 ## from ../shared/shopify/, the maintainers' folder beside the repository, into vendor/shopify/
 ## (vendor/shopify/README.md). Says so and changes nothing when that folder isn't there.
+## Copies over, never deletes: topics vendored from npm (products/*, refunds/*) stay.
 SHOPIFY_REFERENCE_SRC ?= ../shared/shopify
 refresh-shopify-reference:
 	@if [ ! -d "$(SHOPIFY_REFERENCE_SRC)" ]; then \
 	  echo "refresh-shopify-reference: $(SHOPIFY_REFERENCE_SRC) not found: vendor/shopify/ left as it is"; \
 	else \
 	  cp "$(SHOPIFY_REFERENCE_SRC)/admin-2026-10.introspection.json.gz" vendor/shopify/ && \
-	  rm -rf vendor/shopify/webhooks && cp -R "$(SHOPIFY_REFERENCE_SRC)/webhooks" vendor/shopify/ && \
+	  cp -R "$(SHOPIFY_REFERENCE_SRC)/webhooks" vendor/shopify/ && \
 	  chmod -R u+w vendor/shopify && \
 	  echo "refresh-shopify-reference: copied from $(SHOPIFY_REFERENCE_SRC) (see git status vendor/shopify/)"; \
 	fi

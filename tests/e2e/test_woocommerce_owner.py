@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Merchant, User
+from app.platforms.woocommerce.settings import WEBHOOK_TOPICS
 from tests.fixtures.factories import make_item, make_location, stock
 
 pytestmark = pytest.mark.e2e
@@ -75,7 +76,8 @@ def test_owner_connects_store_and_fulfills_with_tracking(woo_world, chromium, sc
 
         # A shopper checks out on the store (once the connect job registered the
         # webhooks): the webhook brings the order.
-        _wait(lambda: len(world.control("GET", "/stores/demo-store")["webhooks"]) == 3,
+        _wait(lambda: len(world.control("GET", "/stores/demo-store")["webhooks"])
+              == len(WEBHOOK_TOPICS),
               "the store's webhooks were not registered")
         placed = world.control("POST", "/stores/demo-store/orders", json={
             "line_items": [{"sku": "TOTE-CANVAS", "quantity": 2}], "customer": 1})
