@@ -305,6 +305,6 @@ def _units(lines: Iterable[TransferLine], *, outstanding: bool = False) -> str:
 
 
 def _event(transfer: Transfer, kind: str, message: str) -> None:
-    db.session.add(TransferEvent(merchant_id=transfer.merchant_id, transfer_id=transfer.id,
-                                 kind=kind, message=message))
+    transfer.events.append(TransferEvent(merchant_id=transfer.merchant_id, kind=kind,
+                                         message=message))
     db.session.flush()

@@ -19,5 +19,5 @@ def init_web(app: Flask) -> None:
 
 
 from app.web import (bulk, connections, fulfillment_orders, fulfillments,  # noqa: E402,F401
-                     inventory, listings, locations, orders, sessions, sync,
-                     views)  # routes register on import
+                     inventory, listings, locations, orders, sessions, stock_csv, sync,
+                     transfers, views)  # routes register on import
