@@ -1,7 +1,7 @@
 """`make bench`: every benchmark in order, then bench/results/latest.md (and .json).
 
     .venv/bin/python -m bench.run                # everything (about 10-14 minutes)
-    .venv/bin/python -m bench.run dashboard      # only some: intake apply contention ...
+    .venv/bin/python -m bench.run dashboard      # only some: intake apply contention onboard ...
     .venv/bin/python -m bench.run --update contention   # re-run some, keep the others' rows
 
 Figures are printed as they come. Nothing here asserts a time: a bar not met is reported
@@ -17,7 +17,7 @@ import traceback
 from bench.common import ROOT, machine, pg_available
 from bench.report import Figure, Results
 
-ORDER = ("dashboard", "intake", "apply", "contention", "inventory")
+ORDER = ("dashboard", "intake", "apply", "contention", "inventory", "onboard")
 
 
 def main(argv: list[str]) -> int:
@@ -44,6 +44,9 @@ def main(argv: list[str]) -> int:
             elif name == "intake":
                 from bench import intake
                 intake.run(results, backends=backends, rss=rss)
+            elif name == "onboard":
+                from bench import onboard_catalog
+                onboard_catalog.run(results, backend=backends[0])
             elif "postgresql" not in backends:
                 results.add(Figure(name, "-", "PostgreSQL", "not measured",
                                    note="needs PostgreSQL, which does not answer"))
@@ -95,7 +98,7 @@ def previous_started(_chosen) -> str:
 
 
 ORDER_NUMBERS = {"dashboard": "4", "intake": "1", "apply": "2", "contention": "5",
-                 "inventory": "3"}
+                 "inventory": "3", "onboard": "7"}
 
 
 def _memory(results: Results, rss: dict) -> None:

@@ -12,7 +12,7 @@ from app.models._common import utcnow
 from app.platforms.woocommerce.client import Keys
 from app.platforms.woocommerce.connect import (ConnectState, default_location_id,
                                                save_connection)
-from app.platforms.woocommerce.handlers import initial_import
+from app.platforms.woocommerce.imports import initial_import
 from app.platforms.woocommerce.urls import normalize_store_url
 from app.stock.levels import apply_movements
 from sandbox.woocommerce.seed import seeded_key_pair

@@ -194,12 +194,21 @@ td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}button{margin:2px}</
 <button onclick="call('fulfillments/{{ f.id }}/events',{status:'IN_TRANSIT'})">In transit</button>
 <button onclick="call('fulfillments/{{ f.id }}/delivered',{})">Delivered</button>
 <button onclick="call('fulfillments/{{ f.id }}/cancel',{})">Cancel</button></td></tr>{% endfor %}</table>
+<h2>Products</h2><table><tr><th>Product</th><th>Variant</th><th>SKU</th><th>Barcode</th><th></th></tr>
+{% for v in snap.variants[:200] %}<tr><td>{{ v.product_id }}</td><td>{{ v.title }}</td><td>{{ v.sku }}</td><td>{{ v.barcode }}</td><td>
+<button onclick="call('products/{{ v.product_id }}',{variants:[{id:{{ v.id }},sku:prompt('New SKU','{{ v.sku }}')}]})">Change SKU</button>
+<button onclick="call('variants/{{ v.id }}/quantities',{quantities:Object.fromEntries([[prompt('Location id'),+prompt('On hand')]])})">Set stock</button>
+<button onclick="call('variants/{{ v.id }}',null,'DELETE')">Delete variant</button>
+<button onclick="call('products/{{ v.product_id }}',null,'DELETE')">Delete product</button></td></tr>{% endfor %}</table>
+<form onsubmit="event.preventDefault();call('products',{title:this.title.value,variants:[{sku:this.sku.value,barcode:this.barcode.value}]})">
+<input name="title" placeholder="Title" required><input name="sku" placeholder="SKU" required><input name="barcode" placeholder="Barcode">
+<button>Add product</button></form>
 <h2>Stock</h2><table><tr><th>SKU</th><th>Location</th><th>Available</th><th>On hand</th><th>Committed</th></tr>
 {% for l in snap.levels %}<tr><td>{{ l.sku }}</td><td>{{ locs[l.location_id] }}</td><td>{{ l.available }}</td><td>{{ l.on_hand }}</td><td>{{ l.committed }}</td></tr>{% endfor %}</table>
 <script>
-async function call(path, body) {
-  const r = await fetch("/_sandbox/shops/{{ s.domain }}/" + path, {method: "POST",
-    headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)});
+async function call(path, body, method) {
+  const r = await fetch("/_sandbox/shops/{{ s.domain }}/" + path, {method: method || "POST",
+    headers: {"Content-Type": "application/json"}, body: body === null ? undefined : JSON.stringify(body)});
   if (!r.ok) alert(JSON.stringify(await r.json())); location.reload();
 }
 </script></body></html>"""

@@ -10,7 +10,8 @@ from . import operations, payloads
 from .config import app_from_dict, load_app
 from .graphql_api import json_response
 from .operations import UserError
-from .seed import add_catalog_product, create_order
+from .seed import (add_catalog_product, add_shop, add_variant, create_order, product_summary,
+                   seed_catalog)
 from .state import parse_gid
 from .throttle import PLANS
 
@@ -110,7 +111,10 @@ def shop_snapshot(sandbox, s) -> dict:
         "locations": [{"id": loc.id, "gid": f"gid://shopify/Location/{loc.id}", "name": loc.name,
                        "kind": loc.kind} for loc in s.locations.values()],
         "variants": [{"id": v.id, "sku": v.sku, "inventory_item_id": v.inventory_item_id,
-                      "title": v.title} for v in s.variants.values()],
+                      "title": v.title, "barcode": v.barcode, "product_id": v.product_id}
+                     for v in s.live_variants()],
+        "products": [{"id": p.id, "title": p.title, "variant_ids": list(p.variant_ids)}
+                     for p in s.products.values() if not p.deleted],
         "levels": [{"inventory_item_id": i, "location_id": loc, "sku": s.items[i].sku,
                     "available": lvl.available, "on_hand": lvl.on_hand,
                     "committed": lvl.committed} for (i, loc), lvl in s.levels.items()],
@@ -248,22 +252,182 @@ def compliance(sandbox, shop, topic):
 @bp.post("/shops/<shop>/products")
 @control
 def add_product(sandbox, shop):
-    """The merchant adds a product: ``{title, variants: [{title, sku, price, on_hand?}]}``.
+    """The merchant adds a product: ``{title, image_url?, variants: [{title, sku, barcode?,
+    image_url?, price, on_hand?}], locations?: [location id], unchecked?}``; products/create.
 
     ``on_hand`` (one number for every location, or ``{location id: quantity}``) stocks the
-    new variants; SKUs must be new in the shop. No webhook (the app doesn't subscribe to
-    products).
+    new variants at ``locations`` (default: all). The sandbox refuses empty and already
+    used SKUs unless ``unchecked`` (Shopify itself allows both: tests of those cases say so).
     """
     s = _shop(sandbox, shop)
     body = _body()
     variants = body.get("variants") or []
     if not body.get("title") or not variants:
         raise ValueError("title and variants required")
-    for v in variants:
-        if not v.get("sku") or s.variant_by_sku(v["sku"]) is not None:
-            raise UserError(f"SKU {v.get('sku')!r} is missing or already taken", ["variants"])
-    return add_catalog_product(sandbox.store, s, body["title"], variants)
+    if not body.get("unchecked"):
+        _check_skus(s, [v.get("sku") for v in variants])
+    locations = [_id(x, "Location") for x in body["locations"]] if "locations" in body else None
+    created = add_catalog_product(sandbox.store, s, body["title"], variants,
+                                  image_url=body.get("image_url") or "", locations=locations)
+    sandbox.store.emit(shop, "products/create",
+                       payloads.product_payload(s, s.products[created["id"]]))
+    return created
 
+
+def _check_skus(s, skus: list, *, except_ids: set[int] = frozenset()) -> None:
+    seen = set()
+    for sku in skus:
+        taken = s.variant_by_sku(sku) if sku else None
+        if not sku or sku in seen or (taken is not None and taken.id not in except_ids):
+            raise UserError(f"SKU {sku!r} is missing or already taken", ["variants"])
+        seen.add(sku)
+
+
+def _product(s, product_id):
+    product = s.products.get(_id(product_id, "Product"))
+    if product is None or product.deleted:
+        raise LookupError(product_id)
+    return product
+
+
+@bp.post("/shops/<shop>/products/<product_id>")
+@control
+def update_product(sandbox, shop, product_id):
+    """The merchant edits a product: ``{title?, image_url?, variants?: [{id, sku?, barcode?,
+    title?, image_url?}], add_variants?: [spec], remove_variants?: [id], unchecked?}``.
+
+    One products/update for the whole edit (as Shopify sends one per save).
+    """
+    s = _shop(sandbox, shop)
+    product = _product(s, product_id)
+    body = _body()
+    store = sandbox.store
+    now = store.now()
+    edits = [(s.variants.get(_id(e["id"], "ProductVariant")), e) for e in body.get("variants")
+             or []]
+    if any(v is None or v.deleted or v.product_id != product.id for v, _ in edits):
+        raise LookupError("variant of this product")
+    if not body.get("unchecked"):
+        changed = [e["sku"] for _, e in edits if "sku" in e]
+        _check_skus(s, changed + [v.get("sku") for v in body.get("add_variants") or []],
+                    except_ids={v.id for v, _ in edits})
+    for key in ("title", "image_url"):
+        if key in body:
+            setattr(product, key, body[key] or "")
+    if body.get("image_url") and not product.image_id:
+        product.image_id = store.next_id("MediaImage")
+    for v, e in edits:
+        for key in ("sku", "barcode", "title", "image_url"):
+            if key in e:
+                setattr(v, key, e[key] or "")
+        if e.get("image_url") and not v.image_id:
+            v.image_id = store.next_id("MediaImage")
+        s.items[v.inventory_item_id].sku = v.sku
+        v.updated_at = now
+    locations = [_id(x, "Location") for x in body["locations"]] if "locations" in body else None
+    for spec in body.get("add_variants") or []:
+        add_variant(store, s, product, spec, locations=locations)
+    for vid in body.get("remove_variants") or []:
+        _remove_variant(s, product, _id(vid, "ProductVariant"))
+    product.updated_at = now
+    store.emit(shop, "products/update", payloads.product_payload(s, product))
+    return product_summary(product, [s.variants[v] for v in product.variant_ids])
+
+
+def _remove_variant(s, product, variant_id: int) -> None:
+    v = s.variants.get(variant_id)
+    if v is None or v.deleted or v.product_id != product.id:
+        raise LookupError(variant_id)
+    v.deleted = True
+    product.variant_ids.remove(v.id)
+
+
+@bp.delete("/shops/<shop>/variants/<variant_id>")
+@control
+def delete_variant(sandbox, shop, variant_id):
+    """The merchant deletes one variant: products/update of its product without it."""
+    s = _shop(sandbox, shop)
+    v = s.variants.get(_id(variant_id, "ProductVariant"))
+    if v is None or v.deleted:
+        raise LookupError(variant_id)
+    product = s.products[v.product_id]
+    _remove_variant(s, product, v.id)
+    product.updated_at = sandbox.store.now()
+    sandbox.store.emit(shop, "products/update", payloads.product_payload(s, product))
+    return {"ok": True, "product_id": product.id}
+
+
+@bp.delete("/shops/<shop>/products/<product_id>")
+@control
+def delete_product(sandbox, shop, product_id):
+    """The merchant deletes a product and its variants: products/delete ``{"id": ...}``."""
+    s = _shop(sandbox, shop)
+    product = _product(s, product_id)
+    product.deleted = True
+    for vid in product.variant_ids:
+        s.variants[vid].deleted = True
+    sandbox.store.emit(shop, "products/delete", payloads.product_deleted_payload(product))
+    return {"ok": True, "id": product.id}
+
+
+@bp.post("/shops/<shop>/variants/<variant_id>/quantities")
+@control
+def set_quantities(sandbox, shop, variant_id):
+    """The merchant sets a variant's on-hand stock: ``{quantities: {location id: on_hand}}``.
+
+    Committed units (open orders) stay as they are, so available follows; one
+    inventory_levels/update per changed location (what Shopify sends for stock edits).
+    A location the variant was not stocked at is connected first.
+    """
+    s = _shop(sandbox, shop)
+    v = s.variants.get(_id(variant_id, "ProductVariant"))
+    if v is None or v.deleted:
+        raise LookupError(variant_id)
+    out = {}
+    for loc_key, on_hand in (_body().get("quantities") or {}).items():
+        loc = _id(loc_key, "Location")
+        if loc not in s.locations:
+            raise LookupError(loc_key)
+        level = s.level(v.inventory_item_id, loc, create=True)
+        delta = int(on_hand) - level.on_hand
+        if delta:
+            operations.adjust_level(sandbox.store, s, v.inventory_item_id, loc, on_hand=delta)
+        out[str(loc)] = {"available": level.available, "on_hand": level.on_hand,
+                         "committed": level.committed}
+    return out
+
+
+@bp.post("/shops")
+@control
+def create_shop(sandbox):
+    """A new, empty shop: ``{domain, name?, plan?, locations?: n}`` (n merchant locations)."""
+    body = _body()
+    domain = (body.get("domain") or "").strip().lower()
+    if not domain.endswith(".myshopify.com"):
+        raise ValueError("domain must be <handle>.myshopify.com")
+    if sandbox.store.shop(domain) is not None:
+        raise UserError(f"{domain} exists", ["domain"])
+    shop = add_shop(sandbox.store, domain, body.get("name") or domain.split(".")[0].title(),
+                    plan=body.get("plan") or "standard", locations=int(body.get("locations", 1)))
+    return shop_snapshot(sandbox, shop)
+
+
+@bp.post("/shops/<shop>/catalog")
+@control
+def seed_shop_catalog(sandbox, shop):
+    """Seed a catalog: ``{variants, products, locations, prefix?, seed?, stock?: [lo, hi]}``.
+
+    Streams the variants (:func:`seed.catalog_specs`); no webhooks (a catalog that was
+    there before the app was installed). Answers counts and the stocked locations.
+    """
+    s = _shop(sandbox, shop)
+    body = _body()
+    stock = tuple(int(x) for x in body.get("stock") or (0, 50))
+    return seed_catalog(sandbox.store, s, variants=int(body["variants"]),
+                        products=int(body.get("products") or body["variants"]),
+                        locations=int(body.get("locations", 1)),
+                        prefix=body.get("prefix") or "SKU", seed=int(body.get("seed", 1)),
+                        stock=(stock[0], stock[1]))
 
 
 @bp.post("/shops/<shop>/orders")

@@ -94,7 +94,7 @@ def _target(ctx, i: int, entry: dict, listname: str):
     shop = ctx.shop
     item_id = parse_gid(entry["inventoryItemId"], "InventoryItem")
     loc_id = parse_gid(entry["locationId"], "Location")
-    if item_id not in shop.items:
+    if item_id not in shop.items or shop.variants[shop.items[item_id].variant_id].deleted:
         raise UserError("The specified inventory item could not be found.",
                         ["input", listname, str(i), "inventoryItemId"], "INVALID_INVENTORY_ITEM")
     if loc_id not in shop.locations or shop.level(item_id, loc_id) is None:

@@ -171,3 +171,60 @@ def complete_required(payload: dict, topic: str, schema_dir: Path) -> dict:
         if key not in payload:
             payload[key] = _empty_for(props.get(key, {}))
     return payload
+
+
+def product_payload(shop: Shop, product) -> dict:
+    """The products/create and products/update payload: the REST Product resource.
+
+    Variants carry their inventory item id and barcode; since 2024-07 Shopify no longer
+    sends inventory_quantity changes through here as a stock signal (inventory_levels/update
+    does), so the quantity is informative only (the sum over locations, as REST printed it).
+    """
+    images = []
+    if product.image_id and product.image_url:
+        images.append({"id": product.image_id, "product_id": product.id, "position": 1,
+                       "alt": None, "width": 800, "height": 800, "src": product.image_url,
+                       "variant_ids": [], "created_at": iso(product.created_at),
+                       "updated_at": iso(product.updated_at),
+                       "admin_graphql_api_id": gid("ProductImage", product.image_id)})
+    variants = []
+    for pos, vid in enumerate(product.variant_ids, start=1):
+        v = shop.variants[vid]
+        if v.image_id and v.image_url:
+            images.append({"id": v.image_id, "product_id": product.id,
+                           "position": len(images) + 1, "alt": None, "width": 800,
+                           "height": 800, "src": v.image_url, "variant_ids": [v.id],
+                           "created_at": iso(v.created_at), "updated_at": iso(v.updated_at),
+                           "admin_graphql_api_id": gid("ProductImage", v.image_id)})
+        quantity = sum(lvl.available for _, lvl in shop.item_levels(v.inventory_item_id))
+        variants.append({
+            "id": v.id, "product_id": product.id, "title": v.title, "price": v.price,
+            "position": pos, "inventory_policy": "deny", "compare_at_price": None,
+            "option1": v.title, "option2": None, "option3": None,
+            "created_at": iso(v.created_at), "updated_at": iso(v.updated_at),
+            "taxable": True, "barcode": v.barcode or None, "sku": v.sku or "",
+            "inventory_item_id": v.inventory_item_id, "inventory_quantity": quantity,
+            "old_inventory_quantity": quantity, "image_id": v.image_id if v.image_url else None,
+            "admin_graphql_api_id": gid("ProductVariant", v.id)})
+    handle = product.title.lower().replace(" ", "-")
+    return {
+        "id": product.id, "admin_graphql_api_id": gid("Product", product.id),
+        "title": product.title, "body_html": "", "vendor": product.vendor or shop.name,
+        "product_type": "", "handle": handle, "created_at": iso(product.created_at),
+        "updated_at": iso(product.updated_at), "published_at": iso(product.created_at),
+        "template_suffix": None, "published_scope": "global", "tags": "", "status": "active",
+        "variants": variants,
+        "options": [{"id": product.id, "product_id": product.id, "name": "Title",
+                     "position": 1, "values": [shop.variants[v].title
+                                               for v in product.variant_ids]}],
+        "images": images, "image": images[0] if images else None,
+        "media": [], "variant_gids": [{"admin_graphql_api_id": gid("ProductVariant", v),
+                                       "updated_at": iso(shop.variants[v].updated_at)}
+                                      for v in product.variant_ids],
+        "has_variants_that_requires_components": False, "category": None,
+    }
+
+
+def product_deleted_payload(product) -> dict:
+    """The products/delete payload: only the product's REST id."""
+    return {"id": product.id}

@@ -147,14 +147,16 @@ def resolve_fulfillment(ctx, info, id):
 def resolve_inventory_item(ctx, info, id):
     """QueryRoot.inventoryItem."""
     item = ctx.shop.items.get(parse_gid(id, "InventoryItem"))
-    return views.item_node(ctx, item) if item else None
+    return views.item_node(ctx, item) if item and not ctx.shop.variants[
+        item.variant_id].deleted else None
 
 
 @query("inventoryItems")
 def resolve_inventory_items(ctx, info, **args):
     """QueryRoot.inventoryItems (search by sku)."""
     terms = parse_search(args.get("query"))
-    items = [i for i in ctx.shop.items.values() if _matches(terms, {"sku": i.sku, "id": i.id})]
+    items = [i for i in ctx.shop.items.values() if not ctx.shop.variants[i.variant_id].deleted
+             and _matches(terms, {"sku": i.sku, "id": i.id})]
     return connection(items, args, lambda i: views.item_node(ctx, i))
 
 
@@ -171,23 +173,43 @@ def resolve_inventory_level(ctx, info, id):
 def resolve_product_variants(ctx, info, **args):
     """QueryRoot.productVariants (search by sku)."""
     terms = parse_search(args.get("query"))
-    variants = [v for v in ctx.shop.variants.values()
-                if _matches(terms, {"sku": v.sku, "id": v.id, "title": v.title})]
+    variants = [v for v in ctx.shop.live_variants()
+                if not terms or _matches(terms, {"sku": v.sku, "id": v.id, "title": v.title,
+                                                 "barcode": v.barcode,
+                                                 "product_id": v.product_id})]
     return connection(variants, args, lambda v: views.variant_node(ctx, v))
+
+
+@query("productVariantsCount")
+def resolve_product_variants_count(ctx, info, **args):
+    """QueryRoot.productVariantsCount: exact up to ``limit`` (Shopify's default 10,000;
+    null: no limit), else the limit with precision AT_LEAST."""
+    limit = args.get("limit", 10_000)
+    count = len(ctx.shop.live_variants())
+    if limit is not None and count > limit:
+        return {"__typename": "Count", "count": limit, "precision": "AT_LEAST"}
+    return {"__typename": "Count", "count": count, "precision": "EXACT"}
 
 
 @query("productVariant")
 def resolve_product_variant(ctx, info, id):
     """QueryRoot.productVariant."""
     v = ctx.shop.variants.get(parse_gid(id, "ProductVariant"))
-    return views.variant_node(ctx, v) if v else None
+    return views.variant_node(ctx, v) if v and not v.deleted else None
 
 
 @query("products")
 def resolve_products(ctx, info, **args):
     """QueryRoot.products."""
-    return connection(list(ctx.shop.products.values()), args,
+    return connection([p for p in ctx.shop.products.values() if not p.deleted], args,
                       lambda p: views.product_node(ctx, p))
+
+
+@query("product")
+def resolve_product(ctx, info, id):
+    """QueryRoot.product (null for a product deleted meanwhile, as Shopify answers)."""
+    p = ctx.shop.products.get(parse_gid(id, "Product"))
+    return views.product_node(ctx, p) if p and not p.deleted else None
 
 
 NODE_LOOKUPS = {
@@ -196,10 +218,15 @@ NODE_LOOKUPS = {
         ctx, ctx.shop.locations[n]),
     "Fulfillment": lambda ctx, n: ctx.shop.fulfillments.get(n) and views.fulfillment_node(
         ctx, ctx.shop.fulfillments[n]),
-    "InventoryItem": lambda ctx, n: ctx.shop.items.get(n) and views.item_node(
-        ctx, ctx.shop.items[n]),
-    "ProductVariant": lambda ctx, n: ctx.shop.variants.get(n) and views.variant_node(
-        ctx, ctx.shop.variants[n]),
+    "InventoryItem": lambda ctx, n: (
+        ctx.shop.items.get(n) and not ctx.shop.variants[ctx.shop.items[n].variant_id].deleted
+        and views.item_node(ctx, ctx.shop.items[n])) or None,
+    "ProductVariant": lambda ctx, n: (
+        ctx.shop.variants.get(n) and not ctx.shop.variants[n].deleted
+        and views.variant_node(ctx, ctx.shop.variants[n])) or None,
+    "Product": lambda ctx, n: (
+        ctx.shop.products.get(n) and not ctx.shop.products[n].deleted
+        and views.product_node(ctx, ctx.shop.products[n])) or None,
     "FulfillmentOrder": lambda ctx, n: (
         ctx.shop.fulfillment_orders.get(n) and views.fo_visible(ctx, ctx.shop.fulfillment_orders[n])
         and views.fo_node(ctx, ctx.shop.fulfillment_orders[n])) or None,

@@ -59,16 +59,26 @@ class Location:
 
 @dataclass
 class Product:
-    """A product and its variant ids."""
+    """A product and its variant ids (``deleted``: gone from the API, kept for old orders)."""
 
     id: int
     title: str
     variant_ids: list[int] = field(default_factory=list)
+    image_id: int | None = None  # the featured MediaImage
+    image_url: str = ""
+    vendor: str = ""
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    deleted: bool = False
 
 
 @dataclass
 class Variant:
-    """A product variant with its SKU and inventory item."""
+    """A product variant with its SKU, barcode, image and inventory item.
+
+    A deleted variant stays here flagged (orders still name it, as Shopify's line items
+    keep their variant's title and SKU) but the Admin API no longer returns it.
+    """
 
     id: int
     product_id: int
@@ -77,6 +87,13 @@ class Variant:
     price: str
     inventory_item_id: int
     grams: int = 250
+    barcode: str = ""
+    image_id: int | None = None  # the variant's own MediaImage
+    image_url: str = ""
+    position: int = 1
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    deleted: bool = False
 
 
 @dataclass
@@ -250,6 +267,9 @@ class Shop:
     variants: dict[int, Variant] = field(default_factory=dict)
     items: dict[int, InventoryItem] = field(default_factory=dict)
     levels: dict[tuple[int, int], Level] = field(default_factory=dict)  # (item_id, location_id)
+    # item_id -> the location ids it is stocked at (levels is keyed by pair; listing one
+    # item's levels must not scan every level of a 50,000-variant shop)
+    item_locations: dict[int, list[int]] = field(default_factory=dict)
     orders: dict[int, Order] = field(default_factory=dict)
     fulfillment_orders: dict[int, FulfillmentOrder] = field(default_factory=dict)
     fulfillments: dict[int, Fulfillment] = field(default_factory=dict)
@@ -258,13 +278,23 @@ class Shop:
     id: int = 0
 
     def variant_by_sku(self, sku: str) -> Variant | None:
-        return next((v for v in self.variants.values() if v.sku == sku), None)
+        return next((v for v in self.variants.values() if v.sku == sku and not v.deleted), None)
+
+    def live_variants(self) -> list[Variant]:
+        """The variants the Admin API returns (deleted ones are only kept for old orders)."""
+        return [v for v in self.variants.values() if not v.deleted]
 
     def level(self, item_id: int, location_id: int, *, create: bool = False) -> Level | None:
         key = (item_id, location_id)
         if key not in self.levels and create:
             self.levels[key] = Level()
+            self.item_locations.setdefault(item_id, []).append(location_id)
         return self.levels.get(key)
+
+    def item_levels(self, item_id: int) -> list[tuple[int, Level]]:
+        """(location id, level) of one inventory item, in the order they were stocked."""
+        return [(loc_id, self.levels[(item_id, loc_id)])
+                for loc_id in self.item_locations.get(item_id, ())]
 
     def primary_location(self) -> Location:
         return next(loc for loc in self.locations.values() if loc.kind == "merchant")

@@ -38,7 +38,11 @@ def shop_node(ctx) -> dict:
 def location_node(ctx, loc: Location) -> dict:
     """Location with its inventory levels."""
     shop = ctx.shop
-    levels = [(item_id, lvl) for (item_id, loc_id), lvl in shop.levels.items() if loc_id == loc.id]
+
+    def levels():  # only when asked: a location node is built for every level's location
+        return [(item_id, lvl) for (item_id, loc_id), lvl in shop.levels.items()
+                if loc_id == loc.id]
+
     return {
         "__typename": "Location", "id": gid("Location", loc.id),
         "legacyResourceId": str(loc.id), "name": loc.name, "isActive": True,
@@ -49,7 +53,7 @@ def location_node(ctx, loc: Location) -> dict:
                     "zip": loc.zip, "country": "Canada", "address2": None, "province": None,
                     "provinceCode": None, "phone": None},
         "inventoryLevels": lambda info, **a: connection(
-            levels, a, lambda x: level_node(ctx, x[0], loc.id), key=lambda x: x[0]),
+            levels(), a, lambda x: level_node(ctx, x[0], loc.id), key=lambda x: x[0]),
         "inventoryLevel": lambda info, **a: _level_or_none(
             ctx, _num(a.get("inventoryItemId"), "InventoryItem"), loc.id),
     }
@@ -90,27 +94,46 @@ def level_node(ctx, item_id: int, loc_id: int) -> dict:
 def item_node(ctx, item: InventoryItem) -> dict:
     """InventoryItem."""
     shop = ctx.shop
-    levels = [(loc_id, lvl) for (iid, loc_id), lvl in shop.levels.items() if iid == item.id]
     return {
         "__typename": "InventoryItem", "id": gid("InventoryItem", item.id),
         "legacyResourceId": str(item.id), "sku": item.sku, "tracked": item.tracked,
         "requiresShipping": True, "createdAt": iso(0), "updatedAt": iso(0),
         "variant": lambda info, **a: variant_node(ctx, shop.variants[item.variant_id]),
         "inventoryLevels": lambda info, **a: connection(
-            levels, a, lambda x: level_node(ctx, item.id, x[0]), key=lambda x: x[0]),
+            shop.item_levels(item.id), a, lambda x: level_node(ctx, item.id, x[0]),
+            key=lambda x: x[0]),
         "inventoryLevel": lambda info, **a: _level_or_none(
             ctx, item.id, _num(a.get("locationId"), "Location")),
     }
 
 
+def media_image_node(media_id: int, url: str, alt: str) -> dict:
+    """MediaImage (ready) with its preview image: how variant and product images are read
+    since ProductVariant.image and Product.featuredImage were deprecated."""
+    image = {"__typename": "Image", "id": gid("ImageSource", media_id), "url": url,
+             "altText": alt or None, "width": 800, "height": 800}
+    return {"__typename": "MediaImage", "id": gid("MediaImage", media_id), "alt": alt or None,
+            "mediaContentType": "IMAGE", "status": "READY", "image": image,
+            "preview": {"__typename": "MediaPreviewImage", "image": image, "status": "READY"},
+            "mediaErrors": [], "mediaWarnings": []}
+
+
+def _media(image_id: int | None, url: str, alt: str) -> list[dict]:
+    return [media_image_node(image_id, url, alt)] if image_id and url else []
+
+
 def variant_node(ctx, v) -> dict:
-    """ProductVariant."""
+    """ProductVariant (its barcode is null when the merchant left it empty, as Shopify's)."""
     shop = ctx.shop
     product = shop.products[v.product_id]
     return {
         "__typename": "ProductVariant", "id": gid("ProductVariant", v.id),
         "legacyResourceId": str(v.id), "sku": v.sku, "title": v.title, "price": v.price,
-        "displayName": f"{product.title} - {v.title}", "barcode": None,
+        "displayName": f"{product.title} - {v.title}", "barcode": v.barcode or None,
+        "position": v.position, "createdAt": iso(v.created_at), "updatedAt": iso(v.updated_at),
+        "media": lambda info, **a: connection(_media(v.image_id, v.image_url, v.title), a,
+                                              lambda m: m, key=lambda m: parse_gid(
+                                                  m["id"], "MediaImage")),
         "inventoryItem": lambda info, **a: item_node(ctx, shop.items[v.inventory_item_id]),
         "product": lambda info, **a: product_node(ctx, product),
     }
@@ -119,9 +142,14 @@ def variant_node(ctx, v) -> dict:
 def product_node(ctx, p) -> dict:
     """Product."""
     shop = ctx.shop
+    featured = _media(p.image_id, p.image_url, p.title)
     return {"__typename": "Product", "id": gid("Product", p.id), "title": p.title,
             "legacyResourceId": str(p.id), "handle": p.title.lower().replace(" ", "-"),
-            "status": "ACTIVE",
+            "status": "ACTIVE", "vendor": p.vendor or shop.name,
+            "createdAt": iso(p.created_at), "updatedAt": iso(p.updated_at),
+            "featuredMedia": featured[0] if featured else None,
+            "media": lambda info, **a: connection(featured, a, lambda m: m, key=lambda m: parse_gid(
+                m["id"], "MediaImage")),
             "variants": lambda info, **a: connection(
                 [shop.variants[i] for i in p.variant_ids], a, lambda v: variant_node(ctx, v))}
 

@@ -11,8 +11,8 @@ import hashlib
 import secrets
 from typing import Any
 
-from sandbox.woocommerce.state import (LineItem, Order, OrderNote, Product, Refund, Store,
-                                       Tracking, Variation, utcnow)
+from sandbox.woocommerce.state import (Image, LineItem, Order, OrderNote, Product, Refund,
+                                       Store, Tracking, Variation, utcnow)
 
 STATUS_NAMES = {"pending": "Pending payment", "processing": "Processing", "on-hold": "On hold",
                 "completed": "Completed", "cancelled": "Cancelled", "refunded": "Refunded",
@@ -61,20 +61,31 @@ def sync_variable_stock_status(store: Store, product: Product) -> None:
             return
 
 
-def touch_product(store: Store, item: Product | Variation, *, emit: bool = True) -> None:
-    """Save a product or variation: date_modified, stock status, parent sync, product.updated."""
+def touch_product(store: Store, item: Product | Variation, *, emit: bool = True,
+                  event: str = "updated") -> None:
+    """Save a product or variation: date_modified, stock status, parent sync, webhook hook.
+
+    A variation's save ends in ``wc_deferred_product_sync(parent)``: at shutdown
+    ``WC_Product_Variable::sync($parent)`` saves the parent, whose data store bumps
+    ``post_modified`` ("Only update post modified time to record this save event") and fires
+    ``woocommerce_update_product``. So a variation change is a ``product.updated`` of the
+    variation itself (``woocommerce_update_product_variation``) and one of its parent, and
+    the parent shows up in ``products?modified_after``.
+    """
     item.date_modified = utcnow()
     sync_stock_status(item)
     if emit:
-        store.events.append(("product", "updated", item.id))
+        store.events.append(("product", event, item.id))
     if isinstance(item, Variation) and item.parent_id in store.products:
-        parent = store.products[item.parent_id]
-        before = parent.stock_status
-        sync_variable_stock_status(store, parent)
-        if parent.stock_status != before:
-            parent.date_modified = utcnow()
-            if emit:
-                store.events.append(("product", "updated", parent.id))
+        sync_parent(store, store.products[item.parent_id], emit=emit)
+
+
+def sync_parent(store: Store, parent: Product, *, emit: bool = True) -> None:
+    """WC_Product_Variable::sync($parent, true): stock status, then save (product.updated)."""
+    sync_variable_stock_status(store, parent)
+    parent.date_modified = utcnow()
+    if emit:
+        store.events.append(("product", "updated", parent.id))
 
 
 def formatted_name(store: Store, item: Product | Variation) -> str:
@@ -294,3 +305,124 @@ def parse_date_shipped(value: str | int | None, store: Store) -> dt.datetime:
     except ValueError as exc:
         raise ActionError(f"Invalid date_shipped {value!r}") from exc
     return dt.datetime(day.year, day.month, day.day, tzinfo=store.tz)
+
+
+# ---------------------------------------------------------------- catalog
+
+def sku_taken(store: Store, sku: str, own_id: int = 0) -> bool:
+    """wc_product_has_unique_sku() is false: another product or variation has this SKU."""
+    items = list(store.products.values()) + list(store.variations.values())
+    return bool(sku) and any(i.sku == sku and i.id != own_id for i in items)
+
+
+def gtin_taken(store: Store, gtin: str, own_id: int = 0) -> bool:
+    """wc_product_has_global_unique_id() is false (WooCommerce 9.2+ keeps GTINs unique too)."""
+    items = list(store.products.values()) + list(store.variations.values())
+    return bool(gtin) and any(i.global_unique_id == gtin and i.id != own_id for i in items)
+
+
+def new_image(store: Store, src: str, name: str = "") -> Image:
+    """An attachment post for an image URL (shares the post id sequence)."""
+    return Image(store.next_post_id(), src, name or src.rsplit("/", 1)[-1])
+
+
+def create_product(store: Store, *, name: str, sku: str = "", type: str = "simple",
+                   regular_price: str = "", stock_quantity: int | None = None,
+                   manage_stock: bool | None = None, global_unique_id: str = "",
+                   image_src: str = "", attribute: str = "", status: str = "publish",
+                   when=None, emit: bool = True) -> Product:
+    """$product->save() of a new product: woocommerce_new_product -> product.created.
+
+    A variable product carries no stock of its own here (manage stock at variation level).
+    """
+    when = when or utcnow()
+    if manage_stock is None:
+        manage_stock = stock_quantity is not None and type != "variable"
+    product = Product(store.next_post_id(), name, sku, type=type, regular_price=regular_price,
+                      manage_stock=manage_stock,
+                      stock_quantity=stock_quantity if manage_stock else None, status=status,
+                      global_unique_id=global_unique_id, date_created=when, date_modified=when)
+    if attribute:
+        product.attributes = [{"id": 0, "name": attribute, "slug": attribute.lower(),
+                               "position": 0, "visible": True, "variation": True,
+                               "options": []}]
+    if image_src:
+        product.images = [new_image(store, image_src)]
+    sync_stock_status(product)
+    store.products[product.id] = product
+    if emit:
+        store.events.append(("product", "created", product.id))
+    return product
+
+
+def create_variation(store: Store, parent: Product, *, option: str, sku: str = "",
+                     regular_price: str = "", stock_quantity: int | None = None,
+                     manage_stock: bool | None = None, global_unique_id: str = "",
+                     image_src: str = "", when=None, emit: bool = True) -> Variation:
+    """A new variation: woocommerce_new_product_variation -> product.created (of the
+    variation), then the parent's deferred sync -> product.updated (of the parent)."""
+    if parent.type != "variable":
+        raise ActionError(f"Product {parent.id} is not variable")
+    when = when or utcnow()
+    attribute = parent.attributes[0]["name"] if parent.attributes else "Option"
+    if manage_stock is None:
+        manage_stock = stock_quantity is not None
+    variation = Variation(store.next_post_id(), parent.id, sku, regular_price,
+                          [{"id": 0, "name": attribute, "option": option}],
+                          manage_stock=manage_stock,
+                          stock_quantity=stock_quantity if manage_stock else None,
+                          menu_order=len(parent.variation_ids),
+                          global_unique_id=global_unique_id, date_created=when,
+                          date_modified=when)
+    if image_src:
+        variation.image = new_image(store, image_src)
+    if parent.attributes and option not in parent.attributes[0]["options"]:
+        parent.attributes[0]["options"].append(option)
+    sync_stock_status(variation)
+    store.variations[variation.id] = variation
+    parent.variation_ids.append(variation.id)
+    if emit:
+        store.events.append(("product", "created", variation.id))
+    sync_parent(store, parent, emit=emit)
+    return variation
+
+
+def trash_product(store: Store, product: Product) -> None:
+    """wp_trash_post(): status trash (kept, restorable) -> product.deleted ``{"id"}``."""
+    product.meta_data.append({"id": store.next_item_id(), "key": "_wp_trash_meta_status",
+                              "value": product.status})
+    product.status = "trash"
+    product.date_modified = utcnow()
+    store.events.append(("product", "deleted", product.id))
+
+
+def restore_product(store: Store, product: Product) -> None:
+    """wp_untrash_post(): back to its status before trashing -> product.restored."""
+    if product.status != "trash":
+        raise ActionError(f"Product {product.id} is not in the trash", 409)
+    before = next((m["value"] for m in reversed(product.meta_data)
+                   if m["key"] == "_wp_trash_meta_status"), "draft")
+    product.meta_data = [m for m in product.meta_data if m["key"] != "_wp_trash_meta_status"]
+    # WordPress 5.6+ restores to draft unless the previous status is kept by a filter.
+    product.status = before
+    product.date_modified = utcnow()
+    store.events.append(("product", "restored", product.id))
+
+
+def delete_product(store: Store, product: Product) -> None:
+    """Delete for good (REST ``force=true``): wp_delete_post(), which fires no product webhook
+    (``product.deleted`` listens to ``wp_trash_post`` only: woocommerce#28541)."""
+    for variation_id in product.variation_ids:
+        store.variations.pop(variation_id, None)
+    store.products.pop(product.id, None)
+
+
+def delete_variation(store: Store, variation: Variation) -> None:
+    """Delete a variation (always for good: variations have no trash). No webhook at all:
+    ``product.deleted`` is not fired for variations (woocommerce#31620), and the parent is
+    not saved (only its transients are cleared)."""
+    store.variations.pop(variation.id, None)
+    parent = store.products.get(variation.parent_id)
+    if parent is not None and variation.id in parent.variation_ids:
+        parent.variation_ids.remove(variation.id)
+        sync_variable_stock_status(store, parent)

@@ -1,4 +1,5 @@
-"""The small HTML admin under /_sandbox/: the store owner's screens (orders, actions, webhooks)."""
+"""The small HTML admin under /_sandbox/: the store owner's screens (products, orders, actions,
+webhooks)."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template_string, request, url_for
@@ -32,6 +33,25 @@ STORE = """<h1>{{ store.name }}</h1>
 <input name="quantity" value="1" size="3">
 <select name="status"><option>processing</option><option>on-hold</option>
 <option>pending</option></select><button>Place order</button></form>
+<h2>Products</h2><table><tr><th>ID</th><th>Product</th><th>SKU</th><th>GTIN</th>
+<th>Stock</th><th>Status</th><th>Actions</th></tr>
+{% for row in products %}<tr><td>{{ row.item.id }}</td>
+<td>{{ '&nbsp;&nbsp;↳ '|safe if row.variation }}{{ row.name }}</td>
+<td>{{ row.item.sku }}</td><td>{{ row.item.global_unique_id }}</td>
+<td>{{ row.item.stock_quantity if row.item.manage_stock else 'not managed' }}</td>
+<td>{{ row.item.status }}</td><td>{% if not row.variable %}
+<form method="post" action="{{ url_for('wc_admin.product_action', slug=store.slug, post_id=row.item.id, action='stock') }}">
+<input name="stock_quantity" size="4" value="{{ row.item.stock_quantity or 0 }}"><button>Set stock</button></form>{% endif %}
+<form method="post" action="{{ url_for('wc_admin.product_action', slug=store.slug, post_id=row.item.id, action='sku') }}">
+<input name="sku" size="12" value="{{ row.item.sku }}"><button>Save SKU</button></form>
+{% if row.item.status == 'trash' %}<form method="post" action="{{ url_for('wc_admin.product_action', slug=store.slug, post_id=row.item.id, action='restore') }}"><button>Restore</button></form>
+{% elif not row.variation %}<form method="post" action="{{ url_for('wc_admin.product_action', slug=store.slug, post_id=row.item.id, action='trash') }}"><button>Trash</button></form>{% endif %}
+<form method="post" action="{{ url_for('wc_admin.product_action', slug=store.slug, post_id=row.item.id, action='delete') }}"><button>Delete permanently</button></form>
+</td></tr>{% endfor %}</table>
+<form method="post" action="{{ url_for('wc_admin.add_product', slug=store.slug) }}">
+<input name="name" placeholder="name"> <input name="sku" placeholder="SKU" size="12">
+<input name="gtin" placeholder="GTIN" size="14"> <input name="stock" placeholder="stock" size="4">
+<button>Add simple product</button></form>
 <h2>Orders</h2><table><tr><th>#</th><th>Status</th><th>Items</th><th>Total</th>
 <th>Tracking</th><th>Actions</th></tr>
 {% for o in orders %}<tr><td>{{ o.id }}</td><td>{{ o.status }}</td>
@@ -99,7 +119,15 @@ def store_page(slug: str):
         skus = [p.sku for p in store.products.values() if p.type == "simple"] + \
             [v.sku for v in store.variations.values()]
         deliveries = [d for d in sandbox().deliveries if d.get("store") == slug][-20:][::-1]
-        return render(STORE, store=store, orders=orders, skus=skus, deliveries=deliveries)
+        products = []
+        for product in sorted(store.products.values(), key=lambda p: p.id)[:200]:
+            products.append({"item": product, "name": product.name, "variation": False,
+                             "variable": product.type == "variable"})
+            products += [{"item": store.variations[v], "variation": True, "variable": False,
+                          "name": actions.product_name(store, store.variations[v])}
+                         for v in product.variation_ids if v in store.variations]
+        return render(STORE, store=store, orders=orders, skus=skus, deliveries=deliveries,
+                      products=products)
 
 
 @bp.post("/stores/<slug>/tracking")
@@ -149,4 +177,58 @@ def order_action(slug: str, order_id: int, action: str):
         message = f"Order {order_id}: {action} done"
     except actions.ActionError as error:
         message = f"Order {order_id}: {error}"
+    return redirect(url_for("wc_admin.store_page", slug=slug, flash=message))
+
+
+@bp.post("/stores/<slug>/products")
+def add_product(slug: str):
+    """Add a simple product (product.created)."""
+    form = request.form
+    with sandbox().lock:
+        store = get_store(slug)
+        sku = form.get("sku", "").strip()
+        if not form.get("name") or (sku and actions.sku_taken(store, sku)):
+            return redirect(url_for("wc_admin.store_page", slug=slug,
+                                    flash="A name and a new SKU are needed"))
+        stock = form.get("stock", "").strip()
+        product = actions.create_product(
+            store, name=form["name"], sku=sku, regular_price="10.00",
+            stock_quantity=int(stock) if stock.lstrip("-").isdigit() else None,
+            global_unique_id=form.get("gtin", "").strip())
+    return redirect(url_for("wc_admin.store_page", slug=slug,
+                            flash=f"Product {product.id} added"))
+
+
+@bp.post("/stores/<slug>/products/<int:post_id>/<action>")
+def product_action(slug: str, post_id: int, action: str):
+    """stock, sku (save: product.updated), trash (product.deleted), restore
+    (product.restored), delete (for good: no webhook, as in WooCommerce)."""
+    try:
+        with sandbox().lock:
+            store = get_store(slug)
+            item = store.find_product_or_variation(post_id) or abort(404)
+            if action == "stock":
+                item.manage_stock = True
+                item.stock_quantity = int(request.form.get("stock_quantity", "0"))
+                actions.touch_product(store, item)
+            elif action == "sku":
+                sku = request.form.get("sku", "").strip()
+                if actions.sku_taken(store, sku, item.id):
+                    raise actions.ActionError(f"SKU {sku} is taken")
+                item.sku = sku
+                actions.touch_product(store, item)
+            elif action == "trash" and post_id in store.products:
+                actions.trash_product(store, item)
+            elif action == "restore" and post_id in store.products:
+                actions.restore_product(store, item)
+            elif action == "delete":
+                if post_id in store.variations:
+                    actions.delete_variation(store, item)
+                else:
+                    actions.delete_product(store, item)
+            else:
+                abort(404)
+        message = f"Product {post_id}: {action} done"
+    except (actions.ActionError, ValueError) as error:
+        message = f"Product {post_id}: {error}"
     return redirect(url_for("wc_admin.store_page", slug=slug, flash=message))

@@ -90,6 +90,9 @@ def handle(view: Callable, slug: str, kind: str | None, kwargs: dict[str, Any]):
     if store is None:
         return json_response(no_route().body(), 404)
     store.count_request(endpoint_label())
+    outage = rest_outage(store)
+    if outage is not None:
+        return outage
     try:
         authenticate_request(store)
         if kind is None:
@@ -99,6 +102,26 @@ def handle(view: Callable, slug: str, kind: str | None, kwargs: dict[str, Any]):
         return view(store, **kwargs)
     except RestError as error:
         return json_response(error.body(), error.status)
+
+
+def rest_outage(store: Store):
+    """The ``rest_error`` fault: ``{"route": "GET wc/v3/products", "after": N, "count": M,
+    "status": 503}`` lets N matching requests through, then answers M of them with that
+    status (a host's outage page as JSON), as a store whose PHP workers are exhausted."""
+    fault = store.faults.get("rest_error")
+    if not isinstance(fault, dict) or (fault.get("route") and
+                                       fault["route"] != endpoint_label()):
+        return None
+    if int(fault.get("after", 0) or 0) > 0:
+        fault["after"] = int(fault["after"]) - 1
+        return None
+    left = int(fault.get("count", 1) or 0)
+    if left <= 0:
+        return None
+    fault["count"] = left - 1
+    status = int(fault.get("status", 503))
+    return json_response({"code": "sandbox_outage", "message": "Service Unavailable",
+                          "data": {"status": status}}, status)
 
 
 # ---------------------------------------------------------------- helpers
@@ -217,6 +240,9 @@ def list_orders(store: Store):
     orders = include_exclude(orders, args)
     if args.get("customer") not in (None, ""):
         orders = [o for o in orders if o.customer_id == int(args["customer"])]
+    if args.get("product") not in (None, ""):  # orders with this product (or its variations)
+        wanted = int(args["product"])
+        orders = [o for o in orders if any(i.product_id == wanted for i in o.line_items)]
     if args.get("search"):
         needle = str(args["search"]).lower()
         orders = [o for o in orders if needle in serializers.php_json(o.billing).lower()
@@ -356,6 +382,8 @@ def list_products(store: Store):
     status = args.get("status", "any")
     if status != "any":
         products = [p for p in products if p.status == status]
+    else:  # WP_Query's "any" leaves out trashed posts
+        products = [p for p in products if p.status != "trash"]
     if args.get("stock_status"):
         products = [p for p in products if p.stock_status == args["stock_status"]]
     if args.get("search"):
@@ -377,8 +405,10 @@ def read_product(store: Store, product_id: int):
     return json_response(serializers.product_data(store, item, rest_base(store)))
 
 
-def update_stockable(store: Store, item: Product | Variation, data: dict[str, Any]) -> None:
-    """prepare_object_for_database() for the fields the sandbox supports; then save."""
+def update_stockable(store: Store, item: Product | Variation, data: dict[str, Any], *,
+                     event: str = "updated") -> None:
+    """prepare_object_for_database() for the fields the sandbox supports; then save
+    (``event``: the hook the save fires, ``created`` for a new post)."""
     problems = validate_product_fields(data)
     if problems:
         raise invalid_params(problems)
@@ -388,6 +418,18 @@ def update_stockable(store: Store, item: Product | Variation, data: dict[str, An
             raise RestError("product_invalid_sku", "Invalid or duplicated SKU.", 400,
                             resource_id=item.id, unique_sku=sku)
         item.sku = sku
+    if "global_unique_id" in data and data["global_unique_id"] != item.global_unique_id:
+        gtin = str(data["global_unique_id"] or "").strip()
+        if gtin and not gtin.replace("-", "").isdigit():
+            raise RestError("product_invalid_global_unique_id",
+                            "Invalid or duplicated GTIN, UPC, EAN or ISBN.", 400,
+                            resource_id=item.id)
+        if actions.gtin_taken(store, gtin, item.id):
+            raise RestError("product_invalid_global_unique_id",
+                            "Invalid or duplicated GTIN, UPC, EAN or ISBN.", 400,
+                            resource_id=item.id, unique_global_unique_id=gtin)
+        item.global_unique_id = gtin
+    apply_images(store, item, data)
     for name in ("regular_price", "sale_price"):
         if name in data:
             setattr(item, name, str(data[name] or ""))
@@ -399,7 +441,18 @@ def update_stockable(store: Store, item: Product | Variation, data: dict[str, An
         item.backorders = str(data["backorders"])
     apply_stock(item, data)
     apply_meta(store, item.meta_data, data.get("meta_data"))
-    actions.touch_product(store, item)
+    actions.touch_product(store, item, event=event)
+
+
+def apply_images(store: Store, item: Product | Variation, data: dict[str, Any]) -> None:
+    """``images`` (products: a list of {id} or {src}) / ``image`` (variations: one)."""
+    if isinstance(item, Product) and isinstance(data.get("images"), list):
+        item.images = [actions.new_image(store, str(i.get("src") or ""), str(i.get("name") or ""))
+                       for i in data["images"] if isinstance(i, dict) and i.get("src")]
+    if isinstance(item, Variation) and "image" in data:
+        image = data["image"]
+        item.image = (actions.new_image(store, str(image["src"]), str(image.get("name") or ""))
+                      if isinstance(image, dict) and image.get("src") else None)
 
 
 def validate_product_fields(data: dict[str, Any]) -> dict[str, str]:
@@ -432,10 +485,7 @@ def apply_stock(item: Product | Variation, data: dict[str, Any]) -> None:
             item.stock_status = str(data["stock_status"])
 
 
-def sku_taken(store: Store, sku: str, own_id: int) -> bool:
-    """wc_product_has_unique_sku() is false."""
-    items = list(store.products.values()) + list(store.variations.values())
-    return any(i.sku == sku and i.id != own_id for i in items)
+sku_taken = actions.sku_taken
 
 
 @rest_route("/wc/v3/products/<int:product_id>", EDITABLE, "edit")
@@ -446,6 +496,56 @@ def update_product(store: Store, product_id: int):
         raise invalid_id("product", 400)
     update_stockable(store, product, params())
     return json_response(serializers.product_data(store, product, rest_base(store)))
+
+
+@rest_route("/wc/v3/products", ["POST"], "create")
+def create_product(store: Store):
+    """POST products: name, type (simple|variable), sku, global_unique_id, regular_price,
+    manage_stock, stock_quantity, images, attributes (-> product.created)."""
+    args = params()
+    kind = str(args.get("type") or "simple")
+    if kind not in ("simple", "variable"):
+        raise RestError("woocommerce_rest_sandbox_unsupported",
+                        f"The sandbox does not emulate {kind} products.", 501)
+    problems = validate_product_fields(args)
+    if problems:
+        raise invalid_params(problems)
+    sku = str(args.get("sku") or "").strip()
+    if sku_taken(store, sku):
+        raise RestError("product_invalid_sku", "Invalid or duplicated SKU.", 400,
+                        unique_sku=sku)
+    attribute = ""
+    for entry in args.get("attributes") or []:
+        if isinstance(entry, dict) and entry.get("variation"):
+            attribute = str(entry.get("name") or "Option")
+    product = actions.create_product(
+        store, name=str(args.get("name") or "Product"), sku=sku, type=kind,
+        regular_price=str(args.get("regular_price") or ""), attribute=attribute,
+        status=str(args.get("status") or "publish"), emit=False)
+    update_stockable(store, product, {k: v for k, v in args.items() if k != "sku"},
+                     event="created")
+    base = rest_base(store)
+    return created(serializers.product_data(store, product, base),
+                   f"{base}/wc/v3/products/{product.id}")
+
+
+@rest_route("/wc/v3/products/<int:product_id>", ["DELETE"], "delete")
+def remove_product(store: Store, product_id: int):
+    """DELETE products/{id}: to the trash (product.deleted), or for good with force=true
+    (no webhook: product.deleted listens to wp_trash_post only)."""
+    product = store.products.get(product_id)
+    if product is None:
+        raise invalid_id("product")
+    data = serializers.product_data(store, product, rest_base(store))
+    if truthy(params().get("force", False)):
+        actions.delete_product(store, product)
+    else:
+        if product.status == "trash":
+            raise RestError("woocommerce_rest_already_trashed",
+                            f"The product with ID {product_id} has already been deleted.", 410)
+        actions.trash_product(store, product)
+        data = serializers.product_data(store, product, rest_base(store))
+    return json_response(data)
 
 
 def check_batch_limit(data: dict[str, Any]) -> None:
@@ -544,6 +644,47 @@ def update_variation(store: Store, product_id: int, item_id: int):
     variation = get_variation(store, product_id, item_id, status=400)
     update_stockable(store, variation, params())
     return json_response(serializers.variation_data(store, variation, rest_base(store)))
+
+
+@rest_route("/wc/v3/products/<int:product_id>/variations", ["POST"], "create")
+def create_variation(store: Store, product_id: int):
+    """POST products/{id}/variations: attributes [{name, option}], sku, global_unique_id,
+    regular_price, manage_stock, stock_quantity, image (-> product.created of the variation,
+    product.updated of the parent)."""
+    parent = get_parent(store, product_id)
+    args = params()
+    problems = validate_product_fields(args)
+    if problems:
+        raise invalid_params(problems)
+    sku = str(args.get("sku") or "").strip()
+    if sku_taken(store, sku):
+        raise RestError("product_invalid_sku", "Invalid or duplicated SKU.", 400,
+                        unique_sku=sku)
+    options = [str(a.get("option")) for a in args.get("attributes") or []
+               if isinstance(a, dict) and a.get("option")]
+    try:
+        variation = actions.create_variation(
+            store, parent, option=options[0] if options else "Any", sku=sku,
+            regular_price=str(args.get("regular_price") or ""), emit=False)
+    except actions.ActionError as exc:
+        raise RestError("woocommerce_rest_invalid_product_id", str(exc), 400) from None
+    update_stockable(store, variation, {k: v for k, v in args.items() if k != "sku"},
+                     event="created")
+    base = rest_base(store)
+    return created(serializers.variation_data(store, variation, base),
+                   f"{base}/wc/v3/products/{product_id}/variations/{variation.id}")
+
+
+@rest_route("/wc/v3/products/<int:product_id>/variations/<int:item_id>", ["DELETE"], "delete")
+def remove_variation(store: Store, product_id: int, item_id: int):
+    """DELETE products/{id}/variations/{variation_id}?force=true (no trash; no webhook)."""
+    variation = get_variation(store, product_id, item_id)
+    if not truthy(params().get("force", False)):
+        raise RestError("woocommerce_rest_trash_not_supported",
+                        "The product_variation does not support trashing.", 501)
+    data = serializers.variation_data(store, variation, rest_base(store))
+    actions.delete_variation(store, variation)
+    return json_response(data)
 
 
 @rest_route("/wc/v3/products/<int:product_id>/variations/batch", EDITABLE, "batch")

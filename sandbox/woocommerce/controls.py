@@ -14,7 +14,7 @@ from sandbox.woocommerce import actions, seed, serializers
 from sandbox.woocommerce.state import PERMISSIONS, Order, Sandbox, Store, utcnow
 
 bp = Blueprint("wc_controls", __name__, url_prefix="/_sandbox/api")
-FAULTS = ("fail", "duplicate", "delay", "reorder")
+FAULTS = ("fail", "duplicate", "delay", "reorder", "rest_error")
 
 
 class ControlError(Exception):
@@ -176,10 +176,12 @@ def create_key(slug: str):
 
 @bp.post("/stores/<slug>/products")
 def create_products(slug: str):
-    """The owner adds simple products: ``{"products": [{name, sku, price, stock}]}``.
+    """The owner adds products: ``{"products": [{name, sku, price, stock, gtin, image}]}``.
 
-    ``stock`` null = stock not managed. SKUs must be new in the store. No webhook (WooCommerce
-    fires ``product.created``, which the sandbox does not emit).
+    ``stock`` null = stock not managed. ``"variations": [{option, sku, price, stock, gtin,
+    image}]`` (with ``"attribute"``) makes a variable product. SKUs must be new in the store.
+    Each product fires ``product.created`` (each variation too, then the parent's
+    ``product.updated``), as saving it in wp-admin does.
     """
     items = body().get("products") or []
     if not isinstance(items, list) or not items:
@@ -189,15 +191,112 @@ def create_products(slug: str):
         taken = {p.sku for p in store.products.values()} | {v.sku for v in
                                                            store.variations.values()}
         for item in items:
-            if not item.get("sku") or item["sku"] in taken or not item.get("name"):
+            skus = [item.get("sku")] + [v.get("sku") for v in item.get("variations") or []]
+            if not item.get("name") or any(s in taken for s in skus if s) \
+                    or (not item.get("variations") and not item.get("sku")
+                        and not item.get("allow_no_sku")):
                 raise ControlError(f"name and a new sku required: {item!r}")
-            taken.add(item["sku"])
-        when = utcnow()
-        created = [seed.add_simple(store, str(item["name"]), str(item["sku"]),
-                                   str(item.get("price") or "10.00"),
-                                   None if item.get("stock") is None else int(item["stock"]),
-                                   when) for item in items]
-        return jsonify([{"id": p.id, "sku": p.sku} for p in created]), 201
+            taken.update(s for s in skus if s)
+        created = [seed.add_product_spec(store, item, utcnow(), emit=True) for item in items]
+        return jsonify([{"id": p.id, "sku": p.sku, "variations": [
+            {"id": v, "sku": store.variations[v].sku} for v in p.variation_ids]}
+            for p in created]), 201
+
+
+def get_product(store: Store, post_id: int):
+    """A product or variation by post id, or 404."""
+    item = store.find_product_or_variation(post_id)
+    if item is None:
+        raise ControlError(f"No product or variation {post_id}", 404)
+    return item
+
+
+@bp.put("/stores/<slug>/products/<int:post_id>")
+def update_product(slug: str, post_id: int):
+    """The owner edits a product or variation and saves (``product.updated``): any of sku,
+    global_unique_id, name, regular_price, manage_stock, stock_quantity, images / image."""
+    from sandbox.woocommerce import api
+    from sandbox.woocommerce.rest import RestError
+
+    with sandbox().lock:
+        store = get_store(slug)
+        item = get_product(store, post_id)
+        try:
+            api.update_stockable(store, item, body())
+        except RestError as exc:
+            raise ControlError(f"{exc.code}: {exc.message}", exc.status) from None
+        return jsonify(serializers.product_data(store, item, f"{store_url(store)}/wp-json"))
+
+
+@bp.delete("/stores/<slug>/products/<int:post_id>")
+def delete_product(slug: str, post_id: int):
+    """Trash a product (``product.deleted``); ``?force=true`` deletes it for good (no
+    webhook); a variation is always deleted for good, without any webhook."""
+    with sandbox().lock:
+        store = get_store(slug)
+        item = get_product(store, post_id)
+        if post_id in store.variations:
+            actions.delete_variation(store, item)
+        elif request.args.get("force") in ("1", "true", "yes"):
+            actions.delete_product(store, item)
+        else:
+            actions.trash_product(store, item)
+        return jsonify(deleted=post_id)
+
+
+@bp.post("/stores/<slug>/products/<int:post_id>/restore")
+def restore_product(slug: str, post_id: int):
+    """Restore a trashed product (``product.restored``)."""
+    with sandbox().lock:
+        store = get_store(slug)
+        item = get_product(store, post_id)
+        actions.restore_product(store, item)
+        return jsonify(serializers.product_data(store, item, f"{store_url(store)}/wp-json"))
+
+
+@bp.post("/stores/<slug>/products/<int:post_id>/variations")
+def add_variation(slug: str, post_id: int):
+    """Add a variation ``{option, sku, price, stock, gtin, image}`` to a variable product."""
+    data = body()
+    with sandbox().lock:
+        store = get_store(slug)
+        parent = store.products.get(post_id)
+        if parent is None:
+            raise ControlError(f"No product {post_id}", 404)
+        if data.get("sku") and actions.sku_taken(store, str(data["sku"])):
+            raise ControlError(f"SKU {data['sku']!r} is taken")
+        variation = seed.add_variation_spec(store, parent, data, utcnow(), emit=True)
+        return jsonify(serializers.product_data(store, variation,
+                                                f"{store_url(store)}/wp-json")), 201
+
+
+@bp.route("/stores/<slug>/products/<int:post_id>/rest-overrides", methods=["PUT", "DELETE"])
+def rest_overrides(slug: str, post_id: int):
+    """Malformed data on demand: fields a plugin rewrites in the REST output of this product
+    or variation (``{"stock_quantity": "lots"}``; ``"__remove__"`` drops a field)."""
+    with sandbox().lock:
+        store = get_store(slug)
+        if request.method == "DELETE":
+            store.rest_overrides.pop(post_id, None)
+        else:
+            store.rest_overrides[post_id] = dict(body())
+        return jsonify(store.rest_overrides.get(post_id) or {})
+
+
+@bp.post("/stores/<slug>/catalog")
+def generate_catalog(slug: str):
+    """A large catalog without webhooks: ``{"products": N, "variations": K, "prefix": "GEN"}``
+    (every product variable with K variations when K > 0, else simple); streamed from
+    seed.catalog_specs, so the request holds one product's spec at a time."""
+    data = body()
+    count, per = int(data.get("products", 0)), int(data.get("variations", 0))
+    if count <= 0 or per < 0:
+        raise ControlError("products > 0 required; variations >= 0")
+    with sandbox().lock:
+        store = get_store(slug)
+        made = seed.add_catalog(store, seed.catalog_specs(
+            count, variations=per, prefix=str(data.get("prefix") or "GEN")))
+        return jsonify(products=made["products"], variations=made["variations"]), 201
 
 
 @bp.put("/stores/<slug>/shipment-tracking")
@@ -317,7 +416,8 @@ def set_stock(slug: str, post_id: int):
 
 @bp.route("/stores/<slug>/faults", methods=["GET", "PUT", "DELETE"])
 def faults(slug: str):
-    """Webhook faults: fail N, duplicate N, delay seconds, reorder N (hold N, send reversed)."""
+    """Webhook faults: fail N, duplicate N, delay seconds, reorder N (hold N, send reversed);
+    REST outage: rest_error {route, after, count, status} (api.rest_outage)."""
     with sandbox().lock:
         store = get_store(slug)
         if request.method == "DELETE":

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from sandbox.woocommerce import actions
 from sandbox.woocommerce.state import Product, Sandbox, Store, Variation
@@ -70,6 +72,14 @@ def add_variable(store: Store, name: str, sku: str, attribute: str,
     return product
 
 
+#: GTINs (EAN-13) and images of part of the seeded catalog; the rest has none, as in a
+#: real store where only some products carry a barcode.
+SEED_GTINS = {"TEE-CLASSIC": "4006381333931", "TOTE-CANVAS": "4006381333948",
+              "HOODIE-S": "4006381333955", "HOODIE-M": "4006381333962",
+              "BEANIE-BLK": "4006381333979"}
+IMAGE_BASE = "https://cdn.example.test/wp-content/uploads/2026/10"
+
+
 def seed_catalog(store: Store) -> None:
     """The same small catalog in every store (SKUs are per store anyway)."""
     when = SEED_EPOCH - dt.timedelta(days=30)
@@ -83,6 +93,77 @@ def seed_catalog(store: Store) -> None:
     add_variable(store, "Beanie", "BEANIE", "Color",
                  [("Black", "BEANIE-BLK", "18.00", 10), ("Grey", "BEANIE-GRY", "18.00", 12)],
                  when)
+    for item in [*store.products.values(), *store.variations.values()]:
+        item.global_unique_id = SEED_GTINS.get(item.sku, "")
+    for product in store.products.values():
+        slug = product.sku.lower()
+        product.images = [actions.new_image(store, f"{IMAGE_BASE}/{slug}.jpg")]
+    for variation in store.variations.values():
+        if variation.sku.startswith("HOODIE-"):
+            variation.image = actions.new_image(store,
+                                                f"{IMAGE_BASE}/{variation.sku.lower()}.jpg")
+
+
+def add_product_spec(store: Store, spec: dict[str, Any], when: dt.datetime, *,
+                     emit: bool) -> Product:
+    """A product from a control spec ``{name, sku, price, stock, gtin, image,
+    attribute, variations: [{option, sku, price, stock, gtin, image}]}``."""
+    variations = spec.get("variations") or []
+    stock = spec.get("stock")
+    product = actions.create_product(
+        store, name=str(spec["name"]), sku=str(spec.get("sku") or ""),
+        type="variable" if variations else "simple",
+        regular_price="" if variations else str(spec.get("price") or "10.00"),
+        stock_quantity=None if stock is None or variations else int(stock),
+        global_unique_id=str(spec.get("gtin") or ""), image_src=str(spec.get("image") or ""),
+        attribute=str(spec.get("attribute") or "Option") if variations else "", when=when,
+        emit=emit)
+    for variation in variations:
+        add_variation_spec(store, product, variation, when, emit=emit)
+    return product
+
+
+def add_variation_spec(store: Store, parent: Product, spec: dict[str, Any],
+                       when: dt.datetime, *, emit: bool) -> Variation:
+    """A variation from a control spec ``{option, sku, price, stock, gtin, image}``."""
+    stock = spec.get("stock")
+    return actions.create_variation(
+        store, parent, option=str(spec.get("option") or spec.get("sku") or "Any"),
+        sku=str(spec.get("sku") or ""), regular_price=str(spec.get("price") or "10.00"),
+        stock_quantity=None if stock is None else int(stock),
+        global_unique_id=str(spec.get("gtin") or ""), image_src=str(spec.get("image") or ""),
+        when=when, emit=emit)
+
+
+def catalog_specs(count: int, *, variations: int = 0, prefix: str = "GEN"
+                  ) -> Iterator[dict[str, Any]]:
+    """Product specs for a large generated catalog, one at a time (never a whole list).
+
+    Product n has SKU ``{prefix}-{n:06d}`` (variations ``…-V{k}``), a GTIN derived from
+    it, and stock ``n % 17`` (variation k: ``(n + k) % 11``): deterministic, so a test can
+    say what any listing should hold.
+    """
+    for n in range(count):
+        sku = f"{prefix}-{n:06d}"
+        spec: dict[str, Any] = {"name": f"Generated {sku}", "sku": sku,
+                                "gtin": f"{200000000000 + n:012d}", "price": "9.00"}
+        if variations:
+            spec["variations"] = [{"option": f"V{k}", "sku": f"{sku}-V{k}",
+                                   "stock": (n + k) % 11} for k in range(variations)]
+        else:
+            spec["stock"] = n % 17
+        yield spec
+
+
+def add_catalog(store: Store, specs: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """Create products from specs (no webhooks: a bulk CSV import, not saves in wp-admin)."""
+    when = SEED_EPOCH - dt.timedelta(days=7)
+    made = {"products": 0, "variations": 0}
+    for spec in specs:
+        product = add_product_spec(store, spec, when, emit=False)
+        made["products"] += 1
+        made["variations"] += len(product.variation_ids)
+    return made
 
 
 def seed_orders(store: Store) -> None:

@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from sandbox.woocommerce import actions
-from sandbox.woocommerce.state import (WC_VERSION, Order, OrderNote, Product, Store, Tracking,
-                                       Variation, Webhook, money)
+from sandbox.woocommerce.state import (WC_VERSION, Image, Order, OrderNote, Product, Store,
+                                       Tracking, Variation, Webhook, money)
 
 TOPIC_HOOKS = {
     "order.created": ["woocommerce_new_order"],
@@ -150,10 +150,29 @@ def price_fields(store: Store, item: Product | Variation) -> dict[str, Any]:
             "on_sale": bool(item.sale_price), "purchasable": bool(price)}
 
 
+def image_data(store: Store, image: Image | None) -> dict[str, Any] | None:
+    """An entry of ``images`` (products) or the ``image`` object (variations)."""
+    if image is None:
+        return None
+    return {"id": image.id, **dates(store, date_created=image.date_created,
+                                    date_modified=image.date_created),
+            "src": image.src, "name": image.name, "alt": image.alt}
+
+
+def with_overrides(store: Store, item_id: int, data: dict[str, Any]) -> dict[str, Any]:
+    """Apply what a plugin filtering the REST output rewrites (Store.rest_overrides)."""
+    for name, value in (store.rest_overrides.get(item_id) or {}).items():
+        if value == "__remove__":
+            data.pop(name, None)
+        else:
+            data[name] = value
+    return data
+
+
 def product_data(store: Store, product: Product | Variation, rest_base: str) -> dict[str, Any]:
     """GET /wc/v3/products/{id} (a variation id gives the variation in product shape)."""
     if isinstance(product, Variation):
-        return variation_as_product(store, product, rest_base)
+        return with_overrides(store, product.id, variation_as_product(store, product, rest_base))
     home = rest_base.split("/wp-json")[0]
     slug = product.name.lower().replace(" ", "-")
     data = {
@@ -172,15 +191,16 @@ def product_data(store: Store, product: Product | Variation, rest_base: str) -> 
         "rating_count": 0, "upsell_ids": [], "cross_sell_ids": [], "parent_id": 0,
         "purchase_note": "", "categories": [{"id": 15, "name": "Uncategorized",
                                               "slug": "uncategorized"}],
-        "brands": [], "tags": [], "images": [], "attributes": product.attributes,
+        "brands": [], "tags": [], "images": [image_data(store, i) for i in product.images],
+        "attributes": product.attributes,
         "default_attributes": [], "variations": list(product.variation_ids),
         "grouped_products": [], "menu_order": 0, "price_html": "", "related_ids": [],
         "meta_data": public_meta(product.meta_data), "stock_status": product.stock_status,
         "has_options": product.type == "variable", "post_password": "",
-        "global_unique_id": "",
+        "global_unique_id": product.global_unique_id,
     }
     data["_links"] = links(rest_base, f"/wc/v3/products/{product.id}", "/wc/v3/products")
-    return data
+    return with_overrides(store, product.id, data)
 
 
 def variation_data(store: Store, variation: Variation, rest_base: str) -> dict[str, Any]:
@@ -194,12 +214,14 @@ def variation_data(store: Store, variation: Variation, rest_base: str) -> dict[s
         **dates(store, date_created=variation.date_created,
                 date_modified=variation.date_modified),
         "description": "", "permalink": f"{home}/product/{slug}/?{query}",
-        "sku": variation.sku, "global_unique_id": "", **price_fields(store, variation),
+        "sku": variation.sku, "global_unique_id": variation.global_unique_id,
+        **price_fields(store, variation),
         "status": variation.status, "virtual": False, "downloadable": False, "downloads": [],
         "download_limit": -1, "download_expiry": -1, "tax_status": "taxable",
         "tax_class": "", **stock_fields(variation), "stock_status": variation.stock_status,
         "weight": "", "dimensions": {"length": "", "width": "", "height": ""},
-        "shipping_class": "", "shipping_class_id": 0, "image": None,
+        "shipping_class": "", "shipping_class_id": 0,
+        "image": image_data(store, variation.image),
         "attributes": variation.attributes, "menu_order": variation.menu_order,
         "meta_data": public_meta(variation.meta_data),
         "name": actions.product_name(store, variation), "parent_id": variation.parent_id,
@@ -208,7 +230,7 @@ def variation_data(store: Store, variation: Variation, rest_base: str) -> dict[s
         rest_base, f"/wc/v3/products/{variation.parent_id}/variations/{variation.id}",
         f"/wc/v3/products/{variation.parent_id}/variations",
         up=f"/wc/v3/products/{variation.parent_id}")
-    return data
+    return with_overrides(store, variation.id, data)
 
 
 def variation_as_product(store: Store, variation: Variation, rest_base: str) -> dict[str, Any]:
@@ -216,7 +238,8 @@ def variation_as_product(store: Store, variation: Variation, rest_base: str) -> 
     data = variation_data(store, variation, rest_base)
     data.update(slug=f"{data['name'].lower().replace(' ', '-')}",
                 catalog_visibility="visible", featured=False, short_description="",
-                total_sales=0, categories=[], tags=[], images=[], variations=[],
+                total_sales=0, categories=[], tags=[],
+                images=[data["image"]] if data.get("image") else [], variations=[],
                 grouped_products=[], related_ids=[], upsell_ids=[], cross_sell_ids=[])
     data["_links"] = links(rest_base, f"/wc/v3/products/{variation.id}", "/wc/v3/products",
                            up=f"/wc/v3/products/{variation.parent_id}")

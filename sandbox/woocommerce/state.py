@@ -55,6 +55,17 @@ class ApiKey:
 
 
 @dataclass
+class Image:
+    """A media library attachment used as a product or variation image."""
+
+    id: int
+    src: str
+    name: str = ""
+    alt: str = ""
+    date_created: dt.datetime = field(default_factory=utcnow)
+
+
+@dataclass
 class Variation:
     """A product_variation post."""
 
@@ -70,6 +81,10 @@ class Variation:
     sale_price: str = ""
     status: str = "publish"
     menu_order: int = 0
+    #: GTIN, UPC, EAN or ISBN (WooCommerce 9.2+, ``_global_unique_id``; unique per store).
+    global_unique_id: str = ""
+    #: The variation's own image (an attachment), or None.
+    image: Image | None = None
     meta_data: list[dict[str, Any]] = field(default_factory=list)
     date_created: dt.datetime = field(default_factory=utcnow)
     date_modified: dt.datetime = field(default_factory=utcnow)
@@ -94,6 +109,8 @@ class Product:
     variation_ids: list[int] = field(default_factory=list)
     total_sales: int = 0
     weight: str = ""
+    global_unique_id: str = ""
+    images: list[Image] = field(default_factory=list)
     meta_data: list[dict[str, Any]] = field(default_factory=list)
     date_created: dt.datetime = field(default_factory=utcnow)
     date_modified: dt.datetime = field(default_factory=utcnow)
@@ -242,6 +259,9 @@ class Store:
     request_counts: dict[str, int] = field(default_factory=dict)
     events: list[tuple[str, str, int]] = field(default_factory=list)
     faults: dict[str, Any] = field(default_factory=dict)
+    #: Fields a misbehaving plugin rewrites in REST product/variation output, by post id
+    #: (the ``woocommerce_rest_prepare_product_object`` filter): malformed data on demand.
+    rest_overrides: dict[int, dict[str, Any]] = field(default_factory=dict)
     _post_seq: int = 100
     _item_seq: int = 0
     _comment_seq: int = 0

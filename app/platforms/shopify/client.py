@@ -86,6 +86,10 @@ class _Bucket:
         return 0.0 if level >= cost else (cost - level) / self.restore_rate
 
 
+#: Process-wide call figures (for logs and bench/onboard_catalog.py): calls made, points
+#: Shopify reported (requested, actual), and the time spent waiting for the bucket.
+STATS: dict = {"calls": 0, "requested": 0.0, "actual": 0.0, "throttle_waits": 0,
+               "throttle_wait_seconds": 0.0, "throttled": 0, "operations": {}}
 _buckets: dict[str, _Bucket] = {}
 #: operation -> the requested cost Shopify reported for it last (for pacing and throttle waits)
 _requested_costs: dict[str, float] = {}
@@ -119,7 +123,11 @@ class ShopifyClient:
             # Shopify takes a query's *requested* cost before running it (and refunds the
             # rest): wait until the bucket holds what this operation asked for last time.
             cost = max(expected_cost, _requested_costs.get(operation, 0.0))
-            time.sleep(min(bucket.wait_for(cost), 30))
+            wait = min(bucket.wait_for(cost), 30)
+            if wait > 0:
+                STATS["throttle_waits"] += 1
+                STATS["throttle_wait_seconds"] += wait
+                time.sleep(wait)
             try:
                 response = self.session.post(self.url, data=body, headers=self.headers,
                                              timeout=self.settings.timeout_seconds,
@@ -162,11 +170,17 @@ class ShopifyClient:
         except ValueError:
             return ShopifyUnavailable(f"{operation}: response was not JSON")
         requested = self._note_cost(payload, bucket)
+        STATS["calls"] += 1
+        STATS["operations"][operation] = STATS["operations"].get(operation, 0) + 1
         if requested:
             _requested_costs[operation] = requested
+            STATS["requested"] += requested
+            actual = ((payload.get("extensions") or {}).get("cost") or {}).get("actualQueryCost")
+            STATS["actual"] += float(actual or 0)
         errors = payload.get("errors") or []
         codes = {(e.get("extensions") or {}).get("code") for e in errors if isinstance(e, dict)}
         if "THROTTLED" in codes:
+            STATS["throttled"] += 1
             cost = requested or _requested_costs.get(operation, 10.0)
             return ShopifyThrottled(f"{operation}: THROTTLED",
                                     retry_after=max(bucket.wait_for(cost), 0.05))

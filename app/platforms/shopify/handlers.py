@@ -6,6 +6,7 @@ from collections import defaultdict
 
 from sqlalchemy import select
 
+from app.catalog import remove_remote_listings
 from app.extensions import db
 from app.fulfillment import (Tracking, cancel_fulfillment, create_platform_fulfillment,
                              mark_delivered, update_tracking)
@@ -13,6 +14,7 @@ from app.fulfillment.sync_state import mark_sync_failed, mark_synced
 from app.models import (ChannelLocation, Fulfillment, FulfillmentOrder, FulfillmentStatus,
                         JobStatus, Order, OrderLine, Origin, OutboxEvent, Platform, SyncState,
                         WebhookInbox)
+from app.platforms.shopify.catalog import refresh_product
 from app.platforms.shopify.mapping import gid, tracking_input
 from app.platforms.shopify.sync import ShopifyCall, pull_order
 from app.platforms.shopify.installation import confirm_uninstalled
@@ -396,3 +398,38 @@ for _topic in ("fulfillment_orders/moved", "fulfillment_orders/hold_released",
                "fulfillment_orders/cancellation_request_accepted",
                "fulfillment_orders/cancellation_request_rejected"):
     inbox_handler(SHOPIFY, _topic)(_refresh_order_from_fo)
+
+
+def _product_gid(payload: dict) -> str:
+    return payload.get("admin_graphql_api_id") or gid("Product", payload["id"])
+
+
+def apply_product(job: Job) -> str:
+    """products/create, products/update: re-read the product's variants and upsert them.
+
+    The body is only a pointer: what Shopify answers now is applied (so a late or replayed
+    delivery can't bring back an old SKU), a variant gone from the product is removed.
+    """
+    product_gid = _product_gid(_payload(job))
+    db.session.commit()
+    return refresh_product(ShopifyCall(job.channel_id), job.merchant_id, job.channel_id,
+                           product_gid)
+
+
+for _topic in ("products/create", "products/update"):
+    inbox_handler(SHOPIFY, _topic)(apply_product)
+
+
+@inbox_handler(SHOPIFY, "products/delete")
+def apply_product_deleted(job: Job) -> str:
+    """products/delete ``{"id": N}``: the product's listings are marked deleted, never pushed
+    to again — once Shopify confirms the product is gone (a body alone can't delete)."""
+    product_gid = gid("Product", _payload(job)["id"])
+    db.session.commit()
+    call = ShopifyCall(job.channel_id)
+    if call("ProductVariantsOfProduct", {"id": product_gid, "first": 1, "levels": 1}).get(
+            "product") is not None:
+        return "Shopify still has this product: nothing removed"
+    removed = remove_remote_listings(job.merchant_id, job.channel_id,
+                                     remote_product_id=product_gid)
+    return f"product deleted on Shopify: {removed} listing(s) removed"

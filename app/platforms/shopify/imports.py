@@ -1,12 +1,19 @@
-"""The import after (re)install: webhook subscriptions, locations, variants, open orders.
+"""The import after (re)install, and the catalog re-read: webhook subscriptions, locations,
+variants with their quantities, open orders.
 
 The import runs as outbox jobs: ``channel.installed`` starts it, and it hands over to a
 ``shopify.import`` continuation job after ``import_pages_per_job`` pages, so no job holds
 its lease for long. Progress is a checkpoint in ``Channel.sync_cursors["import"]``
-(``run``: the id of the job that started it, ``step``, ``after``: the page cursor),
-committed with each page's rows. A job that fails (a Shopify outage, a crash) is retried
-by the worker and resumes at the checkpoint; redoing the page in hand changes nothing,
-because every row is upserted by its Shopify id.
+(``run``: the id of the job that started it, ``step``, ``after``: the page cursor,
+``counts``: variants read, matched, levels, orders...; ``variants_total``: how many
+variants the shop has — for the onboarding page to show progress),
+committed with each page's rows. A job that fails (a Shopify outage, a crash, a killed
+worker) is retried by the worker and resumes at the checkpoint; redoing the page in hand
+changes nothing, because every row is upserted by its Shopify id.
+
+``catalog.refresh_requested`` ("Read the shop's quantities again") runs the products step
+alone with the same machinery, under ``sync_cursors["catalog_refresh"]`` and its own
+``shopify.catalog_refresh`` continuation.
 """
 from __future__ import annotations
 
@@ -17,10 +24,11 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.fulfillment import Tracking, create_fulfillment
-from app.catalog import RemoteVariant, rematch_channel, upsert_remote_listings
+from app.catalog import rematch_channel
 from app.models import (Channel, ChannelListing, ChannelStatus, Fulfillment, MatchStatus, Order,
                         Origin, OutboxEvent)
 from app.models._common import utcnow
+from app.platforms.shopify.catalog import read_variant_page, store_variants
 from app.platforms.shopify.sync import ShopifyCall, import_locations, pull_order, settings
 from app.platforms.shopify.subscriptions import ensure_webhook_subscriptions
 from app.stock.push import mark_dirty
@@ -30,6 +38,9 @@ from app.sync.queue import Job
 log = logging.getLogger("stockroom.shopify")
 
 STEPS = ("webhooks", "locations", "products", "orders", "done")
+#: run kind -> (its steps, its continuation topic). The key is also its sync_cursors key.
+RUNS = {"import": (STEPS, "shopify.import"),
+        "catalog_refresh": (("products", "done"), "shopify.catalog_refresh")}
 #: Orders still to fulfill, by Order.displayFulfillmentStatus (the rest are history).
 OPEN_STATUSES = frozenset({"UNFULFILLED", "PARTIALLY_FULFILLED", "IN_PROGRESS", "ON_HOLD",
                            "OPEN", "PENDING_FULFILLMENT", "SCHEDULED", "REQUEST_DECLINED"})
@@ -38,76 +49,122 @@ UNINSTALLED_NOTE = "skipped: the shop uninstalled the app"
 BEFORE_INSTALL_NOTE = "Fulfilled on Shopify before Stockroom was connected: stock not adjusted."
 
 
-def import_state(channel: Channel) -> dict:
-    """The channel's import checkpoint ({} before the first import)."""
-    return dict((channel.sync_cursors or {}).get("import") or {})
+def import_state(channel: Channel, kind: str = "import") -> dict:
+    """The channel's checkpoint of a run kind ({} before the first run of that kind)."""
+    return dict((channel.sync_cursors or {}).get(kind) or {})
 
 
-def _save_state(channel_id: int, state: dict) -> None:
+def catalog_progress(channel: Channel) -> dict:
+    """What the onboarding page shows of the latest catalog read (the import's, or a
+    re-read's when one ran since): ``{kind, step, read, total, matched, levels, done}``.
+
+    ``total`` is None until the products step started; ``done`` once the products step is
+    behind (the import still reads open orders after it). {} before any read.
+    """
+    runs = [(kind, import_state(channel, kind)) for kind in RUNS]
+    runs = [(kind, state) for kind, state in runs if state]
+    if not runs:
+        return {}
+    kind, state = max(runs, key=lambda r: r[1].get("started_at") or "")
+    counts = state.get("counts") or {}
+    steps = RUNS[kind][0]
+    return {"kind": kind, "step": state.get("step"), "read": counts.get("variants", 0),
+            "total": state.get("variants_total"), "matched": counts.get("matched", 0),
+            "levels": counts.get("levels", 0),
+            "done": steps.index(state.get("step", steps[0])) > steps.index("products")}
+
+
+def _save_state(channel_id: int, state: dict, kind: str = "import") -> None:
     """Write the checkpoint (a new dict: JSON columns only notice reassignment). Flushes."""
     channel = db.session.get(Channel, channel_id, with_for_update=True, populate_existing=True)
     cursors = dict(channel.sync_cursors or {})
-    cursors["import"] = state
+    cursors[kind] = state
     channel.sync_cursors = cursors
     db.session.flush()
 
 
-def start_import(job: Job) -> str:
-    """``channel.installed``: begin a new import run (or resume this job's own run)."""
+def _start(job: Job, kind: str) -> str:
+    """Begin a new run of ``kind`` (or resume this job's own run, when it is retried)."""
     channel = db.session.get(Channel, job.channel_id, populate_existing=True)
     if channel.status != ChannelStatus.ACTIVE:
         db.session.commit()
         return UNINSTALLED_NOTE
-    state = import_state(channel)
+    state = import_state(channel, kind)
     if state.get("run") != job.id:
-        state = {"run": job.id, "step": STEPS[0], "after": None, "counts": {},
+        state = {"run": job.id, "step": RUNS[kind][0][0], "after": None, "counts": {},
                  "started_at": utcnow().isoformat()}
-        _save_state(job.channel_id, state)
+        _save_state(job.channel_id, state, kind)
     db.session.commit()
-    return _run(job, state)
+    return _run(job, state, kind)
 
 
-@outbox_handler("shopify.import", platform="shopify")
-def continue_import(job: Job) -> str:
+def _continue(job: Job, kind: str) -> str:
     """A continuation job: carry on from the checkpoint unless a newer run replaced it."""
     channel = db.session.get(Channel, job.channel_id, populate_existing=True)
-    active, state = channel.status == ChannelStatus.ACTIVE, import_state(channel)
+    active, state = channel.status == ChannelStatus.ACTIVE, import_state(channel, kind)
     db.session.commit()
     if not active:
         return UNINSTALLED_NOTE
     if state.get("run") != job.payload.get("run"):
-        return "superseded by a newer import"
-    return _run(job, state)
+        return f"superseded by a newer {kind.replace('_', ' ')}"
+    return _run(job, state, kind)
 
 
-def _run(job: Job, state: dict) -> str:
+def start_import(job: Job) -> str:
+    """``channel.installed``: begin a new import run (or resume this job's own run)."""
+    return _start(job, "import")
+
+
+@outbox_handler("shopify.import", platform="shopify")
+def continue_import(job: Job) -> str:
+    """The import's continuation job."""
+    return _continue(job, "import")
+
+
+@outbox_handler("catalog.refresh_requested", platform="shopify")
+def start_catalog_refresh(job: Job) -> str:
+    """Re-read every variant and its quantities (the onboarding page's "Read the shop's
+    quantities again"): the import's products step, checkpointed the same way."""
+    return _start(job, "catalog_refresh")
+
+
+@outbox_handler("shopify.catalog_refresh", platform="shopify")
+def continue_catalog_refresh(job: Job) -> str:
+    """The catalog re-read's continuation job."""
+    return _continue(job, "catalog_refresh")
+
+
+def _run(job: Job, state: dict, kind: str = "import") -> str:
     cfg = settings()
+    steps, continuation = RUNS[kind]
     call = ShopifyCall(job.channel_id)
     pages = 0
+    what = kind.replace("_", " ")
     while state["step"] != "done":
         if pages >= cfg.import_pages_per_job:
             db.session.add(OutboxEvent(merchant_id=job.merchant_id, channel_id=job.channel_id,
-                                       topic="shopify.import", payload={"run": state["run"]}))
-            return f"import paused at {state['step']}: continues in a new job ({_counts(state)})"
-        state = _STEP_FUNCTIONS[state["step"]](call, job, state)
+                                       topic=continuation, payload={"run": state["run"]}))
+            return f"{what} paused at {state['step']}: continues in a new job ({_counts(state)})"
+        state = _STEP_FUNCTIONS[state["step"]](call, job, state, steps)
         pages += 1
         if state["step"] != "done":
-            _save_state(job.channel_id, state)
+            _save_state(job.channel_id, state, kind)
             db.session.commit()  # the checkpoint and the page's rows, together
     state["finished_at"] = utcnow().isoformat()
-    _save_state(job.channel_id, state)
-    mark_dirty(job.merchant_id, channel_id=job.channel_id)  # push our stock to the listings
+    _save_state(job.channel_id, state, kind)
+    mark_dirty(job.merchant_id, channel_id=job.channel_id)  # pushes wait for confirmation
     db.session.get(Channel, job.channel_id).last_synced_at = utcnow()
-    log.info(json.dumps({"event": "shopify_import_done", "channel_id": job.channel_id,
+    log.info(json.dumps({"event": f"shopify_{kind}_done", "channel_id": job.channel_id,
                          "counts": state["counts"]}))
-    return f"import done ({_counts(state)})"
+    return f"{what} done ({_counts(state)})"
 
 
 def _counts(state: dict) -> str:
     return ", ".join(f"{v} {k}" for k, v in sorted(state.get("counts", {}).items())) or "nothing"
 
 
-def _advance(state: dict, page: dict | None = None, **counts: int) -> dict:
+def _advance(state: dict, steps: tuple[str, ...], page: dict | None = None, **counts: int
+             ) -> dict:
     """The next checkpoint: the same step at the next page, or the next step."""
     state = {**state, "counts": dict(state.get("counts", {}))}
     for key, value in counts.items():
@@ -115,28 +172,30 @@ def _advance(state: dict, page: dict | None = None, **counts: int) -> dict:
     if page is not None and page["pageInfo"]["hasNextPage"]:
         state["after"] = page["pageInfo"]["endCursor"]
     else:
-        state["step"], state["after"] = STEPS[STEPS.index(state["step"]) + 1], None
+        state["step"], state["after"] = steps[steps.index(state["step"]) + 1], None
     return state
 
 
-def _step_webhooks(call: ShopifyCall, job: Job, state: dict) -> dict:
+def _step_webhooks(call: ShopifyCall, job: Job, state: dict, steps) -> dict:
     created, deleted = ensure_webhook_subscriptions(call, settings())
-    return _advance(state, webhooks_created=created, webhooks_deleted=deleted)
+    return _advance(state, steps, webhooks_created=created, webhooks_deleted=deleted)
 
 
-def _step_locations(call: ShopifyCall, job: Job, state: dict) -> dict:
+def _step_locations(call: ShopifyCall, job: Job, state: dict, steps) -> dict:
     count = import_locations(call, job.merchant_id, job.channel_id)
-    return _advance(state, locations=count)
+    return _advance(state, steps, locations=count)
 
 
-def _step_products(call: ShopifyCall, job: Job, state: dict) -> dict:
-    page = call("ProductVariantPage", {"first": settings().import_page_size,
-                                       "after": state["after"]})["productVariants"]
-    matched = upsert_listings(job.merchant_id, job.channel_id, page["nodes"])
-    return _advance(state, page, variants=len(page["nodes"]), matched=matched)
+def _step_products(call: ShopifyCall, job: Job, state: dict, steps) -> dict:
+    if state["after"] is None and "variants_total" not in state:  # for "read N of M"
+        total = call("ProductVariantsCount")["productVariantsCount"]
+        state = {**state, "variants_total": total["count"]}
+    page = read_variant_page(call, job.channel_id, state["after"], settings().import_page_size)
+    counts = store_variants(job.merchant_id, job.channel_id, page["nodes"])
+    return _advance(state, steps, page, **counts)
 
 
-def _step_orders(call: ShopifyCall, job: Job, state: dict) -> dict:
+def _step_orders(call: ShopifyCall, job: Job, state: dict, steps) -> dict:
     page = call("OrderPage", {"first": settings().import_page_size, "after": state["after"],
                               "query": "status:open", "sortKey": "CREATED_AT"})["orders"]
     imported = 0
@@ -147,24 +206,11 @@ def _step_orders(call: ShopifyCall, job: Job, state: dict) -> dict:
                      with_fulfillments=node["displayFulfillmentStatus"] != "UNFULFILLED")
         db.session.commit()  # one order at a time: short transactions, progress kept
         imported += 1
-    return _advance(state, page, orders=imported)
+    return _advance(state, steps, page, orders=imported)
 
 
 _STEP_FUNCTIONS = {"webhooks": _step_webhooks, "locations": _step_locations,
                    "products": _step_products, "orders": _step_orders}
-
-
-def upsert_listings(merchant_id: int, channel_id: int, nodes: list[dict]) -> int:
-    """Variants -> ChannelListings, matched by the catalog's rules (app/catalog/listings.py).
-
-    Returns how many of ``nodes`` are matched. Flushes.
-    """
-    counts = upsert_remote_listings(merchant_id, channel_id, [RemoteVariant(
-        remote_variant_id=n["id"], remote_product_id=(n.get("product") or {}).get("id", ""),
-        remote_inventory_item_id=(n.get("inventoryItem") or {}).get("id"),
-        sku=n.get("sku") or "", title=n.get("displayName") or "",
-        barcode=n.get("barcode") or "") for n in nodes])
-    return counts["matched"]
 
 
 def match_unmatched_listings(merchant_id: int, channel_id: int) -> int:

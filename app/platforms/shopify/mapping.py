@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from app.catalog import RemoteLevel, RemoteVariant
 from app.orders.upsert import LineData, OrderData
 
 
@@ -71,3 +72,60 @@ def webhook_order_gid(topic: str, payload: dict) -> str | None:
               or {})
         return gid("Order", fo["order_id"]) if fo.get("order_id") else None
     return None
+
+
+def _image_url(node: dict) -> str:
+    """The variant's own image, else its product's featured one ("" when neither)."""
+    media = ((node.get("media") or {}).get("nodes") or [])
+    featured = (node.get("product") or {}).get("featuredMedia")
+    for candidate in [*media, featured]:
+        url = (((candidate or {}).get("preview") or {}).get("image") or {}).get("url")
+        if isinstance(url, str) and url:
+            return url
+    return ""
+
+
+def _text(value) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def remote_variant(node: dict) -> RemoteVariant:
+    """A ProductVariantPage / ProductVariantsOfProduct variant node -> RemoteVariant.
+
+    What can't be right on Shopify's side (no inventory item, no product, a SKU that is not
+    text) is kept as ``problem``: the listing is shown with it and never matched.
+    """
+    problems = []
+    item = node.get("inventoryItem") or {}
+    product = node.get("product") or {}
+    if not item.get("id"):
+        problems.append("Shopify returned this variant without an inventory item")
+    if not product.get("id"):
+        problems.append("Shopify returned this variant without its product")
+    if node.get("sku") is not None and not isinstance(node.get("sku"), str):
+        problems.append(f"the SKU is not text ({node.get('sku')!r:.40})")
+    return RemoteVariant(
+        remote_variant_id=node["id"], remote_product_id=product.get("id") or "",
+        remote_inventory_item_id=item.get("id"), sku=_text(node.get("sku")),
+        title=_text(node.get("displayName"))[:512], barcode=_text(node.get("barcode")),
+        image_url=_image_url(node)[:1024], problem="; ".join(problems))
+
+
+def remote_levels(variant_gid: str, level_nodes: list[dict]) -> list[RemoteLevel]:
+    """InventoryLevel nodes of one variant -> RemoteLevel (a quantity not named: None)."""
+    levels = []
+    for level in level_nodes:
+        location = (level.get("location") or {}).get("id")
+        if not location:
+            continue
+        named = {q.get("name"): q.get("quantity") for q in level.get("quantities") or []}
+        levels.append(RemoteLevel(
+            remote_variant_id=variant_gid, location_remote_id=location,
+            on_hand=_int_or_none(named.get("on_hand")),
+            available=_int_or_none(named.get("available")),
+            committed=_int_or_none(named.get("committed"))))
+    return levels
+
+
+def _int_or_none(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -129,3 +129,31 @@ def check_fulfillment_orders(delivery: Delivery) -> None:
             _positive_int(ref, "id")  # an older payload's numeric id
         else:
             _gid_number(ref.get("id"), "FulfillmentOrder", f"{key}.id")
+
+
+@payload_check(SHOPIFY, "products/create", "products/update")
+def check_product(delivery: Delivery) -> None:
+    """The REST Product resource: its ids, and every variant's ids, name this product's."""
+    payload = delivery.payload
+    _resource_ids(payload, "Product")
+    variants = payload.get("variants")
+    if variants is None:
+        return
+    if not isinstance(variants, list):
+        raise Rejected(f"the body's variants is {_show(variants)}, not a list")
+    for variant in variants:
+        if not isinstance(variant, dict):
+            raise Rejected(f"the body's variant {_show(variant)} is not a variant")
+        _resource_ids(variant, "ProductVariant")
+        product_id = variant.get("product_id")
+        if product_id is not None and (isinstance(product_id, bool)
+                                       or not isinstance(product_id, int)
+                                       or float(product_id) != float(payload["id"])):
+            raise Rejected(f"the body's variant {variant['id']} names product "
+                           f"{_show(variant['product_id'])}, not {payload['id']}")
+
+
+@payload_check(SHOPIFY, "products/delete")
+def check_product_deleted(delivery: Delivery) -> None:
+    """products/delete carries only the product's REST ``id``."""
+    _positive_int(delivery.payload, "id")

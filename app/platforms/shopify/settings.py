@@ -40,6 +40,10 @@ class ShopifySettings:
     import_page_size: int = 50
     #: Pages one import job takes before handing over to a continuation job (short leases).
     import_pages_per_job: int = 20
+    #: Inventory levels read per variant in a catalog page (0: as many as the shop has
+    #: locations). Fewer makes bigger pages for shops with very many locations; a variant
+    #: with more levels is completed by follow-up queries (platforms/shopify/catalog.py).
+    catalog_levels_per_variant: int = 0
     #: Scheduled reconciliation: how often, and how far before the last sync it looks again.
     reconcile_interval_seconds: float = 900.0
     reconcile_overlap_seconds: float = 300.0
@@ -99,6 +103,7 @@ def load_settings(env: dict[str, str] | None = None, *, toml_path: str | Path | 
         refresh_margin_seconds=float(env.get("SHOPIFY_REFRESH_MARGIN_SECONDS", "300")),
         import_page_size=int(env.get("SHOPIFY_IMPORT_PAGE_SIZE", "50")),
         import_pages_per_job=int(env.get("SHOPIFY_IMPORT_PAGES_PER_JOB", "20")),
+        catalog_levels_per_variant=int(env.get("SHOPIFY_CATALOG_LEVELS_PER_VARIANT", "0")),
         reconcile_interval_seconds=float(env.get("SHOPIFY_RECONCILE_INTERVAL_SECONDS", "900")),
         reconcile_overlap_seconds=float(env.get("SHOPIFY_RECONCILE_OVERLAP_SECONDS", "300")),
         webhooks_via=_webhooks_via(env.get("SHOPIFY_WEBHOOKS_VIA", "toml")))

@@ -13,7 +13,7 @@ bp = Blueprint("woocommerce", __name__, url_prefix="/woocommerce")
 def init_app(app: Flask) -> None:
     """Read the settings (environment, or ``WOOCOMMERCE_SETTINGS`` in config), register routes."""
     from app.platforms.woocommerce import (  # noqa: F401  (routes, handlers, periodic task)
-        handlers, inventory, payload_checks, scheduled, views)
+        handlers, imports, inventory, payload_checks, scheduled, views)
 
     app.extensions["stockroom.woocommerce"] = (app.config.get("WOOCOMMERCE_SETTINGS")
                                                or load_settings())

@@ -1,4 +1,6 @@
-"""WooCommerce adapter: outbox pushes (fulfillments, stock) and inbox applies (order webhooks)."""
+"""WooCommerce adapter: outbox pushes (fulfillments, stock) and inbox applies (order and
+product webhooks); the reconciliation. The connect import and the catalog refresh are in
+imports.py."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,7 +11,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.fulfillment import Tracking
 from app.fulfillment.sync_state import mark_sync_failed, mark_synced
-from app.models import Channel, Fulfillment, FulfillmentStatus, Origin, Platform, WebhookInbox
+from app.models import (Channel, ChannelListing, Fulfillment, FulfillmentStatus, Origin, Platform,
+                        WebhookInbox)
 from app.models._common import utcnow
 from app.platforms.woocommerce.client import StoreClient
 from app.platforms.woocommerce.connect import client_for, delivery_url, settings, webhook_secret
@@ -17,10 +20,10 @@ from app.platforms.woocommerce.mapping import (CANCELED_STATUSES, COMPLETED_META
                                                cancel_note, completed_by_us, gmt_string,
                                                parse_gmt, shipment_note, tracking_note,
                                                tracking_payload)
+from app.platforms.woocommerce.catalog import product_page, refresh_product
 from app.platforms.woocommerce.sync import (RECONCILE_TOPIC, RemoteOrder, apply_order,
-                                            ensure_webhooks, fetch_listings, fetch_order,
-                                            find_order, push_in_flight, save_listings,
-                                            tracking_entries, with_tracking)
+                                            ensure_webhooks, fetch_order, find_order,
+                                            push_in_flight, tracking_entries, with_tracking)
 from app.stock.push import mark_dirty
 from app.sync.errors import Deferred, PermanentError
 from app.sync.handlers import inbox_handler, outbox_handler
@@ -44,7 +47,7 @@ def remote_id_of(note_id: str | int, tracking_id: str | None) -> str:
     return f"note:{note_id}" + (f":tracking:{tracking_id}" if tracking_id else "")
 
 
-# --- outbox: the initial import and the reconciliation --------------------------------
+# --- outbox: the reconciliation ------------------------------------------------------
 
 def _webhook_setup(channel_id: int) -> tuple[str, str]:
     channel = db.session.get(Channel, channel_id)
@@ -54,34 +57,6 @@ def _webhook_setup(channel_id: int) -> tuple[str, str]:
     if not secret:
         raise PermanentError("The store has no webhook secret: reconnect it.")
     return url, secret
-
-
-@outbox_handler("channel.connected", platform=WOO)
-def import_after_connect(job: Job) -> str:
-    """Register webhooks (new secret), import listings by SKU and paid orders (all pages)."""
-    return initial_import(job.merchant_id, job.channel_id)
-
-
-def initial_import(merchant_id: int, channel_id: int) -> str:
-    """What a new connection needs; the caller commits. Also callable inline (demo)."""
-    started = utcnow()
-    url, secret = _webhook_setup(channel_id)
-    client = client_for(channel_id)
-    hooks = ensure_webhooks(client, url, secret, replace=True)
-    listings = fetch_listings(client)
-    orders = [with_tracking(client, o) for o in client.pages(
-        "orders", params={"status": ",".join(OPEN_STATUSES)}, what="importing open orders")]
-    unmatched = save_listings(merchant_id, channel_id, listings)
-    for remote in orders:
-        apply_order(merchant_id, channel_id, remote)
-    # From now on the store shows Stockroom's quantities for every matched listing.
-    mark_dirty(merchant_id, channel_id=channel_id)
-    _finish_sync(channel_id, started)
-    note = (f"{hooks['created']} webhooks registered; {len(listings)} listings, "
-            f"{len(unmatched)} unmatched")
-    if unmatched:
-        note += f" ({', '.join(unmatched[:20])}{'…' if len(unmatched) > 20 else ''})"
-    return note + f"; {len(orders)} open orders imported"
 
 
 def _finish_sync(channel_id: int, started: dt.datetime, *, cursor: dt.datetime | None = None
@@ -97,11 +72,15 @@ def _finish_sync(channel_id: int, started: dt.datetime, *, cursor: dt.datetime |
 
 @outbox_handler(RECONCILE_TOPIC, platform=WOO)
 def reconcile(job: Job) -> str:
-    """Repair what webhooks missed: orders modified since the last sync (with overlap),
-    disabled webhooks re-enabled. Queued every WOOCOMMERCE_RECONCILE_SECONDS (scheduled.py)."""
+    """Repair what webhooks missed: orders and products modified since the last sync (with
+    overlap), disabled webhooks re-enabled. Queued every WOOCOMMERCE_RECONCILE_SECONDS
+    (scheduled.py). WP-Cron runs Action Scheduler only when the site has visitors, so a
+    product webhook may come late, or never (a disabled webhook)."""
     started = utcnow()
     channel = db.session.get(Channel, job.channel_id)
     since = parse_gmt((channel.sync_cursors or {}).get("orders_synced_at")) if channel else None
+    products_since = parse_gmt((channel.sync_cursors or {}).get("products_synced_at")) \
+        if channel else None
     url, secret = _webhook_setup(job.channel_id)
     client = client_for(job.channel_id)
     hooks = ensure_webhooks(client, url, secret)
@@ -122,9 +101,44 @@ def reconcile(job: Job) -> str:
         apply_order(job.merchant_id, job.channel_id, remote)
         applied += 1
     cursor = min([started, *(h - dt.timedelta(seconds=1) for h in held)])
-    _finish_sync(job.channel_id, started, cursor=cursor)
+    db.session.commit()  # the orders' changes, before the products are read
+    products = reconcile_products(client, job.merchant_id, job.channel_id, products_since)
+    channel = _finish_sync(job.channel_id, started, cursor=cursor)
+    if products_since is not None or products:
+        cursors = dict(channel.sync_cursors or {})
+        cursors["products_synced_at"] = started.isoformat()
+        channel.sync_cursors = cursors
     return (f"{applied} orders reconciled, {len(held)} held by a push in flight; "
+            f"{products} products re-read; "
             f"webhooks: {hooks['reenabled']} re-enabled, {hooks['created']} recreated")
+
+
+def reconcile_products(client: StoreClient, merchant_id: int, channel_id: int,
+                       since: dt.datetime | None) -> int:
+    """Re-read products modified since ``since`` (minus the overlap), oldest change first.
+
+    A variation's save also saves its parent (``date_modified`` bumped), so a variable
+    product whose variations changed is found here too; its variations are re-read with it.
+    Nothing is read before the connect import finished (it reads everything). Returns how
+    many products were re-read. Commits after each product.
+    """
+    if since is None:
+        return 0
+    after = since - dt.timedelta(seconds=settings().reconcile_overlap_seconds)
+    params = {"modified_after": gmt_string(after), "dates_are_gmt": "true",
+              "orderby": "modified", "order": "asc"}
+    count, page, pages = 0, 1, 1
+    while page <= pages:
+        products, pages, _ = product_page(client, page, params=params)
+        for product in products:
+            if isinstance(product, dict) and isinstance(product.get("id"), int):
+                refresh_product(client, merchant_id, channel_id, str(product["id"]), product)
+                db.session.commit()
+                count += 1
+        if not products:
+            break
+        page += 1
+    return count
 
 
 # --- outbox: Stockroom -> WooCommerce fulfillments ------------------------------------
@@ -277,6 +291,45 @@ def push_shipment_state(job: Job) -> str:
 
 
 # --- inbox: WooCommerce -> Stockroom --------------------------------------------------
+
+def _delivered_id(job: Job) -> str:
+    body = db.session.scalar(select(WebhookInbox.body).where(WebhookInbox.id == job.id))
+    return str(json.loads(body)["id"])  # checked first (payload_checks)
+
+
+@inbox_handler(WOO, "product.created")
+@inbox_handler(WOO, "product.updated")
+@inbox_handler(WOO, "product.restored")
+def apply_product_webhook(job: Job) -> str:
+    """Re-read the product (or variation) and, for a variable product, its variations: new
+    listings are matched or queued for matching, a changed SKU is matched again, levels are
+    recorded, variations gone from the store are removed."""
+    post_id = _delivered_id(job)
+    client = client_for(job.channel_id)  # ends the read transaction
+    note = refresh_product(client, job.merchant_id, job.channel_id, post_id)
+    if job.topic == "product.restored":
+        # Back from the trash: what Stockroom holds now is pushed there again (changes made
+        # while it was trashed were not pushed to it).
+        items = set(db.session.scalars(select(ChannelListing.inventory_item_id).where(
+            ChannelListing.merchant_id == job.merchant_id,
+            ChannelListing.channel_id == job.channel_id,
+            ChannelListing.remote_product_id == post_id, ChannelListing.deleted_at.is_(None),
+            ChannelListing.inventory_item_id.is_not(None))))
+        if items:
+            mark_dirty(job.merchant_id, channel_id=job.channel_id, item_ids=items)
+    return note
+
+
+@inbox_handler(WOO, "product.deleted")
+def apply_product_deleted(job: Job) -> str:
+    """A product moved to the trash: its listings are marked deleted, never pushed to again.
+
+    Re-read first: a product restored since (its ``product.restored`` may come later, or
+    was missed) is kept.
+    """
+    post_id = _delivered_id(job)
+    client = client_for(job.channel_id)
+    return refresh_product(client, job.merchant_id, job.channel_id, post_id)
 
 @inbox_handler(WOO, "order.created")
 @inbox_handler(WOO, "order.updated")

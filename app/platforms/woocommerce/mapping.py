@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
+from app.catalog import RemoteLevel, RemoteVariant
 from app.fulfillment import Tracking
 from app.orders.upsert import LineData, OrderData
 
@@ -127,3 +129,125 @@ def tracking_note(tracking: Tracking) -> str:
     if tracking.url:
         text += f": {tracking.url}"
     return text + "."
+
+
+# --- catalog -------------------------------------------------------------------------
+
+#: Product types that are listings themselves (a variable product's variations are; the
+#: variable parent, grouped and external products carry no stock of their own).
+LISTED_TYPES = ("simple", "variation")
+
+
+@dataclass(frozen=True)
+class StoreStock:
+    """A listing's stock as the store reports it: None while ``manage_stock`` is off."""
+
+    quantity: int | None
+    problem: str = ""
+
+
+def store_stock(data: dict) -> StoreStock:
+    """``manage_stock`` / ``stock_quantity`` -> the quantity, or why it can't be read.
+
+    WooCommerce prints an integer (negative when oversold); a plugin filtering the REST
+    output may print anything, which is reported on the listing instead of guessed.
+    """
+    if data.get("manage_stock") is False or data.get("manage_stock") == "parent":
+        return StoreStock(None)  # "parent": the variation's stock is the parent's (unlisted)
+    quantity = data.get("stock_quantity")
+    if quantity is None:
+        return StoreStock(None) if data.get("manage_stock") is not True else \
+            StoreStock(None, "stock is managed but the store sent no stock_quantity")
+    if isinstance(quantity, bool) or not isinstance(quantity, (int, float)) \
+            or quantity != int(quantity):
+        return StoreStock(None, f"stock_quantity is {str(quantity)[:40]!r}, not a whole number")
+    return StoreStock(int(quantity))
+
+
+def _image_url(data: dict) -> str:
+    image = data.get("image")
+    if isinstance(image, dict) and image.get("src"):
+        return str(image["src"])
+    images = data.get("images")
+    if isinstance(images, list) and images and isinstance(images[0], dict):
+        return str(images[0].get("src") or "")
+    return ""
+
+
+def _text(value, limit: int) -> str:
+    return value.strip()[:limit] if isinstance(value, str) else ""
+
+
+def remote_variant(data: dict, parent: dict | None = None) -> tuple[RemoteVariant, StoreStock]:
+    """A simple product, or a variation of ``parent``, as a listing with its stock.
+
+    barcode = ``global_unique_id`` (GTIN/UPC/EAN/ISBN, WooCommerce 9.2+); the image is the
+    variation's own, else its parent's first. Malformed data (no id, a non-text SKU, a
+    stock that is not a number) becomes ``problem``: listed, never matched.
+    """
+    problems = []
+    raw_id = data.get("id")
+    valid_id = isinstance(raw_id, int) and not isinstance(raw_id, bool) and raw_id > 0
+    parent_id = (parent or {}).get("id") if parent else None
+    sku = data.get("sku")
+    if sku is not None and not isinstance(sku, str):
+        problems.append(f"the SKU is {str(sku)[:40]!r}, not text")
+    name = _text(data.get("name"), 400)
+    if parent is not None:
+        options = ", ".join(str(a.get("option")) for a in data.get("attributes") or []
+                            if isinstance(a, dict))
+        name = f"{_text(parent.get('name'), 300)} — {options}".strip(" —")
+    elif data.get("type") == "variation" and data.get("parent_id"):
+        parent_id = data["parent_id"]  # a variation read on its own (products/{id})
+    if not valid_id:
+        problems.append(f"the store sent no valid id ({str(raw_id)[:40]!r})")
+        key = _text(sku, 200) or name or "unnamed"
+        variant_id = f"invalid:{parent_id or ''}:{key}"[:255]
+    else:
+        variant_id = str(raw_id)
+    stock = store_stock(data)
+    if stock.problem:
+        problems.append(stock.problem)
+    product_id = str(parent_id) if parent_id else variant_id
+    variant = RemoteVariant(
+        remote_variant_id=variant_id, remote_product_id=product_id,
+        remote_inventory_item_id=variant_id if valid_id else None,
+        sku=sku if isinstance(sku, str) else "", title=name or _text(sku, 200),
+        barcode=_text(data.get("global_unique_id"), 64),
+        image_url=_text(_image_url(data) or (_image_url(parent) if parent else ""), 2048),
+        problem="; ".join(problems))
+    return variant, stock
+
+
+def remote_level(variant: RemoteVariant, stock: StoreStock, committed: int,
+                 location_remote_id: str) -> RemoteLevel | None:
+    """The store's quantities of a listing at its one location (None for a problem listing).
+
+    available = ``stock_quantity`` (what the store sells); committed = units of its open
+    orders not yet fulfilled (WooCommerce took them off ``stock_quantity`` when paid);
+    on_hand = both. All None while the store does not manage the stock.
+    """
+    if variant.problem:
+        return None
+    if stock.quantity is None:
+        return RemoteLevel(variant.remote_variant_id, location_remote_id, None, None, None)
+    return RemoteLevel(variant.remote_variant_id, location_remote_id,
+                       on_hand=stock.quantity + committed, available=stock.quantity,
+                       committed=committed)
+
+
+def open_units(order: dict, fulfilled: dict[tuple[str, str], int]) -> dict[str, int]:
+    """Units of one open store order still to ship, by listing (variation, else product) id.
+
+    ``fulfilled``: what Stockroom already fulfilled of each (order id, line id).
+    """
+    units: dict[str, int] = {}
+    for line in order.get("line_items") or []:
+        listing = line.get("variation_id") or line.get("product_id")
+        quantity = line.get("quantity")
+        if not listing or not isinstance(quantity, int):
+            continue
+        left = quantity - fulfilled.get((str(order.get("id")), str(line.get("id"))), 0)
+        if left > 0:
+            units[str(listing)] = units.get(str(listing), 0) + left
+    return units

@@ -1,4 +1,4 @@
-"""WooCommerce webhook payload checks: the order a delivery names is a well-formed id.
+"""WooCommerce webhook payload checks: the order or product a delivery names is a well-formed id.
 
 Unlike Shopify's, a WooCommerce delivery is signed with a secret of its own channel (made
 when Stockroom created the webhook on that store) and arrives at that channel's URL, so a
@@ -21,3 +21,14 @@ def check_order(delivery: Delivery) -> None:
     if isinstance(order_id, bool) or not isinstance(order_id, int) or order_id <= 0:
         shown = repr(order_id)[:80]
         raise Rejected(f"the body's id is {shown}, not a WooCommerce order id")
+
+
+@payload_check(Platform.WOOCOMMERCE, "product.created", "product.updated", "product.deleted",
+               "product.restored")
+def check_product(delivery: Delivery) -> None:
+    """A product resource (a variation's own hooks send the variation in product shape;
+    ``product.deleted``: just ``{"id": N}``) with a positive integer id."""
+    product_id = delivery.payload.get("id")
+    if isinstance(product_id, bool) or not isinstance(product_id, int) or product_id <= 0:
+        shown = repr(product_id)[:80]
+        raise Rejected(f"the body's id is {shown}, not a WooCommerce product id")

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 #: The webhook topics registered on every connected store (handled in handlers.py).
-WEBHOOK_TOPICS = ("order.created", "order.updated", "order.deleted")
+WEBHOOK_TOPICS = ("order.created", "order.updated", "order.deleted", "product.created",
+                  "product.updated", "product.deleted", "product.restored")
 
 
 def origin_of(url: str) -> str:
@@ -39,6 +40,9 @@ class WooSettings:
     #: looks before the previous run (clock skew, late writes on the store).
     reconcile_seconds: float = 900.0
     reconcile_overlap_seconds: float = 600.0
+    #: Pages (100 products, or 100 orders) one import job reads before it hands over to a
+    #: continuation job (short leases; other stores' jobs get their turn).
+    import_pages_per_job: int = 20
     app_name: str = "Stockroom"
     #: How store host names are resolved (``socket.getaddrinfo``'s signature): the DNS.
     #: Tests stand in a resolver whose answers change; never read from the environment.
@@ -68,4 +72,5 @@ def load_settings(env: dict[str, str] | None = None) -> WooSettings:
         ca_bundle=env.get("WOOCOMMERCE_CA_BUNDLE") or None,
         timeout_seconds=float(env.get("WOOCOMMERCE_TIMEOUT_SECONDS", "20")),
         reconcile_seconds=float(env.get("WOOCOMMERCE_RECONCILE_SECONDS", "900")),
-        reconcile_overlap_seconds=float(env.get("WOOCOMMERCE_RECONCILE_OVERLAP_SECONDS", "600")))
+        reconcile_overlap_seconds=float(env.get("WOOCOMMERCE_RECONCILE_OVERLAP_SECONDS", "600")),
+        import_pages_per_job=int(env.get("WOOCOMMERCE_IMPORT_PAGES_PER_JOB", "20")))

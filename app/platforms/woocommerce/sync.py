@@ -1,4 +1,6 @@
-"""Reading from a store into Stockroom: listings, orders (with store completions), webhooks.
+"""Reading from a store into Stockroom: orders (with store completions), webhooks upkeep.
+
+Listings and their stock are read in catalog.py (the import's steps in imports.py).
 
 Each function fetches over HTTP first and writes afterwards, so no database transaction
 (on SQLite: the write lock) is held while the store answers.
@@ -13,9 +15,8 @@ from sqlalchemy import select
 from app.errors import InvalidInput
 from app.extensions import db
 from app.fulfillment import Tracking, cancel_fulfillment, create_platform_fulfillment
-from app.catalog import RemoteVariant, upsert_remote_listings
-from app.models import (Channel, ChannelListing, ChannelLocation, Fulfillment, FulfillmentStatus,
-                        JobStatus, MatchStatus, Order, Origin, OutboxEvent)
+from app.models import (Channel, ChannelLocation, Fulfillment, FulfillmentStatus, JobStatus,
+                        Order, Origin, OutboxEvent)
 from app.orders.upsert import upsert_order
 from app.platforms.woocommerce.client import TRACKING_API, StoreClient, WooError
 from app.platforms.woocommerce.connect import STORE_LOCATION_ID
@@ -37,52 +38,6 @@ def tracking_entries(client: StoreClient, order_id: str) -> list[dict] | None:
         if exc.status == 404 and exc.code == "rest_no_route":
             return None
         raise
-
-
-# --- listings ------------------------------------------------------------------------
-
-@dataclass
-class RemoteListing:
-    """A product or variation that carries stock on the store."""
-
-    product_id: str
-    variant_id: str
-    sku: str
-    title: str
-
-
-def fetch_listings(client: StoreClient) -> list[RemoteListing]:
-    """Every simple product and every variation of the store (all pages)."""
-    found = []
-    for product in client.pages("products", what="listing products"):
-        if product.get("type") == "variable":
-            for variation in client.pages(f"products/{product['id']}/variations",
-                                          what=f"listing the variations of {product['name']}"):
-                options = ", ".join(str(a.get("option")) for a in variation.get("attributes")
-                                    or [])
-                found.append(RemoteListing(str(product["id"]), str(variation["id"]),
-                                           variation.get("sku") or "",
-                                           f"{product['name']} — {options}".strip(" —")))
-        elif product.get("type") in ("simple", None):
-            found.append(RemoteListing(str(product["id"]), str(product["id"]),
-                                       product.get("sku") or "", product.get("name") or ""))
-    return found
-
-
-def save_listings(merchant_id: int, channel_id: int, listings: list[RemoteListing]) -> list[str]:
-    """Upsert ChannelListings matched by the catalog's rules; returns the unmatched SKUs.
-
-    A listing no item matches stays unmatched (listed with its reason, never guessed).
-    Flushes.
-    """
-    upsert_remote_listings(merchant_id, channel_id, [RemoteVariant(
-        remote_variant_id=r.variant_id, remote_product_id=r.product_id,
-        remote_inventory_item_id=r.variant_id, sku=r.sku, title=r.title) for r in listings])
-    rows = db.session.execute(select(ChannelListing.sku, ChannelListing.title).where(
-        ChannelListing.channel_id == channel_id,
-        ChannelListing.match_status == MatchStatus.UNMATCHED)
-        .order_by(ChannelListing.id)).all()
-    return [sku or f"(no SKU: {title})" for sku, title in rows]
 
 
 # --- orders --------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from app.models import (ChannelLocation, Fulfillment, FulfillmentOrder, Fulfillm
                         SyncState, WebhookInbox)
 from app.sync.worker import Worker
 from app.stock import ledger_sum
-from tests.fixtures.factories import make_item, make_location, stock
+from tests.fixtures.factories import confirm_stock, make_item, make_location, stock
 from tests.fixtures.invariants import assert_invariants
 from tests.integration.shopify.conftest import SHOP, release_session
 from tests.integration.shopify.test_install import install_via_admin
@@ -32,6 +32,8 @@ def shop(stockroom):
     warehouse, downtown = make_location(merchant, "Warehouse"), make_location(merchant, "Downtown")
     channel_locations["Main Warehouse"].stock_location_id = warehouse.id
     channel_locations["Downtown Store"].stock_location_id = downtown.id
+    # The merchant keeps Stockroom's counts as the truth there (onboarding): pushes may go.
+    confirm_stock(channel_locations["Main Warehouse"], channel_locations["Downtown Store"])
     for sku in ("TOTE-NAT", "TOTE-BLK", "MUG-WHT", "BEANIE-GRY", "BEANIE-NVY"):
         item = make_item(merchant, sku)
         stock(warehouse, item, 10)

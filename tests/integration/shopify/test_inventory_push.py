@@ -41,14 +41,19 @@ def _all_pushed():
 def test_push_inventory_sets_available_at_mapped_locations(stockroom, shop):  # noqa: F811
     _list_catalog(stockroom, shop)
     stockroom.run_worker(until=_all_pushed)
-    assert _remote(stockroom, "TOTE-NAT", "Main Warehouse", shop)["available"] == 10
+    # Shopify's on hand becomes Stockroom's 10; at Main Warehouse the seeded open order
+    # holds 2 (its lines are linked to the item since the listing matched), so Shopify
+    # shows 8 available there.
+    main = _remote(stockroom, "TOTE-NAT", "Main Warehouse", shop)
+    assert (main["on_hand"], main["committed"], main["available"]) == (10, 2, 8)
     assert _remote(stockroom, "TOTE-NAT", "Downtown Store", shop)["available"] == 10
 
     adjust_stock(shop.merchant_id, shop.warehouse_id, _item_id("TOTE-NAT"), absolute=4,
                  reason="correction")
     db.session.commit()
     stockroom.run_worker()
-    assert _remote(stockroom, "TOTE-NAT", "Main Warehouse", shop)["available"] == 4
+    main = _remote(stockroom, "TOTE-NAT", "Main Warehouse", shop)
+    assert (main["on_hand"], main["available"]) == (4, 2)
     # Only the changed location moved.
     assert _remote(stockroom, "TOTE-NAT", "Downtown Store", shop)["available"] == 10
     state = db.session.scalars(select(InventoryPushState)).all()
@@ -59,13 +64,15 @@ def test_push_inventory_leaves_shopify_committed_units_out(stockroom, shop):  # 
     _list_catalog(stockroom, shop)
     stockroom.run_worker(until=_all_pushed)
     place_order(stockroom, [("MUG-WHT", 3)], location_id=shop.remote["Main Warehouse"])
-    assert _remote(stockroom, "MUG-WHT", "Main Warehouse", shop)["available"] == 7
+    # 10 on hand on Shopify, 1 held by the seeded open order and 3 by this one.
+    assert _remote(stockroom, "MUG-WHT", "Main Warehouse", shop)["available"] == 6
     adjust_stock(shop.merchant_id, shop.warehouse_id, _item_id("MUG-WHT"), delta=-1,
                  reason="damaged")
     db.session.commit()
     stockroom.run_worker()
-    # 9 on hand in Stockroom, 3 of them promised to the open Shopify order we know of.
-    assert _remote(stockroom, "MUG-WHT", "Main Warehouse", shop)["available"] == 6
+    # 9 on hand in Stockroom, 4 of them promised to the open Shopify orders we know of.
+    main = _remote(stockroom, "MUG-WHT", "Main Warehouse", shop)
+    assert (main["on_hand"], main["available"]) == (9, 5)
 
 
 def test_push_inventory_rereads_when_shopify_changed_meanwhile(stockroom, shop):  # noqa: F811

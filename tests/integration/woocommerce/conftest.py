@@ -14,8 +14,8 @@ from flask import has_app_context
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import (Channel, InventoryItem, JobStatus, Merchant, OutboxEvent,
-                        StockLocation)
+from app.models import (Channel, ChannelLocation, InventoryItem, JobStatus, Merchant,
+                        OutboxEvent, StockLocation)
 from app.stock.levels import apply_movements
 from app.platforms.woocommerce.settings import WooSettings, origin_of
 from app.sync.worker import Worker
@@ -342,8 +342,13 @@ def merchant(merchant_id: int) -> Merchant:
 
 
 def connected(stockroom, *, https=False, skus=("TEE-CLASSIC", "HOODIE-M", "BEANIE-BLK"),
-              stock: int = 0):
-    """An owner with a Warehouse and some items, connected to demo-store and imported."""
+              stock: int = 0, truth: str | None = "stockroom"):
+    """An owner with a Warehouse and some items, connected to demo-store and imported.
+
+    ``truth``: the opening stock the owner then confirms for the store's location, as on
+    the onboarding page ("stockroom": Stockroom's counts are pushed; "platform": the
+    store's become Stockroom's); None leaves it unconfirmed (nothing is pushed).
+    """
     owner = Owner(stockroom)
     merchant_id = owner.sign_up()
     location_id = make_owner_location(merchant_id)
@@ -359,4 +364,22 @@ def connected(stockroom, *, https=False, skus=("TEE-CLASSIC", "HOODIE-M", "BEANI
     assert final.url.endswith("/connections"), final.url
     stockroom.run_worker(until=lambda: db.session.scalar(select(OutboxEvent.status).where(
         OutboxEvent.topic == "channel.connected")) == JobStatus.DONE)
+    if truth is not None:
+        confirm_store_stock(merchant_id, truth)
     return owner, merchant_id, location_id
+
+
+def store_location() -> ChannelLocation:
+    """The WooCommerce channel's one platform location (the store)."""
+    return db.session.scalar(select(ChannelLocation).join(Channel).where(
+        Channel.platform == "woocommerce"))
+
+
+def confirm_store_stock(merchant_id: int, truth: str) -> dict:
+    """The owner confirms the store location's opening stock (the catalog core's function)."""
+    from app.catalog import confirm_opening_stock
+
+    result = confirm_opening_stock(merchant_id, store_location().id, truth)
+    db.session.commit()
+    release_session()
+    return result

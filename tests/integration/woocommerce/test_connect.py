@@ -29,8 +29,9 @@ def test_connect_approve_stores_keys_encrypted_and_imports(stockroom, https):
         ChannelLocation.channel_id == channel.id))
     assert store_location.kind == "store" and store_location.stock_location_id == location_id
     hooks = stockroom.sandbox.store()["webhooks"]
-    assert sorted(h["topic"] for h in hooks) == ["order.created", "order.deleted",
-                                                 "order.updated"]
+    assert sorted(h["topic"] for h in hooks) == [
+        "order.created", "order.deleted", "order.updated", "product.created",
+        "product.deleted", "product.restored", "product.updated"]
     assert all(h["delivery_url"] == f"{stockroom.url}/woocommerce/webhooks/{channel.id}"
                and h["status"] == "active" and not h["pending_delivery"] for h in hooks)
     secret = get_keyring().decrypt(channel.webhook_secret_encrypted)
@@ -42,7 +43,8 @@ def test_connect_approve_stores_keys_encrypted_and_imports(stockroom, https):
     assert matched == {"TEE-CLASSIC", "HOODIE-M", "BEANIE-BLK"}  # the rest listed, unmatched
     assert listings["HOODIE-M"].remote_product_id != listings["HOODIE-M"].remote_variant_id
     job = db.session.scalar(select(OutboxEvent).where(OutboxEvent.topic == "channel.connected"))
-    assert "6 unmatched" in job.last_error and "GIFT-CARD" in job.last_error
+    assert "import done" in job.last_error and "9 listings" in job.last_error
+    assert "3 matched" in job.last_error and "6 unmatched" in job.last_error
     orders = db.session.scalars(select(Order)).all()
     assert len(orders) == 4  # 3 processing + 1 on-hold; completed and pending are not open
     domain, channel_id = channel.domain, channel.id

@@ -25,7 +25,7 @@ def test_connect_demo_store_imports_matched_listings_and_open_orders(stockroom):
         ChannelListing.inventory_item_id.is_(None))).all()
     assert unmatched == ["GIFT-CARD"]
     assert db.session.query(Order).count() == 4
-    assert len(stockroom.sandbox.store()["webhooks"]) == 3
+    assert len(stockroom.sandbox.store()["webhooks"]) == 7  # 3 order + 4 product topics
 
 
 def test_connect_store_with_key_and_import_inline(stockroom):
@@ -45,7 +45,7 @@ def test_connect_store_with_key_and_import_inline(stockroom):
     db.session.commit()
     release_session()
     note = import_store_now(channel_id)
-    assert "3 webhooks registered" in note and "4 open orders imported" in note
+    assert "7 webhooks" in note and "4 orders" in note and "9 listings" in note
     assert db.session.query(Order).count() == 4
     job = db.session.scalar(select(OutboxEvent).where(OutboxEvent.topic == "channel.connected"))
     assert job.status == JobStatus.DONE and job.last_error.startswith("inline:")

@@ -5,7 +5,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.fulfillment import Tracking, create_fulfillment
-from app.models import Fulfillment, InventoryPushState, JobStatus, OutboxEvent, SyncState
+from app.catalog import confirm_opening_stock
+from app.models import (ChannelLocation, Fulfillment, InventoryPushState, JobStatus, OutboxEvent,
+                        SyncState)
 from app.platforms.shopify.settings import load_settings
 from demo.woocommerce import connect_demo_store
 from sandbox.server import start_in_thread
@@ -63,10 +65,18 @@ def test_shopify_fulfillment_lowers_the_quantity_pushed_to_woocommerce(
     channel, _ = connect_demo_store(shop.merchant_id, woo_sandbox.store_url(),
                                     app_url=stockroom.url, location_id=shop.warehouse_id,
                                     opening_stock=0)
+    channel_id = channel.id
     db.session.commit()
     release_session()
     stockroom.run_worker(until=lambda: db.session.scalar(select(OutboxEvent.status).where(
-        OutboxEvent.topic == "channel.connected")) == JobStatus.DONE and all_pushed())
+        OutboxEvent.topic == "channel.connected")) == JobStatus.DONE)
+    assert woo_quantity(woo_sandbox, "TOTE-NAT") == 50  # nothing pushed before confirmation
+    store = db.session.scalar(select(ChannelLocation).where(
+        ChannelLocation.channel_id == channel_id))
+    confirm_opening_stock(shop.merchant_id, store.id, "stockroom")
+    db.session.commit()
+    release_session()
+    stockroom.run_worker(until=all_pushed)
     assert woo_quantity(woo_sandbox, "TOTE-NAT") == 10  # the shared Warehouse's count
     order, _ = place_order(stockroom, [("TOTE-NAT", 3)],
                            location_id=shop.remote["Main Warehouse"])

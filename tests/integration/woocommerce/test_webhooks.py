@@ -5,7 +5,7 @@ import requests
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import JobStatus, Order, OutboxEvent, WebhookInbox
+from app.models import ChannelListing, JobStatus, Order, OutboxEvent, WebhookInbox
 from app.platforms.woocommerce.scheduled import enqueue_reconciliations
 from app.platforms.woocommerce.views import webhook_signature
 from app.security.keyring import get_keyring
@@ -158,3 +158,27 @@ def test_signed_order_delivery_without_a_well_formed_id_is_rejected(stockroom):
         (JobStatus.REJECTED, "the body's id is '4242', not a WooCommerce order id"),
         (JobStatus.REJECTED, "the body's id is True, not a WooCommerce order id")]
     assert sorted(db.session.scalars(select(Order.remote_id))) == orders
+
+
+def test_signed_product_delivery_without_a_well_formed_id_is_rejected(stockroom):
+    connected(stockroom)
+    stockroom.run_worker()
+    channel = woo_channel()
+    channel_id, secret = channel.id, get_keyring().decrypt(channel.webhook_secret_encrypted)
+    before = sorted(db.session.scalars(select(ChannelListing.remote_variant_id).where(
+        ChannelListing.deleted_at.is_(None))))
+    release_session()
+    cases = [("product.updated", b'{"sku":"TEE-CLASSIC"}'),
+             ("product.deleted", b'{"id":"105"}'), ("product.created", b'{"id":0}')]
+    for n, (topic, body) in enumerate(cases):
+        headers = signed_headers(secret, body, topic=topic, delivery=f"{n + 100:032x}")
+        assert post(stockroom, channel_id, body, headers).status_code == 200
+    stockroom.run_worker()
+    rows = db.session.scalars(select(WebhookInbox).where(
+        WebhookInbox.body.in_([b for _, b in cases])).order_by(WebhookInbox.id)).all()
+    assert [(r.status, r.last_error) for r in rows] == [
+        (JobStatus.REJECTED, "the body's id is None, not a WooCommerce product id"),
+        (JobStatus.REJECTED, "the body's id is '105', not a WooCommerce product id"),
+        (JobStatus.REJECTED, "the body's id is 0, not a WooCommerce product id")]
+    assert sorted(db.session.scalars(select(ChannelListing.remote_variant_id).where(
+        ChannelListing.deleted_at.is_(None)))) == before  # nothing removed or read

@@ -37,7 +37,8 @@ def test_every_handled_topic_has_a_check(app):
     "fulfillment_orders/fulfillment_request_accepted",
     "fulfillment_orders/fulfillment_request_rejected",
     "fulfillment_orders/cancellation_request_accepted",
-    "fulfillment_orders/cancellation_request_rejected"])
+    "fulfillment_orders/cancellation_request_rejected",
+    "products/create", "products/update", "products/delete"])
 def test_check_accepts_shopifys_example_payload(app, topic):
     # The compliance examples name the shop "{shop}.myshopify.com": the delivery is for it.
     run_check(topic, example(topic))
