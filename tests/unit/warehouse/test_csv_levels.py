@@ -176,3 +176,62 @@ def test_other_merchants_import_is_not_found(setup):
     plan = plan_import(merchant.id, stock_import)
     with pytest.raises(NotFound):
         apply_import(make_merchant().id, stock_import.id, sha256=plan.sha256, digest=plan.digest)
+
+
+def test_exported_file_imports_as_is_and_with_a_new_count(setup):
+    merchant, main, shop, mug, tote = setup
+    exported = "".join(export_csv(merchant.id))
+    plan = plan_import(merchant.id, upload(merchant, exported))
+    assert (plan.changes, plan.bad_rows, plan.skipped) == ([], [], 4)  # "On hand (new)" empty
+    rows = list(csv.reader(io.StringIO(exported)))
+    rows[1][7] = "11"  # MUG-1 at Main
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    plan = plan_import(merchant.id, upload(merchant, buffer.getvalue()))
+    assert [(c.sku, c.location, c.current, c.new) for c in plan.changes] == [
+        ("MUG-1", "Main", 5, 11)]
+
+
+@pytest.mark.postgres
+def test_concurrent_applies_of_one_upload_apply_it_once(setup, app):
+    from tests.integration.test_concurrency import run_concurrently
+
+    merchant, main, shop, mug, _ = setup
+    stock_import = upload(merchant, "SKU,Location,On hand\nMUG-1,Main,9\n")
+    plan = plan_import(merchant.id, stock_import)
+    merchant_id, import_id, sha, digest = merchant.id, stock_import.id, plan.sha256, plan.digest
+    outcomes = run_concurrently(app, lambda i: apply_import(merchant_id, import_id, sha256=sha,
+                                                            digest=digest), n=8)
+    assert outcomes == {"ok": 1, "ImportAlreadyApplied": 7}
+    db.session.expire_all()
+    assert on_hand(main, mug) == 9
+    assert db.session.query(InventoryMovement).filter_by(reason="csv_import").count() == 1
+
+
+def test_export_csv_memory_stays_flat_while_the_file_grows(setup):
+    """60,000 rows stream out holding about one batch, far below the file's size."""
+    import tracemalloc
+
+    from sqlalchemy import insert
+
+    from app.models import InventoryItem
+
+    merchant, main, shop, *_ = setup
+    db.session.execute(insert(InventoryItem), [
+        {"merchant_id": merchant.id, "sku": f"BULK-{n:06d}", "title": f"Bulk item number {n}"}
+        for n in range(60_000)])
+    db.session.commit()
+    list(export_csv(make_merchant().id))  # the statement compiled and cached beforehand
+    tracemalloc.start()
+    try:
+        size, samples = 0, []
+        for chunk in export_csv(merchant.id, location_id=main.id):
+            size += len(chunk)
+            samples.append(tracemalloc.get_traced_memory()[0])
+    finally:
+        tracemalloc.stop()
+    assert size > 1_000_000 and len(samples) > 30
+    assert max(samples) < size / 3, (max(samples), size)
+    # Held memory after the first chunks (query compiled, first batch fetched) does not grow
+    # with the rows streamed after them: all of them in memory would be over a megabyte.
+    assert max(samples[2:]) - samples[2] < 300_000, (samples[2], max(samples[2:]), size)
