@@ -7,10 +7,11 @@ from sqlalchemy import select
 
 from app.database import dialect_insert
 from app.extensions import db
-from app.models import Fulfillment, InventoryLevel, Order, OrderLine
+from app.models import Fulfillment, InventoryLevel, Order, OrderLine, StockImport, Transfer
 
 # Every unit of work locks in this order, so two of them never wait on each other in a
-# cycle: the order, then its fulfillment(s), then inventory levels by ascending id.
+# cycle: the order, then its fulfillment(s) (or a transfer), then inventory levels by
+# ascending id.
 # On SQLite the whole transaction already holds the write lock (BEGIN IMMEDIATE); the
 # FOR UPDATE clauses are dropped by the dialect there.
 
@@ -42,6 +43,37 @@ def fulfillments_for_update(merchant_id: int, fulfillment_ids: Iterable[int]
         .order_by(Fulfillment.id).with_for_update().execution_options(populate_existing=True)
     ).all()
     return {f.id: f for f in rows}
+
+
+def transfers_for_update(merchant_id: int, transfer_ids: Iterable[int]) -> dict[int, Transfer]:
+    """Lock the merchant's transfers with these ids (taken before any inventory level).
+
+    A transfer's lock guards its lines (received quantities change only under it): they are
+    re-read after the lock, like an order's.
+    """
+    from app.models import TransferLine
+
+    ids = sorted(set(transfer_ids))
+    rows = db.session.scalars(
+        select(Transfer).where(Transfer.merchant_id == merchant_id, Transfer.id.in_(ids))
+        .order_by(Transfer.id).with_for_update().execution_options(populate_existing=True)
+    ).all()
+    if rows:
+        db.session.scalars(select(TransferLine).where(TransferLine.transfer_id.in_(ids))
+                           .execution_options(populate_existing=True)).all()
+    return {t.id: t for t in rows}
+
+
+def stock_imports_for_update(merchant_id: int, import_ids: Iterable[int]
+                             ) -> dict[int, StockImport]:
+    """Lock the merchant's uploaded stock CSVs (before the levels their apply changes)."""
+    ids = sorted(set(import_ids))
+    rows = db.session.scalars(
+        select(StockImport).where(StockImport.merchant_id == merchant_id,
+                                  StockImport.id.in_(ids))
+        .order_by(StockImport.id).with_for_update().execution_options(populate_existing=True)
+    ).all()
+    return {s.id: s for s in rows}
 
 
 def inventory_levels_for_update(merchant_id: int, location_id: int, item_ids: Iterable[int]

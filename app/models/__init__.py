@@ -13,10 +13,13 @@ from app.models.stock import InventoryItem, InventoryLevel, InventoryMovement, S
 from app.models.security import FormSubmission, UsedNonce
 from app.models.sync import JobStatus, OutboxEvent, WebhookInbox
 from app.models.user import LoginAttempt, User
+from app.models.warehouse import (StockImport, Transfer, TransferEvent, TransferLine,
+                                  TransferStatus)
 
 __all__ = [
     "Channel", "ChannelListing", "ChannelListingLevel", "ChannelLocation", "ChannelStatus", "FormSubmission", "Fulfillment", "RemoteStatus",
     "FulfillmentLine", "FulfillmentOrder", "FulfillmentOrderLine", "FulfillmentStatus",
     "InventoryItem", "InventoryLevel", "InventoryMovement", "InventoryPushState", "JobStatus", "LoginAttempt", "MatchStatus", "Merchant", "Order", "OrderLine", "OrderStatusCount", "Origin",
     "OutboxEvent", "Platform", "Refund", "RefundLine", "StockLocation", "SyncState", "UsedNonce", "User", "WebhookInbox",
+    "StockImport", "Transfer", "TransferEvent", "TransferLine", "TransferStatus",
 ]

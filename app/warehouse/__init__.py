@@ -1,0 +1,1 @@
+"""Warehouse operations on the shared stock: transfers between locations, CSV levels in and out."""
