@@ -53,8 +53,10 @@ def test_split_then_merge_on_shopify_are_mirrored(stockroom, shop):  # noqa: F81
         "POST", f"shops/{SHOP}/fulfillment_orders/{fo['id']}/split",
         {"line_items": [{"id": tote_line["id"], "quantity": 1}]})
     stockroom.run_worker(until=lambda: len(open_fos(order_id)) == 2)
-    assert shape(order_id) == [[(lines["TOTE-NAT"], 1)],
-                               sorted([(lines["TOTE-NAT"], 1), (lines["MUG-WHT"], 1)])]
+    # (Which of the two keeps the mug is the sandbox's split rule: the order is not asserted.)
+    assert sorted(shape(order_id)) == sorted([[(lines["TOTE-NAT"], 1)],
+                                              sorted([(lines["TOTE-NAT"], 1),
+                                                      (lines["MUG-WHT"], 1)])])
     assert note("fulfillment_orders/split") == f"fulfillment orders of {name} refreshed"
     release_session()
     stockroom.sandbox.control("POST", f"shops/{SHOP}/fulfillment_orders/merge", {
