@@ -253,8 +253,12 @@ def _onboard(world: World, page, screenshots) -> None:
     expect(unmapped).to_have_count(2)
     for left, (remote, ours) in enumerate((("Warehouse 1", "Warehouse"),
                                            ("Warehouse 2", "Back room"))):
-        page.get_by_label(f"Stock location for {remote}").select_option(label=ours)
-        expect(unmapped).to_have_count(1 - left)
+        chooser = page.get_by_label(f"Stock location for {remote}")
+        expect(chooser).to_be_enabled()
+        chooser.select_option(label=ours)
+        # The mapping's answer swaps the table in; on a loaded machine it can take a while.
+        expect(unmapped).to_have_count(1 - left, timeout=20_000)
+        page.wait_for_load_state()
 
     # (f) per location: compare, take Shopify's quantities, confirm.
     before = _shopify_on_hand(world)

@@ -51,6 +51,9 @@ BOUNDED = {
                                "an order with more instead of reading it incomplete",
     ("Fulfillment", "trackingInfo"): "Stockroom keeps one tracking number per fulfillment "
                                      "(the first); the rest are Shopify's to show",
+    ("ProductVariant", "media"): "first: 1 on purpose: the listing's image is the variant's "
+                                 "first one (or its product's featured media); further images "
+                                 "are Shopify's to show",
     ("Order", "refunds"): "a plain list Shopify doesn't page and doesn't count: read as ids "
                           "only, first: 250, to find refunds a webhook missed; each refund "
                           "also arrives by refunds/create, applied whatever the list shows",
