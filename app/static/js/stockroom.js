@@ -19,6 +19,22 @@
     showToast(event.detail.message, event.detail.level);
   });
 
+  // A choice made before htmx was ready for it (a slow connection, a quick hand; a boosted
+  // page's content is processed just after it is swapped in) is sent once it is, not lost.
+  // htmx:load fires for the page and for each swapped-in part, after htmx processed it.
+  document.addEventListener("htmx:load", function (event) {
+    var root = event.target;
+    var selects = root.querySelectorAll ? root.querySelectorAll("form[hx-trigger^='change'] select") : [];
+    Array.prototype.forEach.call(selects, function (select) {
+      var initial = Array.prototype.filter.call(select.options, function (option) {
+        return option.defaultSelected;
+      })[0] || select.options[0];
+      if (initial && select.value !== initial.value) {
+        select.dispatchEvent(new Event("change", {bubbles: true}));
+      }
+    });
+  });
+
   // Flashed messages rendered with the page fade out like toasts.
   document.querySelectorAll("#toasts .toast").forEach(function (toast) {
     setTimeout(function () { toast.remove(); }, 6000);

@@ -41,9 +41,11 @@ def _big_order(stockroom, shop, *, split: bool):  # noqa: F811
         stockroom.sandbox.control("POST", f"shops/{SHOP}/fulfillment_orders/{fo['id']}/split", {
             "line_items": [{"id": ln["id"], "quantity": 2} for ln in lines[start:start + PER_FO]]})
     gid = summary["gid"]
+    # A deadline, not a timing target: 120 variants' webhooks queue ahead of the order's on a
+    # loaded machine.
     stockroom.run_worker(until=lambda: db.session.scalar(
-        select(Order).where(Order.remote_id == gid)) is not None)
-    stockroom.run_worker()
+        select(Order).where(Order.remote_id == gid)) is not None, timeout=90)
+    stockroom.run_worker(timeout=90)
     return db.session.scalar(select(Order).where(Order.remote_id == gid)), summary
 
 
@@ -89,7 +91,7 @@ def test_order_of_120_lines_fulfilled_in_parts_from_both_sides(stockroom, shop, 
     pushed_id = f.id
     db.session.commit()
     stockroom.run_worker(until=lambda: db.session.get(Fulfillment, pushed_id).sync_state
-                         == SyncState.SYNCED)
+                         == SyncState.SYNCED, timeout=90)
     pushed = db.session.get(Fulfillment, pushed_id)
     remote = next(x for x in stockroom.sandbox.shop()["fulfillments"]
                   if f"gid://shopify/Fulfillment/{x['id']}" == pushed.remote_id)
@@ -110,8 +112,8 @@ def test_order_of_120_lines_fulfilled_in_parts_from_both_sides(stockroom, shop, 
     made = stockroom.sandbox.control("POST", f"shops/{SHOP}/fulfillments",
                                      {"fulfillment_order_id": first_fo["id"]})
     stockroom.run_worker(until=lambda: db.session.scalar(select(Fulfillment).where(
-        Fulfillment.remote_id == made["gid"])) is not None)
-    stockroom.run_worker()
+        Fulfillment.remote_id == made["gid"])) is not None, timeout=90)
+    stockroom.run_worker(timeout=90)
     platform = db.session.scalar(select(Fulfillment).where(Fulfillment.remote_id == made["gid"]))
     assert platform.origin == Origin.PLATFORM and len(platform.lines) == PER_FO
     assert sum(fl.quantity for fl in platform.lines) == 2 * PER_FO
