@@ -1,4 +1,5 @@
 """Flask extensions, created unbound here and bound to the app in create_app()."""
+from flask_htmx import HTMX
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
@@ -32,3 +33,5 @@ def _render_item(type_, obj, _autogen_context):
 db = SQLAlchemy(model_class=Base)
 # render_as_batch: SQLite can't ALTER most things; Alembic's batch mode copies the table.
 migrate = Migrate(compare_type=True, render_as_batch=True, render_item=_render_item)
+# Reads the request's HX-* headers (bool(htmx), htmx.target, ...): one place knows their names.
+htmx = HTMX()

@@ -9,7 +9,7 @@ from werkzeug.security import generate_password_hash
 
 from app.extensions import db
 from app.models import Merchant, StockLocation, User
-from app.web.auth import DEMO_EMAIL
+from app.auth import DEMO_EMAIL
 
 __all__ = ["DEMO_EMAIL", "seed_demo_merchant", "seed_demo_user"]
 LOCATIONS = ("Main warehouse", "Downtown shop", "East coast depot", "ShipFast 3PL")

@@ -14,7 +14,7 @@ class User(db.Model):
     """A person who signs in to the standalone dashboard (WooCommerce owners).
 
     Embedded Shopify admin users never have a row here: Shopify's session token
-    authenticates them (see app/web/auth.py).
+    authenticates them (see app/auth/__init__.py).
     """
 
     __tablename__ = "users"

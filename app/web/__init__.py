@@ -1,18 +1,17 @@
 """Dashboard blueprint: merchant-facing pages (HTMX) and health endpoints."""
-from flask import Blueprint, Flask
+from flask import Flask
 
-bp = Blueprint("web", __name__)
+from app.web.blueprint import bp  # noqa: F401  (create_app registers it from here)
 
 
 def init_web(app: Flask) -> None:
     """Bind what the dashboard needs app-wide: HTMX detection, sign-in, CSRF, filters, form tokens."""
-    from flask_htmx import HTMX
-
-    from app.web.auth import init_auth
+    from app.auth import init_auth
+    from app.extensions import htmx
     from app.web.filters import register_filters
     from app.web.form_tokens import form_token
 
-    HTMX(app)
+    htmx.init_app(app)
     init_auth(app)
     register_filters(app)
     app.jinja_env.globals["form_token"] = form_token

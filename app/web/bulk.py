@@ -5,11 +5,12 @@ import json
 
 from flask import g, request, url_for
 
+from app.auth import login_required
 from app.errors import DomainError, InvalidInput
 from app.extensions import db
 from app.fulfillment import create_fulfillment
-from app.web import bp, queries, stock_wording
-from app.web.auth import login_required
+from app.web import queries, stock_wording
+from app.web.blueprint import bp
 from app.web.form_tokens import FIELD, AlreadySubmitted, InvalidFormToken, consume_form_token
 from app.web.forms import optional_int
 from app.web.rendering import is_htmx, render

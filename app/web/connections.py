@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from flask import current_app, g
 
-from app.web import attention, bp, queries
-from app.web.auth import login_required
+from app.auth import login_required
+from app.web import attention, queries
+from app.web.blueprint import bp
 from app.web.rendering import render
 
 

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 from flask import g, request, url_for
 
+from app.auth import login_required
 from app.errors import DomainError
 from app.extensions import db
 from app.platforms.shopify import actions
-from app.web import bp
-from app.web.auth import login_required
+from app.web.blueprint import bp
 from app.web.form_tokens import FIELD, AlreadySubmitted, consume_form_token
 from app.web.forms import checkbox, optional_int
 from app.web.orders import order_context

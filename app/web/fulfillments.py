@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from flask import g, request, url_for
 
+from app.auth import login_required
 from app.errors import (DomainError, InsufficientStock, InvalidInput,
                         QuantityExceedsUnfulfilled)
-from app.extensions import db
+from app.extensions import db, htmx
 from app.fulfillment import (Tracking, cancel_fulfillment, create_fulfillment, mark_delivered,
                              mark_shipped, update_tracking)
 from app.models import Fulfillment
-from app.web import bp, queries, stock_wording
-from app.web.auth import login_required
+from app.web import queries, stock_wording
+from app.web.blueprint import bp
 from app.web.carriers import CARRIERS
 from app.web.form_tokens import FIELD, AlreadySubmitted, consume_form_token
 from app.web.forms import checkbox, optional_int
@@ -212,7 +213,7 @@ def change_fulfillment_status(fulfillment_id: int, action: str):
         db.session.rollback()
         return render("web/orders/show.html", {"order-detail": "web/orders/_detail.html"},
                       status=error.status_code, **order_context(order_id, action_error=error.message))
-    if not request.headers.get("HX-Request"):
+    if not htmx:
         return redirect_after_post(url_for("web.show_order", order_id=order_id), done)
     return with_toast(render("web/orders/show.html", {"order-detail": "web/orders/_detail.html"},
                              **order_context(order_id)), done)
@@ -246,7 +247,7 @@ def edit_tracking(fulfillment_id: int):
         return render("web/orders/show.html", fragments, status=error.status_code,
                       **order_context(order_id, editing=fulfillment_id, tracking_errors=errors,
                                       tracking_form=form))
-    if not request.headers.get("HX-Request"):
+    if not htmx:
         return redirect_after_post(url_for("web.show_order", order_id=order_id), message)
     return with_toast(render("web/orders/show.html", fragments, **order_context(order_id)),
                       message)

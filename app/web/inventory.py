@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from flask import g, request, url_for
 
+from app.auth import login_required
 from app.catalog import create_item, update_item
 from app.errors import DomainError, InvalidInput, NotFound
-from app.extensions import db
+from app.extensions import db, htmx
 from app.stock import ADJUST_REASONS, adjust_stock
-from app.web import bp, queries
-from app.web.auth import login_required
+from app.web import queries
+from app.web.blueprint import bp
 from app.web.form_tokens import FIELD, AlreadySubmitted, consume_form_token
 from app.web.forms import optional_int, whole_number
 from app.web.rendering import redirect_after_post, render, with_toast
@@ -105,7 +106,7 @@ def adjust_item_stock(item_id: int):
 
 
 def _adjusted(item_id: int, message: str):
-    if not request.headers.get("HX-Request"):
+    if not htmx:
         return redirect_after_post(url_for("web.show_item", item_id=item_id), message)
     return with_toast(_item_page(item_id), message)
 

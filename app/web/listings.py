@@ -6,12 +6,13 @@ from dataclasses import dataclass, field
 
 from flask import g, request
 
+from app.auth import login_required
 from app.catalog import (create_items_from_listings, ignore_listings, match_listing,
                          match_listing_to_sku, reconsider_listings)
 from app.errors import DomainError, InvalidInput, NotFound
 from app.extensions import db
-from app.web import bp, queries
-from app.web.auth import login_required
+from app.web import queries
+from app.web.blueprint import bp
 from app.web.form_tokens import FIELD, AlreadySubmitted, consume_form_token
 from app.web.forms import optional_int
 from app.web.queries import LISTING_STATUSES, ListingFilters

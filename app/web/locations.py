@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from flask import g, request, url_for
 
+from app.auth import login_required
 from app.errors import DomainError
-from app.extensions import db
+from app.extensions import db, htmx
 from app.stock.locations import create_location, map_channel_location, update_location
-from app.web import bp, queries
-from app.web.auth import login_required
+from app.web import queries
+from app.web.blueprint import bp
 from app.web.form_tokens import FIELD, AlreadySubmitted, consume_form_token
 from app.web.forms import checkbox, optional_int
 from app.web.rendering import redirect_after_post, render, with_toast
@@ -82,6 +83,6 @@ def map_platform_location(channel_location_id: int):
 
 
 def _done(message: str):
-    if not request.headers.get("HX-Request"):
+    if not htmx:
         return redirect_after_post(url_for("web.list_locations"), message)
     return with_toast(_page(), message)

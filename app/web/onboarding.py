@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from flask import g, request, url_for
 
+from app.auth import login_required
 from app.catalog import comparison, confirm_opening_stock, seed_catalog_from_channel
 from app.catalog.opening import TRUTHS, require_channel_location
 from app.errors import DomainError, InvalidInput, NotFound
 from app.extensions import db
 from app.models import Channel, ChannelStatus, OutboxEvent
-from app.web import bp
 from app.web import onboarding_state as state
-from app.web.auth import login_required
+from app.web.blueprint import bp
 from app.web.form_tokens import FIELD, AlreadySubmitted, consume_form_token
 from app.web.forms import optional_int
 from app.web.rendering import redirect_after_post, render

@@ -5,9 +5,11 @@ import hashlib
 
 from flask import Response, g, request
 
+from app.auth import login_required
+from app.extensions import htmx
 from app.platforms.shopify.actions import HOLD_REASONS, fulfillment_order_panels
-from app.web import bp, queries
-from app.web.auth import login_required
+from app.web import queries
+from app.web.blueprint import bp
 from app.web.forms import optional_int
 from app.web.queries import Cursor, OrderFilters
 from app.web.rendering import is_htmx, render
@@ -48,7 +50,7 @@ def _version(*parts) -> str:
 def _unchanged(target: str, version: str) -> bool:
     """A poll (``since=`` the version it shows) of a fragment whose data did not change:
     answered 204, so htmx swaps nothing and nothing the merchant selected is lost."""
-    return (is_htmx() and request.headers.get("HX-Target") == target
+    return (is_htmx() and htmx.target == target
             and request.args.get("since") == version)
 
 

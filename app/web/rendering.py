@@ -4,15 +4,15 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from flask import Response, flash, make_response, render_template, request
+from flask import Response, flash, make_response, render_template
 
-from app.web.auth import uses_cookies
+from app.auth import uses_cookies
+from app.extensions import htmx
 
 
 def is_htmx() -> bool:
     """An HTMX request that expects a fragment (a history restore needs the whole page)."""
-    return (request.headers.get("HX-Request") == "true"
-            and request.headers.get("HX-History-Restore-Request") != "true")
+    return bool(htmx) and not htmx.history_restore_request
 
 
 def render(page: str, fragments: Mapping[str, str] | None = None, /, *, status: int = 200,
@@ -25,7 +25,7 @@ def render(page: str, fragments: Mapping[str, str] | None = None, /, *, status: 
     """
     template = page
     if is_htmx() and fragments:
-        template = fragments.get(request.headers.get("HX-Target", ""), page)
+        template = fragments.get(htmx.target or "", page)
     response = make_response(render_template(template, **context), status)
     response.vary.update(("HX-Request", "HX-Target"))
     return response

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from flask import current_app, redirect, request, url_for
 
+from app.auth import (authenticate, login_required, safe_next, sign_in_session,
+                          sign_out_session)
 from app.errors import InvalidInput
 from app.extensions import db
-from app.web import bp
 from app.web.accounts import (BadCredentials, TooManyAttempts, check_sign_up_allowed,
                               create_account, verify_sign_in)
-from app.web.auth import (authenticate, login_required, safe_next, sign_in_session,
-                          sign_out_session)
+from app.web.blueprint import bp
 from app.web.rendering import redirect_after_post, render
 
 

@@ -5,12 +5,13 @@ import time
 
 from flask import Response, abort, g, request, stream_with_context, url_for
 
+from app.auth import authenticate, login_required, uses_cookies
 from app.errors import DomainError, NotFound
 from app.extensions import db
 from app.warehouse.csv_levels import (ImportAlreadyApplied, StalePreview, apply_import,
                                       export_csv, plan_import, require_import, store_import)
-from app.web import bp, queries
-from app.web.auth import authenticate, login_required, uses_cookies
+from app.web import queries
+from app.web.blueprint import bp
 from app.web.form_tokens import (FIELD, AlreadySubmitted, InvalidFormToken, consume_form_token,
                                  issue_form_token, verified_nonce)
 from app.web.forms import optional_int

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from flask import g, request, url_for
 
+from app.auth import login_required
 from app.catalog import unconfirmed_locations
 from app.errors import DomainError
-from app.extensions import db
+from app.extensions import db, htmx
 from app.models import OutboxEvent, WebhookInbox
 from app.sync.queue import job_counts
-from app.web import attention, bp, queries
-from app.web.auth import login_required
+from app.web import attention, queries
+from app.web.blueprint import bp
 from app.web.rendering import redirect_after_post, render, with_toast
 
 KINDS = {"outbox": OutboxEvent, "inbox": WebhookInbox}
@@ -53,7 +54,7 @@ def change_sync_job(kind: str, job_id: int, action: str):
         db.session.rollback()
         return _page(error.status_code, error.message)
     message = "Queued again." if action == "retry" else "Discarded."
-    if not request.headers.get("HX-Request"):
+    if not htmx:
         only = _only()
         return redirect_after_post(url_for("web.show_sync", kind=kind,
                                            **({only: "1"} if only else {})), message)

@@ -5,14 +5,15 @@ from flask import g, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from app.auth import login_required
 from app.errors import DomainError, InsufficientStock, InvalidInput, NotFound
-from app.extensions import db
+from app.extensions import db, htmx
 from app.models import Transfer, TransferLine
 from app.warehouse.transfers import (MAX_LINES, ReceiveExceedsShipped, TransferLinesInvalid,
                                      add_transfer_lines, cancel_transfer, create_transfer,
                                      receive_transfer, remove_transfer_line, ship_transfer)
-from app.web import bp, queries
-from app.web.auth import login_required
+from app.web import queries
+from app.web.blueprint import bp
 from app.web.form_tokens import FIELD, AlreadySubmitted, consume_form_token
 from app.web.forms import optional_int
 from app.web.rendering import redirect_after_post, render, with_toast
@@ -139,7 +140,7 @@ def _act(transfer_id: int, action):
 
 
 def _done(transfer_id: int, message: str):
-    if not request.headers.get("HX-Request"):
+    if not htmx:
         return redirect_after_post(url_for("web.show_transfer", transfer_id=transfer_id),
                                    message)
     return with_toast(_detail_page(transfer_id), message)

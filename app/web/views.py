@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from flask import g, render_template
 
+from app.auth import authenticate, check_csrf
 from app.errors import NotFound
-from app.web import attention, bp, queries
-from app.web.auth import authenticate, check_csrf
+from app.web import attention, queries
+from app.web.blueprint import bp
 from app.web.queries import OrderFilters
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import LoginAttempt, Merchant, User
-from app.web.auth import Identity, authenticate, register_authenticator
+from app.auth import Identity, authenticate, register_authenticator
 from tests.fixtures.factories import make_channel, make_merchant, make_order
 from tests.web.conftest import PASSWORD
 
@@ -202,7 +202,7 @@ def test_merchant_id_set_by_earlier_hook_is_accepted(app):
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example", "/\\evil", ""])
 def test_safe_next_rejects_offsite(target):
-    from app.web.auth import safe_next
+    from app.auth import safe_next
 
     assert safe_next(target, "/orders") == "/orders"
 

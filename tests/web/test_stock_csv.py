@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import InventoryLevel, InventoryMovement, StockImport
 from app.stock import adjust_stock
-from app.web.auth import Identity, register_authenticator
+from app.auth import Identity, register_authenticator
 
 
 def on_hand(location, item):

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import InventoryLevel, Transfer
-from app.web.auth import Identity, register_authenticator
+from app.auth import Identity, register_authenticator
 from tests.fixtures.factories import make_location, make_merchant
 
 

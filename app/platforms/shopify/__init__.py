@@ -20,7 +20,7 @@ def init_app(app: Flask) -> None:
     from app.platforms.shopify.webhooks import WebhookIntake
     from app.platforms.shopify.session_tokens import (app_bridge_context, bounce_challenge,
                                                       session_token_authenticator)
-    from app.web.auth import register_authenticator, register_challenge
+    from app.auth import register_authenticator, register_challenge
 
     settings = app.config.get("SHOPIFY_SETTINGS") or load_settings()
     app.extensions["stockroom.shopify"] = settings

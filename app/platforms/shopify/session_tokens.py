@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Channel, ChannelStatus, Platform
-from app.web.auth import Identity
+from app.auth import Identity
 
 
 @dataclass(frozen=True)

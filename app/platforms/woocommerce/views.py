@@ -20,7 +20,7 @@ from app.platforms.woocommerce.connect import (ConnectRefused, consume_state, de
                                                sign_state, store_owner, webhook_secret)
 from app.platforms.woocommerce.urls import UnsafeStoreURL, probe_store
 from app.sync.inbox import InboxUnavailable, payload_object, read_webhook_body, store_webhook
-from app.web.auth import check_csrf, login_required
+from app.auth import check_csrf, login_required
 
 PING = re.compile(rb"webhook_id=\d+")
 

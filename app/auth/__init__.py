@@ -42,7 +42,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, abort, current_app, g, redirect, request, session, url_for
 from sqlalchemy import select
 
-from app.extensions import db
+from app.extensions import db, htmx
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -148,7 +148,7 @@ def login_required(view):
                 if response is not None:
                     return response
             target = url_for("web.sign_in", next=request.full_path.rstrip("?"))
-            if request.headers.get("HX-Request") == "true":
+            if htmx:
                 return Response(status=401, headers={"HX-Redirect": target})
             return redirect(target)
         return view(*args, **kwargs)
