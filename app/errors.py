@@ -7,9 +7,6 @@ from dataclasses import dataclass
 class DomainError(Exception):
     """Base of every error the domain raises on purpose; ``str()`` is merchant-readable."""
 
-    #: HTTP status a view should answer with (422: bad input, 409: conflicts with state).
-    status_code = 422
-
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
@@ -17,8 +14,6 @@ class DomainError(Exception):
 
 class NotFound(DomainError):
     """A referenced record does not exist for this merchant."""
-
-    status_code = 404
 
 
 class InvalidInput(DomainError):
@@ -48,8 +43,6 @@ class Shortfall:
 class InsufficientStock(DomainError):
     """One or more items don't have enough available stock at the location."""
 
-    status_code = 409
-
     def __init__(self, shortfalls: list[Shortfall], location_name: str):
         self.shortfalls = shortfalls
         parts = ", ".join(f"{s.sku or 'item ' + str(s.item_id)} (needs {s.requested}, "
@@ -70,8 +63,6 @@ class LineExcess:
 class QuantityExceedsUnfulfilled(DomainError):
     """A requested quantity is larger than the line's unfulfilled quantity."""
 
-    status_code = 409
-
     def __init__(self, excesses: list[LineExcess]):
         self.excesses = excesses
         parts = ", ".join(f"{e.title or 'line ' + str(e.line_id)} ({e.requested} requested, "
@@ -81,8 +72,6 @@ class QuantityExceedsUnfulfilled(DomainError):
 
 class IllegalTransition(DomainError):
     """The fulfillment's status does not allow the requested change."""
-
-    status_code = 409
 
     def __init__(self, fulfillment_id: int, current: str, action: str):
         self.fulfillment_id = fulfillment_id
@@ -103,5 +92,3 @@ class AlreadyCanceled(IllegalTransition):
 
 class OrderCanceled(DomainError):
     """The order is canceled: nothing more can be fulfilled."""
-
-    status_code = 409

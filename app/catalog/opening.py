@@ -34,8 +34,6 @@ TRUTHS = ("platform", "stockroom")
 class AlreadyConfirmed(DomainError):
     """The opening stock of this platform location was confirmed before."""
 
-    status_code = 409
-
 
 @dataclass(frozen=True)
 class ComparisonRow:

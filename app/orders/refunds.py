@@ -52,8 +52,6 @@ class RefundData:
 class UnmappedRestockLocation(DomainError):
     """Units went back to a platform location mapped to no stock location: nothing applied."""
 
-    status_code = 409
-
     def __init__(self, names: list[str]):
         self.names = names
         places = ", ".join(names)

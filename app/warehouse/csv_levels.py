@@ -136,13 +136,9 @@ class ImportPlan:
 class ImportNotApplicable(DomainError):
     """The file has bad rows (or changes nothing): nothing was applied."""
 
-    status_code = 422
-
 
 class StalePreview(DomainError):
     """Stock or the file changed since the preview: the merchant must look again."""
-
-    status_code = 409
 
 
 class ImportAlreadyApplied(Exception):

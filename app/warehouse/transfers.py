@@ -59,8 +59,6 @@ class ReceiveExcess:
 class ReceiveExceedsShipped(DomainError):
     """More units received than were shipped and not yet received."""
 
-    status_code = 409
-
     def __init__(self, excesses: list[ReceiveExcess]):
         self.excesses = excesses
         parts = ", ".join(f"{e.sku} ({e.requested} received, {e.outstanding} on the way)"
@@ -70,8 +68,6 @@ class ReceiveExceedsShipped(DomainError):
 
 class TransferStateConflict(DomainError):
     """The transfer's status does not allow the requested change."""
-
-    status_code = 409
 
     def __init__(self, transfer: Transfer, action: str):
         self.transfer_id = transfer.id

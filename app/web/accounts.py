@@ -22,8 +22,6 @@ _DUMMY_HASH = generate_password_hash("stockroom-timing-equalizer", method="scryp
 class TooManyAttempts(DomainError):
     """Sign-in is throttled for this email or address; ``retry_after`` in seconds."""
 
-    status_code = 429
-
     def __init__(self, retry_after: int):
         minutes = max(1, -(-retry_after // 60))
         super().__init__(f"Too many failed sign-in attempts. Try again in {minutes} "
@@ -33,8 +31,6 @@ class TooManyAttempts(DomainError):
 
 class BadCredentials(DomainError):
     """Email and password don't match an account (never says which one is wrong)."""
-
-    status_code = 401
 
 
 def normalize_email(email: str) -> str:

@@ -11,6 +11,7 @@ from app.extensions import db
 from app.fulfillment import create_fulfillment
 from app.web import queries, stock_wording
 from app.web.blueprint import bp
+from app.web.errors import http_status
 from app.web.form_tokens import FIELD, AlreadySubmitted, InvalidFormToken, consume_form_token
 from app.web.forms import optional_int
 from app.web.rendering import is_htmx, render
@@ -105,7 +106,7 @@ def bulk_fulfill_orders():
         except DomainError as error:
             db.session.rollback()
             results.append({"id": order_id, "ok": False, "message": error.message})
-            status = error.status_code if isinstance(error, InvalidFormToken) else status
+            status = http_status(error) if isinstance(error, InvalidFormToken) else status
     remaining = pending[STEP:] if is_htmx() and status == 200 else []
     names = queries.order_names(g.merchant_id, [r["id"] for r in results])
     response = render("web/orders/bulk.html", {"bulk-progress": "web/orders/_bulk.html"},

@@ -11,6 +11,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.platforms.shopify import actions
 from app.web.blueprint import bp
+from app.web.errors import http_status
 from app.web.form_tokens import FIELD, AlreadySubmitted, consume_form_token
 from app.web.forms import checkbox, optional_int
 from app.web.orders import order_context
@@ -75,7 +76,7 @@ def change_fulfillment_order(fo_id: int, slug: str):
         db.session.commit()  # keeps the re-read of the order made after Shopify refused
         failed = ActionForm(fo_id, slug, request.form.to_dict(),
                             getattr(error, "fields", {}), error.message)
-        return render("web/orders/show.html", FRAGMENTS, status=error.status_code,
+        return render("web/orders/show.html", FRAGMENTS, status=http_status(error),
                       **order_context(order_id, fo_form=failed))
     db.session.commit()
     return _done(order_id, submission.outcome)

@@ -13,6 +13,7 @@ from app.models import Fulfillment
 from app.web import queries, stock_wording
 from app.web.blueprint import bp
 from app.web.carriers import CARRIERS
+from app.web.errors import http_status
 from app.web.form_tokens import FIELD, AlreadySubmitted, consume_form_token
 from app.web.forms import checkbox, optional_int
 from app.web.orders import order_context
@@ -100,7 +101,7 @@ def create_order_fulfillment(order_id: int):
         except DomainError as error:
             db.session.rollback()
             order = queries.order(g.merchant_id, order_id)
-            errors, status = _error_fields(order, error), error.status_code
+            errors, status = _error_fields(order, error), http_status(error)
             return _form_error(order, wanted, form, errors, error.message, status)
         return redirect_after_post(url_for("web.show_order", order_id=order.id),
                                    submission.outcome)
@@ -131,7 +132,7 @@ def create_split_fulfillments(order_id: int):
         db.session.rollback()
         order = queries.order(g.merchant_id, order_id)
         return _form_error(order, wanted, form, _error_fields(order, error), error.message,
-                           error.status_code)
+                           http_status(error))
     return redirect_after_post(url_for("web.show_order", order_id=order.id), submission.outcome)
 
 
@@ -212,7 +213,7 @@ def change_fulfillment_status(fulfillment_id: int, action: str):
     except DomainError as error:
         db.session.rollback()
         return render("web/orders/show.html", {"order-detail": "web/orders/_detail.html"},
-                      status=error.status_code, **order_context(order_id, action_error=error.message))
+                      status=http_status(error), **order_context(order_id, action_error=error.message))
     if not htmx:
         return redirect_after_post(url_for("web.show_order", order_id=order_id), done)
     return with_toast(render("web/orders/show.html", {"order-detail": "web/orders/_detail.html"},
@@ -244,7 +245,7 @@ def edit_tracking(fulfillment_id: int):
     except DomainError as error:
         db.session.rollback()
         errors = {getattr(error, "field", None) or "form": error.message}
-        return render("web/orders/show.html", fragments, status=error.status_code,
+        return render("web/orders/show.html", fragments, status=http_status(error),
                       **order_context(order_id, editing=fulfillment_id, tracking_errors=errors,
                                       tracking_form=form))
     if not htmx:

@@ -10,6 +10,7 @@ from app.extensions import db, htmx
 from app.stock import ADJUST_REASONS, adjust_stock
 from app.web import queries
 from app.web.blueprint import bp
+from app.web.errors import http_status
 from app.web.form_tokens import FIELD, AlreadySubmitted, consume_form_token
 from app.web.forms import optional_int, whole_number
 from app.web.rendering import redirect_after_post, render, with_toast
@@ -52,7 +53,7 @@ def create_inventory_item():
         return redirect_after_post(url_for("web.list_inventory"), repeat.message)
     except DomainError as error:
         db.session.rollback()
-        return _inventory_page(error.status_code, form=form, errors={
+        return _inventory_page(http_status(error), form=form, errors={
             f"new-{getattr(error, 'field', None) or 'form'}": error.message})
     return redirect_after_post(url_for("web.show_item", item_id=item.id), submission.outcome)
 
@@ -100,7 +101,7 @@ def adjust_item_stock(item_id: int):
         return _adjusted(item_id, repeat.message)
     except DomainError as error:
         db.session.rollback()
-        return _item_page(item_id, error.status_code, form=form,
+        return _item_page(item_id, http_status(error), form=form,
                           errors={getattr(error, "field", None) or "form": error.message})
     return _adjusted(item_id, submission.outcome)
 
@@ -129,6 +130,6 @@ def edit_inventory_item(item_id: int):
         raise
     except DomainError as error:
         db.session.rollback()
-        return _item_page(item_id, error.status_code, edit_form=form, edit_errors={
+        return _item_page(item_id, http_status(error), edit_form=form, edit_errors={
             f"edit-{getattr(error, 'field', None) or 'form'}": error.message})
     return redirect_after_post(url_for("web.show_item", item_id=item_id), submission.outcome)

@@ -13,6 +13,7 @@ from app.errors import DomainError, InvalidInput, NotFound
 from app.extensions import db
 from app.web import queries
 from app.web.blueprint import bp
+from app.web.errors import http_status
 from app.web.form_tokens import FIELD, AlreadySubmitted, consume_form_token
 from app.web.forms import optional_int
 from app.web.queries import LISTING_STATUSES, ListingFilters
@@ -92,7 +93,7 @@ def act_on_listings():
         raise
     except DomainError as error:
         db.session.rollback()
-        return _page(filters, error.status_code, error=error.message)
+        return _page(filters, http_status(error), error=error.message)
     return with_toast(_page(filters, report=report), report.title)
 
 
@@ -162,7 +163,7 @@ def match_channel_listing(listing_id: int):
         raise
     except DomainError as error:
         db.session.rollback()
-        return _page(filters, error.status_code, row_errors={listing_id: error.message},
+        return _page(filters, http_status(error), row_errors={listing_id: error.message},
                      row_form={listing_id: form.get("sku", "")})
     report = Report(submission.outcome)
     return with_toast(_page(filters, report=report), submission.outcome)

@@ -9,6 +9,7 @@ from app.extensions import db, htmx
 from app.stock.locations import create_location, map_channel_location, update_location
 from app.web import queries
 from app.web.blueprint import bp
+from app.web.errors import http_status
 from app.web.form_tokens import FIELD, AlreadySubmitted, consume_form_token
 from app.web.forms import checkbox, optional_int
 from app.web.rendering import redirect_after_post, render, with_toast
@@ -46,7 +47,7 @@ def create_stock_location():
         return _done(repeat.message)
     except DomainError as error:
         db.session.rollback()
-        return _page(error.status_code, errors={"new-name": error.message}, form=request.form)
+        return _page(http_status(error), errors={"new-name": error.message}, form=request.form)
     return _done(submission.outcome)
 
 
@@ -64,7 +65,7 @@ def update_stock_location(location_id: int):
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
-        return _page(error.status_code, errors={f"name-{location_id}": error.message}, form=form)
+        return _page(http_status(error), errors={f"name-{location_id}": error.message}, form=form)
     return _done("Location saved.")
 
 
@@ -78,7 +79,7 @@ def map_platform_location(channel_location_id: int):
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
-        return _page(error.status_code, errors={f"map-{channel_location_id}": error.message})
+        return _page(http_status(error), errors={f"map-{channel_location_id}": error.message})
     return _done("Mapping saved.")
 
 

@@ -17,6 +17,7 @@ from app.extensions import db
 from app.models import Channel, ChannelStatus, OutboxEvent
 from app.web import onboarding_state as state
 from app.web.blueprint import bp
+from app.web.errors import http_status
 from app.web.form_tokens import FIELD, AlreadySubmitted, consume_form_token
 from app.web.forms import optional_int
 from app.web.rendering import redirect_after_post, render
@@ -56,7 +57,7 @@ def seed_catalog():
         return _done(url_for("web.show_onboarding"), repeat.message)
     except DomainError as error:
         db.session.rollback()
-        return _steps_page(error.status_code, errors={"catalog": error.message})
+        return _steps_page(http_status(error), errors={"catalog": error.message})
     return _done(url_for("web.show_onboarding"), submission.outcome)
 
 
@@ -83,7 +84,7 @@ def refresh_channel_catalog(channel_id: int):
         raise
     except DomainError as error:
         db.session.rollback()
-        return _steps_page(error.status_code, errors={f"refresh-{channel_id}": error.message})
+        return _steps_page(http_status(error), errors={f"refresh-{channel_id}": error.message})
     return _done(back, submission.outcome)
 
 
@@ -168,7 +169,7 @@ def confirm_location_stock(channel_location_id: int):
     except DomainError as error:
         db.session.rollback()
         return _confirm_page(channel_location_id, truth if truth in TRUTHS else "",
-                             error.status_code, error.message)
+                             http_status(error), error.message)
     return _done(url_for("web.show_opening_stock", channel_location_id=cl.id),
                  submission.outcome)
 

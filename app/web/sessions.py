@@ -10,6 +10,7 @@ from app.extensions import db
 from app.web.accounts import (BadCredentials, TooManyAttempts, check_sign_up_allowed,
                               create_account, verify_sign_in)
 from app.web.blueprint import bp
+from app.web.errors import http_status
 from app.web.rendering import redirect_after_post, render
 
 
@@ -37,7 +38,7 @@ def sign_up():
         except (InvalidInput, TooManyAttempts) as error:
             db.session.rollback()
             errors[getattr(error, "field", None) or "form"] = error.message
-            status = error.status_code
+            status = http_status(error)
         else:
             sign_in_session(user.id)
             return redirect_after_post(url_for("web.list_connections"),
@@ -62,7 +63,7 @@ def sign_in():
                 window_seconds=config["LOGIN_WINDOW_SECONDS"])
         except (BadCredentials, TooManyAttempts) as failure:
             db.session.commit()  # the failed attempt counts, across every process
-            error, status = failure.message, failure.status_code
+            error, status = failure.message, http_status(failure)
         else:
             db.session.commit()
             sign_in_session(user.id)

@@ -12,6 +12,7 @@ from app.warehouse.csv_levels import (ImportAlreadyApplied, StalePreview, apply_
                                       export_csv, plan_import, require_import, store_import)
 from app.web import queries
 from app.web.blueprint import bp
+from app.web.errors import http_status
 from app.web.form_tokens import (FIELD, AlreadySubmitted, InvalidFormToken, consume_form_token,
                                  issue_form_token, verified_nonce)
 from app.web.forms import optional_int
@@ -98,7 +99,7 @@ def upload_stock_csv():
         return redirect_after_post(url_for("web.show_stock_csv"), repeat.message)
     except DomainError as error:
         db.session.rollback()
-        return _page(error.status_code, errors={getattr(error, "field", None) or "file":
+        return _page(http_status(error), errors={getattr(error, "field", None) or "file":
                                                 error.message})
     return redirect_after_post(url_for("web.show_stock_import", import_id=stock_import.id),
                                submission.outcome)
@@ -140,7 +141,7 @@ def apply_stock_import(import_id: int):
         raise
     except DomainError as error:
         db.session.rollback()
-        return _preview(import_id, error.status_code, message=error.message,
+        return _preview(import_id, http_status(error), message=error.message,
                         stale=isinstance(error, StalePreview))
     return redirect_after_post(url_for("web.show_stock_import", import_id=import_id),
                                submission.outcome)

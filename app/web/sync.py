@@ -11,6 +11,7 @@ from app.models import OutboxEvent, WebhookInbox
 from app.sync.queue import job_counts
 from app.web import attention, queries
 from app.web.blueprint import bp
+from app.web.errors import http_status
 from app.web.rendering import redirect_after_post, render, with_toast
 
 KINDS = {"outbox": OutboxEvent, "inbox": WebhookInbox}
@@ -52,7 +53,7 @@ def change_sync_job(kind: str, job_id: int, action: str):
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
-        return _page(error.status_code, error.message)
+        return _page(http_status(error), error.message)
     message = "Queued again." if action == "retry" else "Discarded."
     if not htmx:
         only = _only()

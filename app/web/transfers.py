@@ -14,6 +14,7 @@ from app.warehouse.transfers import (MAX_LINES, ReceiveExceedsShipped, TransferL
                                      receive_transfer, remove_transfer_line, ship_transfer)
 from app.web import queries
 from app.web.blueprint import bp
+from app.web.errors import http_status
 from app.web.form_tokens import FIELD, AlreadySubmitted, consume_form_token
 from app.web.forms import optional_int
 from app.web.rendering import redirect_after_post, render, with_toast
@@ -100,7 +101,7 @@ def create_stock_transfer():
         raise
     except DomainError as error:
         db.session.rollback()
-        return _form_page(error.status_code, form=form, errors=_error_fields(error),
+        return _form_page(http_status(error), form=form, errors=_error_fields(error),
                           message=error.message, rows=max(len(lines), 1))
     return redirect_after_post(url_for("web.show_transfer", transfer_id=transfer.id),
                                submission.outcome)
@@ -134,7 +135,7 @@ def _act(transfer_id: int, action):
         raise
     except DomainError as error:
         db.session.rollback()
-        return _detail_page(transfer_id, error.status_code, form=form,
+        return _detail_page(transfer_id, http_status(error), form=form,
                             errors=_error_fields(error), message=error.message)
     return _done(transfer_id, submission.outcome)
 

@@ -60,14 +60,17 @@ TEXT_LIMIT = 2000
 class FulfillmentOrderActionError(DomainError):
     """The action was not run, or Shopify refused it; ``fields`` names bad inputs."""
 
-    status_code = 409
-
-    def __init__(self, message: str, *, fields: dict[str, str] | None = None,
-                 status_code: int | None = None):
+    def __init__(self, message: str, *, fields: dict[str, str] | None = None):
         super().__init__(message)
         self.fields = fields or {}
-        if status_code is not None:
-            self.status_code = status_code
+
+
+class FulfillmentOrderInputError(FulfillmentOrderActionError):
+    """An input of the action's form is wrong (``fields`` says which): nothing was sent."""
+
+
+class ShopifyUnreachable(FulfillmentOrderActionError):
+    """Shopify could not be reached, or did not accept the request at all."""
 
 
 @dataclass
@@ -299,8 +302,8 @@ def _check_input(fo: FulfillmentOrder, action: str, data: ActionInput) -> _Check
         errors["form"] = ("Stockroom doesn't know this fulfillment order's holds yet; "
                           "reload the page and try again.")
     if errors:
-        raise FulfillmentOrderActionError(
-            errors.get("form") or "Fix the highlighted fields.", fields=errors, status_code=422)
+        raise FulfillmentOrderInputError(
+            errors.get("form") or "Fix the highlighted fields.", fields=errors)
     return _Checked(line_items, location_gid)
 
 
@@ -327,12 +330,11 @@ def run_fulfillment_order_action(merchant_id: int, fo_id: int, action: str,
         payload = call(mutation.operation, variables, idempotent=False)[mutation.root]
     except RetryableError as exc:
         _refresh(call, merchant_id, channel_id, order_gid)
-        raise FulfillmentOrderActionError(
+        raise ShopifyUnreachable(
             f"Shopify could not be reached ({exc}). The fulfillment order shows what Shopify "
-            "has now; check it before trying again.", status_code=502) from None
+            "has now; check it before trying again.") from None
     except PermanentError as exc:  # a missing scope, an uninstalled shop, a bad document
-        raise FulfillmentOrderActionError(f"Shopify did not accept the request: {exc}",
-                                          status_code=502) from None
+        raise ShopifyUnreachable(f"Shopify did not accept the request: {exc}") from None
     errors = payload.get("userErrors") or []
     if errors:
         _refresh(call, merchant_id, channel_id, order_gid)

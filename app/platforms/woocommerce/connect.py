@@ -27,8 +27,6 @@ STORE_LOCATION_ID = "store"
 class ConnectRefused(DomainError):
     """The key callback can't be accepted (forged, expired, replayed, wrong permissions)."""
 
-    status_code = 400
-
 
 @dataclass(frozen=True)
 class ConnectState:
