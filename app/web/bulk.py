@@ -6,42 +6,19 @@ import json
 from flask import g, request, url_for
 
 from app.auth import login_required
-from app.errors import DomainError, InvalidInput
+from app.errors import DomainError
 from app.extensions import db
-from app.fulfillment import create_fulfillment
-from app.web import queries, stock_wording
+from app.fulfillment import fulfill_whole_order
+from app.web import stock_wording
 from app.web.blueprint import bp
 from app.web.errors import http_status
 from app.web.form_tokens import FIELD, AlreadySubmitted, InvalidFormToken, consume_form_token
 from app.web.forms import optional_int
+from app.web.read_models import orders
 from app.web.rendering import is_htmx, render
 
 MAX_ORDERS = 250
 STEP = 5  # orders per request: each request stays short, the bar moves
-
-
-def fulfill_whole_order(merchant_id: int, order_id: int, location_id: int | None) -> str:
-    """Fulfill every unfulfilled unit of one order; returns what happened (and what stock
-    moved: lines not tracked in Stockroom move none), for the list.
-
-    ``location_id`` None: the one location that covers every tracked line from real stock
-    (else from a location that allows negative stock); an order no single location can
-    cover is left for the order page. Raises DomainError; flushes, never commits.
-    """
-    order = queries.order(merchant_id, order_id)
-    wanted = {ln.id: ln.not_shipped_quantity for ln in order.lines if ln.not_shipped_quantity > 0}
-    if order.cancelled_at is not None or not wanted:
-        raise InvalidInput("Nothing left to fulfill.")
-    if location_id is None:
-        options = queries.location_options(merchant_id, list(order.lines), wanted)
-        split = queries.auto_split(options, list(order.lines), wanted)
-        if not split or len(split) > 1:
-            raise InvalidInput("No single location has every tracked item: "
-                               "fulfill it from the order page.")
-        location_id = split[0].location.id
-    fulfillment = create_fulfillment(order.id, wanted, location_id, merchant_id=merchant_id)
-    name = fulfillment.location.name if fulfillment.location else ""
-    return f"Fulfilled from {name}. {stock_wording.taken([fulfillment])}"
 
 
 def _result(raw: str) -> dict | None:
@@ -53,22 +30,6 @@ def _result(raw: str) -> dict | None:
         return None
 
 
-def fulfill_auto_split(merchant_id: int, order_id: int, wanted: dict[int, int]) -> list:
-    """Fulfill ``wanted`` units from the auto-split proposal: one fulfillment per location.
-
-    All or nothing: the caller commits once, or rolls back every part on an error.
-    Raises InvalidInput when no combination of locations covers the units. Flushes.
-    """
-    order = queries.order(merchant_id, order_id)
-    lines = list(order.lines)
-    split = queries.auto_split(queries.location_options(merchant_id, lines, wanted), lines, wanted)
-    if not split:
-        raise InvalidInput("No combination of locations has enough stock for these items.",
-                           field="location")
-    return [create_fulfillment(order.id, part.quantities, part.location.id,
-                               merchant_id=merchant_id) for part in split]
-
-
 def _fulfill_once(order_id: int, location_id: int | None, token: str | None) -> str:
     """Fulfill one order of the selection, using the bulk form's token once for this order.
 
@@ -77,7 +38,10 @@ def _fulfill_once(order_id: int, location_id: int | None, token: str | None) -> 
     """
     submission = consume_form_token(g.merchant_id, url_for("web.bulk_fulfill_orders"), token,
                                     part=f"order-{order_id}")
-    submission.outcome = fulfill_whole_order(g.merchant_id, order_id, location_id)
+    fulfillment = fulfill_whole_order(g.merchant_id, order_id, location_id)
+    name = fulfillment.location.name if fulfillment.location else ""
+    # What stock moved: lines not tracked in Stockroom move none.
+    submission.outcome = f"Fulfilled from {name}. {stock_wording.taken([fulfillment])}"
     return submission.outcome
 
 
@@ -108,7 +72,7 @@ def bulk_fulfill_orders():
             results.append({"id": order_id, "ok": False, "message": error.message})
             status = http_status(error) if isinstance(error, InvalidFormToken) else status
     remaining = pending[STEP:] if is_htmx() and status == 200 else []
-    names = queries.order_names(g.merchant_id, [r["id"] for r in results])
+    names = orders.order_names(g.merchant_id, [r["id"] for r in results])
     response = render("web/orders/bulk.html", {"bulk-progress": "web/orders/_bulk.html"},
                       status=status, results=results, remaining=remaining, total=total,
                       names=names, location_id=location_id, empty=total == 0, bulk_token=token)

@@ -4,8 +4,9 @@ from __future__ import annotations
 from flask import current_app, g
 
 from app.auth import login_required
-from app.web import attention, queries
+from app.web import attention
 from app.web.blueprint import bp
+from app.web.read_models import common, listings
 from app.web.rendering import render
 
 
@@ -14,8 +15,8 @@ from app.web.rendering import render
 def list_connections():
     """Connected channels (platform, domain, scopes, status) and "connect a WooCommerce store"."""
     woo_connect = "woocommerce.start_connect" in current_app.view_functions
-    return render("web/connections/index.html", {}, channels=queries.channels(g.merchant_id),
-                  merchant=queries.merchant(g.merchant_id), woo_connect=woo_connect,
-                  listing_counts=queries.listing_counts_by_channel(g.merchant_id),
+    return render("web/connections/index.html", {}, channels=common.channels(g.merchant_id),
+                  merchant=common.merchant(g.merchant_id), woo_connect=woo_connect,
+                  listing_counts=listings.listing_counts_by_channel(g.merchant_id),
                   reauthorizations={r.channel.id: r
                                     for r in attention.reauthorizations(g.merchant_id)})

@@ -7,16 +7,18 @@ from app.auth import login_required
 from app.errors import (DomainError, InsufficientStock, InvalidInput,
                         QuantityExceedsUnfulfilled)
 from app.extensions import db, htmx
-from app.fulfillment import (Tracking, cancel_fulfillment, create_fulfillment, mark_delivered,
+from app.fulfillment import (Tracking, auto_split, cancel_fulfillment, create_fulfillment,
+                             fulfill_auto_split, location_options, mark_delivered,
                              mark_shipped, update_tracking)
 from app.models import Fulfillment
-from app.web import queries, stock_wording
+from app.web import stock_wording
 from app.web.blueprint import bp
 from app.web.carriers import CARRIERS
 from app.web.errors import http_status
 from app.web.form_tokens import FIELD, AlreadySubmitted, consume_form_token
 from app.web.forms import checkbox, optional_int
 from app.web.orders import order_context
+from app.web.read_models import order_detail
 from app.web.rendering import redirect_after_post, render, with_toast
 
 FORM_FRAGMENTS = {"fulfill-form": "web/fulfillments/_form.html",
@@ -48,8 +50,8 @@ def _form_context(order, wanted, form, errors, message=None) -> dict:
     lines = list(order.lines)
     # Availability is shown for what can still be fulfilled, whatever was typed.
     valid = {ln.id: min(max(wanted.get(ln.id, 0), 0), ln.not_shipped_quantity) for ln in lines}
-    options = queries.location_options(g.merchant_id, lines, valid)
-    split = queries.auto_split(options, lines, valid) or []
+    options = location_options(g.merchant_id, lines, valid)
+    split = auto_split(options, lines, valid) or []
     # Each part of the proposal opens this form prefilled with its location and units.
     split_links = [(part, url_for("web.new_fulfillment", order_id=order.id,
                                   location_id=part.location.id,
@@ -69,7 +71,7 @@ def _form_context(order, wanted, form, errors, message=None) -> dict:
 @login_required
 def new_fulfillment(order_id: int):
     """The fulfill form: all unfulfilled units by default, or those in the query string."""
-    order = queries.order(g.merchant_id, order_id)
+    order = order_detail.order(g.merchant_id, order_id)
     wanted, errors = _quantities(order, request.args, default_all=True)
     return render("web/fulfillments/new.html", FORM_FRAGMENTS,
                   **_form_context(order, wanted, request.args, errors))
@@ -80,7 +82,7 @@ def new_fulfillment(order_id: int):
 def create_order_fulfillment(order_id: int):
     """Create one fulfillment; every error comes back inline and nothing is half-done."""
     form = request.form
-    order = queries.order(g.merchant_id, order_id)
+    order = order_detail.order(g.merchant_id, order_id)
     wanted, errors = _quantities(order, form, default_all=False)
     location_id = optional_int(form.get("location_id"))
     tracking = Tracking(form.get("tracking_number", ""), form.get("tracking_company", ""),
@@ -100,7 +102,7 @@ def create_order_fulfillment(order_id: int):
             return _already_submitted(order.id, repeat)
         except DomainError as error:
             db.session.rollback()
-            order = queries.order(g.merchant_id, order_id)
+            order = order_detail.order(g.merchant_id, order_id)
             errors, status = _error_fields(order, error), http_status(error)
             return _form_error(order, wanted, form, errors, error.message, status)
         return redirect_after_post(url_for("web.show_order", order_id=order.id),
@@ -112,10 +114,8 @@ def create_order_fulfillment(order_id: int):
 @login_required
 def create_split_fulfillments(order_id: int):
     """Fulfill the chosen units as the auto split proposes: every part, or none of them."""
-    from app.web.bulk import fulfill_auto_split
-
     form = request.form
-    order = queries.order(g.merchant_id, order_id)
+    order = order_detail.order(g.merchant_id, order_id)
     wanted, errors = _quantities(order, form, default_all=False)
     if not errors and not any(q > 0 for q in wanted.values()):
         errors["quantities"] = "Choose at least one item to fulfill."
@@ -130,7 +130,7 @@ def create_split_fulfillments(order_id: int):
         return _already_submitted(order.id, repeat)
     except DomainError as error:
         db.session.rollback()
-        order = queries.order(g.merchant_id, order_id)
+        order = order_detail.order(g.merchant_id, order_id)
         return _form_error(order, wanted, form, _error_fields(order, error), error.message,
                            http_status(error))
     return redirect_after_post(url_for("web.show_order", order_id=order.id), submission.outcome)

@@ -8,18 +8,18 @@ from app.catalog import create_item, update_item
 from app.errors import DomainError, InvalidInput, NotFound
 from app.extensions import db, htmx
 from app.stock import ADJUST_REASONS, adjust_stock
-from app.web import queries
 from app.web.blueprint import bp
 from app.web.errors import http_status
 from app.web.form_tokens import FIELD, AlreadySubmitted, consume_form_token
 from app.web.forms import optional_int, whole_number
+from app.web.read_models import common, inventory
 from app.web.rendering import redirect_after_post, render, with_toast
 
 
 def _inventory_page(status: int = 200, **extra):
     q = request.args.get("q", "")[:200]
-    context = {"q": q, "errors": {}, "form": {}, "item_count": queries.item_count(g.merchant_id),
-               **queries.stock_matrix(g.merchant_id, q), **extra}
+    context = {"q": q, "errors": {}, "form": {}, "item_count": inventory.item_count(g.merchant_id),
+               **inventory.stock_matrix(g.merchant_id, q), **extra}
     return render("web/inventory/index.html", {"inventory-table": "web/inventory/_table.html",
                                                "new-item": "web/inventory/_new_item.html"},
                   status=status, **context)
@@ -59,14 +59,14 @@ def create_inventory_item():
 
 
 def _item_page(item_id: int, status: int = 200, **extra):
-    item = queries.inventory_item(g.merchant_id, item_id)
-    source_channel, source_listing = queries.item_source(g.merchant_id, item)
+    item = inventory.inventory_item(g.merchant_id, item_id)
+    source_channel, source_listing = inventory.item_source(g.merchant_id, item)
     context = {"item": item, "source_channel": source_channel, "source_listing": source_listing,
-               "listings": queries.item_listings(g.merchant_id, item_id),
+               "listings": inventory.item_listings(g.merchant_id, item_id),
                "edit_errors": {}, "edit_form": None,
-               "levels": queries.item_levels(g.merchant_id, item_id),
-               "ledger": queries.item_ledger(g.merchant_id, item_id),
-               "locations": queries.stock_locations(g.merchant_id),
+               "levels": inventory.item_levels(g.merchant_id, item_id),
+               "ledger": inventory.item_ledger(g.merchant_id, item_id),
+               "locations": common.stock_locations(g.merchant_id),
                "reasons": ADJUST_REASONS, "errors": {}, "form": {}, **extra}
     return render("web/inventory/show.html", {"item-stock": "web/inventory/_item.html",
                                               "item-details": "web/inventory/_details.html"},

@@ -11,12 +11,12 @@ from app.catalog import (create_items_from_listings, ignore_listings, match_list
                          match_listing_to_sku, reconsider_listings)
 from app.errors import DomainError, InvalidInput, NotFound
 from app.extensions import db
-from app.web import queries
 from app.web.blueprint import bp
 from app.web.errors import http_status
 from app.web.form_tokens import FIELD, AlreadySubmitted, consume_form_token
 from app.web.forms import optional_int
-from app.web.queries import LISTING_STATUSES, ListingFilters
+from app.web.read_models import common, listings
+from app.web.read_models.listings import LISTING_STATUSES, ListingFilters
 from app.web.rendering import render, with_toast
 
 FRAGMENTS = {"listings": "web/listings/_listings.html"}
@@ -45,8 +45,8 @@ def _filters(source: Mapping[str, str]) -> ListingFilters:
 
 
 def _page(filters: ListingFilters, status: int = 200, **extra):
-    context = {"filters": filters, "listing_page": queries.listings_page(g.merchant_id, filters),
-               "channels": queries.channels(g.merchant_id), "report": None, "error": None,
+    context = {"filters": filters, "listing_page": listings.listings_page(g.merchant_id, filters),
+               "channels": common.channels(g.merchant_id), "report": None, "error": None,
                "statuses": LISTING_STATUSES, **extra}
     return render("web/listings/index.html", FRAGMENTS, status=status, **context)
 
@@ -99,14 +99,14 @@ def act_on_listings():
 
 def _run(action: str, ids: list[int]) -> Report:
     """Call the core for ``action`` and say, per listing, what became of it."""
-    labels = queries.listing_labels(g.merchant_id, ids)
+    labels = listings.listing_labels(g.merchant_id, ids)
     if action == "create":
         result = create_items_from_listings(g.merchant_id, ids)
         outcome = Report(_created_title(result), created=result["created"],
                          skipped=[(labels.get(i, f"Listing {i}"), why)
                                   for i, why in result["skipped"].items()])
         outcome.matched = [f"{labels[lst.id]} → {lst.inventory_item.sku}"
-                           for lst in queries.listings_of(g.merchant_id, result["matched_listings"])
+                           for lst in listings.listings_of(g.merchant_id, result["matched_listings"])
                            if lst.inventory_item is not None]
         return outcome
     if action == "ignore":
@@ -114,7 +114,7 @@ def _run(action: str, ids: list[int]) -> Report:
     else:
         reconsider_listings(g.merchant_id, ids)
     report = Report("")
-    for listing in queries.listings_of(g.merchant_id, ids):
+    for listing in listings.listings_of(g.merchant_id, ids):
         label = labels[listing.id]
         if listing.match_status == "deleted":
             report.skipped.append((label, "It was deleted on the store."))
@@ -146,13 +146,13 @@ def _created_title(result: dict) -> str:
 def match_channel_listing(listing_id: int):
     """Match one listing: to the suggested item (one click), or to the SKU typed."""
     form, filters = request.form, _filters(request.form)
-    queries.channel_listing(g.merchant_id, listing_id)  # another merchant's: 404 before all
+    listings.channel_listing(g.merchant_id, listing_id)  # another merchant's: 404 before all
     try:
         submission = consume_form_token(g.merchant_id, request.path, form.get(FIELD))
         item_id = optional_int(form.get("item_id"))
         listing = (match_listing(g.merchant_id, listing_id, item_id) if item_id
                    else match_listing_to_sku(g.merchant_id, listing_id, form.get("sku", "")))
-        label = queries.listing_labels(g.merchant_id, [listing.id])[listing.id]
+        label = listings.listing_labels(g.merchant_id, [listing.id])[listing.id]
         submission.outcome = f"{label} matched to {listing.inventory_item.sku}."
         db.session.commit()
     except AlreadySubmitted as repeat:

@@ -7,11 +7,11 @@ from app.auth import login_required
 from app.errors import DomainError
 from app.extensions import db, htmx
 from app.stock.locations import create_location, map_channel_location, update_location
-from app.web import queries
 from app.web.blueprint import bp
 from app.web.errors import http_status
 from app.web.form_tokens import FIELD, AlreadySubmitted, consume_form_token
 from app.web.forms import checkbox, optional_int
+from app.web.read_models import common
 from app.web.rendering import redirect_after_post, render, with_toast
 
 FRAGMENTS = {"locations": "web/locations/_locations.html",
@@ -19,9 +19,9 @@ FRAGMENTS = {"locations": "web/locations/_locations.html",
 
 
 def _page(status: int = 200, **extra):
-    context = {"locations": queries.stock_locations(g.merchant_id),
-               "mappings": queries.channel_locations(g.merchant_id),
-               "channels": queries.channels(g.merchant_id), "errors": {}, "form": {}, **extra}
+    context = {"locations": common.stock_locations(g.merchant_id),
+               "mappings": common.channel_locations(g.merchant_id),
+               "channels": common.channels(g.merchant_id), "errors": {}, "form": {}, **extra}
     return render("web/locations/index.html", FRAGMENTS, status=status, **context)
 
 

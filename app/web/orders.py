@@ -7,11 +7,12 @@ from flask import Response, g, request
 
 from app.auth import login_required
 from app.extensions import htmx
-from app.platforms.shopify.actions import HOLD_REASONS, fulfillment_order_panels
-from app.web import queries
+from app.platforms.shopify.actions import HOLD_REASONS
 from app.web.blueprint import bp
 from app.web.forms import optional_int
-from app.web.queries import Cursor, OrderFilters
+from app.web.read_models import common, order_detail, orders, sync
+from app.web.read_models.fulfillment_orders import fulfillment_order_panels
+from app.web.read_models.orders import Cursor, OrderFilters
 from app.web.rendering import is_htmx, render
 
 
@@ -27,9 +28,9 @@ def _filters() -> OrderFilters:
 @login_required
 def list_orders():
     """All channels' orders, newest first: filters, search, status counts, keyset pages."""
-    filters = queries.resolve_search(g.merchant_id, _filters())
-    page = queries.orders_page(g.merchant_id, filters, Cursor.decode(request.args.get("after")))
-    counts = queries.order_status_counts(g.merchant_id, filters)
+    filters = orders.resolve_search(g.merchant_id, _filters())
+    page = orders.orders_page(g.merchant_id, filters, Cursor.decode(request.args.get("after")))
+    counts = orders.order_status_counts(g.merchant_id, filters)
     version = _version(counts, [(o.id, o.name, o.customer_name, page.statuses[o.id].value,
                                  [(line.quantity, line.fulfilled_quantity) for line in o.lines])
                                 for o in page.orders])
@@ -37,8 +38,8 @@ def list_orders():
         return Response(status=204)
     return render("web/orders/index.html", {"order-rows": "web/orders/_rows.html"},
                   filters=filters, page=page, counts=counts, version=version,
-                  channels=queries.channels(g.merchant_id),
-                  locations=queries.stock_locations(g.merchant_id),
+                  channels=common.channels(g.merchant_id),
+                  locations=common.stock_locations(g.merchant_id),
                   after=request.args.get("after"))
 
 
@@ -67,18 +68,19 @@ def show_order(order_id: int):
 
 def order_context(order_id: int, **extra) -> dict:
     """What the order page and its detail fragment render."""
-    order = queries.order(g.merchant_id, order_id)
-    timeline = queries.order_timeline(g.merchant_id, order.id)
+    order = order_detail.order(g.merchant_id, order_id)
+    timeline = order_detail.order_timeline(g.merchant_id, order.id)
     # The newest failed push per fulfillment: its card shows the error and a retry.
     failed_pushes = {}
     for event in reversed(timeline):
         fulfillment_id = (event.payload or {}).get("fulfillment_id")
         if fulfillment_id is not None:
             failed_pushes.pop(fulfillment_id, None)
-            if event.status in queries.FAILED_STATUSES:
+            if event.status in sync.FAILED_STATUSES:
                 failed_pushes[fulfillment_id] = event
-    entries = queries.timeline_entries(timeline, queries.order_webhooks(g.merchant_id, order))
-    fulfillments = queries.order_fulfillments(g.merchant_id, order.id)
+    entries = order_detail.timeline_entries(timeline,
+                                            order_detail.order_webhooks(g.merchant_id, order))
+    fulfillments = order_detail.order_fulfillments(g.merchant_id, order.id)
     fo_panels = fulfillment_order_panels(g.merchant_id, order)
     version = _version(
         (order.name, order.cancelled_at, order.customer_name, order.customer_email,

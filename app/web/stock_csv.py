@@ -10,12 +10,12 @@ from app.errors import DomainError, NotFound
 from app.extensions import db
 from app.warehouse.csv_levels import (ImportAlreadyApplied, StalePreview, apply_import,
                                       export_csv, plan_import, require_import, store_import)
-from app.web import queries
 from app.web.blueprint import bp
 from app.web.errors import http_status
 from app.web.form_tokens import (FIELD, AlreadySubmitted, InvalidFormToken, consume_form_token,
                                  issue_form_token, verified_nonce)
 from app.web.forms import optional_int
+from app.web.read_models import common
 from app.web.rendering import redirect_after_post, render
 
 #: Purpose of the signed download links (embedded: the link can't carry the session token).
@@ -32,7 +32,7 @@ def export_url(location_id: int | None = None) -> str:
 
 
 def _page(status: int = 200, **extra):
-    context = {"locations": queries.stock_locations(g.merchant_id), "export_url": export_url,
+    context = {"locations": common.stock_locations(g.merchant_id), "export_url": export_url,
                "errors": {}, **extra}
     return render("web/stock_csv/index.html", {"stock-csv-upload": "web/stock_csv/_upload.html"},
                   status=status, **context)
@@ -69,7 +69,7 @@ def export_stock_csv():
     location_id = optional_int(request.args.get("location_id"))
     name = "stock-levels"
     if location_id is not None:
-        location = next((loc for loc in queries.stock_locations(merchant_id)
+        location = next((loc for loc in common.stock_locations(merchant_id)
                          if loc.id == location_id), None)
         if location is None:
             raise NotFound("That stock location does not exist.")

@@ -9,9 +9,10 @@ from app.errors import DomainError
 from app.extensions import db, htmx
 from app.models import OutboxEvent, WebhookInbox
 from app.sync.queue import job_counts
-from app.web import attention, queries
+from app.web import attention
 from app.web.blueprint import bp
 from app.web.errors import http_status
+from app.web.read_models import sync
 from app.web.rendering import redirect_after_post, render, with_toast
 
 KINDS = {"outbox": OutboxEvent, "inbox": WebhookInbox}
@@ -19,7 +20,7 @@ KINDS = {"outbox": OutboxEvent, "inbox": WebhookInbox}
 
 def _only() -> str | None:
     """The filter asked for: ?failed=1 (failed or dead) or ?rejected=1 (not believed)."""
-    return next((name for name in queries.SYNC_FILTERS if request.values.get(name) == "1"),
+    return next((name for name in sync.SYNC_FILTERS if request.values.get(name) == "1"),
                 None)
 
 
@@ -28,8 +29,8 @@ def _page(status: int = 200, error: str | None = None):
     only = _only()
     return render("web/sync/index.html", {"sync-jobs": "web/sync/_jobs.html"}, status=status,
                   unconfirmed=unconfirmed_locations(g.merchant_id), kind=kind, only=only, filter_args={only: "1"} if only else {}, error=error,
-                  jobs=queries.sync_jobs(g.merchant_id, KINDS[kind], only=only),
-                  counts=queries.sync_counts(g.merchant_id), queue_counts=job_counts(g.merchant_id),
+                  jobs=sync.sync_jobs(g.merchant_id, KINDS[kind], only=only),
+                  counts=sync.sync_counts(g.merchant_id), queue_counts=job_counts(g.merchant_id),
                   held_pushes=attention.held_pushes(g.merchant_id))
 
 

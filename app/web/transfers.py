@@ -12,11 +12,11 @@ from app.models import Transfer, TransferLine
 from app.warehouse.transfers import (MAX_LINES, ReceiveExceedsShipped, TransferLinesInvalid,
                                      add_transfer_lines, cancel_transfer, create_transfer,
                                      receive_transfer, remove_transfer_line, ship_transfer)
-from app.web import queries
 from app.web.blueprint import bp
 from app.web.errors import http_status
 from app.web.form_tokens import FIELD, AlreadySubmitted, consume_form_token
 from app.web.forms import optional_int
+from app.web.read_models import common
 from app.web.rendering import redirect_after_post, render, with_toast
 
 DETAIL = {"transfer-detail": "web/transfers/_detail.html"}
@@ -62,7 +62,7 @@ def _form_page(status: int = 200, *, form=None, errors=None, message=None, rows=
     rows = rows or min(max(optional_int(form.get("rows")) or DEFAULT_ROWS, 1), MAX_FORM_ROWS)
     return render("web/transfers/new.html", {"transfer-form": "web/transfers/_form.html"},
                   status=status, form=form, errors=errors or {}, message=message, rows=rows,
-                  locations=queries.stock_locations(g.merchant_id))
+                  locations=common.stock_locations(g.merchant_id))
 
 
 def _line_rows(form) -> list[tuple[str, str]]:

@@ -5,9 +5,10 @@ from flask import g, render_template
 
 from app.auth import authenticate, check_csrf
 from app.errors import NotFound
-from app.web import attention, queries
+from app.web import attention
 from app.web.blueprint import bp
-from app.web.queries import OrderFilters
+from app.web.read_models import common, inventory, orders
+from app.web.read_models.orders import OrderFilters
 
 
 @bp.before_app_request
@@ -43,9 +44,9 @@ def show_home():
     if authenticate() is None:
         return render_template("web/welcome.html")
     merchant_id = g.merchant_id
-    return render_template("web/home.html", merchant=queries.merchant(merchant_id),
+    return render_template("web/home.html", merchant=common.merchant(merchant_id),
                            onboarding=onboarding(merchant_id), errors={},
-                           counts=queries.order_status_counts(merchant_id, OrderFilters()),
+                           counts=orders.order_status_counts(merchant_id, OrderFilters()),
                            reauthorizations=attention.reauthorizations(merchant_id),
                            location_attention=attention.location_attention(merchant_id),
-                           **queries.stock_matrix(merchant_id))
+                           **inventory.stock_matrix(merchant_id))

@@ -8,7 +8,7 @@ from app.fulfillment import create_fulfillment
 from app.models import (Fulfillment, FulfillmentLine, InventoryLevel, InventoryMovement, Merchant,
                         Order, OrderLine, StockLocation)
 from demo.seed_bulk import seed_bulk
-from app.web.queries import OrderFilters, order_status_counts, orders_page
+from app.web.read_models.orders import OrderFilters, order_status_counts, orders_page
 
 
 def test_seed_bulk_keeps_ledger_and_fulfilled_quantities(app):

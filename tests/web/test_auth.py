@@ -5,9 +5,9 @@ import pytest
 from flask import g
 from sqlalchemy import func, select
 
+from app.auth import Identity, authenticate, register_authenticator
 from app.extensions import db
 from app.models import LoginAttempt, Merchant, User
-from app.auth import Identity, authenticate, register_authenticator
 from tests.fixtures.factories import make_channel, make_merchant, make_order
 from tests.web.conftest import PASSWORD
 

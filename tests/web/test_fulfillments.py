@@ -3,8 +3,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.fulfillment import create_fulfillment
+from app.fulfillment import auto_split, location_options
 from app.models import Fulfillment, InventoryLevel, OrderLine
-from app.web.queries import auto_split, location_options
 from tests.fixtures.factories import make_location, stock
 
 

@@ -7,8 +7,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.fulfillment import create_fulfillment
 from app.models import Channel, Merchant, Order, OrderLine
-from app.web.queries import (Cursor, OrderFilters, order_status_counts, orders_page,
-                              resolve_search)
+from app.web.read_models.orders import (Cursor, OrderFilters, order_status_counts, orders_page,
+                                        resolve_search)
 from tests.fixtures.factories import make_channel, make_order
 
 T0 = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
@@ -168,7 +168,7 @@ def test_status_filters_and_counts_agree_with_order_status(shop):
     from collections import Counter
 
     from app.orders import order_status
-    from app.web.queries import order_status_counts
+    from app.web.read_models.orders import order_status_counts
 
     channel = db.session.get(Channel, shop.order.channel_id)
     empty = make_order(channel, [])
@@ -307,13 +307,13 @@ def test_orders_search_substrings_through_the_search_indexes(app):
 
 
 def test_resolve_search_lists_only_a_few_matches(app, monkeypatch):
-    from app.web import queries
+    from app.web.read_models import orders as order_list
 
     merchant = Merchant(name="M")
     db.session.add(merchant)
     db.session.flush()
     _orders(merchant.id, 3)
-    monkeypatch.setattr(queries, "MATCHES_LISTED", 2)
+    monkeypatch.setattr(order_list, "MATCHES_LISTED", 2)
     many = resolve_search(merchant.id, OrderFilters(q="customer"))  # 3 matches: too many
     assert many.matched_ids is None
     assert len(orders_page(merchant.id, many).orders) == 3

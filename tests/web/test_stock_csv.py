@@ -5,10 +5,10 @@ import re
 
 from sqlalchemy import select
 
+from app.auth import Identity, register_authenticator
 from app.extensions import db
 from app.models import InventoryLevel, InventoryMovement, StockImport
 from app.stock import adjust_stock
-from app.auth import Identity, register_authenticator
 
 
 def on_hand(location, item):

@@ -3,9 +3,9 @@ import re
 
 from sqlalchemy import select
 
+from app.auth import Identity, register_authenticator
 from app.extensions import db
 from app.models import InventoryLevel, Transfer
-from app.auth import Identity, register_authenticator
 from tests.fixtures.factories import make_location, make_merchant
 
 
