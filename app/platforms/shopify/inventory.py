@@ -25,11 +25,11 @@ from app.extensions import db
 from app.models import (ChannelLocation, FulfillmentOrder, FulfillmentOrderLine, OrderLine,
                         Platform)
 from app.platforms.shopify.sync import ShopifyCall
-from app.stock.push import (PUSH_TOPIC, PendingPush, push_rounds, record_push_failed,
-                            record_remote_quantities)
+from app.stock.push import PUSH_TOPIC, PendingPush, record_push_failed, record_remote_quantities
 from app.sync.errors import RetryableError
 from app.sync.handlers import outbox_handler
 from app.sync.queue import Job
+from app.sync.rounds import push_rounds
 
 BATCH = 250
 MAX_STALE_ROUNDS = 3

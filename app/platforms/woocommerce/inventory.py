@@ -19,12 +19,13 @@ from app.extensions import db
 from app.models import ChannelListing, Order, OrderLine, Platform
 from app.platforms.woocommerce.client import StoreClient, WooError
 from app.platforms.woocommerce.connect import client_for
-from app.stock.push import PUSH_TOPIC, PendingPush, push_rounds
+from app.stock.push import PUSH_TOPIC, PendingPush
 from app.sync.handlers import outbox_handler
 from app.sync.queue import Job
+from app.sync.rounds import push_rounds
 
 BATCH = 100
-#: Rows read per round (several batch requests); app/stock/push.py's push_rounds hands
+#: Rows read per round (several batch requests); app/sync/rounds.py's push_rounds hands
 #: what is left after 20 s to a follow-up job (fair between stores, inside the lease).
 ROUND = 500
 UNMANAGED = ("Stock management is off for this product on the store, so WooCommerce ignores "

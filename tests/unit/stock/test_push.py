@@ -126,8 +126,9 @@ def test_pending_batch_moves_past_rows_it_cannot_push(app):
 
 
 def test_push_rounds_goes_on_after_a_batch_the_platform_adjustment_dropped(app):
-    from app.stock.push import push_rounds, record_push_failed
+    from app.stock.push import record_push_failed
     from app.sync.queue import Job
+    from app.sync.rounds import push_rounds
 
     merchant, here, _, item, other, channel = _setup()
     mark_dirty(merchant.id, location_id=here.id, item_ids=[item.id, other.id])
