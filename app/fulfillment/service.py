@@ -51,6 +51,39 @@ class Tracking:
         return Tracking(number, company, url)
 
 
+NOTHING_CHOSEN = "Choose at least one item to fulfill."
+NO_LOCATION = "Choose the stock location to fulfill from."
+
+
+def line_quantity_problems(order: Order, quantities: Mapping[int, int]) -> dict[int, str]:
+    """Line id -> why its quantity can't be fulfilled (negative, more than is left), for
+    every line at once, so a form shows them all; :func:`create_fulfillment` checks again."""
+    problems = {}
+    for line in order.lines:
+        qty = quantities.get(line.id, 0)
+        if qty < 0:
+            problems[line.id] = "Can't be negative."
+        elif qty > line.not_shipped_quantity:
+            problems[line.id] = f"Only {line.not_shipped_quantity} left to fulfill."
+    return problems
+
+
+def fulfillment_input_problems(quantities: Mapping[int, int], location_id: int | None,
+                               tracking: Tracking) -> dict[str, str]:
+    """What else is wrong with a fulfill request, by field ("quantities", "location", a
+    tracking field), all at once; :func:`create_fulfillment` raises the first of them."""
+    problems = {}
+    if not any(q > 0 for q in quantities.values()):
+        problems["quantities"] = NOTHING_CHOSEN
+    if location_id is None:
+        problems["location"] = NO_LOCATION
+    try:
+        tracking.validated()
+    except InvalidInput as error:
+        problems[error.field or "tracking_url"] = error.message
+    return problems
+
+
 def create_fulfillment(order: Order | int, quantities: Mapping[int, int],
                        location: StockLocation | int | None, *, merchant_id: int,
                        tracking: Tracking | None = None, notify_customer: bool = False,
@@ -71,7 +104,7 @@ def create_fulfillment(order: Order | int, quantities: Mapping[int, int],
     order_id = order.id if isinstance(order, Order) else order
     wanted = _validated_quantities(quantities)
     if location is None and origin != Origin.PLATFORM:
-        raise InvalidInput("Choose the stock location to fulfill from.", field="location")
+        raise InvalidInput(NO_LOCATION, field="location")
     stock_location = None
     if location is not None:
         location_id = location.id if isinstance(location, StockLocation) else location
@@ -153,7 +186,7 @@ def _validated_quantities(quantities: Mapping[int, int]) -> dict[int, int]:
         if qty > 0:
             wanted[int(line_id)] = qty
     if not wanted:
-        raise InvalidInput("Choose at least one item to fulfill.", field="quantities")
+        raise InvalidInput(NOTHING_CHOSEN, field="quantities")
     return wanted
 
 

@@ -7,8 +7,9 @@ from app.auth import login_required
 from app.errors import (DomainError, InsufficientStock, InvalidInput,
                         QuantityExceedsUnfulfilled)
 from app.extensions import db, htmx
-from app.fulfillment import (Tracking, auto_split, cancel_fulfillment, create_fulfillment,
-                             fulfill_auto_split, location_options, mark_delivered,
+from app.fulfillment import (NOTHING_CHOSEN, Tracking, auto_split, cancel_fulfillment,
+                             create_fulfillment, fulfill_auto_split, fulfillment_input_problems,
+                             line_quantity_problems, location_options, mark_delivered,
                              mark_shipped, update_tracking)
 from app.models import Fulfillment
 from app.web import stock_wording
@@ -26,7 +27,8 @@ FORM_FRAGMENTS = {"fulfill-form": "web/fulfillments/_form.html",
 
 
 def _quantities(order, source, *, default_all: bool) -> tuple[dict[int, int], dict[str, str]]:
-    """Line id -> units from ``qty-<line id>`` fields; errors per field for bad values."""
+    """Line id -> units from ``qty-<line id>`` fields; errors per field for bad values
+    (what isn't a number here, what the domain refuses for each line)."""
     wanted, errors = {}, {}
     for line in order.lines:
         raw = source.get(f"qty-{line.id}")
@@ -38,11 +40,8 @@ def _quantities(order, source, *, default_all: bool) -> tuple[dict[int, int], di
         except ValueError:
             errors[f"qty-{line.id}"] = "Enter a whole number."
             wanted[line.id] = 0
-            continue
-        if wanted[line.id] < 0:
-            errors[f"qty-{line.id}"] = "Can't be negative."
-        elif wanted[line.id] > line.not_shipped_quantity:
-            errors[f"qty-{line.id}"] = f"Only {line.not_shipped_quantity} left to fulfill."
+    errors.update({f"qty-{line_id}": problem for line_id, problem
+                   in line_quantity_problems(order, wanted).items()})
     return wanted, errors
 
 
@@ -87,7 +86,7 @@ def create_order_fulfillment(order_id: int):
     location_id = optional_int(form.get("location_id"))
     tracking = Tracking(form.get("tracking_number", ""), form.get("tracking_company", ""),
                         form.get("tracking_url", ""))
-    errors.update(_precheck(wanted, location_id, tracking))
+    errors.update(fulfillment_input_problems(wanted, location_id, tracking))
     if not errors:
         try:
             submission = _consume(order.id, form)
@@ -118,7 +117,7 @@ def create_split_fulfillments(order_id: int):
     order = order_detail.order(g.merchant_id, order_id)
     wanted, errors = _quantities(order, form, default_all=False)
     if not errors and not any(q > 0 for q in wanted.values()):
-        errors["quantities"] = "Choose at least one item to fulfill."
+        errors["quantities"] = NOTHING_CHOSEN
     if errors:
         return _form_error(order, wanted, form, errors, "Fix the highlighted fields.", 422)
     try:
@@ -152,20 +151,6 @@ def _form_error(order, wanted, form, errors, message, status):
     context = _form_context(order, wanted, form, errors, message)
     return render("web/fulfillments/new.html", {"fulfill-form": "web/fulfillments/_form.html"},
                   status=status, **context)
-
-
-def _precheck(wanted: dict[int, int], location_id: int | None, tracking: Tracking) -> dict:
-    """Field errors found before the domain runs, so the merchant sees them all at once."""
-    errors = {}
-    if not any(q > 0 for q in wanted.values()):
-        errors["quantities"] = "Choose at least one item to fulfill."
-    if location_id is None:
-        errors["location"] = "Choose the stock location to fulfill from."
-    try:
-        tracking.validated()
-    except InvalidInput as error:
-        errors[error.field or "tracking_url"] = error.message
-    return errors
 
 
 def _error_fields(order, error: DomainError) -> dict[str, str]:

@@ -281,3 +281,29 @@ def test_create_platform_fulfillment_never_fails_for_stock(shop, where, main_aft
     assert on_hand(shop.main, shop.mug) == main_after
     assert mug_line.fulfilled_quantity == 3
     assert_invariants()
+
+
+def test_line_quantity_problems_names_every_bad_line_at_once(shop):
+    from app.fulfillment import line_quantity_problems
+
+    mug, tee = lines(shop)["MUG"], lines(shop)["TEE"]
+    problems = line_quantity_problems(shop.order, {mug.id: -1, tee.id: 3})
+    assert problems == {mug.id: "Can't be negative.", tee.id: "Only 2 left to fulfill."}
+    assert line_quantity_problems(shop.order, {mug.id: 3, tee.id: 0}) == {}
+
+
+def test_fulfillment_input_problems_agree_with_what_create_fulfillment_refuses(shop):
+    from app.fulfillment import fulfillment_input_problems
+
+    mug = lines(shop)["MUG"]
+    problems = fulfillment_input_problems({mug.id: 0}, None, Tracking(url="javascript:x"))
+    assert set(problems) == {"quantities", "location", "tracking_url"}
+    for field in problems:
+        with pytest.raises(InvalidInput) as raised:
+            create_fulfillment(shop.order.id, {mug.id: 1} if field != "quantities" else {},
+                               shop.main.id if field != "location" else None,
+                               merchant_id=shop.merchant.id,
+                               tracking=Tracking(url="javascript:x" if field == "tracking_url"
+                                                 else ""))
+        assert (raised.value.field, raised.value.message) == (field, problems[field])
+    assert fulfillment_input_problems({mug.id: 1}, shop.main.id, Tracking()) == {}
