@@ -94,7 +94,7 @@ def measure(url: str, orders: int, n: int, rss: dict | None = None) -> dict[str,
     With ``rss``, the same pages are then served by gunicorn to a signed-in client, for
     the peak RSS of a web worker at this scale.
     """
-    from app.web.queries import Cursor
+    from app.web.read_models.orders import Cursor
 
     app, seeded, middle, lines = _seed(url, orders)
     client = app.test_client()
