@@ -21,11 +21,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import json
-import logging
 
-from sqlalchemy import func, select, text, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.models import (ChannelListing, ChannelListingLevel, ChannelLocation, InventoryItem,
@@ -33,7 +30,6 @@ from app.models import (ChannelListing, ChannelListingLevel, ChannelLocation, In
 from app.models._common import utcnow
 from app.models.stock import sku_key
 
-log = logging.getLogger("stockroom.catalog")
 
 
 @dataclass(frozen=True)
@@ -308,25 +304,3 @@ def remove_remote_listings(merchant_id: int, channel_id: int, *,
         row.match_note = "Deleted on the store: no longer pushed to."
     db.session.flush()
     return len(rows)
-
-
-def refresh_listing_statistics() -> None:
-    """ANALYZE the listing tables on PostgreSQL (after pages 1, 2, 4, 8, …: a log scale).
-
-    A bulk load outgrows the planner's statistics long before autovacuum's analyze comes
-    round: with a new channel's rows estimated at a handful, PostgreSQL reads every row of
-    the channel through its channel_id index for each page's lookups by remote id, and the
-    import slows as the catalog grows (bench/onboard_catalog_woo.py, 50,000 variants: 152 s,
-    each page of 10,000 slower than the one before; with this 45 s, ~6 s a page after the
-    first). ANALYZE samples a fixed number of rows and blocks no reader or writer. Every
-    platform's catalog import calls it (``page & (page - 1) == 0``: pages 1, 2, 4, 8, …).
-    """
-    if db.engine.dialect.name != "postgresql":
-        return
-    try:  # a role that does not own the tables gets a WARNING, not an error; be safe anyway
-        db.session.execute(text("ANALYZE channel_listings"))
-        db.session.execute(text("ANALYZE channel_listing_levels"))
-        db.session.commit()
-    except DBAPIError as exc:
-        db.session.rollback()
-        log.warning(json.dumps({"event": "catalog_analyze_failed", "error": str(exc)[:200]}))

@@ -1,4 +1,4 @@
-"""The layers' import rules: platforms never import the dashboard; the domain imports neither it nor Flask's request state."""
+"""The layers' rules: platforms never import the dashboard; the domain imports neither it nor Flask's request state, and never commits."""
 import ast
 from pathlib import Path
 
@@ -35,6 +35,12 @@ def imports_request_state(source: str) -> list[str]:
             if module == "flask" and name in REQUEST_STATE]
 
 
+def commits(source: str) -> int:
+    """How many ``….commit()`` calls ``source`` makes."""
+    return sum(isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+               and node.func.attr == "commit" for node in ast.walk(ast.parse(source)))
+
+
 def test_the_checks_find_module_level_and_nested_imports():
     source = ("from app.models import Order\nimport app.web.rendering\nfrom app import web\n"
               "def f():\n    from app.web.auth import login_required\n"
@@ -42,6 +48,7 @@ def test_the_checks_find_module_level_and_nested_imports():
     assert imports_web(source) == ["app.web.rendering", "app.web", "app.web.auth.login_required"]
     assert imports_request_state(source) == ["flask.g"]
     assert imports_web("from app.webhooks import x\nfrom app.auth import Identity\n") == []
+    assert commits("def f():\n    db.session.flush()\n    db.session.commit()\n") == 1
 
 
 def _modules(*packages: str) -> list[Path]:
@@ -61,6 +68,12 @@ def test_platform_modules_do_not_import_the_dashboard(path):
 def test_domain_modules_import_neither_the_dashboard_nor_request_state(path):
     source = path.read_text()
     assert imports_web(source) + imports_request_state(source) == []
+
+
+@pytest.mark.parametrize("path", _modules(*DOMAIN_PACKAGES), ids=_id)
+def test_domain_modules_flush_and_never_commit(path):
+    # The caller (a view, the worker, a worker handler's round loop) owns the unit of work.
+    assert commits(path.read_text()) == 0
 
 
 def test_every_layer_has_modules():

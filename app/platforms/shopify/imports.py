@@ -22,10 +22,10 @@ import logging
 
 from sqlalchemy import select
 
+from app.database import refresh_listing_statistics
 from app.extensions import db
 from app.fulfillment import Tracking, create_fulfillment
 from app.catalog import rematch_channel
-from app.catalog.listings import refresh_listing_statistics
 from app.models import (Channel, ChannelListing, ChannelStatus, Fulfillment, MatchStatus, Order,
                         Origin, OutboxEvent)
 from app.models._common import utcnow

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 
-from app.catalog.listings import refresh_listing_statistics
+from app.database import refresh_listing_statistics
 from app.extensions import db
 from app.models import Channel, ChannelStatus, OutboxEvent, Platform
 from app.models._common import utcnow
