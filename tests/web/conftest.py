@@ -1,5 +1,4 @@
-"""Dashboard test fixtures: a client with a CSRF- and form-token-aware helper, a merchant, and
-a header credential (how the embedded app authenticates, no cookies)."""
+"""Dashboard test fixtures: a CSRF- and form-token-aware client, a merchant, header credentials."""
 from __future__ import annotations
 
 import html
