@@ -278,6 +278,11 @@ def _validation_error(err: GraphQLError, document) -> dict:
         # graphql-core: "Cannot query field 'x' on type 'Y'."
         message = f"Field '{parts[1]}' doesn't exist on type '{parts[3]}'"
         extra = {"typeName": parts[3], "fieldName": parts[1]}
+    elif code == "useAndDefineFragment" and len(parts) >= 3:
+        # graphql-core: "Unknown fragment 'X'." / "Fragment 'X' is never used."
+        done = "defined, but not used" if "never used" in message else "used, but not defined"
+        message = f"Fragment {parts[1]} was {done}"
+        extra = {"fragmentName": parts[1]}
     elif code == "missingRequiredArguments" and "is required" in message and len(parts) >= 4:
         # graphql-core: "Field 'f' argument 'a' of type 'T' is required, but it was not provided."
         message = f"Field '{parts[1]}' is missing required arguments: {parts[3]}"

@@ -196,6 +196,15 @@ def apply_meta(store: Store, meta: list[dict[str, Any]], updates: Any) -> None:
                          "value": entry.get("value")})
 
 
+def listed(store: Store, items: list, args: dict[str, Any], route: str,
+           serialize: Callable[[Store, Any, str], dict]) -> Any:
+    """One page of a collection (``route`` below the REST base), each item serialized, with
+    the paging headers."""
+    base = rest_base(store)
+    page, headers = paginate(items, args, f"{base}{route}")
+    return json_response([serialize(store, item, base) for item in page], headers=headers)
+
+
 def created(data: dict[str, Any], location: str) -> Any:
     """201 with a Location header."""
     return json_response(data, 201, {"Location": location})
@@ -248,9 +257,7 @@ def list_orders(store: Store):
         orders = [o for o in orders if needle in serializers.php_json(o.billing).lower()
                   or needle in str(o.id)]
     orders = sort_items(orders, args, ORDER_SORT)
-    page, headers = paginate(orders, args, f"{rest_base(store)}/wc/v3/orders")
-    return json_response([serializers.order_data(store, o, rest_base(store)) for o in page],
-                         headers=headers)
+    return listed(store, orders, args, "/wc/v3/orders", serializers.order_data)
 
 
 @rest_route("/wc/v3/orders/<int:order_id>", ["GET"], "view")
@@ -307,6 +314,15 @@ def note_order(store: Store, order_id: int) -> Order:
     return order
 
 
+def order_child(children: list, child_id: int, message: str):
+    """The note or refund of that id, or woocommerce_rest_invalid_id (``message`` differs
+    by route in WooCommerce)."""
+    child = next((c for c in children if c.id == child_id), None)
+    if child is None:
+        raise RestError("woocommerce_rest_invalid_id", message, 404)
+    return child
+
+
 @rest_route("/wc/v3/orders/<int:order_id>/notes", ["GET"], "list")
 def list_notes(store: Store, order_id: int):
     """GET orders/{id}/notes?type=any|customer|internal (newest first, not paginated)."""
@@ -339,9 +355,7 @@ def create_note(store: Store, order_id: int):
 def read_note(store: Store, order_id: int, note_id: int):
     """GET orders/{id}/notes/{note_id}."""
     order = note_order(store, order_id)
-    note = next((n for n in order.notes if n.id == note_id), None)
-    if note is None:
-        raise RestError("woocommerce_rest_invalid_id", "Invalid resource ID.", 404)
+    note = order_child(order.notes, note_id, "Invalid resource ID.")
     return json_response(serializers.note_data(store, order, note, rest_base(store)))
 
 
@@ -352,9 +366,7 @@ def remove_note(store: Store, order_id: int, note_id: int):
         raise RestError("woocommerce_rest_trash_not_supported",
                         "Webhooks do not support trashing.", 501)
     order = note_order(store, order_id)
-    note = next((n for n in order.notes if n.id == note_id), None)
-    if note is None:
-        raise RestError("woocommerce_rest_invalid_id", "Invalid resource ID.", 404)
+    note = order_child(order.notes, note_id, "Invalid resource ID.")
     data = serializers.note_data(store, order, note, rest_base(store))
     order.notes.remove(note)
     return json_response(data)
@@ -367,19 +379,15 @@ def list_refunds(store: Store, order_id: int):
     """GET orders/{id}/refunds (newest first, paged like every collection)."""
     order = note_order(store, order_id)
     refunds = sorted(order.refunds, key=lambda r: (r.date_created, r.id), reverse=True)
-    base = rest_base(store)
-    page, headers = paginate(refunds, params(), f"{base}/wc/v3/orders/{order.id}/refunds")
-    return json_response([serializers.refund_data(store, order, r, base) for r in page],
-                         headers=headers)
+    return listed(store, refunds, params(), f"/wc/v3/orders/{order.id}/refunds",
+                  lambda store, refund, base: serializers.refund_data(store, order, refund, base))
 
 
 @rest_route("/wc/v3/orders/<int:order_id>/refunds/<int:refund_id>", ["GET"], "view")
 def read_refund(store: Store, order_id: int, refund_id: int):
     """GET orders/{id}/refunds/{refund_id}."""
     order = note_order(store, order_id)
-    refund = next((r for r in order.refunds if r.id == refund_id), None)
-    if refund is None:
-        raise RestError("woocommerce_rest_invalid_id", "Invalid ID.", 404)
+    refund = order_child(order.refunds, refund_id, "Invalid ID.")
     return json_response(serializers.refund_data(store, order, refund, rest_base(store)))
 
 
@@ -441,9 +449,7 @@ def list_products(store: Store):
     products = date_filters(store, args, include_exclude(products, args), "date_created",
                             "date_modified")
     products = sort_items(products, args, PRODUCT_SORT)
-    page, headers = paginate(products, args, f"{rest_base(store)}/wc/v3/products")
-    return json_response([serializers.product_data(store, p, rest_base(store)) for p in page],
-                         headers=headers)
+    return listed(store, products, args, "/wc/v3/products", serializers.product_data)
 
 
 @rest_route("/wc/v3/products/<int:product_id>", ["GET"], "view")
@@ -538,14 +544,37 @@ def apply_stock(item: Product | Variation, data: dict[str, Any]) -> None:
 sku_taken = actions.sku_taken
 
 
-@rest_route("/wc/v3/products/<int:product_id>", EDITABLE, "edit")
-def update_product(store: Store, product_id: int):
-    """PUT products/{id}."""
+def create_stockable(store: Store, args: dict[str, Any],
+                     make: Callable[[str], Product | Variation]) -> Product | Variation:
+    """POST products and POST products/{id}/variations alike: the schema checks and the SKU's
+    uniqueness before anything exists, ``make(sku)`` the item (no webhook yet), then every
+    other field as the first save (product.created)."""
+    problems = validate_product_fields(args)
+    if problems:
+        raise invalid_params(problems)
+    sku = str(args.get("sku") or "").strip()
+    if sku_taken(store, sku):
+        raise RestError("product_invalid_sku", "Invalid or duplicated SKU.", 400,
+                        unique_sku=sku)
+    item = make(sku)
+    update_stockable(store, item, {k: v for k, v in args.items() if k != "sku"},
+                     event="created")
+    return item
+
+
+def edit_product(store: Store, product_id: int, data: dict[str, Any]) -> dict[str, Any]:
+    """PUT products/{id} and one item of products/batch: the product as saved."""
     product = store.products.get(product_id)
     if product is None:
         raise invalid_id("product", 400)
-    update_stockable(store, product, params())
-    return json_response(serializers.product_data(store, product, rest_base(store)))
+    update_stockable(store, product, data)
+    return serializers.product_data(store, product, rest_base(store))
+
+
+@rest_route("/wc/v3/products/<int:product_id>", EDITABLE, "edit")
+def update_product(store: Store, product_id: int):
+    """PUT products/{id}."""
+    return json_response(edit_product(store, product_id, params()))
 
 
 @rest_route("/wc/v3/products", ["POST"], "create")
@@ -557,23 +586,18 @@ def create_product(store: Store):
     if kind not in ("simple", "variable"):
         raise RestError("woocommerce_rest_sandbox_unsupported",
                         f"The sandbox does not emulate {kind} products.", 501)
-    problems = validate_product_fields(args)
-    if problems:
-        raise invalid_params(problems)
-    sku = str(args.get("sku") or "").strip()
-    if sku_taken(store, sku):
-        raise RestError("product_invalid_sku", "Invalid or duplicated SKU.", 400,
-                        unique_sku=sku)
-    attribute = ""
-    for entry in args.get("attributes") or []:
-        if isinstance(entry, dict) and entry.get("variation"):
-            attribute = str(entry.get("name") or "Option")
-    product = actions.create_product(
-        store, name=str(args.get("name") or "Product"), sku=sku, type=kind,
-        regular_price=str(args.get("regular_price") or ""), attribute=attribute,
-        status=str(args.get("status") or "publish"), emit=False)
-    update_stockable(store, product, {k: v for k, v in args.items() if k != "sku"},
-                     event="created")
+
+    def make(sku: str) -> Product:
+        attribute = ""
+        for entry in args.get("attributes") or []:
+            if isinstance(entry, dict) and entry.get("variation"):
+                attribute = str(entry.get("name") or "Option")
+        return actions.create_product(
+            store, name=str(args.get("name") or "Product"), sku=sku, type=kind,
+            regular_price=str(args.get("regular_price") or ""), attribute=attribute,
+            status=str(args.get("status") or "publish"), emit=False)
+
+    product = create_stockable(store, args, make)
     base = rest_base(store)
     return created(serializers.product_data(store, product, base),
                    f"{base}/wc/v3/products/{product.id}")
@@ -632,15 +656,8 @@ def batch(data: dict[str, Any],
 @rest_route("/wc/v3/products/batch", EDITABLE, "batch")
 def batch_products(store: Store):
     """POST products/batch {update: [...]} (max 100 items)."""
-
-    def update_one(item: dict[str, Any]) -> dict[str, Any]:
-        product = store.products.get(int(item.get("id", 0) or 0))
-        if product is None:
-            raise invalid_id("product", 400)
-        update_stockable(store, product, item)
-        return serializers.product_data(store, product, rest_base(store))
-
-    return json_response(batch(params(), update_one))
+    return json_response(batch(params(), lambda item: edit_product(
+        store, int(item.get("id", 0) or 0), item)))
 
 
 # ---------------------------------------------------------------- variations
@@ -675,10 +692,8 @@ def list_variations(store: Store, product_id: int):
                         "include": lambda v: v.id, "title": lambda v: v.sku,
                         "slug": lambda v: v.sku, "modified": lambda v: v.date_modified,
                         "menu_order": lambda v: v.menu_order})
-    page, headers = paginate(items, args,
-                             f"{rest_base(store)}/wc/v3/products/{product_id}/variations")
-    return json_response([serializers.variation_data(store, v, rest_base(store)) for v in page],
-                         headers=headers)
+    return listed(store, items, args, f"/wc/v3/products/{product_id}/variations",
+                  serializers.variation_data)
 
 
 @rest_route("/wc/v3/products/<int:product_id>/variations/<int:item_id>", ["GET"], "view")
@@ -688,12 +703,18 @@ def read_variation(store: Store, product_id: int, item_id: int):
     return json_response(serializers.variation_data(store, variation, rest_base(store)))
 
 
+def edit_variation(store: Store, product_id: int, item_id: int,
+                   data: dict[str, Any]) -> dict[str, Any]:
+    """PUT products/{id}/variations/{variation_id} and one item of variations/batch."""
+    variation = get_variation(store, product_id, item_id, status=400)
+    update_stockable(store, variation, data)
+    return serializers.variation_data(store, variation, rest_base(store))
+
+
 @rest_route("/wc/v3/products/<int:product_id>/variations/<int:item_id>", EDITABLE, "edit")
 def update_variation(store: Store, product_id: int, item_id: int):
     """PUT products/{id}/variations/{variation_id}."""
-    variation = get_variation(store, product_id, item_id, status=400)
-    update_stockable(store, variation, params())
-    return json_response(serializers.variation_data(store, variation, rest_base(store)))
+    return json_response(edit_variation(store, product_id, item_id, params()))
 
 
 @rest_route("/wc/v3/products/<int:product_id>/variations", ["POST"], "create")
@@ -703,23 +724,18 @@ def create_variation(store: Store, product_id: int):
     product.updated of the parent)."""
     parent = get_parent(store, product_id)
     args = params()
-    problems = validate_product_fields(args)
-    if problems:
-        raise invalid_params(problems)
-    sku = str(args.get("sku") or "").strip()
-    if sku_taken(store, sku):
-        raise RestError("product_invalid_sku", "Invalid or duplicated SKU.", 400,
-                        unique_sku=sku)
-    options = [str(a.get("option")) for a in args.get("attributes") or []
-               if isinstance(a, dict) and a.get("option")]
-    try:
-        variation = actions.create_variation(
-            store, parent, option=options[0] if options else "Any", sku=sku,
-            regular_price=str(args.get("regular_price") or ""), emit=False)
-    except actions.ActionError as exc:
-        raise RestError("woocommerce_rest_invalid_product_id", str(exc), 400) from None
-    update_stockable(store, variation, {k: v for k, v in args.items() if k != "sku"},
-                     event="created")
+
+    def make(sku: str) -> Variation:
+        options = [str(a.get("option")) for a in args.get("attributes") or []
+                   if isinstance(a, dict) and a.get("option")]
+        try:
+            return actions.create_variation(
+                store, parent, option=options[0] if options else "Any", sku=sku,
+                regular_price=str(args.get("regular_price") or ""), emit=False)
+        except actions.ActionError as exc:
+            raise RestError("woocommerce_rest_invalid_product_id", str(exc), 400) from None
+
+    variation = create_stockable(store, args, make)
     base = rest_base(store)
     return created(serializers.variation_data(store, variation, base),
                    f"{base}/wc/v3/products/{product_id}/variations/{variation.id}")
@@ -741,13 +757,8 @@ def remove_variation(store: Store, product_id: int, item_id: int):
 def batch_variations(store: Store, product_id: int):
     """POST products/{id}/variations/batch {update: [...]} (max 100 items)."""
     get_parent(store, product_id)
-
-    def update_one(item: dict[str, Any]) -> dict[str, Any]:
-        variation = get_variation(store, product_id, int(item.get("id", 0) or 0), status=400)
-        update_stockable(store, variation, item)
-        return serializers.variation_data(store, variation, rest_base(store))
-
-    return json_response(batch(params(), update_one))
+    return json_response(batch(params(), lambda item: edit_variation(
+        store, product_id, int(item.get("id", 0) or 0), item)))
 
 
 # ---------------------------------------------------------------- webhooks
@@ -765,6 +776,14 @@ def is_valid_url(url: Any) -> bool:
     """wc_is_valid_url(): http(s) with a host."""
     parsed = urlparse(str(url or ""))
     return parsed.scheme in ("http", "https") and bool(parsed.netloc)
+
+
+def check_delivery_url(url: Any) -> None:
+    """POST and PUT webhooks refuse a delivery URL that isn't http(s) alike."""
+    if not is_valid_url(url):
+        raise RestError("woocommerce_rest_shop_webhook_invalid_delivery_url",
+                        "Webhook delivery URL must be a valid URL starting with http:// or "
+                        "https://.", 400)
 
 
 def default_webhook_name() -> str:
@@ -791,9 +810,7 @@ def list_webhooks(store: Store):
                                "order": args.get("order", "desc")},
                        {"date": lambda w: w.date_created, "id": lambda w: w.id,
                         "title": lambda w: w.name, "include": lambda w: w.id})
-    page, headers = paginate(items, args, f"{rest_base(store)}/wc/v3/webhooks")
-    return json_response([serializers.webhook_data(store, w, rest_base(store)) for w in page],
-                         headers=headers)
+    return listed(store, items, args, "/wc/v3/webhooks", serializers.webhook_data)
 
 
 @rest_route("/wc/v3/webhooks/<int:webhook_id>", ["GET"], "view")
@@ -815,10 +832,7 @@ def create_webhook(store: Store):
     if not topic or not webhooks.is_valid_topic(topic):
         raise RestError("woocommerce_rest_shop_webhook_invalid_topic",
                         "Webhook topic is required and must be valid.", 400)
-    if not is_valid_url(args.get("delivery_url")):
-        raise RestError("woocommerce_rest_shop_webhook_invalid_delivery_url",
-                        "Webhook delivery URL must be a valid URL starting with http:// or "
-                        "https://.", 400)
+    check_delivery_url(args.get("delivery_url"))
     status = args.get("status", "active")
     if status not in webhooks.WEBHOOK_STATUSES:
         raise invalid_params({"status": "status is not one of active, paused, and disabled."})
@@ -845,10 +859,7 @@ def update_webhook(store: Store, webhook_id: int):
         webhook.topic = str(args["topic"]).lower()
     url_changed = False
     if args.get("delivery_url"):
-        if not is_valid_url(args["delivery_url"]):
-            raise RestError("woocommerce_rest_shop_webhook_invalid_delivery_url",
-                            "Webhook delivery URL must be a valid URL starting with http:// or "
-                            "https://.", 400)
+        check_delivery_url(args["delivery_url"])
         url_changed = args["delivery_url"] != webhook.delivery_url
         webhook.delivery_url = str(args["delivery_url"])
     if args.get("secret"):

@@ -10,6 +10,7 @@ import os
 import shutil
 import socket
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ import requests
 
 from app.extensions import db
 from sandbox.server import start_in_thread
+from sandbox.tls import ensure_local_tls
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -27,7 +29,6 @@ SHOPIFY_CLIENT_ID = "d5b2c0a4f1e34c9b8a7d6e5f4c3b2a19"  # shopify.app.toml
 SHOPIFY_SECRET = "shpss_e2e_browser_test_secret_0123456789abcdef"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-
 
 
 @contextmanager
@@ -43,6 +44,7 @@ def running_worker(app, name: str):
     finally:
         worker.stop()
         thread.join(timeout=15)
+
 
 @pytest.fixture(scope="session")
 def chromium():
@@ -60,26 +62,113 @@ def chromium():
         browser.close()
 
 
-@pytest.fixture
-def live_app(tmp_path):
-    """The app on a freshly migrated SQLite database, served on a free loopback port."""
+@contextmanager
+def serving_stockroom(tmp_path: Path, config: dict, *, port: int = 0, ssl_context=None,
+                      worker: str | None = None) -> Iterator[tuple[object, str]]:
+    """Stockroom on a freshly migrated SQLite file, served on a loopback port (0: any free
+    one), with the real sync worker named ``worker`` when given: (app, its URL)."""
     from flask_migrate import upgrade
 
     from app import create_app
+    from tests.conftest import TEST_ENCRYPTION_KEY
 
-    app = create_app({"TESTING": True, "SECRET_KEY": "e2e",
+    app = create_app({"TESTING": True, "ENCRYPTION_KEYS": [TEST_ENCRYPTION_KEY],
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e2e.sqlite3'}",
-                      "STOCKROOM_SECURE_COOKIES": False})
+                      **config})
     with app.app_context():
         upgrade()
-    server = start_in_thread(app)
-    app.config["E2E_URL"] = server.url
+    server = start_in_thread(app, port=port, ssl_context=ssl_context)
     try:
-        yield app
+        if worker is None:
+            yield app, server.url
+        else:
+            with running_worker(app, worker):
+                yield app, server.url
     finally:
         server.stop()
         with app.app_context():
             db.engine.dispose()
+
+
+@contextmanager
+def http_and_https(app, tls) -> Iterator[tuple]:
+    """``app`` on two loopback sockets, plain and TLS (the test CA's certificate)."""
+    http = start_in_thread(app)
+    https = start_in_thread(app, ssl_context=tls.server_context())
+    try:
+        yield http, https
+    finally:
+        https.stop()
+        http.stop()
+
+
+@contextmanager
+def shopify_sandbox(tls) -> Iterator[tuple[str, str]]:
+    """The Shopify sandbox on HTTP (the browser's admin) and HTTPS (the app's API calls),
+    webhooks retried fast and verified against the test CA: (http URL, https URL)."""
+    from sandbox.shopify import SandboxConfig, create_app as create_sandbox
+
+    config = SandboxConfig(api_secret=SHOPIFY_SECRET, webhook_retry_delays=[0.2, 0.5, 1.0],
+                           webhook_verify=str(tls.ca_bundle))
+    sandbox = create_sandbox(config)
+    with http_and_https(sandbox, tls) as (http, https):
+        config.public_url = http.url
+        try:
+            yield http.url, https.url
+        finally:
+            sandbox.extensions["shopify_sandbox"].webhooks.stop()
+
+
+def shopify_settings(app_url: str, sandbox_http: str, sandbox_https: str, tls):
+    """The app's Shopify settings for the sandbox, read the way production reads its env."""
+    from app.platforms.shopify.settings import load_settings
+
+    return load_settings({
+        "SHOPIFY_API_SECRET": SHOPIFY_SECRET, "SHOPIFY_APP_URL": f"{app_url}/shopify/app",
+        "SHOPIFY_SHOP_URL_TEMPLATE": f"{sandbox_https}/shops/{{shop}}",
+        "SHOPIFY_ADMIN_ORIGINS": sandbox_http,
+        "SHOPIFY_APP_BRIDGE_URL": f"{sandbox_http}/_sandbox/app-bridge.js",
+        "SHOPIFY_CA_BUNDLE": str(tls.ca_bundle)})
+
+
+def shopify_app_registration(app_url: str) -> dict:
+    """The sandbox's record of this app (shopify.app.toml's client id, the test secret)."""
+    return {"client_id": SHOPIFY_CLIENT_ID, "secret": SHOPIFY_SECRET,
+            "application_url": f"{app_url}/shopify/app",
+            "redirect_urls": [f"{app_url}/shopify/auth/callback"]}
+
+
+@contextmanager
+def woo_sandbox(tls) -> Iterator[tuple[str, str]]:
+    """The WooCommerce sandbox (webhooks at once, verified against the test CA) on HTTP and
+    HTTPS: (http URL, https URL)."""
+    from sandbox.woocommerce import create_app as create_woo_sandbox
+
+    sandbox = create_woo_sandbox({"webhook_delay_seconds": 0,
+                                  "outbound_verify": str(tls.ca_bundle)})
+    with http_and_https(sandbox, tls) as (http, https):
+        try:
+            yield http.url, https.url
+        finally:
+            sandbox.extensions["wc_sandbox"].dispatcher.stop()
+
+
+def woo_settings(sandbox_http: str, sandbox_https: str, tls):
+    """The app's WooCommerce settings: the sandbox's origins trusted, the test CA."""
+    from app.platforms.woocommerce.settings import WooSettings, origin_of
+
+    return WooSettings(sandbox_origins=frozenset(origin_of(u) for u in (sandbox_http,
+                                                                        sandbox_https)),
+                       ca_bundle=str(tls.ca_bundle), timeout_seconds=10)
+
+
+@pytest.fixture
+def live_app(tmp_path):
+    """The app on a freshly migrated SQLite database, served on a free loopback port."""
+    config = {"SECRET_KEY": "e2e", "STOCKROOM_SECURE_COOKIES": False}
+    with serving_stockroom(tmp_path, config) as (app, url):
+        app.config["E2E_URL"] = url
+        yield app
 
 
 @pytest.fixture
@@ -138,7 +227,8 @@ class ShopifyWorld:
         return resp.json()
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback port free now (for an app whose own URL its settings must name)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -148,49 +238,16 @@ def _free_port() -> int:
 def shopify_world(tmp_path):
     """Shopify sandbox (HTTP for the browser, HTTPS for the app) + Stockroom on a migrated
     SQLite file + a worker thread, configured the way production reads its environment."""
-    from flask_migrate import upgrade
-
-    from app import create_app
-    from app.platforms.shopify.settings import load_settings
-    from sandbox.shopify import SandboxConfig, create_app as create_sandbox
-    from sandbox.tls import ensure_local_tls
-    from tests.conftest import TEST_ENCRYPTION_KEY
-
     tls = ensure_local_tls(tmp_path / "tls")
-    config = SandboxConfig(api_secret=SHOPIFY_SECRET, webhook_retry_delays=[0.2, 0.5, 1.0],
-                           webhook_verify=str(tls.ca_bundle))
-    sandbox = create_sandbox(config)
-    http = start_in_thread(sandbox)
-    https = start_in_thread(sandbox, ssl_context=tls.server_context())
-    config.public_url = http.url
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
-    settings = load_settings({
-        "SHOPIFY_API_SECRET": SHOPIFY_SECRET, "SHOPIFY_APP_URL": f"{url}/shopify/app",
-        "SHOPIFY_SHOP_URL_TEMPLATE": f"{https.url}/shops/{{shop}}",
-        "SHOPIFY_ADMIN_ORIGINS": http.url,
-        "SHOPIFY_APP_BRIDGE_URL": f"{http.url}/_sandbox/app-bridge.js",
-        "SHOPIFY_CA_BUNDLE": str(tls.ca_bundle)})
-    app = create_app({"TESTING": True, "SECRET_KEY": "e2e", "STOCKROOM_SECURE_COOKIES": False,
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e2e.sqlite3'}",
-                      "ENCRYPTION_KEYS": [TEST_ENCRYPTION_KEY], "SHOPIFY_SETTINGS": settings})
-    with app.app_context():
-        upgrade()
-    server = start_in_thread(app, port=port)
-    world = ShopifyWorld(app, url, http.url, https.url)
-    world.control("POST", "apps", {"client_id": SHOPIFY_CLIENT_ID, "secret": SHOPIFY_SECRET,
-                                   "application_url": f"{url}/shopify/app",
-                                   "redirect_urls": [f"{url}/shopify/auth/callback"]})
-    try:
-        with running_worker(app, "e2e-worker"):
-            yield world
-    finally:
-        server.stop()
-        sandbox.extensions["shopify_sandbox"].webhooks.stop()
-        https.stop()
-        http.stop()
-        with app.app_context():
-            db.engine.dispose()
+    with shopify_sandbox(tls) as (http, https), serving_stockroom(
+            tmp_path, {"SECRET_KEY": "e2e", "STOCKROOM_SECURE_COOKIES": False,
+                       "SHOPIFY_SETTINGS": shopify_settings(url, http, https, tls)},
+            port=port, worker="e2e-worker") as (app, _):
+        world = ShopifyWorld(app, url, http, https)
+        world.control("POST", "apps", shopify_app_registration(url))
+        yield world
 
 
 @dataclass
@@ -223,34 +280,9 @@ class WooWorld:
 @pytest.fixture
 def woo_world(tmp_path):
     """WooCommerce sandbox (webhooks at once) + Stockroom on HTTPS with a worker thread."""
-    from flask_migrate import upgrade
-
-    from app import create_app
-    from app.platforms.woocommerce.settings import WooSettings, origin_of
-    from sandbox.tls import ensure_local_tls
-    from sandbox.woocommerce import create_app as create_woo_sandbox
-    from tests.conftest import TEST_ENCRYPTION_KEY
-
     tls = ensure_local_tls(tmp_path / "tls")
-    sandbox = create_woo_sandbox({"webhook_delay_seconds": 0,
-                                  "outbound_verify": str(tls.ca_bundle)})
-    http = start_in_thread(sandbox)
-    https = start_in_thread(sandbox, ssl_context=tls.server_context())
-    settings = WooSettings(sandbox_origins=frozenset(origin_of(u) for u in (http.url, https.url)),
-                           ca_bundle=str(tls.ca_bundle), timeout_seconds=10)
-    app = create_app({"TESTING": True, "SECRET_KEY": "e2e-woo",
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e2e.sqlite3'}",
-                      "ENCRYPTION_KEYS": [TEST_ENCRYPTION_KEY], "WOOCOMMERCE_SETTINGS": settings})
-    with app.app_context():
-        upgrade()
-    server = start_in_thread(app, ssl_context=tls.server_context())
-    try:
-        with running_worker(app, "e2e-woo-worker"):
-            yield WooWorld(app, server.url, http.url, https.url, str(tls.ca_bundle))
-    finally:
-        server.stop()
-        sandbox.extensions["wc_sandbox"].dispatcher.stop()
-        https.stop()
-        http.stop()
-        with app.app_context():
-            db.engine.dispose()
+    with woo_sandbox(tls) as (http, https), serving_stockroom(
+            tmp_path, {"SECRET_KEY": "e2e-woo",
+                       "WOOCOMMERCE_SETTINGS": woo_settings(http, https, tls)},
+            ssl_context=tls.server_context(), worker="e2e-woo-worker") as (app, url):
+        yield WooWorld(app, url, http, https, str(tls.ca_bundle))

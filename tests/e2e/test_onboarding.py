@@ -16,7 +16,10 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import (Channel, ChannelListing, InventoryItem, InventoryLevel, MatchStatus,
                         StockLocation, User)
-from tests.e2e.conftest import SHOPIFY_CLIENT_ID, SHOPIFY_SECRET, _free_port
+from sandbox.tls import ensure_local_tls
+from tests.e2e.conftest import (SHOPIFY_CLIENT_ID, free_port, serving_stockroom,
+                                shopify_app_registration, shopify_sandbox, shopify_settings,
+                                woo_sandbox, woo_settings)
 
 pytestmark = pytest.mark.e2e
 
@@ -77,64 +80,23 @@ class World:
 
 @pytest.fixture
 def world(tmp_path):
-    from flask_migrate import upgrade
-
-    from app import create_app
-    from app.platforms.shopify.settings import load_settings
-    from app.platforms.woocommerce.settings import WooSettings, origin_of
-    from sandbox.server import start_in_thread
-    from sandbox.shopify import SandboxConfig, create_app as create_shopify_sandbox
-    from sandbox.tls import ensure_local_tls
-    from sandbox.woocommerce import create_app as create_woo_sandbox
-    from tests.conftest import TEST_ENCRYPTION_KEY
-    from tests.e2e.conftest import running_worker
-
+    """Both sandboxes, and Stockroom on HTTPS at a port chosen first (its Shopify settings
+    name its own URL), with its worker (tests/e2e/conftest.py's pieces)."""
     tls = ensure_local_tls(tmp_path / "tls")
-    shop_config = SandboxConfig(api_secret=SHOPIFY_SECRET, webhook_retry_delays=[0.2, 0.5, 1.0],
-                                webhook_verify=str(tls.ca_bundle))
-    shop_sandbox = create_shopify_sandbox(shop_config)
-    shop_http = start_in_thread(shop_sandbox)
-    shop_https = start_in_thread(shop_sandbox, ssl_context=tls.server_context())
-    shop_config.public_url = shop_http.url
-    woo_sandbox = create_woo_sandbox({"webhook_delay_seconds": 0,
-                                      "outbound_verify": str(tls.ca_bundle)})
-    woo_http = start_in_thread(woo_sandbox)
-    woo_https = start_in_thread(woo_sandbox, ssl_context=tls.server_context())
-    port = _free_port()
+    port = free_port()
     url = f"https://127.0.0.1:{port}"
-    shopify_settings = load_settings({
-        "SHOPIFY_API_SECRET": SHOPIFY_SECRET, "SHOPIFY_APP_URL": f"{url}/shopify/app",
-        "SHOPIFY_SHOP_URL_TEMPLATE": f"{shop_https.url}/shops/{{shop}}",
-        "SHOPIFY_ADMIN_ORIGINS": shop_http.url,
-        "SHOPIFY_APP_BRIDGE_URL": f"{shop_http.url}/_sandbox/app-bridge.js",
-        "SHOPIFY_CA_BUNDLE": str(tls.ca_bundle)})
-    woo_settings = WooSettings(sandbox_origins=frozenset(origin_of(u) for u in (
-        woo_http.url, woo_https.url)), ca_bundle=str(tls.ca_bundle), timeout_seconds=10)
-    app = create_app({"TESTING": True, "SECRET_KEY": "e2e-onboarding",
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e2e.sqlite3'}",
-                      "ENCRYPTION_KEYS": [TEST_ENCRYPTION_KEY],
-                      "SHOPIFY_SETTINGS": shopify_settings,
-                      "WOOCOMMERCE_SETTINGS": woo_settings})
-    with app.app_context():
-        upgrade()
-    server = start_in_thread(app, port=port, ssl_context=tls.server_context())
-    assert server.url == url
-    world = World(app, url, shop_http.url, shop_https.url, woo_http.url, woo_https.url,
-                  str(tls.ca_bundle))
-    world.shopify("POST", "apps", {"client_id": SHOPIFY_CLIENT_ID, "secret": SHOPIFY_SECRET,
-                                   "application_url": f"{url}/shopify/app",
-                                   "redirect_urls": [f"{url}/shopify/auth/callback"]})
-    try:
-        with running_worker(app, "e2e-onboarding-worker"):
-            yield world
-    finally:
-        server.stop()
-        shop_sandbox.extensions["shopify_sandbox"].webhooks.stop()
-        woo_sandbox.extensions["wc_sandbox"].dispatcher.stop()
-        for s in (shop_https, shop_http, woo_https, woo_http):
-            s.stop()
-        with app.app_context():
-            db.engine.dispose()
+    with shopify_sandbox(tls) as (shop_http, shop_https), \
+            woo_sandbox(tls) as (woo_http, woo_https), \
+            serving_stockroom(tmp_path, {
+                "SECRET_KEY": "e2e-onboarding",
+                "SHOPIFY_SETTINGS": shopify_settings(url, shop_http, shop_https, tls),
+                "WOOCOMMERCE_SETTINGS": woo_settings(woo_http, woo_https, tls)},
+                port=port, ssl_context=tls.server_context(),
+                worker="e2e-onboarding-worker") as (app, served_at):
+        assert served_at == url
+        world = World(app, url, shop_http, shop_https, woo_http, woo_https, str(tls.ca_bundle))
+        world.shopify("POST", "apps", shopify_app_registration(url))
+        yield world
 
 
 def _install_shop(world: World) -> None:

@@ -1,4 +1,4 @@
-"""Dashboard test fixtures: a client with a CSRF- and form-token-aware helper, and a merchant."""
+"""Dashboard test fixtures: a CSRF- and form-token-aware client, a merchant, header credentials."""
 from __future__ import annotations
 
 import html
@@ -9,6 +9,7 @@ import pytest
 
 from app.extensions import db
 from app.models import User
+from app.auth import Identity, register_authenticator
 from tests.fixtures.factories import (make_channel, make_item, make_location, make_order,
                                       stock)
 
@@ -80,6 +81,26 @@ class Browser:
         if response.status_code == 303:
             self.get("/connections")
         return response
+
+
+#: The headers a request carries to use header_credential's credential.
+BEARER = {"Authorization": "Bearer good"}
+
+
+def header_credential(app, merchant_id: int, *, first: bool = False) -> dict[str, str]:
+    """Register an authenticator that signs in ``merchant_id`` from an Authorization header
+    (the seam the Shopify session-token check uses: no cookie, no CSRF token; ``first``:
+    ahead of the cookie session, as embedded). Returns the headers that carry it."""
+
+    def bearer():
+        from flask import request
+
+        if request.headers.get("Authorization") == BEARER["Authorization"]:
+            return Identity(merchant_id, method="test_token", cookie_based=False)
+        return None
+
+    register_authenticator(app, bearer, first=first)
+    return dict(BEARER)
 
 
 @pytest.fixture

@@ -5,11 +5,11 @@ import pytest
 from flask import g
 from sqlalchemy import func, select
 
-from app.auth import Identity, authenticate, register_authenticator
+from app.auth import authenticate
 from app.extensions import db
 from app.models import LoginAttempt, Merchant, User
 from tests.fixtures.factories import make_channel, make_merchant, make_order
-from tests.web.conftest import PASSWORD
+from tests.web.conftest import PASSWORD, header_credential
 
 
 def test_sign_up_creates_merchant_and_signs_in(app, browser):
@@ -168,26 +168,18 @@ def test_registered_authenticator_sets_merchant(app):
     """The seam the Shopify session-token check uses: a header credential, no CSRF."""
     merchant = make_merchant()
     db.session.commit()
-
-    def bearer():
-        from flask import request
-
-        if request.headers.get("Authorization") == "Bearer good":
-            return Identity(merchant.id, method="test_token", cookie_based=False)
-        return None
-
-    register_authenticator(app, bearer)
+    bearer = header_credential(app, merchant.id)
     client = app.test_client()
-    assert client.get("/orders", headers={"Authorization": "Bearer good"}).status_code == 200
+    assert client.get("/orders", headers=bearer).status_code == 200
     assert client.get("/orders").status_code == 302
     # No CSRF token needed with a header credential (it can't be forged cross-site); the
     # form's single-use token works the same without cookies.
-    page = client.get("/locations", headers={"Authorization": "Bearer good"})
+    page = client.get("/locations", headers=bearer)
     token = re.search(r'name="form_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
     response = client.post("/locations", data={"name": "Back room", "form_token": token},
-                           headers={"Authorization": "Bearer good"})
+                           headers=bearer)
     assert response.status_code == 303
-    with app.test_request_context("/orders", headers={"Authorization": "Bearer good"}):
+    with app.test_request_context("/orders", headers=bearer):
         assert authenticate().merchant_id == merchant.id and g.merchant_id == merchant.id
 
 

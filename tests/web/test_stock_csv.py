@@ -5,15 +5,11 @@ import re
 
 from sqlalchemy import select
 
-from app.auth import Identity, register_authenticator
 from app.extensions import db
-from app.models import InventoryLevel, InventoryMovement, StockImport
+from app.models import InventoryMovement, StockImport
 from app.stock import adjust_stock
-
-
-def on_hand(location, item):
-    return db.session.scalar(select(InventoryLevel.on_hand).where(
-        InventoryLevel.location_id == location.id, InventoryLevel.item_id == item.id)) or 0
+from tests.fixtures.stock import on_hand
+from tests.web.conftest import header_credential
 
 
 def upload(browser, text, name="counts.csv", **kwargs):
@@ -122,16 +118,8 @@ def test_other_merchants_import_is_404(shop, browser):
 
 
 def test_embedded_export_link_is_signed_and_upload_works_without_cookies(shop, app):
-    def bearer():
-        from flask import request
-
-        if request.headers.get("Authorization") == "Bearer good":
-            return Identity(shop.merchant_id, method="test_token", cookie_based=False)
-        return None
-
-    register_authenticator(app, bearer, first=True)
+    headers = header_credential(app, shop.merchant_id, first=True)
     client = app.test_client()
-    headers = {"Authorization": "Bearer good"}
     page = client.get("/stock/csv", headers=headers).get_data(as_text=True)
     link = re.search(r'href="(/stock/export\.csv\?[^"]+)" hx-boost="false"', page).group(1)
     link = link.replace("&amp;", "&")

@@ -3,15 +3,11 @@ import re
 
 from sqlalchemy import select
 
-from app.auth import Identity, register_authenticator
 from app.extensions import db
-from app.models import InventoryLevel, Transfer
+from app.models import Transfer
 from tests.fixtures.factories import make_location, make_merchant
-
-
-def on_hand(location, item):
-    return db.session.scalar(select(InventoryLevel.on_hand).where(
-        InventoryLevel.location_id == location.id, InventoryLevel.item_id == item.id)) or 0
+from tests.fixtures.stock import on_hand
+from tests.web.conftest import header_credential
 
 
 def create(shop, browser, **fields):
@@ -139,16 +135,8 @@ def test_other_merchants_transfer_is_404(shop, browser, app):
 
 
 def test_transfer_pages_work_embedded_with_a_session_token(shop, app):
-    def bearer():
-        from flask import request
-
-        if request.headers.get("Authorization") == "Bearer good":
-            return Identity(shop.merchant_id, method="test_token", cookie_based=False)
-        return None
-
-    register_authenticator(app, bearer, first=True)
+    headers = header_credential(app, shop.merchant_id, first=True)
     client = app.test_client()
-    headers = {"Authorization": "Bearer good"}
     page = client.get("/transfers/new", headers=headers).get_data(as_text=True)
     token = re.search(r'name="form_token" value="([^"]+)"', page).group(1)
     response = client.post("/transfers", headers=headers | {"HX-Request": "true"}, data={

@@ -12,11 +12,14 @@ from functools import cache
 from pathlib import Path
 
 import requests
+from graphql import Visitor, parse, visit
 
 from app.platforms.shopify.settings import ShopifySettings
 
 log = logging.getLogger("stockroom.shopify")
 QUERIES = Path(__file__).parent / "queries"
+#: One fragment a file, named after it: the selections several documents share.
+FRAGMENTS = QUERIES / "fragments"
 
 
 class ShopifyError(Exception):
@@ -55,8 +58,49 @@ class ShopifyQueryError(ShopifyError):
 
 @cache
 def load_document(name: str) -> str:
-    """The GraphQL document in queries/<name>.graphql."""
-    return (QUERIES / f"{name}.graphql").read_text()
+    """The GraphQL document in queries/<name>.graphql, followed by every fragment it spreads.
+
+    Shopify, like any GraphQL server, wants each fragment a document spreads defined in
+    the same request, and rejects one defined but not spread: only those reached from the
+    operation (through fragments that spread others, too) are appended, each once.
+    """
+    document = (QUERIES / f"{name}.graphql").read_text()
+    needed: list[str] = []
+    pending = _spread_names(document)
+    while pending:
+        fragment = pending.pop(0)
+        if fragment not in needed:
+            needed.append(fragment)
+            pending += _spread_names(load_fragment(fragment))
+    return "\n".join([document, *(load_fragment(f) for f in needed)])
+
+
+@cache
+def load_fragment(name: str) -> str:
+    """The fragment definition in queries/fragments/<name>.graphql."""
+    path = FRAGMENTS / f"{name}.graphql"
+    if not path.is_file():
+        raise LookupError(f"...{name} is spread, but {path.relative_to(QUERIES.parent)} "
+                          "does not exist")
+    return path.read_text()
+
+
+class _Spreads(Visitor):
+    """Collects the names of the fragments a document spreads, in reading order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[str] = []
+
+    def enter_fragment_spread(self, node, *_) -> None:
+        self.names.append(node.name.value)
+
+
+def _spread_names(text: str) -> list[str]:
+    """The fragments ``text`` spreads (``...Name``, not ``... on Type``)."""
+    spreads = _Spreads()
+    visit(parse(text, no_location=True), spreads)
+    return spreads.names
 
 
 @cache

@@ -1,6 +1,6 @@
 """Script requests (HTMX, fetch) whose Shopify session token was refused: retry or re-auth.
 
-A challenge for app.web.auth's ``login_required``, registered before the framed-page
+A challenge for app.auth's ``login_required``, registered before the framed-page
 bounce (``session_tokens.bounce_challenge``, which answers document loads). A request that
 carried ``Authorization: Bearer <session token>`` and was not authenticated gets 401 with
 Shopify's headers instead of the standalone sign-in redirect:

@@ -3,7 +3,8 @@ fulfillment-order changes and app/scopes_update, on payload_checks.py's helpers 
 (the body agrees with where it was delivered, ids are Shopify's, of the right kind)."""
 from __future__ import annotations
 
-from app.platforms.shopify.payload_checks import (SHOPIFY, _gid_number, _positive_int,
+from app.platforms.shopify.payload_checks import (SHOPIFY, _fulfillment_order_ref,
+                                                  _gid_number, _objects, _positive_int,
                                                   _resource_ids, _show)
 from app.sync.errors import Rejected
 from app.sync.handlers import Delivery, payload_check
@@ -16,15 +17,6 @@ def check_location(delivery: Delivery) -> None:
     name = delivery.payload.get("name")
     if name is not None and not isinstance(name, str):
         raise Rejected(f"the body's name is {_show(name)}, not a location name")
-
-
-def _fulfillment_order_ref(ref, field: str) -> None:
-    if not isinstance(ref, dict):
-        raise Rejected(f"the body's {field} is {_show(ref)}, not a fulfillment order")
-    if isinstance(ref.get("id"), int) and not isinstance(ref["id"], bool):
-        _positive_int(ref, "id")  # an older payload's numeric id
-    else:
-        _gid_number(ref.get("id"), "FulfillmentOrder", f"{field}.id")
 
 
 @payload_check(SHOPIFY, "fulfillment_orders/split", "fulfillment_orders/rescheduled",
@@ -49,12 +41,8 @@ def check_fulfillment_orders_merged(delivery: Delivery) -> None:
     """``merge_intents`` name fulfillment orders by positive integer id; the merge result
     (``fulfillment_order_merges``: one object, or a list of them) by FulfillmentOrder gid."""
     payload = delivery.payload
-    intents = payload.get("merge_intents")
-    if not isinstance(intents, list) or not intents:
-        raise Rejected(f"the body's merge_intents is {_show(intents)}, not a list of intents")
-    for intent in intents:
-        if not isinstance(intent, dict):
-            raise Rejected(f"the body's merge intent {_show(intent)} is not an object")
+    for intent in _objects(payload, "merge_intents", "the body's merge intent {} is not an object",
+                           required=True, a_list="a list of intents"):
         _positive_int(intent, "fulfillment_order_id")
     merges = payload.get("fulfillment_order_merges")
     for merge in merges if isinstance(merges, list) else [merges]:

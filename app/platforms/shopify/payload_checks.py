@@ -51,6 +51,33 @@ def _gid_number(value, kind: str, field: str) -> int:
     return int(match["number"])
 
 
+def _objects(payload: dict, field: str, not_an_object: str, *, required: bool = False,
+             a_list: str = "a list") -> list[dict]:
+    """The objects listed in ``payload[field]`` (none when it is absent, unless
+    ``required``: then absent or empty is refused too). ``not_an_object`` is the reason
+    given for an entry that isn't one, with ``{}`` where the entry is shown."""
+    items = payload.get(field)
+    if items is None and not required:
+        return []
+    if not isinstance(items, list) or (required and not items):
+        raise Rejected(f"the body's {field} is {_show(items)}, not {a_list}")
+    for item in items:
+        if not isinstance(item, dict):
+            raise Rejected(not_an_object.format(_show(item)))
+    return items
+
+
+def _fulfillment_order_ref(ref, field: str) -> None:
+    """A fulfillment order the payload names: a FulfillmentOrder gid (an older payload's
+    positive integer id is accepted too)."""
+    if not isinstance(ref, dict):
+        raise Rejected(f"the body's {field} is {_show(ref)}, not a fulfillment order")
+    if isinstance(ref.get("id"), int) and not isinstance(ref["id"], bool):
+        _positive_int(ref, "id")
+    else:
+        _gid_number(ref.get("id"), "FulfillmentOrder", f"{field}.id")
+
+
 def _resource_ids(payload: dict, kind: str) -> None:
     """``id`` a positive integer; ``admin_graphql_api_id`` (when sent) that resource's gid,
     with the same number (to double precision: see the module's docstring)."""
@@ -121,14 +148,8 @@ def check_fulfillment(delivery: Delivery) -> None:
 def check_fulfillment_orders(delivery: Delivery) -> None:
     """Every ``*fulfillment_order`` object the payload names has a FulfillmentOrder gid."""
     for key, ref in delivery.payload.items():
-        if not key.endswith("fulfillment_order") or ref is None:
-            continue
-        if not isinstance(ref, dict):
-            raise Rejected(f"the body's {key} is {_show(ref)}, not a fulfillment order")
-        if isinstance(ref.get("id"), int) and not isinstance(ref["id"], bool):
-            _positive_int(ref, "id")  # an older payload's numeric id
-        else:
-            _gid_number(ref.get("id"), "FulfillmentOrder", f"{key}.id")
+        if key.endswith("fulfillment_order") and ref is not None:
+            _fulfillment_order_ref(ref, key)
 
 
 @payload_check(SHOPIFY, "products/create", "products/update")
@@ -136,14 +157,7 @@ def check_product(delivery: Delivery) -> None:
     """The REST Product resource: its ids, and every variant's ids, name this product's."""
     payload = delivery.payload
     _resource_ids(payload, "Product")
-    variants = payload.get("variants")
-    if variants is None:
-        return
-    if not isinstance(variants, list):
-        raise Rejected(f"the body's variants is {_show(variants)}, not a list")
-    for variant in variants:
-        if not isinstance(variant, dict):
-            raise Rejected(f"the body's variant {_show(variant)} is not a variant")
+    for variant in _objects(payload, "variants", "the body's variant {} is not a variant"):
         _resource_ids(variant, "ProductVariant")
         product_id = variant.get("product_id")
         if product_id is not None and (isinstance(product_id, bool)

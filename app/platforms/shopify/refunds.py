@@ -9,7 +9,7 @@ from app.orders.refunds import UnmappedRestockLocation, record_refund
 from app.platforms.shopify.handlers import _order_gid_of_refund, _payload, _push_in_flight
 from app.platforms.shopify.mapping import refund_data, refund_data_from_node
 from app.platforms.shopify.paging import read_refund
-from app.platforms.shopify.payload_checks import _positive_int, _resource_ids, _show
+from app.platforms.shopify.payload_checks import _objects, _positive_int, _resource_ids, _show
 from app.platforms.shopify.sync import ShopifyCall, pull_order
 from app.sync.errors import Deferred, PermanentError, Rejected
 from app.sync.handlers import Delivery, inbox_handler, payload_check
@@ -23,14 +23,7 @@ def check_refund(delivery: Delivery) -> None:
     payload = delivery.payload
     _resource_ids(payload, "Refund")
     _positive_int(payload, "order_id")
-    items = payload.get("refund_line_items")
-    if items is None:
-        return
-    if not isinstance(items, list):
-        raise Rejected(f"the body's refund_line_items is {_show(items)}, not a list")
-    for item in items:
-        if not isinstance(item, dict):
-            raise Rejected(f"a refund line item is {_show(item)}, not an object")
+    for item in _objects(payload, "refund_line_items", "a refund line item is {}, not an object"):
         _positive_int(item, "line_item_id")
         quantity = item.get("quantity")
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:

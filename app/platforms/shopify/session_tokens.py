@@ -73,7 +73,7 @@ def bearer_token() -> str | None:
 
 
 def session_token_authenticator() -> Identity | None:
-    """Authenticator for app.web.auth: a valid session token of an installed, active shop.
+    """Authenticator for app.auth: a valid session token of an installed, active shop.
 
     A token in the URL of anything but a document load is refused with 401 rather than
     ignored: a URL ends up in logs, history and Referer, so a leaked one must not work
@@ -115,7 +115,7 @@ def _framed() -> bool:
 
 
 def bounce_challenge() -> Response | None:
-    """Challenge for app.web.auth: a framed page load without a usable session token gets
+    """Challenge for app.auth: a framed page load without a usable session token gets
     Shopify's bounce page (App Bridge supplies a token, the page reloads with it). A valid
     token of a shop that isn't installed yet goes to the install (token exchange)."""
     settings = current_app.extensions.get("stockroom.shopify")

@@ -1,14 +1,13 @@
-"""Every GraphQL document the app sends is valid against Shopify's real 2026-10 schema."""
-from pathlib import Path
-
+"""Every GraphQL document the app sends (fragments appended): valid, and read to its end."""
 import pytest
 from graphql import GraphQLSchema, parse, specified_rules, validate
 from graphql.validation import NoDeprecatedCustomRule
 
+from app.platforms.shopify.client import FRAGMENTS, QUERIES, load_document, load_fragment
 from sandbox.shopify.reference import admin_schema as vendored_admin_schema
 
-REPO = Path(__file__).resolve().parents[3]
-DOCUMENTS = sorted((REPO / "app" / "platforms" / "shopify").rglob("*.graphql"))
+DOCUMENTS = sorted(QUERIES.glob("*.graphql"))
+FRAGMENT_FILES = sorted(FRAGMENTS.glob("*.graphql"))
 
 
 def admin_schema() -> GraphQLSchema:
@@ -19,17 +18,60 @@ def admin_schema() -> GraphQLSchema:
 def test_documents_found():
     names = {path.stem for path in DOCUMENTS}
     assert {"OrderForSync", "FulfillmentOrderMove", "FulfillmentOrderHold"} <= names
+    assert "MirroredFulfillmentOrder" in {path.stem for path in FRAGMENT_FILES}
 
 
 @pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.stem)
 def test_document_valid_without_deprecated_fields(path):
-    document = parse(path.read_text())
+    # As sent: the file and the fragments it spreads (unknown or unused ones are errors).
+    document = parse(load_document(path.stem))
     errors = validate(admin_schema(), document,
                       [*specified_rules, NoDeprecatedCustomRule])
     assert not errors, "\n".join(f"{path.name}: {e.message}" for e in errors)
     operations = [d for d in document.definitions if d.kind == "operation_definition"]
     # One operation per file, named after the file: the client sends it by that name.
     assert [op.name.value for op in operations] == [path.stem]
+
+
+@pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.stem)
+def test_document_defines_no_fragment_of_its_own(path):
+    """A selection two documents share lives once, in fragments/: none is defined inline."""
+    inline = [d.name.value for d in parse(path.read_text()).definitions
+              if d.kind == "fragment_definition"]
+    assert not inline, f"{path.name} defines {inline}: move them to {FRAGMENTS.name}/"
+
+
+@pytest.mark.parametrize("path", FRAGMENT_FILES, ids=lambda p: p.stem)
+def test_fragment_file_holds_one_fragment_named_after_it(path):
+    definitions = parse(path.read_text()).definitions
+    assert [(d.kind, d.name.value) for d in definitions] == [
+        ("fragment_definition", path.stem)]
+
+
+def test_every_fragment_file_is_spread_and_every_spread_resolves():
+    spread: set[str] = set()
+    for path in DOCUMENTS:
+        sent = parse(load_document(path.stem))  # raises on a spread without its file
+        spread |= {d.name.value for d in sent.definitions if d.kind == "fragment_definition"}
+    unused = {path.stem for path in FRAGMENT_FILES} - spread
+    assert not unused, f"fragments no document spreads: {sorted(unused)}"
+
+
+def test_fragment_without_its_file_named():
+    """The check itself: a spread whose fragment file is missing says which file."""
+    with pytest.raises(LookupError, match=r"queries/fragments/NoSuchFragment\.graphql"):
+        load_fragment("NoSuchFragment")
+
+
+def test_fragments_appended_once_and_only_those_spread():
+    """OrderForSync spreads MirroredFulfillmentOrder, which spreads its line's fragment:
+    both follow the operation, once each; fragments it doesn't spread are not sent."""
+    sent = parse(load_document("OrderForSync"))
+    assert [(d.kind, d.name.value) for d in sent.definitions] == [
+        ("operation_definition", "OrderForSync"),
+        ("fragment_definition", "SyncedLineItem"),
+        ("fragment_definition", "MirroredFulfillmentOrder"),
+        ("fragment_definition", "MirroredFulfillmentOrderLineItem")]
 
 
 def test_deprecated_field_rejected():
@@ -111,7 +153,7 @@ def _unpaged_reads(document, schema) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.stem)
 def test_document_reads_every_connection_to_its_end(path):
-    unpaged = [key for key in _unpaged_reads(parse(path.read_text()), admin_schema())
+    unpaged = [key for key in _unpaged_reads(parse(load_document(path.stem)), admin_schema())
                if key not in BOUNDED]
     assert not unpaged, (f"{path.name} reads {unpaged} without pageInfo: page them to the end "
                          "(paging.py) or list them in BOUNDED with the reason they can't "
@@ -129,3 +171,17 @@ def test_unpaged_connection_found():
     } }""")
     assert _unpaged_reads(document, admin_schema()) == [
         ("Order", "lineItems"), ("Order", "fulfillmentOrders"), ("Order", "refunds")]
+
+
+def test_unpaged_connection_inside_a_fragment_found():
+    """The check itself, through fragments: a connection read inside a fragment is checked,
+    and a connection's pageInfo selected through a fragment counts."""
+    document = parse("""query Q($id: ID!) { order(id: $id) {
+        fulfillmentOrders(first: 5) { ...Paged }
+        lineItems(first: 5) { nodes { id } pageInfo { hasNextPage endCursor } }
+    } }
+    fragment Paged on FulfillmentOrderConnection {
+        nodes { lineItems(first: 5) { nodes { id } } }
+        pageInfo { hasNextPage endCursor }
+    }""")
+    assert _unpaged_reads(document, admin_schema()) == [("FulfillmentOrder", "lineItems")]

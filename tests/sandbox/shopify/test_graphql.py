@@ -217,3 +217,36 @@ def test_graphql_order_total_is_the_sum_of_its_lines(sandbox, token):
         money = order["totalPriceSet"]["shopMoney"]
         assert Decimal(money["amount"]) == expected > 0 and money["currencyCode"] == "USD"
         assert order["totalPriceSet"]["presentmentMoney"]["amount"] == money["amount"]
+
+
+INLINE = """query($n: Int!) { orders(first: 3) { nodes { id
+  lineItems(first: $n) { nodes { id sku variant { id } } pageInfo { hasNextPage endCursor } }
+} } }"""
+SPREAD = """query($n: Int!) { orders(first: 3) { nodes { ...O } } }
+fragment O on Order { id lineItems(first: $n) { nodes { ...L } pageInfo { ...P } } }
+fragment L on LineItem { id sku ...V }
+fragment V on LineItem { variant { id } }
+fragment P on PageInfo { hasNextPage endCursor }"""
+
+
+def test_graphql_fragment_spreads_read_and_cost_as_inline_fields(sandbox, token):
+    """Fragments, nested ones and an operation variable used inside one, answer the same
+    data at the same requested cost as the selection written inline."""
+    inline, spread = (sandbox.gql(token, q, {"n": 2}) for q in (INLINE, SPREAD))
+    assert "errors" not in spread
+    assert spread["data"] == inline["data"] and inline["data"]["orders"]["nodes"]
+    assert inline["data"]["orders"]["nodes"][0]["lineItems"]["nodes"][0]["variant"]["id"]
+    cost = [out["extensions"]["cost"]["requestedQueryCost"] for out in (inline, spread)]
+    assert cost[0] == cost[1] > 0
+
+
+@pytest.mark.parametrize("query, message", [
+    ("{ shop { ...Missing } }", "Fragment Missing was used, but not defined"),
+    ("{ shop { id } } fragment Unused on Shop { id }",
+     "Fragment Unused was defined, but not used"),
+])
+def test_graphql_fragment_undefined_or_unused_rejected(sandbox, token, query, message):
+    out = sandbox.gql(token, query)
+    assert "data" not in out
+    assert [(e["message"], e["extensions"]["code"]) for e in out["errors"]] == [
+        (message, "useAndDefineFragment")]

@@ -131,3 +131,16 @@ def test_unknown_order_and_route_errors(wc):
 def test_unknown_store_is_not_found(wc):
     response = requests.get(f"{wc.http_url}/stores/nope/wp-json/wc/v3/orders", timeout=5)
     assert response.status_code == 404
+
+
+def test_unknown_note_and_refund_of_an_order_are_invalid_ids(wc):
+    api = wc.api()
+    order_id = api.get("orders").json()[0]["id"]
+    note = api.get(f"orders/{order_id}/notes/99999")
+    assert (note.status_code, note.json()["code"], note.json()["message"]) == (
+        404, "woocommerce_rest_invalid_id", "Invalid resource ID.")
+    gone = api.delete(f"orders/{order_id}/notes/99999", params={"force": True})
+    assert (gone.status_code, gone.json()["message"]) == (404, "Invalid resource ID.")
+    refund = api.get(f"orders/{order_id}/refunds/99999")
+    assert (refund.status_code, refund.json()["code"], refund.json()["message"]) == (
+        404, "woocommerce_rest_invalid_id", "Invalid ID.")

@@ -106,3 +106,40 @@ def test_request_counts_250_updates_in_chunks_of_100_is_3_batch_requests(wc):
         assert api.post("products/batch", {"update": updates[start:start + 100]}).ok
     counts = wc.control("GET", "/stores/demo-store/requests")
     assert counts == {"POST wc/v3/products/batch": 3}
+
+
+def test_create_product_and_variation_refuse_bad_fields_and_taken_skus(wc):
+    """POST products and POST products/{id}/variations, one shape: fields checked and the SKU
+    free before anything exists, 201 with a Location."""
+    api = wc.api()
+    lamp = api.post("products", {"name": "Desk Lamp", "type": "simple", "sku": " LAMP-1 ",
+                                 "regular_price": "30.00", "manage_stock": True,
+                                 "stock_quantity": 4})
+    assert lamp.status_code == 201, lamp.text
+    body = lamp.json()
+    assert lamp.headers["Location"].endswith(f"/wp-json/wc/v3/products/{body['id']}")
+    assert (body["sku"], body["stock_quantity"], body["name"]) == ("LAMP-1", 4, "Desk Lamp")
+    again = api.post("products", {"name": "Other lamp", "sku": "LAMP-1"})
+    assert (again.status_code, again.json()["code"], again.json()["data"]["unique_sku"]) == (
+        400, "product_invalid_sku", "LAMP-1")
+    bad = api.post("products", {"name": "Broken", "sku": "NEW-1", "stock_quantity": "lots"})
+    assert (bad.status_code, bad.json()["code"]) == (400, "rest_invalid_param")
+    assert api.post("products", {"name": "Set", "type": "grouped"}).status_code == 501
+    assert api.get("products", params={"sku": "NEW-1"}).json() == []
+
+    hoodie = product_by_sku(api, "HOODIE")
+    xl = api.post(f"products/{hoodie['id']}/variations", {
+        "sku": "HOODIE-XL", "manage_stock": True, "stock_quantity": 2,
+        "attributes": [{"name": "Size", "option": "XL"}]})
+    assert xl.status_code == 201, xl.text
+    assert xl.headers["Location"].endswith(
+        f"/wp-json/wc/v3/products/{hoodie['id']}/variations/{xl.json()['id']}")
+    assert (xl.json()["sku"], xl.json()["stock_quantity"]) == ("HOODIE-XL", 2)
+    taken = api.post(f"products/{hoodie['id']}/variations", {"sku": "HOODIE-S"})
+    assert (taken.status_code, taken.json()["code"]) == (400, "product_invalid_sku")
+    bad = api.post(f"products/{hoodie['id']}/variations", {"sku": "HOODIE-XXL",
+                                                           "backorders": "maybe"})
+    assert (bad.status_code, bad.json()["code"]) == (400, "rest_invalid_param")
+    simple = api.post(f"products/{body['id']}/variations", {"sku": "LAMP-1-RED"})
+    assert (simple.status_code, simple.json()["code"]) == (
+        400, "woocommerce_rest_invalid_product_id")

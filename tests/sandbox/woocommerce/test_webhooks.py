@@ -62,6 +62,10 @@ def test_create_webhook_invalid_topic_and_url_are_refused(wc, receiver):
         "code": "woocommerce_rest_shop_webhook_invalid_delivery_url",
         "message": "Webhook delivery URL must be a valid URL starting with http:// or https://.",
         "data": {"status": 400}}
+    hook = create_webhook(wc, receiver, "order.updated", api=api).json()
+    bad_update = api.put(f"webhooks/{hook['id']}", {"delivery_url": "ftp://x"})
+    assert (bad_update.status_code, bad_update.json()) == (400, bad_url.json())
+    assert api.get(f"webhooks/{hook['id']}").json()["delivery_url"] == hook["delivery_url"]
 
 
 def test_delivery_headers_are_produced_like_wc_webhook(wc, receiver):

@@ -15,6 +15,7 @@ from app.orders import OrderStatus, order_status
 from tests.fixtures.factories import (make_channel, make_item, make_location, make_merchant,
                                       make_order, stock)
 from tests.fixtures.invariants import assert_invariants
+from tests.fixtures.stock import on_hand
 
 
 @pytest.fixture
@@ -30,11 +31,6 @@ def shop(app):
     db.session.commit()
     return type("Shop", (), dict(merchant=merchant, main=main, other=other, mug=mug, tee=tee,
                                  channel=channel, order=order))
-
-
-def on_hand(location, item):
-    return db.session.scalar(select(InventoryLevel.on_hand).where(
-        InventoryLevel.location_id == location.id, InventoryLevel.item_id == item.id)) or 0
 
 
 def lines(shop):

@@ -8,30 +8,14 @@ from sqlalchemy import select
 from app.errors import InsufficientStock
 from app.extensions import db
 from app.models import InventoryLevel, InventoryMovement
-from app.stock import adjust_stock, ledger_sum
+from app.stock import adjust_stock
 from app.warehouse.csv_levels import (EXPORT_HEADER, ImportAlreadyApplied, ImportNotApplicable,
                                       StalePreview, apply_import, export_csv, plan_import,
                                       store_import)
 from tests.fixtures.factories import make_item, make_location, make_merchant, stock
+from tests.fixtures.stock import on_hand
 
 HEADER = "Handle,Title,SKU,Location,On hand (current),On hand (new)\n"
-
-
-@pytest.fixture
-def setup(app):
-    merchant = make_merchant()
-    main, shop = make_location(merchant, "Main"), make_location(merchant, "Shop")
-    mug, tote = make_item(merchant, "MUG-1"), make_item(merchant, "TOTE-1")
-    stock(main, mug, 5)
-    db.session.commit()
-    return merchant, main, shop, mug, tote
-
-
-def on_hand(location, item):
-    level = db.session.scalar(select(InventoryLevel).where(
-        InventoryLevel.location_id == location.id, InventoryLevel.item_id == item.id))
-    assert level is None or ledger_sum(level.id) == level.on_hand
-    return level.on_hand if level else 0
 
 
 def upload(merchant, text, name="levels.csv"):

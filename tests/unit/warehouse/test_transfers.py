@@ -4,37 +4,26 @@ from sqlalchemy import select
 
 from app.errors import InsufficientStock, InvalidInput, NotFound
 from app.extensions import db
-from app.models import (ChannelListing, ChannelLocation, InventoryLevel, InventoryMovement,
-                        OutboxEvent, TransferStatus)
-from app.stock import ledger_sum
+from app.models import (ChannelListing, ChannelLocation, InventoryMovement, OutboxEvent,
+                        TransferStatus)
 from app.stock.push import fan_out_levels_changed, pending_pushes
 from app.sync.queue import Job
 from app.warehouse.transfers import (ReceiveExceedsShipped, TransferLinesInvalid,
                                      TransferStateConflict, add_transfer_lines, cancel_transfer,
                                      create_transfer, receive_transfer, remove_transfer_line,
                                      ship_transfer)
-from tests.fixtures.factories import (confirm_stock, make_channel, make_item, make_location,
-                                      make_merchant, stock)
+from tests.fixtures.factories import (confirm_stock, make_channel, make_location, make_merchant,
+                                      stock)
+from tests.fixtures.stock import on_hand
 
 
 @pytest.fixture
-def setup(app):
-    merchant = make_merchant()
-    main, shop = make_location(merchant, "Main"), make_location(merchant, "Shop")
-    mug, tote = make_item(merchant, "MUG-1"), make_item(merchant, "TOTE-1")
-    stock(main, mug, 5)
+def setup(setup):
+    """The warehouse setup (conftest.py) with 2 totes at Main as well."""
+    merchant, main, shop, mug, tote = setup
     stock(main, tote, 2)
     db.session.commit()
-    return merchant, main, shop, mug, tote
-
-
-def on_hand(location, item):
-    level = db.session.scalar(select(InventoryLevel).where(
-        InventoryLevel.location_id == location.id, InventoryLevel.item_id == item.id))
-    if level is None:
-        return 0
-    assert ledger_sum(level.id) == level.on_hand
-    return level.on_hand
+    return setup
 
 
 def test_create_transfer_is_a_draft_that_moves_nothing(setup):

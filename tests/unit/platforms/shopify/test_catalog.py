@@ -1,13 +1,12 @@
 """The catalog read's pieces without a network: page sizes within Shopify's cost cap, variant
 nodes into RemoteVariant/RemoteLevel, and the products/* payload checks."""
-from pathlib import Path
-
 import pytest
 from graphql import parse
 
 from app.catalog import RemoteLevel
 from app.models import Platform
 from app.platforms.shopify.catalog import MAX_QUERY_COST, variant_page_size
+from app.platforms.shopify.client import load_document
 from app.platforms.shopify.mapping import remote_levels, remote_variant
 from app.sync.errors import Rejected
 from app.sync.handlers import Delivery, find_payload_check
@@ -16,12 +15,10 @@ from sandbox.shopify.reference import admin_schema
 from sandbox.shopify.state import Store
 from sandbox.shopify.throttle import CostCalculator
 
-QUERIES = Path(__file__).parents[4] / "app/platforms/shopify/queries"
-
 
 def requested_cost(name: str, variables: dict) -> int:
     """What Shopify's cost rules (as the sandbox computes them) charge before running."""
-    document = parse((QUERIES / f"{name}.graphql").read_text())
+    document = parse(load_document(name))
     operation = next(d for d in document.definitions if d.kind == "operation_definition")
     return CostCalculator(admin_schema().schema, document, operation, variables).requested()
 

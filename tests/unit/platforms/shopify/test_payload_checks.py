@@ -98,3 +98,31 @@ def test_check_refund_refuses_another_resource_and_malformed_line_items(app):
     with pytest.raises(Rejected, match="location_id"):
         run_check("refunds/create", {**payload,
                                      "refund_line_items": [{**line, "location_id": "here"}]})
+
+
+@pytest.mark.parametrize("topic, field, value, message", [
+    ("products/update", "variants", "v1", "the body's variants is 'v1', not a list"),
+    ("products/update", "variants", [7], "the body's variant 7 is not a variant"),
+    ("refunds/create", "refund_line_items", {"id": 1},
+     "the body's refund_line_items is {'id': 1}, not a list"),
+    ("refunds/create", "refund_line_items", ["x"], "a refund line item is 'x', not an object"),
+    ("fulfillment_orders/merged", "merge_intents", [],
+     "the body's merge_intents is [], not a list of intents"),
+    ("fulfillment_orders/merged", "merge_intents", None,
+     "the body's merge_intents is None, not a list of intents"),
+    ("fulfillment_orders/merged", "merge_intents", [None],
+     "the body's merge intent None is not an object"),
+])
+def test_check_lists_of_objects_refused_with_their_reason(app, topic, field, value, message):
+    """One walk (payload_checks._objects) for every list of objects, each reason its own."""
+    with pytest.raises(Rejected) as err:
+        run_check(topic, {**example(topic), field: value})
+    assert str(err.value) == message
+
+
+@pytest.mark.parametrize("topic, field", [("products/update", "variants"),
+                                          ("refunds/create", "refund_line_items")])
+def test_check_optional_list_of_objects_may_be_absent(app, topic, field):
+    payload = example(topic)
+    del payload[field]
+    run_check(topic, payload)
