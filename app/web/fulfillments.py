@@ -7,8 +7,9 @@ from app.errors import (DomainError, InsufficientStock, InvalidInput,
                         QuantityExceedsUnfulfilled)
 from app.extensions import db
 from app.fulfillment import (Tracking, cancel_fulfillment, create_fulfillment, mark_delivered,
-                             mark_shipped, update_tracking)
+                             update_tracking)
 from app.models import Fulfillment
+from app.warehouse.packing import ship_fulfillment
 from app.web import bp, queries, stock_wording
 from app.web.auth import login_required
 from app.web.carriers import CARRIERS
@@ -183,7 +184,8 @@ def _error_fields(order, error: DomainError) -> dict[str, str]:
 
 # --- Actions on one fulfillment (answer with the order's detail fragment) ---------------------
 
-_ACTIONS = {"ship": (mark_shipped, lambda f: "Marked as shipped."),
+# Shipping checks the pack screen's scans: a half-scanned fulfillment is finished there.
+_ACTIONS = {"ship": (ship_fulfillment, lambda f: "Marked as shipped."),
             "deliver": (mark_delivered, lambda f: "Marked as delivered."),
             # Only what the fulfillment took comes back: the message says what that was.
             "cancel": (cancel_fulfillment,
