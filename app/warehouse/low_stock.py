@@ -200,8 +200,9 @@ def queue_digests(today: dt.date) -> int:
         inserted = db.session.execute(
             dialect_insert(db.session)(LowStockDigest)
             .values(merchant_id=merchant_id, day=today, created_at=dt.datetime.now(dt.UTC))
-            .on_conflict_do_nothing(index_elements=["merchant_id", "day"])).rowcount
-        if inserted:
+            .on_conflict_do_nothing(index_elements=["merchant_id", "day"])
+            .returning(LowStockDigest.id)).scalar()
+        if inserted is not None:
             db.session.add(OutboxEvent(merchant_id=merchant_id, topic=DIGEST_TOPIC,
                                        payload={"day": today.isoformat()}))
             queued += 1
