@@ -154,3 +154,32 @@ def test_other_merchants_fulfillment_is_404(shop, browser):
     assert scan(browser, fulfillment, "MUG-1").status_code == 404
     assert scanned(fulfillment) == {}
     assert re.search("MUG-1", browser.get("/orders").get_data(as_text=True)) is None
+
+
+def test_pack_screen_works_embedded_with_a_session_token(shop, app):
+    from app.web.auth import Identity, register_authenticator
+
+    def bearer():
+        from flask import request
+
+        if request.headers.get("Authorization") == "Bearer good":
+            return Identity(shop.merchant_id, method="test_token", cookie_based=False)
+        return None
+
+    fulfillment = fulfill(shop, {"MUG-1": 1})
+    register_authenticator(app, bearer, first=True)
+    client = app.test_client()
+    headers = {"Authorization": "Bearer good", "HX-Request": "true"}
+    assert client.get(f"/fulfillments/{fulfillment.id}/pack",
+                      headers={"Authorization": "Bearer good"}).status_code == 200
+    response = client.post(f"/fulfillments/{fulfillment.id}/scans", data={"code": "MUG-1"},
+                           headers=headers | {"HX-Target": "pack-lines"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "1 of 1 unit scanned" in body
+    token = re.search(r'name="form_token" value="([^"]+)"', body).group(1)
+    response = client.post(f"/fulfillments/{fulfillment.id}/pack", data={"form_token": token},
+                           headers=headers)
+    assert response.status_code == 204 and "HX-Location" in response.headers
+    assert "Set-Cookie" not in response.headers
+    db.session.expire_all()
+    assert db.session.get(Fulfillment, fulfillment.id).status == "shipped"

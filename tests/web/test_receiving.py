@@ -110,13 +110,22 @@ def test_close_and_a_replayed_receive_acts_once(shop, browser):
         assert response.status_code == 303
     assert on_hand(shop.second, shop.mug) == 1
     browser.get(f"/receiving/{po.id}")
-    assert browser.post(f"/receiving/{po.id}/close").status_code == 303
+    close_token = browser.form_tokens[f"/receiving/{po.id}/close"]
+    late_receive = browser.form_tokens[f"/receiving/{po.id}/receive"]
+    for _ in range(2):  # a double click on Close: closed once
+        response = browser.post(f"/receiving/{po.id}/close", {"form_token": close_token})
+        assert response.status_code == 303
     page = browser.get(f"/receiving/{po.id}").get_data(as_text=True)
     assert "Closed: 13 expected units will not arrive." in page and "Receive at" not in page
-    browser.get(f"/receiving/{po.id}")
-    response = browser.post(f"/receiving/{po.id}/close", {"form_token": ""},
+    assert page.count('data-kind="closed"') == 1
+    # A receive form left open in another tab is refused once the order is closed.
+    response = browser.post(f"/receiving/{po.id}/receive",
+                            {f"receive-{po.lines[0].id}": "1", "form_token": late_receive},
                             target="purchase-order-detail")
-    assert response.status_code in (409, 422)
+    assert response.status_code == 409
+    assert f"Purchase order PO-{po.id} is closed: it can&#39;t be received." in response.get_data(
+        as_text=True)
+    assert on_hand(shop.second, shop.mug) == 1
 
 
 def test_other_merchants_purchase_order_is_404(shop, browser):
@@ -130,3 +139,29 @@ def test_other_merchants_purchase_order_is_404(shop, browser):
     assert browser.post(f"/receiving/{po.id}/receive",
                         {f"receive-{po.lines[0].id}": "1"}).status_code == 404
     assert f"PO-{po.id}" not in browser.get("/receiving").get_data(as_text=True)
+
+
+def test_receiving_works_embedded_with_a_session_token(shop, app):
+    import re
+
+    from app.web.auth import Identity, register_authenticator
+
+    def bearer():
+        from flask import request
+
+        if request.headers.get("Authorization") == "Bearer good":
+            return Identity(shop.merchant_id, method="test_token", cookie_based=False)
+        return None
+
+    register_authenticator(app, bearer, first=True)
+    client = app.test_client()
+    headers = {"Authorization": "Bearer good"}
+    page = client.get("/receiving/new", headers=headers).get_data(as_text=True)
+    token = re.search(r'name="form_token" value="([^"]+)"', page).group(1)
+    response = client.post("/receiving", headers=headers | {"HX-Request": "true"}, data={
+        "form_token": token, "supplier": "Clay & Co.", "location_id": shop.main.id,
+        "sku-0": "TOTE-1", "qty-0": "2"})
+    assert response.status_code == 204 and "HX-Location" in response.headers
+    assert "Set-Cookie" not in response.headers
+    po = db.session.scalars(select(PurchaseOrder)).one()
+    assert client.get(f"/receiving/{po.id}", headers=headers).status_code == 200
