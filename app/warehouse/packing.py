@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.errors import IllegalTransition, InvalidInput, NotFound
 from app.extensions import db
@@ -89,8 +90,13 @@ def _lines(fulfillment: Fulfillment) -> list[PackLine]:
         .where(PackCount.merchant_id == fulfillment.merchant_id,
                PackCount.fulfillment_id == fulfillment.id)
         .execution_options(populate_existing=True)).all())
+    flines = db.session.scalars(
+        select(FulfillmentLine).where(FulfillmentLine.fulfillment_id == fulfillment.id)
+        .order_by(FulfillmentLine.id)
+        .options(selectinload(FulfillmentLine.inventory_item),
+                 selectinload(FulfillmentLine.order_line)))
     result = []
-    for fline in fulfillment.lines:
+    for fline in flines:
         item, oline = fline.inventory_item, fline.order_line
         result.append(PackLine(fline, (item.sku if item else oline.sku) or "",
                                item.barcode if item else "", oline.title or "",

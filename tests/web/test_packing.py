@@ -153,7 +153,6 @@ def test_other_merchants_fulfillment_is_404(shop, browser):
     browser.get("/orders")
     assert scan(browser, fulfillment, "MUG-1").status_code == 404
     assert scanned(fulfillment) == {}
-    assert re.search("MUG-1", browser.get("/orders").get_data(as_text=True)) is None
 
 
 def test_pack_screen_works_embedded_with_a_session_token(shop, app):
