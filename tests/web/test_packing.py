@@ -89,6 +89,7 @@ def test_complete_needs_every_unit_or_an_override_with_a_reason_on_the_timeline(
     body = response.get_data(as_text=True)
     assert response.status_code == 409
     assert "Not every unit is scanned: MUG-1 (1 of 3 scanned), TOTE-1 (0 of 1 scanned)." in body
+    stale_token = browser.form_tokens[f"/fulfillments/{fulfillment.id}/pack"]  # another tab's
     # The order page's "Mark as shipped" refuses a half-scanned fulfillment too.
     response = browser.post(f"/fulfillments/{fulfillment.id}/ship", target="order-detail")
     assert response.status_code == 409 and "Not every unit is scanned" in response.get_data(
@@ -114,7 +115,11 @@ def test_complete_needs_every_unit_or_an_override_with_a_reason_on_the_timeline(
     assert ("Packed with an override: 1 of 4 units scanned. Reason: Scanner battery died"
             in timeline)
     assert "Recorded in Stockroom" in timeline
-    # Shipped: no more scans.
+    # Shipped: a completion from a page left open elsewhere is refused, visibly; no more scans.
+    response = browser.post(f"/fulfillments/{fulfillment.id}/pack", {"form_token": stale_token},
+                            target="pack-lines")
+    assert response.status_code == 409
+    assert "is shipped: it can&#39;t be completed." in response.get_data(as_text=True)
     response = scan(browser, fulfillment, "MUG-1")
     assert response.status_code == 409 and "it can&#39;t be packed" in response.get_data(
         as_text=True)
