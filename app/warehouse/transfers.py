@@ -36,6 +36,7 @@ _ALLOWED_FROM = {
 #: Ledger reasons this module writes.
 REASONS = ("transfer_out", "transfer_in", "transfer_returned")
 MAX_LINES = 500
+MAX_QUANTITY = 1_000_000_000
 
 
 class TransferLinesInvalid(InvalidInput):
@@ -92,7 +93,10 @@ def parse_quantity(value: object) -> int | str:
             number = int(text)
         except ValueError:
             return "Enter a whole number."
-    return "Can't be negative." if number < 0 else number
+    if number < 0:
+        return "Can't be negative."
+    # Beyond the database's integer column: a typo, answered inline instead of a crash.
+    return f"At most {MAX_QUANTITY:,}." if number > MAX_QUANTITY else number
 
 
 def _items_by_sku_key(merchant_id: int, skus: Iterable[str]) -> dict[str, InventoryItem]:

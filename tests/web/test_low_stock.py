@@ -99,6 +99,7 @@ def test_reorder_point_bad_input_is_inline(shop, browser):
     for fields, message in [({"sku": "NOPE"}, "No item has the SKU NOPE."),
                             ({"reorder_point": "-1"}, "be negative."),
                             ({"reorder_point": "lots"}, "Enter a whole number."),
+                            ({"reorder_point": "10000000000"}, "At most 1,000,000,000."),
                             ({"location_id": theirs.id}, "Choose one of your stock locations."),
                             ({"sku": ""}, "Enter a SKU.")]:
         response = set_point(shop, browser, **fields)

@@ -92,6 +92,7 @@ def test_bad_input_is_inline_and_creates_nothing(shop, browser):
     po = db.session.scalars(select(PurchaseOrder)).one()
     browser.get(f"/receiving/{po.id}")
     for value, message in [("-1", "be negative."), ("two", "Enter a whole number."),
+                           ("99999999999", "At most 1,000,000,000."),
                            ("", "Enter how many units arrived.")]:
         response = browser.post(f"/receiving/{po.id}/receive", {f"receive-{po.lines[0].id}": value},
                                 target="purchase-order-detail")
