@@ -33,6 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app import models  # noqa: F401  (register every model with the metadata)
     from app.orders import counts  # noqa: F401  (the status counts' periodic fold)
     from app.stock import push  # noqa: F401  (the inventory fan-out handler)
+    from app.warehouse import low_stock  # noqa: F401  (the digest's schedule and handler)
     from app.cli import register_cli
     from app.platforms import shopify, woocommerce
     from app.web import bp as web_bp, init_web

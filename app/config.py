@@ -41,6 +41,16 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024))),
         "WEBHOOK_MAX_CONTENT_LENGTH": int(env.get("WEBHOOK_MAX_CONTENT_LENGTH",
                                                   str(10 * 1024 * 1024))),
+        # Email (the daily low-stock digest, off per merchant until turned on): no host, no email.
+        "SMTP_HOST": env.get("SMTP_HOST", ""),
+        "SMTP_PORT": int(env.get("SMTP_PORT", "25")),
+        "SMTP_USERNAME": env.get("SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": env.get("SMTP_STARTTLS", "0") == "1",
+        "SMTP_FROM": env.get("SMTP_FROM", "Stockroom <stockroom@localhost>"),
+        "SMTP_TIMEOUT_SECONDS": float(env.get("SMTP_TIMEOUT_SECONDS", "10")),
+        # The digest is queued from this hour (UTC) on, once per merchant and day.
+        "LOW_STOCK_DIGEST_HOUR": int(env.get("LOW_STOCK_DIGEST_HOUR", "7")),
     }
     if overrides:
         config.update(overrides)

@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from app.database import dialect_insert
 from app.extensions import db
-from app.models import Fulfillment, InventoryLevel, Order, OrderLine, StockImport, Transfer
+from app.models import (Fulfillment, InventoryLevel, Order, OrderLine, PurchaseOrder,
+                        StockImport, Transfer)
 
 # Every unit of work locks in this order, so two of them never wait on each other in a
 # cycle: the order, then its fulfillment(s) (or a transfer), then inventory levels by
@@ -62,6 +63,24 @@ def transfers_for_update(merchant_id: int, transfer_ids: Iterable[int]) -> dict[
         db.session.scalars(select(TransferLine).where(TransferLine.transfer_id.in_(ids))
                            .execution_options(populate_existing=True)).all()
     return {t.id: t for t in rows}
+
+
+def purchase_orders_for_update(merchant_id: int, purchase_order_ids: Iterable[int]
+                               ) -> dict[int, PurchaseOrder]:
+    """Lock the merchant's purchase orders (before any level); their lines are re-read."""
+    from app.models import PurchaseOrderLine
+
+    ids = sorted(set(purchase_order_ids))
+    rows = db.session.scalars(
+        select(PurchaseOrder).where(PurchaseOrder.merchant_id == merchant_id,
+                                    PurchaseOrder.id.in_(ids))
+        .order_by(PurchaseOrder.id).with_for_update().execution_options(populate_existing=True)
+    ).all()
+    if rows:
+        db.session.scalars(select(PurchaseOrderLine)
+                           .where(PurchaseOrderLine.purchase_order_id.in_(ids))
+                           .execution_options(populate_existing=True)).all()
+    return {p.id: p for p in rows}
 
 
 def stock_imports_for_update(merchant_id: int, import_ids: Iterable[int]

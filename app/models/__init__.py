@@ -15,6 +15,9 @@ from app.models.sync import JobStatus, OutboxEvent, WebhookInbox
 from app.models.user import LoginAttempt, User
 from app.models.warehouse import (StockImport, Transfer, TransferEvent, TransferLine,
                                   TransferStatus)
+from app.models.warehouse_ops import (LowStockDigest, LowStockDigestSetting, PackCount,
+                                      PurchaseOrder, PurchaseOrderEvent, PurchaseOrderLine,
+                                      PurchaseOrderStatus, ReorderPoint)
 
 __all__ = [
     "Channel", "ChannelListing", "ChannelListingLevel", "ChannelLocation", "ChannelStatus", "FormSubmission", "Fulfillment", "RemoteStatus",
@@ -22,4 +25,6 @@ __all__ = [
     "InventoryItem", "InventoryLevel", "InventoryMovement", "InventoryPushState", "JobStatus", "LoginAttempt", "MatchStatus", "Merchant", "Order", "OrderLine", "OrderStatusCount", "Origin",
     "OutboxEvent", "Platform", "Refund", "RefundLine", "StockLocation", "SyncState", "UsedNonce", "User", "WebhookInbox",
     "StockImport", "Transfer", "TransferEvent", "TransferLine", "TransferStatus",
+    "LowStockDigest", "LowStockDigestSetting", "PackCount", "PurchaseOrder", "PurchaseOrderEvent",
+    "PurchaseOrderLine", "PurchaseOrderStatus", "ReorderPoint",
 ]

@@ -36,6 +36,7 @@ _ALLOWED_FROM = {
 #: Ledger reasons this module writes.
 REASONS = ("transfer_out", "transfer_in", "transfer_returned")
 MAX_LINES = 500
+MAX_QUANTITY = 1_000_000_000
 
 
 class TransferLinesInvalid(InvalidInput):
@@ -88,7 +89,10 @@ def parse_quantity(value: object) -> int | str:
             number = int(text)
         except ValueError:
             return "Enter a whole number."
-    return "Can't be negative." if number < 0 else number
+    if number < 0:
+        return "Can't be negative."
+    # Beyond the database's integer column: a typo, answered inline instead of a crash.
+    return f"At most {MAX_QUANTITY:,}." if number > MAX_QUANTITY else number
 
 
 def _items_by_sku_key(merchant_id: int, skus: Iterable[str]) -> dict[str, InventoryItem]:
@@ -100,7 +104,7 @@ def _items_by_sku_key(merchant_id: int, skus: Iterable[str]) -> dict[str, Invent
     return {item.sku_key: item for item in rows}
 
 
-def _resolve_lines(merchant_id: int, lines: list[tuple[str, object]]) -> dict[int, int]:
+def resolve_lines(merchant_id: int, lines: list[tuple[str, object]]) -> dict[int, int]:
     """(sku, quantity) rows -> {item id: units}; every bad row reported at once.
 
     Rows with neither SKU nor quantity are blank form rows and skipped. Field names are
@@ -151,7 +155,7 @@ def create_transfer(merchant_id: int, origin_id: int | None, destination_id: int
         raise InvalidInput("The note is too long (500 characters at most).", field="note")
     if len(lines) > MAX_LINES:
         raise InvalidInput(f"A transfer has {MAX_LINES} lines at most.", field="lines")
-    wanted = _resolve_lines(merchant_id, lines)
+    wanted = resolve_lines(merchant_id, lines)
     if not wanted:
         raise InvalidInput("Add at least one item to transfer.", field="lines")
     transfer = Transfer(merchant_id=merchant_id, origin_id=origin.id,
@@ -170,7 +174,7 @@ def add_transfer_lines(merchant_id: int, transfer_id: int, lines: list[tuple[str
                        ) -> Transfer:
     """Add (SKU, quantity) lines to a draft; a SKU already on it gets the units added."""
     transfer = _transition(merchant_id, transfer_id, "edited")
-    wanted = _resolve_lines(merchant_id, lines)
+    wanted = resolve_lines(merchant_id, lines)
     if not wanted:
         raise InvalidInput("Add at least one item to transfer.", field="lines")
     by_item = {line.item_id: line for line in transfer.lines}

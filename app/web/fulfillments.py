@@ -10,10 +10,11 @@ from app.extensions import db, htmx
 from app.fulfillment import (NOTHING_CHOSEN, Tracking, auto_split, cancel_fulfillment,
                              create_fulfillment, fulfill_auto_split, fulfillment_input_problems,
                              line_quantity_problems, location_options, mark_delivered,
-                             mark_shipped, update_tracking)
+                             update_tracking)
 from app.models import Fulfillment
 from app.web import stock_wording
 from app.web.blueprint import bp
+from app.warehouse.packing import ship_fulfillment
 from app.web.carriers import CARRIERS
 from app.web.errors import http_status
 from app.web.form_tokens import FIELD, AlreadySubmitted, consume_form_token
@@ -170,7 +171,8 @@ def _error_fields(order, error: DomainError) -> dict[str, str]:
 
 # --- Actions on one fulfillment (answer with the order's detail fragment) ---------------------
 
-_ACTIONS = {"ship": (mark_shipped, lambda f: "Marked as shipped."),
+# Shipping checks the pack screen's scans: a half-scanned fulfillment is finished there.
+_ACTIONS = {"ship": (ship_fulfillment, lambda f: "Marked as shipped."),
             "deliver": (mark_delivered, lambda f: "Marked as delivered."),
             # Only what the fulfillment took comes back: the message says what that was.
             "cancel": (cancel_fulfillment,

@@ -65,7 +65,7 @@ def _form_page(status: int = 200, *, form=None, errors=None, message=None, rows=
                   locations=common.stock_locations(g.merchant_id))
 
 
-def _line_rows(form) -> list[tuple[str, str]]:
+def line_rows(form) -> list[tuple[str, str]]:
     """(sku, qty) of the form's numbered rows, in order (``sku-0``/``qty-0`` …)."""
     count = 0
     while count < MAX_LINES and (f"sku-{count}" in form or f"qty-{count}" in form):
@@ -85,7 +85,7 @@ def new_transfer():
 def create_stock_transfer():
     """Create a draft; every bad field comes back inline, nothing is created half."""
     form = request.form
-    lines = _line_rows(form)
+    lines = line_rows(form)
     try:
         submission = consume_form_token(g.merchant_id, request.path, form.get(FIELD))
         transfer = create_transfer(g.merchant_id, optional_int(form.get("origin_id")),
@@ -152,7 +152,7 @@ def _done(transfer_id: int, message: str):
 def add_stock_transfer_lines(transfer_id: int):
     """Add (SKU, quantity) rows to a draft."""
     def add(form):
-        add_transfer_lines(g.merchant_id, transfer_id, _line_rows(form))
+        add_transfer_lines(g.merchant_id, transfer_id, line_rows(form))
         return "Lines added."
     return _act(transfer_id, add)
 
