@@ -21,3 +21,4 @@ def init_web(app: Flask) -> None:
 from app.web import (bulk, connections, fulfillment_orders, fulfillments,  # noqa: E402,F401
                      inventory, listings, locations, onboarding, orders, sessions,
                      stock_csv, sync, transfers, views)  # routes register on import
+from app.web import returns  # noqa: E402,F401
