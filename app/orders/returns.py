@@ -72,7 +72,8 @@ class ReturnNotAllowed(InvalidInput):
 
 def returnable_lines(merchant_id: int, order_id: int) -> dict[int, Returnable]:
     """Order line id -> what can still be returned: fulfilled in live fulfillments, less
-    earlier returns (per fulfillment line) and platform refunds' restocks (oldest first)."""
+    earlier returns (per fulfillment line), platform refunds' restocks and platform returns
+    (from the oldest fulfillment first)."""
     rows = db.session.execute(
         select(FulfillmentLine.order_line_id, FulfillmentLine.id, FulfillmentLine.quantity,
                Fulfillment.location_id)
@@ -85,6 +86,14 @@ def returnable_lines(merchant_id: int, order_id: int) -> dict[int, Returnable]:
         .where(OrderReturnLine.fulfillment_line_id.in_([r[1] for r in rows] or [0]))
         .group_by(OrderReturnLine.fulfillment_line_id)).all())
     refunded = refund_restocks(order_id)
+    # Units of platform returns name no fulfillment line: taken from the oldest, as refunds.
+    for line_id, n in db.session.execute(
+            select(OrderReturnLine.order_line_id, func.sum(OrderReturnLine.quantity))
+            .join(OrderReturn, OrderReturn.id == OrderReturnLine.return_id)
+            .where(OrderReturn.order_id == order_id,
+                   OrderReturnLine.fulfillment_line_id.is_(None))
+            .group_by(OrderReturnLine.order_line_id)):
+        refunded[line_id] = refunded.get(line_id, 0) + int(n or 0)
     parts: dict[int, list] = defaultdict(list)
     for line_id, fl_id, quantity, location_id in rows:
         left = quantity - int(returned.get(fl_id) or 0)
@@ -203,3 +212,102 @@ def record_return(merchant_id: int, order_id: int, requests: list[ReturnLineRequ
 def show_return(job: Job) -> str:
     """A platform with no return to push to: the timeline note says what moved."""
     return (job.payload or {}).get("summary") or "return recorded"
+
+
+# --- returns made on the platform ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DispositionData:
+    """Units of a platform return's line disposed one way (Shopify's reverse fulfillment
+    order disposition): restocked at a platform location, or not."""
+
+    remote_id: str  # the disposition's id: applied once
+    remote_line_id: str  # the order line's remote id
+    quantity: int
+    restocked: bool
+    remote_location_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PlatformReturnData:
+    """A return as the platform reports it, with the dispositions made so far."""
+
+    remote_id: str
+    label: str
+    dispositions: tuple[DispositionData, ...] = ()
+
+
+def known_return(channel_id: int, remote_id: str) -> OrderReturn | None:
+    """The return recorded for this platform return (pushed from here, or seen before)."""
+    return db.session.scalar(select(OrderReturn).where(OrderReturn.channel_id == channel_id,
+                                                       OrderReturn.remote_id == remote_id))
+
+
+def record_platform_return(merchant_id: int, order_id: int, data: PlatformReturnData
+                           ) -> tuple[OrderReturn, str]:
+    """Apply a platform return's dispositions not applied yet; (record, what changed). Flushes.
+
+    Each disposition is applied once (its remote id is kept on its return line). Restocked
+    units go back at the stock location mapped to the platform location, at most what left
+    Stockroom's stock for that line (less what refunds and returns already put back: the
+    rule of refunds, docs/decisions/0006). A return pushed from Stockroom is never
+    restocked again here: it was restocked when it was recorded. All or nothing: units at an
+    unmapped platform location raise UnmappedRestockLocation.
+    """
+    from app.orders.refunds import UnmappedRestockLocation, _location, _returnable
+
+    order = orders_for_update(merchant_id, [order_id])[order_id]
+    record = known_return(order.channel_id, data.remote_id)
+    if record is not None and record.origin == "app":
+        return record, "made in Stockroom and restocked when it was recorded: nothing again"
+    if record is None:
+        record = OrderReturn(merchant_id=merchant_id, channel_id=order.channel_id,
+                             order_id=order.id, origin="platform", remote_id=data.remote_id)
+        db.session.add(record)
+    applied = {line.remote_id for line in record.lines}
+    lines = {line.remote_id: line for line in db.session.scalars(
+        select(OrderLine).where(OrderLine.order_id == order.id))}
+    returnable = _returnable(order.id)
+    moves: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    locations: dict[int, StockLocation] = {}
+    notes, unmapped = [], []
+    for d in data.dispositions:
+        line = lines.get(d.remote_line_id)
+        if d.remote_id in applied or line is None or d.quantity <= 0:
+            continue
+        what = f"{d.quantity} × {line.sku or line.title or 'item'}"
+        row = OrderReturnLine(merchant_id=merchant_id, order_line_id=line.id,
+                              quantity=d.quantity, restock=d.restocked, remote_id=d.remote_id)
+        record.lines.append(row)
+        if not d.restocked:
+            notes.append(f"{what}: not restocked on the platform")
+            continue
+        keys = sorted(k for k in returnable if k[0] == line.id and returnable[k] > 0)
+        units = min(d.quantity, sum(returnable[k] for k in keys))
+        if units == 0:
+            notes.append(f"{what}: never shipped from Stockroom's stock, nothing to put back")
+            continue
+        location, name = _location(order.channel_id, d.remote_location_id)
+        if location is None:
+            unmapped.append(name)
+            continue
+        locations[location.id] = location
+        row.location_id, row.restocked, left = location.id, units, units
+        for key in keys:
+            taken = min(left, returnable[key])
+            returnable[key] -= taken
+            moves[location.id][key[1]] += taken
+            left -= taken
+        notes.append(f"{units} × {line.sku} put back at {location.name}")
+    if unmapped:
+        raise UnmappedRestockLocation(sorted(set(unmapped)))
+    db.session.flush()
+    for location_id, deltas in sorted(moves.items()):
+        apply_movements(merchant_id, locations[location_id], dict(deltas),
+                        reason=RESTOCK_REASON, reference=Reference("return", record.id),
+                        note=data.label[:500], check_stock=False)
+    changed = f"{data.label}: " + ("; ".join(notes) if notes else "nothing new to apply") + "."
+    if notes:
+        record.summary = (f"{record.summary} {changed}".strip())[:2000]
+    db.session.flush()
+    return record, changed
