@@ -140,3 +140,30 @@ def test_return_payload_that_disagrees_with_itself_is_rejected(stockroom, shop):
     stockroom.run_worker()
     row = _hooks("returns/close")[0]
     assert row.status == JobStatus.REJECTED and "different Returns" in row.last_error
+
+
+def test_return_push_retried_after_a_lost_answer_finds_the_return_it_made(stockroom, shop):  # noqa: F811
+    from app.models import Order
+    from app.sync.queue import retry_job
+
+    order_id, _ = _fulfilled_on_shopify(stockroom, shop, "TOTE-BLK", 2)
+    line = db.session.get(Order, order_id).lines[0]
+    return_id = record_return(shop.merchant_id, order_id,
+                              [ReturnLineRequest(line.id, 1, False)]).id
+    db.session.commit()
+    release_session()
+    stockroom.run_worker()
+    first = db.session.get(OrderReturn, return_id).remote_id
+    assert first and len(_returns(stockroom)) == 1
+    # As if Shopify's answer had been lost: Stockroom doesn't know the return, the job runs again.
+    db.session.get(OrderReturn, return_id).remote_id = None
+    event = db.session.scalar(select(OutboxEvent).where(OutboxEvent.topic == "order.return_recorded"))
+    event.status = JobStatus.FAILED
+    db.session.commit()
+    retry_job(OutboxEvent, event.id, merchant_id=shop.merchant_id)
+    db.session.commit()
+    release_session()
+    stockroom.run_worker()
+    assert len(_returns(stockroom)) == 1
+    assert db.session.get(OrderReturn, return_id).remote_id == first
+    assert _restocks() == [] and level(shop.warehouse_id, "TOTE-BLK").on_hand == 8
