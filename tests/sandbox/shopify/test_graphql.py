@@ -217,3 +217,13 @@ def test_graphql_order_total_is_the_sum_of_its_lines(sandbox, token):
         money = order["totalPriceSet"]["shopMoney"]
         assert Decimal(money["amount"]) == expected > 0 and money["currencyCode"] == "USD"
         assert order["totalPriceSet"]["presentmentMoney"]["amount"] == money["amount"]
+
+
+def test_locations_list_fulfillment_service_locations_only_with_include_legacy(sandbox, token):
+    query = """query L($legacy: Boolean) { locations(first: 50, includeLegacy: $legacy) {
+      nodes { id isFulfillmentService } } }"""
+    plain = sandbox.gql(token, query, {"legacy": False})["data"]["locations"]["nodes"]
+    legacy = sandbox.gql(token, query, {"legacy": True})["data"]["locations"]["nodes"]
+    assert plain and not any(n["isFulfillmentService"] for n in plain)
+    assert {n["id"] for n in plain} < {n["id"] for n in legacy}
+    assert any(n["isFulfillmentService"] for n in legacy)
