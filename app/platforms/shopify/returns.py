@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import (Fulfillment, FulfillmentLine, JobStatus, Order, OrderLine, OrderReturn,
-                        OutboxEvent, Platform, WebhookInbox)
+                        OutboxEvent, Platform, SyncState, WebhookInbox)
 from app.orders.refunds import UnmappedRestockLocation
 from app.orders.returns import (TOPIC, DispositionData, PlatformReturnData, known_return,
                                 record_platform_return)
@@ -65,6 +65,9 @@ def _plan(record: OrderReturn) -> dict:
     remotes = {}
     for fulfillment_id in by_fulfillment:
         fulfillment = db.session.get(Fulfillment, fulfillment_id)
+        if not fulfillment.remote_id and fulfillment.sync_state == SyncState.FAILED:
+            raise PermanentError(f"Fulfillment #{fulfillment_id} did not reach Shopify: retry it "
+                                 "on the Sync page, then this return.")
         if not fulfillment.remote_id:
             raise Deferred(f"fulfillment #{fulfillment_id} has not reached Shopify yet",
                            seconds=5.0)
@@ -260,13 +263,13 @@ def apply_return(job: Job) -> str:
     if node is None:
         return "the return no longer exists on Shopify"
     status = node["status"].lower()
+    if not order_gid:
+        _join_timeline(job, node["order"]["id"])
     if job.topic not in RESTOCK_TOPICS:
         return f"return {node.get('name') or return_gid} is {status} on Shopify"
     order = pull_order(call, job.merchant_id, job.channel_id, node["order"]["id"])
     if order is None:
         return "the order no longer exists on Shopify: nothing to restock"
-    if not order_gid:
-        _join_timeline(job, order.remote_id)
     try:
         _, changed = record_platform_return(job.merchant_id, order.id, _data(node))
     except UnmappedRestockLocation as exc:

@@ -110,6 +110,17 @@ def test_return_processed_in_shopify_restocks_once(stockroom, shop):  # noqa: F8
     from app.orders.returns import returnable_lines
 
     assert [r.quantity for r in returnable_lines(shop.merchant_id, order_id).values()] == [1]
+    # returns/update names the return alone (Shopify's example): read, it joins its order's
+    # timeline and changes nothing.
+    return_gid = record.remote_id
+    release_session()
+    assert post(stockroom.url, {"admin_graphql_api_id": return_gid, "return_line_items": {
+        "removals": []}}, topic="returns/update", event_id="update").status_code == 200
+    stockroom.run_worker()
+    update = _hooks("returns/update")[0]
+    assert update.status == JobStatus.DONE and "is closed on Shopify" in update.last_error
+    assert update.order_remote_id == summary["gid"]
+    assert _restocks() == [2]
     assert_invariants()
 
 
