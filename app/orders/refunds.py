@@ -18,6 +18,7 @@ from app.extensions import db
 from app.locking import orders_for_update
 from app.models import (ChannelLocation, Fulfillment, FulfillmentLine, FulfillmentStatus,
                         OrderLine, OutboxEvent, Refund, RefundLine, StockLocation)
+from app.orders.returns import refund_restocks, return_restocks
 from app.stock.levels import Reference, apply_movements
 from app.sync.handlers import outbox_handler
 from app.sync.queue import Job
@@ -73,10 +74,11 @@ def _returnable(order_id: int) -> dict[tuple[int, int], int]:
                    Fulfillment.status != FulfillmentStatus.CANCELED)
             .group_by(FulfillmentLine.order_line_id, FulfillmentLine.inventory_item_id)):
         out[(line_id, item_id)] += int(qty)
-    for line_id, qty in db.session.execute(
-            select(RefundLine.order_line_id, func.sum(RefundLine.restocked))
-            .join(Refund, Refund.id == RefundLine.refund_id)
-            .where(Refund.order_id == order_id).group_by(RefundLine.order_line_id)):
+    back = refund_restocks(order_id)
+    # A return recorded in Stockroom put its units back already: a refund of them must not.
+    for line_id, qty in return_restocks(sorted({k[0] for k in out})).items():
+        back[line_id] = back.get(line_id, 0) + qty
+    for line_id, qty in back.items():
         left = int(qty or 0)
         for key in sorted(k for k in out if k[0] == line_id):
             taken = min(left, out[key])
@@ -197,6 +199,8 @@ def units_already_returned(fulfillment: Fulfillment) -> dict[int, int]:
     restocked = dict(db.session.execute(
         select(RefundLine.order_line_id, func.sum(RefundLine.restocked))
         .where(RefundLine.order_line_id.in_(line_ids)).group_by(RefundLine.order_line_id)).all())
+    for line_id, qty in return_restocks(line_ids).items():  # returns recorded in Stockroom
+        restocked[line_id] = int(restocked.get(line_id) or 0) + qty
     if not any(restocked.values()):
         return {}
     shipped = dict(db.session.execute(

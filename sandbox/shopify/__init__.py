@@ -43,6 +43,7 @@ def create_app(config: SandboxConfig | None = None) -> Flask:
     """Build the sandbox WSGI app (schema loaded, default app registered, webhook worker running)."""
     from . import (admin, controls, fo_changes, graphql_api, locations,  # noqa: F401 (routes)
                    oauth)
+    from . import returns  # noqa: F401 (returnCreate/returnProcess, the admin's returns)
     from .faults import ApiFaults
 
     config = config or SandboxConfig()

@@ -68,8 +68,10 @@ def resolve_current_installation(ctx, info):
 @query("locations")
 def resolve_locations(ctx, info, **args):
     """QueryRoot.locations."""
+    # Fulfillment-service locations are Shopify's "legacy" ones: listed only with includeLegacy.
     locs = [loc for loc in ctx.shop.locations.values()
-            if loc.active or args.get("includeInactive")]
+            if (loc.active or args.get("includeInactive"))
+            and (not loc.is_fulfillment_service or args.get("includeLegacy"))]
     terms = parse_search(args.get("query"))
     locs = [loc for loc in locs if _matches(terms, {"name": loc.name, "id": loc.id})]
     return connection(locs, args, lambda loc: views.location_node(ctx, loc))

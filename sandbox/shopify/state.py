@@ -309,6 +309,7 @@ class Shop:
     fulfillment_orders: dict[int, FulfillmentOrder] = field(default_factory=dict)
     fulfillments: dict[int, Fulfillment] = field(default_factory=dict)
     refunds: dict[int, Refund] = field(default_factory=dict)
+    returns: dict[int, object] = field(default_factory=dict)  # returns.Return
     adjustment_groups: dict[int, dict] = field(default_factory=dict)
     next_order_number: int = 1001
     id: int = 0

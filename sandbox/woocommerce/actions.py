@@ -247,12 +247,14 @@ def cancel_order(store: Store, order: Order) -> Order:
 
 def refund_order(store: Store, order: Order, *, amount: float | None = None, reason: str = "",
                  restock: bool = False, line_items: dict[int, int] | None = None,
-                 api_refund: bool = False) -> Refund:
+                 api_refund: bool = False, line_totals: dict[int, float] | None = None
+                 ) -> Refund:
     """wc_create_refund(): a refund post, note, order.updated; full refund -> 'refunded'.
 
     ``line_items`` ({order item id: quantity}) refunds those units (amount: their total
     unless given); with ``restock`` they go back in stock as wc_restock_refunded_items does
     (per item, only what the order reduced, with its "Item #… stock increased" note).
+    ``line_totals`` are the items' ``refund_total`` (default: their price).
     Without line items, ``restock`` puts the whole order's reduced stock back.
     """
     remaining = round(order.total - sum(r.amount for r in order.refunds), 2)
@@ -265,12 +267,12 @@ def refund_order(store: Store, order: Order, *, amount: float | None = None, rea
         if item is None or qty <= 0 or qty > left:
             raise ActionError(f"Invalid refund line item {item_id!r} (quantity {qty}, "
                               f"refundable {left})")
-        refund_items.append(RefundItem(store.next_item_id(), item.id, int(qty),
-                                       round(item.unit_price * int(qty), 2)))
+        total = (line_totals or {}).get(item.id, item.unit_price * int(qty))  # refund_total
+        refund_items.append(RefundItem(store.next_item_id(), item.id, int(qty), round(total, 2)))
     if amount is None and refund_items:
         amount = round(sum(ri.total for ri in refund_items), 2)
     amount = remaining if amount is None else round(float(amount), 2)
-    if amount <= 0 or amount > remaining:
+    if amount < 0 or amount > remaining:  # wc_create_refund: 0 is a refund of items only
         raise ActionError(f"Invalid refund amount (remaining {remaining:.2f})")
     refund = Refund(store.next_post_id(), amount, reason, line_items=refund_items,
                     refunded_payment=api_refund)

@@ -395,7 +395,8 @@ def read_refund(store: Store, order_id: int, refund_id: int):
 def create_refund(store: Store, order_id: int):
     """POST orders/{id}/refunds: amount, reason, line_items [{id, quantity, refund_total}],
     api_refund (the gateway: the sandbox has none, so it must be false), api_restock
-    (default true: the selected line items are restocked)."""
+    (default true: the selected line items are restocked). An amount of 0 is allowed, as
+    wc_create_refund allows it (it refuses only a negative one or more than remains)."""
     args = params()
     order = note_order(store, order_id)
     if truthy(args.get("api_refund", True)):
@@ -403,14 +404,18 @@ def create_refund(store: Store, order_id: int):
                         "The payment gateway for this order does not support automatic "
                         "refunds.", 500)
     lines: dict[int, int] = {}
+    totals: dict[int, float] = {}
     for item in args.get("line_items") or []:
         if not isinstance(item, dict) or "id" not in item:
             raise invalid_params({"line_items": "line_items[0][id] is a required property."})
         lines[int(item["id"])] = lines.get(int(item["id"]), 0) + int(item.get("quantity", 0))
+        if item.get("refund_total") not in (None, ""):
+            totals[int(item["id"])] = totals.get(int(item["id"]), 0) + float(item["refund_total"])
     try:
         refund = actions.refund_order(
             store, order, amount=args.get("amount"), reason=str(args.get("reason", "")),
-            restock=truthy(args.get("api_restock", True)), line_items=lines or None)
+            restock=truthy(args.get("api_restock", True)), line_items=lines or None,
+            line_totals=totals)
     except actions.ActionError as err:
         raise RestError("woocommerce_rest_cannot_create_order_refund", str(err), 500) from None
     base = rest_base(store)

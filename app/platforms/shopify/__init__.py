@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
         views)
     from app.platforms.shopify.embedded import script_session_challenge
     from app.platforms.shopify import lifecycle  # noqa: F401 (locations/*, FO changes, scopes)
+    from app.platforms.shopify import returns  # noqa: F401 (order.return_recorded, returns/*)
     from app.platforms.shopify.webhooks import WebhookIntake
     from app.platforms.shopify.session_tokens import (app_bridge_context, bounce_challenge,
                                                       session_token_authenticator)

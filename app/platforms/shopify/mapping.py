@@ -68,6 +68,11 @@ def webhook_order_gid(topic: str, payload: dict) -> str | None:
         return payload.get("admin_graphql_api_id") or gid("Order", payload["id"])
     if topic.startswith(("fulfillments/", "refunds/")) and payload.get("order_id"):
         return gid("Order", payload["order_id"])
+    if topic.startswith("returns/"):  # order {id, admin_graphql_api_id} or order_id
+        order = payload.get("order") if isinstance(payload.get("order"), dict) else {}
+        if order.get("admin_graphql_api_id") or order.get("id"):
+            return order.get("admin_graphql_api_id") or gid("Order", order["id"])
+        return gid("Order", payload["order_id"]) if payload.get("order_id") else None
     if topic.startswith("fulfillment_orders/"):
         fo = (payload.get("fulfillment_order") or payload.get("original_fulfillment_order")
               or {})

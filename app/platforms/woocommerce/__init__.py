@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
     """Read the settings (environment, or ``WOOCOMMERCE_SETTINGS`` in config), register routes."""
     from app.platforms.woocommerce import (  # noqa: F401  (routes, handlers, periodic task)
         handlers, imports, inventory, payload_checks, refunds, scheduled, views)
+    from app.platforms.woocommerce import returns  # noqa: F401 (order.return_recorded)
 
     app.extensions["stockroom.woocommerce"] = (app.config.get("WOOCOMMERCE_SETTINGS")
                                                or load_settings())

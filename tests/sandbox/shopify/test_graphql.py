@@ -250,3 +250,13 @@ def test_graphql_fragment_undefined_or_unused_rejected(sandbox, token, query, me
     assert "data" not in out
     assert [(e["message"], e["extensions"]["code"]) for e in out["errors"]] == [
         (message, "useAndDefineFragment")]
+
+
+def test_locations_list_fulfillment_service_locations_only_with_include_legacy(sandbox, token):
+    query = """query L($legacy: Boolean) { locations(first: 50, includeLegacy: $legacy) {
+      nodes { id isFulfillmentService } } }"""
+    plain = sandbox.gql(token, query, {"legacy": False})["data"]["locations"]["nodes"]
+    legacy = sandbox.gql(token, query, {"legacy": True})["data"]["locations"]["nodes"]
+    assert plain and not any(n["isFulfillmentService"] for n in plain)
+    assert {n["id"] for n in plain} < {n["id"] for n in legacy}
+    assert any(n["isFulfillmentService"] for n in legacy)

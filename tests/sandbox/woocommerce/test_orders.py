@@ -144,3 +144,26 @@ def test_unknown_note_and_refund_of_an_order_are_invalid_ids(wc):
     refund = api.get(f"orders/{order_id}/refunds/99999")
     assert (refund.status_code, refund.json()["code"], refund.json()["message"]) == (
         404, "woocommerce_rest_invalid_id", "Invalid ID.")
+
+
+def test_create_refund_of_items_with_amount_0_and_no_restock(wc):
+    """wc_create_refund refuses only a negative amount (or more than remains): a refund of
+    items alone (amount 0, refund_total 0, api_restock false) is made and restocks nothing."""
+    api = wc.api()
+    order = next(o for o in api.get("orders", params={"status": "processing"}).json()
+                 if o["line_items"])
+    item = order["line_items"][0]
+    product = item["variation_id"] or item["product_id"]
+    response = api.post(f"orders/{order['id']}/refunds", {
+        "amount": "0", "reason": "Returned", "api_refund": False, "api_restock": False,
+        "line_items": [{"id": item["id"], "quantity": 1, "refund_total": 0}]})
+    assert response.status_code == 201, response.text
+    refund = response.json()
+    assert float(refund["amount"]) == 0
+    assert [(li["quantity"], float(li["total"])) for li in refund["line_items"]] == [(-1, 0.0)]
+    notes = api.get(f"orders/{order['id']}/notes").json()
+    assert not [n for n in notes if n["note"].startswith(f"Item #{product} stock increased")]
+    negative = api.post(f"orders/{order['id']}/refunds", {
+        "amount": "-1", "api_refund": False,
+        "line_items": [{"id": item["id"], "quantity": 1}]})
+    assert negative.status_code in (400, 500)
