@@ -10,17 +10,17 @@ from app.catalog import remove_remote_listings
 from app.extensions import db
 from app.fulfillment import (Tracking, cancel_fulfillment, create_platform_fulfillment,
                              mark_delivered, update_tracking)
-from app.fulfillment.sync_state import mark_sync_failed, mark_synced
-from app.models import (ChannelLocation, Fulfillment, FulfillmentOrder, FulfillmentStatus,
-                        JobStatus, Order, OrderLine, Origin, OutboxEvent, Platform, SyncState,
-                        WebhookInbox)
+from app.fulfillment.sync_state import mark_synced
+from app.models import (ChannelLocation, Fulfillment, FulfillmentOrder, FulfillmentStatus, Order,
+                        OrderLine, Origin, Platform, SyncState, WebhookInbox)
 from app.platforms.shopify.catalog import refresh_product
 from app.platforms.shopify.mapping import gid, tracking_input
 from app.platforms.shopify.paging import complete_fulfillment, read_order, read_order_fulfillments
 from app.platforms.shopify.sync import ShopifyCall, pull_order
 from app.platforms.shopify.installation import confirm_uninstalled
 from app.sync.errors import Deferred, PermanentError
-from app.sync.handlers import inbox_handler, outbox_handler
+from app.sync.lock import push_in_flight
+from app.sync.origin import made_in_app
 from app.sync.queue import Job
 
 SHOPIFY = Platform.SHOPIFY
@@ -28,14 +28,6 @@ FULFILLABLE = ("OPEN", "IN_PROGRESS")
 
 
 # --- outbox: Stockroom -> Shopify -------------------------------------------------------
-
-@outbox_handler("channel.installed", platform=SHOPIFY)
-def import_after_install(job: Job) -> str:
-    """First sync after (re)install: webhooks, locations, products, open orders (imports.py)."""
-    from app.platforms.shopify.imports import start_import
-
-    return start_import(job)
-
 
 def _push_plan(fulfillment_id: int, merchant_id: int) -> dict | str:
     """Everything the push needs, read in one short transaction (or a reason to skip)."""
@@ -139,10 +131,9 @@ def _raise_user_errors(payload: dict, what: str) -> None:
                              + "; ".join(e.get("message", "") for e in errors))
 
 
-@outbox_handler("fulfillment.created", platform=SHOPIFY, on_failure=mark_sync_failed)
 def push_fulfillment(job: Job) -> str:
     """Create our fulfillment on Shopify at the mapped location, moving items there first."""
-    if job.payload.get("source") != Origin.APP:
+    if not made_in_app(job):
         return "made on Shopify: nothing to push"
     plan = _push_plan(job.payload["fulfillment_id"], job.merchant_id)
     if isinstance(plan, str):
@@ -187,10 +178,9 @@ def _remote(job: Job) -> tuple[str, ShopifyCall] | None:
     return remote_id, call
 
 
-@outbox_handler("fulfillment.canceled", platform=SHOPIFY, on_failure=mark_sync_failed)
 def push_cancel(job: Job) -> str:
     """fulfillmentCancel for a fulfillment canceled in Stockroom."""
-    if job.payload.get("source") != Origin.APP:
+    if not made_in_app(job):
         return "canceled on Shopify: nothing to push"
     remote = _remote(job)
     if remote is None:
@@ -205,10 +195,9 @@ def push_cancel(job: Job) -> str:
     return f"canceled {remote_id} on Shopify"
 
 
-@outbox_handler("fulfillment.tracking_updated", platform=SHOPIFY, on_failure=mark_sync_failed)
 def push_tracking(job: Job) -> str:
     """fulfillmentTrackingInfoUpdate with the current tracking details."""
-    if job.payload.get("source") != Origin.APP:
+    if not made_in_app(job):
         return "changed on Shopify: nothing to push"
     f = db.session.get(Fulfillment, job.payload["fulfillment_id"])
     tracking = tracking_input(f.tracking_number, f.tracking_company, f.tracking_url)
@@ -226,7 +215,7 @@ def push_tracking(job: Job) -> str:
 
 
 def _push_event(job: Job, status: str) -> str:
-    if job.payload.get("source") != Origin.APP:
+    if not made_in_app(job):
         return "changed on Shopify: nothing to push"
     remote = _remote(job)
     if remote is None:
@@ -239,13 +228,11 @@ def _push_event(job: Job, status: str) -> str:
     return f"{status} recorded on {remote_id}"
 
 
-@outbox_handler("fulfillment.shipped", platform=SHOPIFY, on_failure=mark_sync_failed)
 def push_shipped(job: Job) -> str:
     """Shipped in Stockroom -> an IN_TRANSIT fulfillment event on Shopify."""
     return _push_event(job, "IN_TRANSIT")
 
 
-@outbox_handler("fulfillment.delivered", platform=SHOPIFY, on_failure=mark_sync_failed)
 def push_delivered(job: Job) -> str:
     """Delivered in Stockroom -> a DELIVERED fulfillment event on Shopify."""
     return _push_event(job, "DELIVERED")
@@ -266,13 +253,6 @@ def _order_gid_of_refund(payload: dict) -> str:
     return gid("Order", payload["order_id"])
 
 
-def _push_in_flight(order_id: int) -> bool:
-    """The sync lock: an outbox job of this order's fulfillments not yet finished."""
-    return db.session.scalar(select(OutboxEvent.id).where(
-        OutboxEvent.order_id == order_id, OutboxEvent.topic.like("fulfillment.%"),
-        OutboxEvent.status.in_((JobStatus.PENDING, JobStatus.FAILED))).limit(1)) is not None
-
-
 def apply_order(job: Job) -> str:
     """orders/create, orders/updated, orders/cancelled: re-read the order and upsert it."""
     order_gid = _order_gid(_payload(job))
@@ -282,8 +262,8 @@ def apply_order(job: Job) -> str:
     return f"order {order.name} upserted" if order else "order no longer exists on Shopify"
 
 
-for _topic in ("orders/create", "orders/updated", "orders/cancelled"):
-    inbox_handler(SHOPIFY, _topic)(apply_order)
+#: Topics apply_order handles.
+ORDER_TOPICS = ("orders/create", "orders/updated", "orders/cancelled")
 
 
 def apply_fulfillment(job: Job) -> str:
@@ -293,7 +273,7 @@ def apply_fulfillment(job: Job) -> str:
     order_gid = gid("Order", payload["order_id"])
     order = db.session.scalar(select(Order).where(Order.channel_id == job.channel_id,
                                                   Order.remote_id == order_gid))
-    if order is not None and _push_in_flight(order.id):
+    if order is not None and push_in_flight(order.id):
         raise Deferred(f"a push of order {order.name} is in flight")
     db.session.commit()
     call = ShopifyCall(job.channel_id)
@@ -311,8 +291,8 @@ def apply_fulfillment(job: Job) -> str:
     return record_platform_fulfillment(job.merchant_id, job.channel_id, order, current)
 
 
-for _topic in ("fulfillments/create", "fulfillments/update"):
-    inbox_handler(SHOPIFY, _topic)(apply_fulfillment)
+#: Topics apply_fulfillment handles.
+FULFILLMENT_WEBHOOK_TOPICS = ("fulfillments/create", "fulfillments/update")
 
 
 def _tracking(current: dict) -> Tracking:
@@ -369,7 +349,6 @@ def record_platform_fulfillment(merchant_id: int, channel_id: int, order: Order,
     return f"recorded Shopify fulfillment {current['id']} as #{f.id}"
 
 
-@inbox_handler(SHOPIFY, "app/uninstalled")
 def apply_uninstalled(job: Job) -> str:
     """The merchant removed the app: channel inactive, token deleted — once Shopify confirms
     it (the shop's token is refused); rejected while Shopify still answers the token."""
@@ -379,7 +358,7 @@ def apply_uninstalled(job: Job) -> str:
     return "Shopify refused the shop's token: channel marked uninstalled; token deleted"
 
 
-def _refresh_order_from_fo(job: Job) -> str:
+def refresh_order_from_fo(job: Job) -> str:
     """fulfillment_orders/*: re-read the order the fulfillment orders belong to.
 
     Shopify's payloads name fulfillment orders by id only (no order id): the order is found
@@ -405,13 +384,13 @@ def _refresh_order_from_fo(job: Job) -> str:
     return "fulfillment orders refreshed"
 
 
-for _topic in ("fulfillment_orders/moved", "fulfillment_orders/hold_released",
+#: Fulfillment-order status topics: refresh_order_from_fo re-reads their order.
+FULFILLMENT_ORDER_STATUS_TOPICS = ("fulfillment_orders/moved", "fulfillment_orders/hold_released",
                "fulfillment_orders/placed_on_hold", "fulfillment_orders/cancelled",
                "fulfillment_orders/fulfillment_request_accepted",
                "fulfillment_orders/fulfillment_request_rejected",
                "fulfillment_orders/cancellation_request_accepted",
-               "fulfillment_orders/cancellation_request_rejected"):
-    inbox_handler(SHOPIFY, _topic)(_refresh_order_from_fo)
+               "fulfillment_orders/cancellation_request_rejected")
 
 
 def _product_gid(payload: dict) -> str:
@@ -430,11 +409,10 @@ def apply_product(job: Job) -> str:
                            product_gid)
 
 
-for _topic in ("products/create", "products/update"):
-    inbox_handler(SHOPIFY, _topic)(apply_product)
+#: Topics apply_product handles.
+PRODUCT_TOPICS = ("products/create", "products/update")
 
 
-@inbox_handler(SHOPIFY, "products/delete")
 def apply_product_deleted(job: Job) -> str:
     """products/delete ``{"id": N}``: the product's listings are marked deleted, never pushed
     to again — once Shopify confirms the product is gone (a body alone can't delete)."""

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.fulfillment import Tracking
-from app.fulfillment.sync_state import mark_sync_failed, mark_synced
-from app.models import (Channel, ChannelListing, Fulfillment, FulfillmentStatus, Origin, Platform,
+from app.fulfillment.sync_state import mark_synced
+from app.models import (Channel, ChannelListing, Fulfillment, FulfillmentStatus, Platform,
                         WebhookInbox)
 from app.models._common import utcnow
 from app.platforms.woocommerce.client import StoreClient
@@ -21,12 +21,12 @@ from app.platforms.woocommerce.mapping import (CANCELED_STATUSES, COMPLETED_META
                                                parse_gmt, shipment_note, tracking_note,
                                                tracking_payload)
 from app.platforms.woocommerce.catalog import product_page, refresh_product
-from app.platforms.woocommerce.sync import (RECONCILE_TOPIC, RemoteOrder, apply_order,
-                                            ensure_webhooks, fetch_order, find_order,
-                                            push_in_flight, tracking_entries, with_tracking)
+from app.platforms.woocommerce.sync import (RemoteOrder, apply_order, ensure_webhooks, fetch_order,
+                                            find_order, tracking_entries, with_tracking)
 from app.stock.push import mark_dirty
 from app.sync.errors import Deferred, PermanentError
-from app.sync.handlers import inbox_handler, outbox_handler
+from app.sync.lock import push_in_flight
+from app.sync.origin import made_in_app
 from app.sync.queue import Job
 
 WOO = Platform.WOOCOMMERCE
@@ -70,7 +70,6 @@ def _finish_sync(channel_id: int, started: dt.datetime, *, cursor: dt.datetime |
     return channel
 
 
-@outbox_handler(RECONCILE_TOPIC, platform=WOO)
 def reconcile(job: Job) -> str:
     """Repair what webhooks missed: orders and products modified since the last sync (with
     overlap), disabled webhooks re-enabled. Queued every WOOCOMMERCE_RECONCILE_SECONDS
@@ -198,11 +197,10 @@ def _set_status(client: StoreClient, order: str, status: str, marker: str) -> No
         {"key": COMPLETED_META, "value": marker}]}, what=f"setting order {order} to {status}")
 
 
-@outbox_handler("fulfillment.created", platform=WOO, on_failure=mark_sync_failed)
 def push_fulfillment(job: Job) -> str:
     """Tracking entry (when the extension is there), a customer note, and `completed` once
     every line is fulfilled here."""
-    if job.payload.get("source") != Origin.APP:
+    if not made_in_app(job):
         return "made on the store: nothing to push"
     plan = _plan(job)
     if plan["remote_id"]:
@@ -226,11 +224,10 @@ def push_fulfillment(job: Job) -> str:
             + (f", tracking {tracking.number}" if tracking_id else "") + completed)
 
 
-@outbox_handler("fulfillment.canceled", platform=WOO, on_failure=mark_sync_failed)
 def push_cancel(job: Job) -> str:
     """Remove our tracking entry, tell the customer, and reopen (processing) an order we
     had completed."""
-    if job.payload.get("source") != Origin.APP:
+    if not made_in_app(job):
         return "canceled on the store: nothing to push"
     plan = _plan(job)
     parts = remote_parts(plan["remote_id"])
@@ -263,10 +260,9 @@ def _delete_tracking(client: StoreClient, order: str, tracking_id: str) -> None:
             raise  # gone already (or the extension removed): nothing left to delete
 
 
-@outbox_handler("fulfillment.tracking_updated", platform=WOO, on_failure=mark_sync_failed)
 def push_tracking(job: Job) -> str:
     """Replace our tracking entry and tell the customer the new tracking details."""
-    if job.payload.get("source") != Origin.APP:
+    if not made_in_app(job):
         return "changed on the store: nothing to push"
     plan = _plan(job)
     parts = remote_parts(plan["remote_id"])
@@ -283,8 +279,6 @@ def push_tracking(job: Job) -> str:
     return f"tracking of {plan['order_name']} updated"
 
 
-@outbox_handler("fulfillment.shipped", platform=WOO)
-@outbox_handler("fulfillment.delivered", platform=WOO)
 def push_shipment_state(job: Job) -> str:
     """WooCommerce orders have no shipment states: nothing to push."""
     return "WooCommerce has no shipment states: nothing to push"
@@ -297,9 +291,6 @@ def _delivered_id(job: Job) -> str:
     return str(json.loads(body)["id"])  # checked first (payload_checks)
 
 
-@inbox_handler(WOO, "product.created")
-@inbox_handler(WOO, "product.updated")
-@inbox_handler(WOO, "product.restored")
 def apply_product_webhook(job: Job) -> str:
     """Re-read the product (or variation) and, for a variable product, its variations: new
     listings are matched or queued for matching, a changed SKU is matched again, levels are
@@ -320,7 +311,6 @@ def apply_product_webhook(job: Job) -> str:
     return note
 
 
-@inbox_handler(WOO, "product.deleted")
 def apply_product_deleted(job: Job) -> str:
     """A product moved to the trash: its listings are marked deleted, never pushed to again.
 
@@ -331,9 +321,6 @@ def apply_product_deleted(job: Job) -> str:
     client = client_for(job.channel_id)
     return refresh_product(client, job.merchant_id, job.channel_id, post_id)
 
-@inbox_handler(WOO, "order.created")
-@inbox_handler(WOO, "order.updated")
-@inbox_handler(WOO, "order.deleted")
 def apply_order_webhook(job: Job) -> str:
     """Re-read the order from the store (payloads may arrive in any order) and apply it."""
     body = db.session.scalar(select(WebhookInbox.body).where(WebhookInbox.id == job.id))

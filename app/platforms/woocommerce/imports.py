@@ -30,7 +30,6 @@ from app.platforms.woocommerce.connect import client_for, delivery_url, settings
 from app.platforms.woocommerce.sync import apply_order, ensure_webhooks, with_tracking
 from app.stock.push import mark_dirty
 from app.sync.errors import PermanentError
-from app.sync.handlers import outbox_handler
 from app.sync.queue import Job
 
 log = logging.getLogger("stockroom.woocommerce")
@@ -58,21 +57,18 @@ def _save_state(channel_id: int, key: str, state: dict) -> None:
     db.session.flush()
 
 
-@outbox_handler("channel.connected", platform=WOO)
 def import_after_connect(job: Job) -> str:
     """Webhooks, listings with their stock, open orders: all pages, resumable."""
     return start_run(job.merchant_id, job.channel_id, "import", run=job.id,
                      pages_per_job=settings().import_pages_per_job)
 
 
-@outbox_handler(REFRESH_TOPIC, platform=WOO)
 def refresh_catalog(job: Job) -> str:
     """Read every listing and the store's quantities again (onboarding's refresh)."""
     return start_run(job.merchant_id, job.channel_id, "catalog_refresh", run=job.id,
                      pages_per_job=settings().import_pages_per_job)
 
 
-@outbox_handler(CONTINUE_TOPIC, platform=WOO)
 def continue_run(job: Job) -> str:
     """A continuation: carry on from the checkpoint unless a newer run replaced it."""
     key = job.payload.get("key", "import")
