@@ -47,7 +47,8 @@ def test_every_contract_topic_is_routed_to_the_platforms_adapter(app, platform):
 def test_every_registered_outbox_topic_is_a_topic_and_every_topic_is_handled(app):
     registered = set(outbox_topics(None)) | set(outbox_topics(Platform.SHOPIFY)) | set(
         outbox_topics(Platform.WOOCOMMERCE))
-    assert registered == {t.value for t in Topic}
+    # Other tests register handlers of their own, all named test.*: not the app's.
+    assert {t for t in registered if not t.startswith("test.")} == {t.value for t in Topic}
 
 
 def test_contract_gaps_names_a_missing_and_an_unsubscribed_handler(app):
