@@ -4,7 +4,8 @@ from __future__ import annotations
 from sqlalchemy import Select, select
 
 from app.extensions import db
-from app.models import JobStatus, OutboxEvent
+from app.models import JobStatus, Order, OutboxEvent
+from app.sync.errors import Deferred
 from app.sync.topics import FULFILLMENT_PREFIX
 
 # Why: a push and the platform's own event for the same fulfillment can race (the merchant
@@ -41,3 +42,10 @@ def push_in_flight(order_id: int) -> bool:
 def orders_with_push_in_flight(channel_id: int) -> set[int]:
     """The sync lock, for a reconciliation: the channel's orders with a push unfinished."""
     return set(db.session.scalars(unfinished_pushes(channel_id=channel_id)))
+
+
+def defer_while_pushing(order: Order | None) -> None:
+    """The sync lock, for a webhook: raise Deferred (the delivery is retried later, never
+    dropped) while a push of the order's fulfillments is unfinished."""
+    if order is not None and push_in_flight(order.id):
+        raise Deferred(f"a push of order {order.name} is in flight")

@@ -34,6 +34,7 @@ from app.platforms.shopify.paging import read_order_fulfillments
 from app.platforms.shopify.sync import ShopifyCall, import_locations, pull_order, settings
 from app.platforms.shopify.subscriptions import ensure_webhook_subscriptions
 from app.stock.push import mark_dirty
+from app.sync.cursors import save_cursors
 from app.sync.queue import Job
 
 log = logging.getLogger("stockroom.shopify")
@@ -76,12 +77,8 @@ def catalog_progress(channel: Channel) -> dict:
 
 
 def _save_state(channel_id: int, state: dict, kind: str = "import") -> None:
-    """Write the checkpoint (a new dict: JSON columns only notice reassignment). Flushes."""
-    channel = db.session.get(Channel, channel_id, with_for_update=True, populate_existing=True)
-    cursors = dict(channel.sync_cursors or {})
-    cursors[kind] = state
-    channel.sync_cursors = cursors
-    db.session.flush()
+    """Write the checkpoint. Flushes."""
+    save_cursors(channel_id, {kind: state})
 
 
 def _start(job: Job, kind: str) -> str:

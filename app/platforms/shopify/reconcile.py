@@ -35,6 +35,7 @@ from app.platforms.shopify.mapping import parse_time
 from app.platforms.shopify.paging import read_order_fulfillments
 from app.platforms.shopify.refunds import reconcile_refunds
 from app.platforms.shopify.sync import ShopifyCall, pull_order, settings
+from app.sync.cursors import save_cursors
 from app.sync.lock import orders_with_push_in_flight
 from app.sync.queue import Job
 
@@ -54,11 +55,7 @@ def _earliest(*values: str | None) -> str:
 
 
 def _save(channel_id: int, state: dict) -> None:
-    channel = db.session.get(Channel, channel_id, with_for_update=True, populate_existing=True)
-    cursors = dict(channel.sync_cursors or {})
-    cursors["reconcile"] = state
-    channel.sync_cursors = cursors
-    db.session.flush()
+    save_cursors(channel_id, {"reconcile": state})
 
 
 def _start_mark(channel: Channel) -> dt.datetime:

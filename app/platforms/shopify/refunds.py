@@ -11,9 +11,9 @@ from app.platforms.shopify.mapping import refund_data, refund_data_from_node
 from app.platforms.shopify.paging import read_refund
 from app.platforms.shopify.payload_checks import _positive_int, _resource_ids, _show
 from app.platforms.shopify.sync import ShopifyCall, pull_order
-from app.sync.errors import Deferred, PermanentError, Rejected
+from app.sync.errors import PermanentError, Rejected
 from app.sync.handlers import Delivery, payload_check
-from app.sync.lock import push_in_flight
+from app.sync.lock import defer_while_pushing
 
 SHOPIFY = Platform.SHOPIFY
 
@@ -48,8 +48,7 @@ def apply_refund(job) -> str:
     order_gid = _order_gid_of_refund(payload)
     order = db.session.scalar(select(Order).where(Order.channel_id == job.channel_id,
                                                   Order.remote_id == order_gid))
-    if order is not None and push_in_flight(order.id):
-        raise Deferred(f"a push of order {order.name} is in flight")
+    defer_while_pushing(order)
     known = db.session.scalar(select(Refund.summary).where(
         Refund.channel_id == job.channel_id, Refund.remote_id == data.remote_id))
     if known is not None:

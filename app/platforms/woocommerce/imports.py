@@ -29,6 +29,7 @@ from app.platforms.woocommerce.client import StoreClient
 from app.platforms.woocommerce.connect import client_for, delivery_url, settings, webhook_secret
 from app.platforms.woocommerce.sync import apply_order, ensure_webhooks, with_tracking
 from app.stock.push import mark_dirty
+from app.sync.cursors import save_cursors, set_cursors
 from app.sync.errors import PermanentError
 from app.sync.queue import Job
 
@@ -49,12 +50,8 @@ def run_state(channel: Channel, key: str) -> dict:
 
 
 def _save_state(channel_id: int, key: str, state: dict) -> None:
-    """Write the checkpoint (a new dict: JSON columns only notice reassignment). Flushes."""
-    channel = db.session.get(Channel, channel_id, with_for_update=True, populate_existing=True)
-    cursors = dict(channel.sync_cursors or {})
-    cursors[key] = state
-    channel.sync_cursors = cursors
-    db.session.flush()
+    """Write the checkpoint. Flushes."""
+    save_cursors(channel_id, {key: state})
 
 
 def import_after_connect(job: Job) -> str:
@@ -135,11 +132,10 @@ def _finish(merchant_id: int, channel_id: int, key: str, state: dict) -> str:
     state = {**state, "finished_at": utcnow().isoformat(), "committed": {}}
     _save_state(channel_id, key, state)
     channel = db.session.get(Channel, channel_id, with_for_update=True)
-    cursors = dict(channel.sync_cursors or {})
+    marks = {"products_synced_at": state["started_at"]}
     if key == "import":
-        cursors["orders_synced_at"] = state["started_at"]
-    cursors["products_synced_at"] = state["started_at"]
-    channel.sync_cursors = cursors
+        marks["orders_synced_at"] = state["started_at"]
+    set_cursors(channel, marks)
     channel.last_synced_at = utcnow()
     db.session.flush()
     # Matched listings are due a push; app/stock/push.py holds it until the merchant has
