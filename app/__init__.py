@@ -32,10 +32,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     from app import models  # noqa: F401  (register every model with the metadata)
     from app.orders import counts  # noqa: F401  (the status counts' periodic fold)
-    from app.stock import push  # noqa: F401  (the inventory fan-out handler)
-    from app.warehouse import low_stock  # noqa: F401  (the digest's schedule and handler)
     from app.cli import register_cli
-    from app.platforms import shopify, woocommerce
+    from app.platforms import registry
     from app.web import bp as web_bp, init_web
 
     from app.health import bp as health_bp
@@ -43,8 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_web(app)
     app.register_blueprint(health_bp)
     app.register_blueprint(web_bp)
-    shopify.init_app(app)
-    woocommerce.init_app(app)
+    registry.init_app(app)  # every adapter and job handler, in one place
     register_cli(app)
 
     @app.teardown_request

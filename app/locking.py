@@ -10,6 +10,9 @@ from app.extensions import db
 from app.models import (Fulfillment, InventoryLevel, Order, OrderLine, PurchaseOrder,
                         StockImport, Transfer)
 
+# The sync lock (a platform's inbound changes to an order wait while a push of its
+# fulfillments is unfinished) is not a row lock: it is app/sync/lock.py, push_in_flight().
+#
 # Every unit of work locks in this order, so two of them never wait on each other in a
 # cycle: the order, then its fulfillment(s) (or a transfer), then inventory levels by
 # ascending id.

@@ -20,7 +20,6 @@ from app.models import (ChannelLocation, Fulfillment, FulfillmentLine, Fulfillme
                         OrderLine, OutboxEvent, Refund, RefundLine, StockLocation)
 from app.orders.returns import refund_restocks, return_restocks
 from app.stock.levels import Reference, apply_movements
-from app.sync.handlers import outbox_handler
 from app.sync.queue import Job
 
 #: The ledger reason of units a platform refund put back.
@@ -178,7 +177,6 @@ def _why(reason: str) -> str:
     return f" ({reason})" if reason else ""
 
 
-@outbox_handler("order.refund_recorded")
 def show_refund(job: Job) -> str:
     """Timeline only: nothing to push (the refund came from the platform); its note says
     what moved."""

@@ -22,12 +22,12 @@ from app.models import (Fulfillment, FulfillmentLine, FulfillmentStatus, OrderLi
                         OrderReturn, OrderReturnLine, OutboxEvent, Refund, RefundLine,
                         StockLocation)
 from app.stock.levels import Reference, apply_movements, require_location
-from app.sync.handlers import outbox_handler
 from app.sync.queue import Job
+from app.sync.topics import Topic
 
 #: The ledger reason of units a return put back.
 RESTOCK_REASON = "return_restock"
-TOPIC = "order.return_recorded"
+TOPIC = Topic.ORDER_RETURN_RECORDED
 
 
 @dataclass(frozen=True)
@@ -208,7 +208,6 @@ def record_return(merchant_id: int, order_id: int, requests: list[ReturnLineRequ
     return record
 
 
-@outbox_handler(TOPIC)
 def show_return(job: Job) -> str:
     """A platform with no return to push to: the timeline note says what moved."""
     return (job.payload or {}).get("summary") or "return recorded"

@@ -22,7 +22,6 @@ from app.extensions import db
 from app.models._common import UTCDateTime, utcnow
 from app.models import (Channel, ChannelListing, ChannelLocation, ChannelStatus, InventoryLevel,
                         InventoryPushState, JobStatus, OutboxEvent, RemoteStatus)
-from app.sync.handlers import outbox_handler
 from app.sync.queue import Job
 
 PUSH_TOPIC = "inventory.push_requested"
@@ -50,7 +49,6 @@ class PendingPush:
 MERGE_LIMIT = 1000
 
 
-@outbox_handler("inventory.levels_changed")
 def fan_out_levels_changed(job: Job) -> str:
     """Mark the platform quantities behind stock changes dirty; one push job per channel.
 

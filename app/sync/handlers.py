@@ -49,11 +49,17 @@ def outbox_handler(topic: str, *, platform: str | None = None,
     without one handles events of any (or no) channel.
     """
     def register(fn: Handler) -> Handler:
-        _outbox[(topic, platform)] = fn
-        if on_failure is not None:
-            _failure_hooks[(topic, platform)] = on_failure
+        register_outbox(topic, fn, platform=platform, on_failure=on_failure)
         return fn
     return register
+
+
+def register_outbox(topic: str, handler: Handler, *, platform: str | None = None,
+                    on_failure: FailureHook | None = None) -> None:
+    """Route an outbox topic (of one platform's channels, or of any) to its handler."""
+    _outbox[(topic, platform)] = handler
+    if on_failure is not None:
+        _failure_hooks[(topic, platform)] = on_failure
 
 
 def find_failure_hook(topic: str, platform: str | None = None) -> FailureHook | None:
@@ -64,9 +70,14 @@ def find_failure_hook(topic: str, platform: str | None = None) -> FailureHook | 
 def inbox_handler(platform: str, topic: str) -> Callable[[Handler], Handler]:
     """Decorator: register the handler of a platform's webhook topic."""
     def register(fn: Handler) -> Handler:
-        _inbox[(platform, topic)] = fn
+        register_inbox(platform, topic, fn)
         return fn
     return register
+
+
+def register_inbox(platform: str, topic: str, handler: Handler) -> None:
+    """Route a platform's webhook topic to its handler."""
+    _inbox[(platform, topic)] = handler
 
 
 def find_outbox_handler(topic: str, platform: str | None = None) -> Handler | None:
@@ -91,6 +102,11 @@ def payload_check(platform: str, *topics: str) -> Callable[[PayloadCheck], Paylo
 def find_payload_check(platform: str, topic: str) -> PayloadCheck | None:
     """The payload check of a webhook topic (None: the body only has to be a JSON object)."""
     return _checks.get((platform, topic))
+
+
+def outbox_topics(platform: str | None) -> list[str]:
+    """Every outbox topic with a handler of this platform (None: of any channel)."""
+    return sorted(topic for topic, p in _outbox if p == platform)
 
 
 def inbox_topics(platform: str) -> list[str]:

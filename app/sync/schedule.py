@@ -38,9 +38,14 @@ QUEUED = (JobStatus.PENDING, JobStatus.FAILED)
 def periodic(name: str, *, every_seconds: float) -> Callable[[Task], Task]:
     """Decorator: run ``task`` from the worker at most every ``every_seconds`` per process."""
     def register(task: Task) -> Task:
-        _tasks[name] = (every_seconds, task)
+        register_periodic(name, task, every_seconds=every_seconds)
         return task
     return register
+
+
+def register_periodic(name: str, task: Task, *, every_seconds: float) -> None:
+    """Run ``task`` from the worker at most every ``every_seconds`` per process."""
+    _tasks[name] = (every_seconds, task)
 
 
 def enqueue_once(channel_id: int, topic: str, payload: dict | None = None) -> bool:

@@ -24,12 +24,11 @@ from app.models import (InventoryItem, InventoryLevel, LowStockDigest, LowStockD
                         Order, OrderLine, OutboxEvent, ReorderPoint, StockLocation)
 from app.models.stock import sku_key
 from app.sync.errors import RetryableError
-from app.sync.handlers import outbox_handler
 from app.sync.queue import Job
-from app.sync.schedule import periodic
+from app.sync.topics import Topic
 from app.warehouse.transfers import parse_quantity
 
-DIGEST_TOPIC = "warehouse.low_stock_digest"
+DIGEST_TOPIC = Topic.WAREHOUSE_LOW_STOCK_DIGEST
 MAX_DIGEST_ROWS = 500
 
 
@@ -210,7 +209,6 @@ def queue_digests(today: dt.date) -> int:
     return queued
 
 
-@periodic("warehouse.low_stock_digest", every_seconds=600)
 def schedule_low_stock_digests() -> int:
     """From the configured hour (UTC) on, queue the day's digests (none without SMTP)."""
     now = dt.datetime.now(dt.UTC)
@@ -238,7 +236,6 @@ def digest_message(merchant_id: int, day: str, recipient: str) -> EmailMessage |
     return message
 
 
-@outbox_handler(DIGEST_TOPIC)
 def send_low_stock_digest(job: Job) -> str:
     """Send one merchant's digest over SMTP (nothing held open while it talks to the server)."""
     payload = job.payload or {}

@@ -12,12 +12,9 @@ bp = Blueprint("shopify", __name__, url_prefix="/shopify")
 
 def init_app(app: Flask) -> None:
     """Read the app's settings (toml + environment) and register the blueprint + authenticator."""
-    from app.platforms.shopify import (  # noqa: F401  (register routes, handlers, periodic jobs)
-        compliance, handlers, imports, inventory, payload_checks, reconcile, refunds, scheduled,
-        views)
+    # The blueprint's routes; job handlers are registered by app/platforms/registry.py.
+    from app.platforms.shopify import views  # noqa: F401
     from app.platforms.shopify.embedded import script_session_challenge
-    from app.platforms.shopify import lifecycle  # noqa: F401 (locations/*, FO changes, scopes)
-    from app.platforms.shopify import returns  # noqa: F401 (order.return_recorded, returns/*)
     from app.platforms.shopify.webhooks import WebhookIntake
     from app.platforms.shopify.session_tokens import (app_bridge_context, bounce_challenge,
                                                       session_token_authenticator)

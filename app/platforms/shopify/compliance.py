@@ -18,7 +18,6 @@ from app.models._common import utcnow
 from app.platforms.shopify.installation import confirm_uninstalled
 from app.platforms.shopify.mapping import gid
 from app.sync.errors import Rejected
-from app.sync.handlers import inbox_handler
 from app.sync.queue import Job
 
 SHOPIFY = Platform.SHOPIFY
@@ -61,7 +60,6 @@ def _redacted_body(body: bytes) -> bytes:
     return json.dumps({**keep, "redacted": True}).encode()
 
 
-@inbox_handler(SHOPIFY, "customers/redact")
 def apply_customer_redact(job: Job) -> str:
     """Erase the customer's personal data: the name and email on the listed orders (and on
     any order of this shop with that email), and the stored webhook bodies about them —
@@ -91,7 +89,6 @@ def apply_customer_redact(job: Job) -> str:
     return f"redacted customer data on {count} orders and {scrubbed} stored webhooks"
 
 
-@inbox_handler(SHOPIFY, "customers/data_request")
 def apply_data_request(job: Job) -> str:
     """Recorded for the merchant: the request stays in the inbox (with its payload) to be
     answered from the Sync page, and its note lists the orders holding the customer's data."""
@@ -108,7 +105,6 @@ def apply_data_request(job: Job) -> str:
             f"email on {held}")
 
 
-@inbox_handler(SHOPIFY, "shop/redact")
 def apply_shop_redact(job: Job) -> str:
     """48 h after uninstall: remove the shop's data — only for a shop Shopify confirms
     uninstalled.

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from dataclasses import dataclass, fields
 
 from sqlalchemy import select
 
@@ -10,17 +11,17 @@ from app.catalog import remove_remote_listings
 from app.extensions import db
 from app.fulfillment import (Tracking, cancel_fulfillment, create_platform_fulfillment,
                              mark_delivered, update_tracking)
-from app.fulfillment.sync_state import mark_sync_failed, mark_synced
-from app.models import (ChannelLocation, Fulfillment, FulfillmentOrder, FulfillmentStatus,
-                        JobStatus, Order, OrderLine, Origin, OutboxEvent, Platform, SyncState,
-                        WebhookInbox)
+from app.models import (ChannelLocation, Fulfillment, FulfillmentOrder, FulfillmentStatus, Order,
+                        OrderLine, Origin, Platform, WebhookInbox)
+from app.platforms.base import FulfillmentPlan, PushResult, Skip
 from app.platforms.shopify.catalog import refresh_product
 from app.platforms.shopify.mapping import gid, tracking_input
 from app.platforms.shopify.paging import complete_fulfillment, read_order, read_order_fulfillments
 from app.platforms.shopify.sync import ShopifyCall, pull_order
 from app.platforms.shopify.installation import confirm_uninstalled
-from app.sync.errors import Deferred, PermanentError
-from app.sync.handlers import inbox_handler, outbox_handler
+from app.sync.errors import PermanentError
+from app.sync.lock import defer_while_pushing
+from app.sync.push import read_plan, run_push
 from app.sync.queue import Job
 
 SHOPIFY = Platform.SHOPIFY
@@ -29,25 +30,24 @@ FULFILLABLE = ("OPEN", "IN_PROGRESS")
 
 # --- outbox: Stockroom -> Shopify -------------------------------------------------------
 
-@outbox_handler("channel.installed", platform=SHOPIFY)
-def import_after_install(job: Job) -> str:
-    """First sync after (re)install: webhooks, locations, products, open orders (imports.py)."""
-    from app.platforms.shopify.imports import start_import
+@dataclass(frozen=True)
+class ShopifyPlan(FulfillmentPlan):
+    """A fulfillment push's plan and the Shopify location it is made at."""
 
-    return start_import(job)
+    target: str
+    target_name: str
 
 
-def _push_plan(fulfillment_id: int, merchant_id: int) -> dict | str:
-    """Everything the push needs, read in one short transaction (or a reason to skip)."""
-    f = db.session.get(Fulfillment, fulfillment_id)
-    if f is None or f.merchant_id != merchant_id:
-        raise PermanentError("the fulfillment no longer exists")
-    if f.remote_id:
-        return f"already on Shopify as {f.remote_id}"
-    if f.origin != Origin.APP:
-        return "made on Shopify: nothing to push"
-    if f.status == FulfillmentStatus.CANCELED:
-        return "canceled before it reached Shopify: nothing to push"
+def _push_plan(job: Job) -> ShopifyPlan | Skip:
+    """Everything the create push needs (or a reason to skip); run_push ends the read."""
+    plan = read_plan(job)
+    if plan.remote_id:
+        return Skip(f"already on Shopify as {plan.remote_id}")
+    if plan.origin != Origin.APP:
+        return Skip("made on Shopify: nothing to push")
+    if plan.status == FulfillmentStatus.CANCELED:
+        return Skip("canceled before it reached Shopify: nothing to push")
+    f = db.session.get(Fulfillment, plan.fulfillment_id)
     target = db.session.scalar(select(ChannelLocation).where(
         ChannelLocation.channel_id == f.channel_id,
         ChannelLocation.stock_location_id == f.location_id).order_by(
@@ -60,29 +60,26 @@ def _push_plan(fulfillment_id: int, merchant_id: int) -> dict | str:
             f"{f.location.name} is mapped to {target.name}, which was "
             f"{'deleted' if target.remote_status == 'deleted' else 'deactivated'} on Shopify: "
             "map it to an active Shopify location on the Locations page, then retry.")
-    plan = {"order_gid": f.order.remote_id, "target": target.remote_id,
-            "target_name": target.name,
-            "wanted": {fl.order_line.remote_id: fl.quantity for fl in f.lines},
-            "tracking": tracking_input(f.tracking_number, f.tracking_company, f.tracking_url),
-            "notify": f.notify_customer,
-            "known": set(db.session.scalars(select(Fulfillment.remote_id).where(
-                Fulfillment.channel_id == f.channel_id, Fulfillment.remote_id.is_not(None))))}
-    db.session.commit()  # no transaction held across the calls to Shopify
-    return plan
+    return ShopifyPlan(**{field.name: getattr(plan, field.name) for field in fields(plan)},
+                       target=target.remote_id, target_name=target.name)
 
 
-def _adoptable(order_node: dict, plan: dict) -> str | None:
+def _tracking_input(plan: FulfillmentPlan) -> dict:
+    return tracking_input(plan.tracking.number, plan.tracking.company, plan.tracking.url)
+
+
+def _adoptable(order_node: dict, plan: ShopifyPlan) -> str | None:
     """A Shopify fulfillment identical to ours that no local fulfillment claims (a retried
     push whose first attempt reached Shopify but was never recorded here)."""
     for node in order_node.get("fulfillments") or []:
-        if node["id"] in plan["known"] or node["status"] != "SUCCESS":
+        if node["id"] in plan.known_remote_ids or node["status"] != "SUCCESS":
             continue
         got = defaultdict(int)
         for li in node["fulfillmentLineItems"]["nodes"]:
             got[li["lineItem"]["id"]] += li["quantity"]
         numbers = {t.get("number") for t in node.get("trackingInfo") or []}
-        if dict(got) == plan["wanted"] and (plan["tracking"].get("number") in numbers
-                                            or not plan["tracking"].get("number")):
+        if dict(got) == dict(plan.lines) and (plan.tracking.number in numbers
+                                              or not plan.tracking.number):
             return node["id"]
     return None
 
@@ -105,12 +102,12 @@ def _allocate(fo_nodes: list[dict], wanted: dict[str, int], *, at: str | None
     return taken if not any(left.values()) else {}
 
 
-def _move_to_target(call: ShopifyCall, order_node: dict, plan: dict) -> None:
+def _move_to_target(call: ShopifyCall, order_node: dict, plan: ShopifyPlan) -> None:
     """Move exactly the missing line items to the target location (where MOVE is supported)."""
-    remaining = dict(plan["wanted"])
+    remaining = dict(plan.lines)
     for fo in order_node["fulfillmentOrders"]["nodes"]:
         location = ((fo.get("assignedLocation") or {}).get("location") or {}).get("id")
-        if fo["status"] in FULFILLABLE and location == plan["target"]:
+        if fo["status"] in FULFILLABLE and location == plan.target:
             for li in fo["lineItems"]["nodes"]:
                 key = li["lineItem"]["id"]
                 remaining[key] = remaining.get(key, 0) - min(remaining.get(key, 0),
@@ -118,7 +115,7 @@ def _move_to_target(call: ShopifyCall, order_node: dict, plan: dict) -> None:
     for fo in order_node["fulfillmentOrders"]["nodes"]:
         location = ((fo.get("assignedLocation") or {}).get("location") or {}).get("id")
         actions = {a["action"] for a in fo.get("supportedActions") or []}
-        if location == plan["target"] or fo["status"] not in FULFILLABLE or "MOVE" not in actions:
+        if location == plan.target or fo["status"] not in FULFILLABLE or "MOVE" not in actions:
             continue
         items = []
         for li in fo["lineItems"]["nodes"]:
@@ -127,7 +124,7 @@ def _move_to_target(call: ShopifyCall, order_node: dict, plan: dict) -> None:
                 items.append({"id": li["id"], "quantity": qty})
                 remaining[li["lineItem"]["id"]] -= qty
         if items:
-            result = call("FulfillmentOrderMove", {"id": fo["id"], "newLocationId": plan["target"],
+            result = call("FulfillmentOrderMove", {"id": fo["id"], "newLocationId": plan.target,
                                                    "fulfillmentOrderLineItems": items})
             _raise_user_errors(result["fulfillmentOrderMove"], "Moving the items")
 
@@ -139,113 +136,100 @@ def _raise_user_errors(payload: dict, what: str) -> None:
                              + "; ".join(e.get("message", "") for e in errors))
 
 
-@outbox_handler("fulfillment.created", platform=SHOPIFY, on_failure=mark_sync_failed)
 def push_fulfillment(job: Job) -> str:
     """Create our fulfillment on Shopify at the mapped location, moving items there first."""
-    if job.payload.get("source") != Origin.APP:
-        return "made on Shopify: nothing to push"
-    plan = _push_plan(job.payload["fulfillment_id"], job.merchant_id)
-    if isinstance(plan, str):
-        return plan
+    return run_push(job, elsewhere="made on Shopify: nothing to push", plan=_push_plan,
+                    send=_create)
+
+
+def _create(job: Job, plan: ShopifyPlan) -> PushResult:
     call = ShopifyCall(job.channel_id)
-    order_node = read_order(call, plan["order_gid"])
+    wanted = dict(plan.lines)
+    order_node = read_order(call, plan.order_remote_id)
     if order_node is None:
         raise PermanentError("the order no longer exists on Shopify")
-    remote_id = _adoptable(read_order_fulfillments(call, "OrderFulfillments", plan["order_gid"]),
-                           plan)
+    remote_id = _adoptable(
+        read_order_fulfillments(call, "OrderFulfillments", plan.order_remote_id), plan)
     if remote_id is None:
         fos = order_node["fulfillmentOrders"]["nodes"]
-        if not _allocate(fos, plan["wanted"], at=plan["target"]):
+        if not _allocate(fos, wanted, at=plan.target):
             _move_to_target(call, order_node, plan)
-            fos = read_order(call, plan["order_gid"])["fulfillmentOrders"]["nodes"]
-        taken = _allocate(fos, plan["wanted"], at=plan["target"])
+            fos = read_order(call, plan.order_remote_id)["fulfillmentOrders"]["nodes"]
+        taken = _allocate(fos, wanted, at=plan.target)
         if not taken:
             raise PermanentError(f"Shopify has not enough left to fulfill at "
-                                 f"{plan['target_name']} for these items (moves not possible).")
+                                 f"{plan.target_name} for these items (moves not possible).")
         fulfillment = {"lineItemsByFulfillmentOrder": [
             {"fulfillmentOrderId": fo_id, "fulfillmentOrderLineItems": items}
-            for fo_id, items in taken.items()], "notifyCustomer": plan["notify"]}
-        if plan["tracking"]:
-            fulfillment["trackingInfo"] = plan["tracking"]
+            for fo_id, items in taken.items()], "notifyCustomer": plan.notify_customer}
+        if _tracking_input(plan):
+            fulfillment["trackingInfo"] = _tracking_input(plan)
         result = call("FulfillmentCreate", {"fulfillment": fulfillment})["fulfillmentCreate"]
         _raise_user_errors(result, "Creating the fulfillment")
         remote_id = result["fulfillment"]["id"]
-    f = db.session.get(Fulfillment, job.payload["fulfillment_id"], with_for_update=True)
-    f.remote_id, f.sync_state, f.sync_error = remote_id, SyncState.SYNCED, ""
-    pull_order(call, job.merchant_id, job.channel_id, plan["order_gid"])
-    return f"created on Shopify as {remote_id}"
+    pull_order(call, job.merchant_id, job.channel_id, plan.order_remote_id)
+    return PushResult(f"created on Shopify as {remote_id}", remote_id)
 
 
-def _remote(job: Job) -> tuple[str, ShopifyCall] | None:
-    """(remote fulfillment gid, a call) when the fulfillment reached Shopify, else None."""
-    f = db.session.get(Fulfillment, job.payload["fulfillment_id"])
-    if f is None or f.merchant_id != job.merchant_id or not f.remote_id:
-        db.session.commit()
-        return None
-    remote_id = f.remote_id
-    call = ShopifyCall(job.channel_id)
-    return remote_id, call
+def _on_shopify(not_there: str):
+    """A plan step for pushes to a fulfillment that must have reached Shopify already."""
+    def plan(job: Job) -> FulfillmentPlan | Skip:
+        planned = read_plan(job, if_missing=not_there)
+        if isinstance(planned, Skip) or not planned.remote_id:
+            return Skip(not_there)
+        return planned
+    return plan
 
 
-@outbox_handler("fulfillment.canceled", platform=SHOPIFY, on_failure=mark_sync_failed)
 def push_cancel(job: Job) -> str:
     """fulfillmentCancel for a fulfillment canceled in Stockroom."""
-    if job.payload.get("source") != Origin.APP:
-        return "canceled on Shopify: nothing to push"
-    remote = _remote(job)
-    if remote is None:
-        return "never reached Shopify: nothing to cancel there"
-    remote_id, call = remote
-    result = call("FulfillmentCancel", {"id": remote_id})["fulfillmentCancel"]
+    return run_push(job, elsewhere="canceled on Shopify: nothing to push",
+                    plan=_on_shopify("never reached Shopify: nothing to cancel there"),
+                    send=_cancel)
+
+
+def _cancel(job: Job, plan: FulfillmentPlan) -> PushResult:
+    call = ShopifyCall(job.channel_id)
+    result = call("FulfillmentCancel", {"id": plan.remote_id})["fulfillmentCancel"]
     errors = result.get("userErrors") or []
     if errors and not any("cancel" in e.get("message", "").lower() and
                           "already" in e.get("message", "").lower() for e in errors):
         _raise_user_errors(result, "Canceling the fulfillment")
-    mark_synced(job.payload["fulfillment_id"], job.merchant_id)
-    return f"canceled {remote_id} on Shopify"
+    return PushResult(f"canceled {plan.remote_id} on Shopify")
 
 
-@outbox_handler("fulfillment.tracking_updated", platform=SHOPIFY, on_failure=mark_sync_failed)
 def push_tracking(job: Job) -> str:
     """fulfillmentTrackingInfoUpdate with the current tracking details."""
-    if job.payload.get("source") != Origin.APP:
-        return "changed on Shopify: nothing to push"
-    f = db.session.get(Fulfillment, job.payload["fulfillment_id"])
-    tracking = tracking_input(f.tracking_number, f.tracking_company, f.tracking_url)
-    notify = f.notify_customer
-    remote = _remote(job)
-    if remote is None:
-        return "not on Shopify yet: the create push carries the tracking"
-    remote_id, call = remote
+    return run_push(
+        job, elsewhere="changed on Shopify: nothing to push",
+        plan=_on_shopify("not on Shopify yet: the create push carries the tracking"),
+        send=_update_tracking)
+
+
+def _update_tracking(job: Job, plan: FulfillmentPlan) -> PushResult:
+    call = ShopifyCall(job.channel_id)
     result = call("FulfillmentTrackingInfoUpdate", {
-        "fulfillmentId": remote_id, "trackingInfoInput": tracking,
-        "notifyCustomer": notify})["fulfillmentTrackingInfoUpdate"]
+        "fulfillmentId": plan.remote_id, "trackingInfoInput": _tracking_input(plan),
+        "notifyCustomer": plan.notify_customer})["fulfillmentTrackingInfoUpdate"]
     _raise_user_errors(result, "Updating the tracking")
-    mark_synced(job.payload["fulfillment_id"], job.merchant_id)
-    return f"tracking of {remote_id} updated"
+    return PushResult(f"tracking of {plan.remote_id} updated")
 
 
 def _push_event(job: Job, status: str) -> str:
-    if job.payload.get("source") != Origin.APP:
-        return "changed on Shopify: nothing to push"
-    remote = _remote(job)
-    if remote is None:
-        return "not on Shopify"
-    remote_id, call = remote
-    result = call("FulfillmentEventCreate", {"fulfillmentEvent": {
-        "fulfillmentId": remote_id, "status": status}})["fulfillmentEventCreate"]
-    _raise_user_errors(result, "Recording the shipment event")
-    mark_synced(job.payload["fulfillment_id"], job.merchant_id)
-    return f"{status} recorded on {remote_id}"
+    def send(job: Job, plan: FulfillmentPlan) -> PushResult:
+        result = ShopifyCall(job.channel_id)("FulfillmentEventCreate", {"fulfillmentEvent": {
+            "fulfillmentId": plan.remote_id, "status": status}})["fulfillmentEventCreate"]
+        _raise_user_errors(result, "Recording the shipment event")
+        return PushResult(f"{status} recorded on {plan.remote_id}")
+    return run_push(job, elsewhere="changed on Shopify: nothing to push",
+                    plan=_on_shopify("not on Shopify"), send=send)
 
 
-@outbox_handler("fulfillment.shipped", platform=SHOPIFY, on_failure=mark_sync_failed)
 def push_shipped(job: Job) -> str:
     """Shipped in Stockroom -> an IN_TRANSIT fulfillment event on Shopify."""
     return _push_event(job, "IN_TRANSIT")
 
 
-@outbox_handler("fulfillment.delivered", platform=SHOPIFY, on_failure=mark_sync_failed)
 def push_delivered(job: Job) -> str:
     """Delivered in Stockroom -> a DELIVERED fulfillment event on Shopify."""
     return _push_event(job, "DELIVERED")
@@ -266,13 +250,6 @@ def _order_gid_of_refund(payload: dict) -> str:
     return gid("Order", payload["order_id"])
 
 
-def _push_in_flight(order_id: int) -> bool:
-    """The sync lock: an outbox job of this order's fulfillments not yet finished."""
-    return db.session.scalar(select(OutboxEvent.id).where(
-        OutboxEvent.order_id == order_id, OutboxEvent.topic.like("fulfillment.%"),
-        OutboxEvent.status.in_((JobStatus.PENDING, JobStatus.FAILED))).limit(1)) is not None
-
-
 def apply_order(job: Job) -> str:
     """orders/create, orders/updated, orders/cancelled: re-read the order and upsert it."""
     order_gid = _order_gid(_payload(job))
@@ -282,8 +259,8 @@ def apply_order(job: Job) -> str:
     return f"order {order.name} upserted" if order else "order no longer exists on Shopify"
 
 
-for _topic in ("orders/create", "orders/updated", "orders/cancelled"):
-    inbox_handler(SHOPIFY, _topic)(apply_order)
+#: Topics apply_order handles.
+ORDER_TOPICS = ("orders/create", "orders/updated", "orders/cancelled")
 
 
 def apply_fulfillment(job: Job) -> str:
@@ -293,8 +270,7 @@ def apply_fulfillment(job: Job) -> str:
     order_gid = gid("Order", payload["order_id"])
     order = db.session.scalar(select(Order).where(Order.channel_id == job.channel_id,
                                                   Order.remote_id == order_gid))
-    if order is not None and _push_in_flight(order.id):
-        raise Deferred(f"a push of order {order.name} is in flight")
+    defer_while_pushing(order)
     db.session.commit()
     call = ShopifyCall(job.channel_id)
     current = call("FulfillmentForSync", {"id": remote_id}).get("fulfillment")
@@ -311,8 +287,8 @@ def apply_fulfillment(job: Job) -> str:
     return record_platform_fulfillment(job.merchant_id, job.channel_id, order, current)
 
 
-for _topic in ("fulfillments/create", "fulfillments/update"):
-    inbox_handler(SHOPIFY, _topic)(apply_fulfillment)
+#: Topics apply_fulfillment handles.
+FULFILLMENT_WEBHOOK_TOPICS = ("fulfillments/create", "fulfillments/update")
 
 
 def _tracking(current: dict) -> Tracking:
@@ -369,7 +345,6 @@ def record_platform_fulfillment(merchant_id: int, channel_id: int, order: Order,
     return f"recorded Shopify fulfillment {current['id']} as #{f.id}"
 
 
-@inbox_handler(SHOPIFY, "app/uninstalled")
 def apply_uninstalled(job: Job) -> str:
     """The merchant removed the app: channel inactive, token deleted — once Shopify confirms
     it (the shop's token is refused); rejected while Shopify still answers the token."""
@@ -379,7 +354,7 @@ def apply_uninstalled(job: Job) -> str:
     return "Shopify refused the shop's token: channel marked uninstalled; token deleted"
 
 
-def _refresh_order_from_fo(job: Job) -> str:
+def refresh_order_from_fo(job: Job) -> str:
     """fulfillment_orders/*: re-read the order the fulfillment orders belong to.
 
     Shopify's payloads name fulfillment orders by id only (no order id): the order is found
@@ -405,13 +380,13 @@ def _refresh_order_from_fo(job: Job) -> str:
     return "fulfillment orders refreshed"
 
 
-for _topic in ("fulfillment_orders/moved", "fulfillment_orders/hold_released",
+#: Fulfillment-order status topics: refresh_order_from_fo re-reads their order.
+FULFILLMENT_ORDER_STATUS_TOPICS = ("fulfillment_orders/moved", "fulfillment_orders/hold_released",
                "fulfillment_orders/placed_on_hold", "fulfillment_orders/cancelled",
                "fulfillment_orders/fulfillment_request_accepted",
                "fulfillment_orders/fulfillment_request_rejected",
                "fulfillment_orders/cancellation_request_accepted",
-               "fulfillment_orders/cancellation_request_rejected"):
-    inbox_handler(SHOPIFY, _topic)(_refresh_order_from_fo)
+               "fulfillment_orders/cancellation_request_rejected")
 
 
 def _product_gid(payload: dict) -> str:
@@ -430,11 +405,10 @@ def apply_product(job: Job) -> str:
                            product_gid)
 
 
-for _topic in ("products/create", "products/update"):
-    inbox_handler(SHOPIFY, _topic)(apply_product)
+#: Topics apply_product handles.
+PRODUCT_TOPICS = ("products/create", "products/update")
 
 
-@inbox_handler(SHOPIFY, "products/delete")
 def apply_product_deleted(job: Job) -> str:
     """products/delete ``{"id": N}``: the product's listings are marked deleted, never pushed
     to again — once Shopify confirms the product is gone (a body alone can't delete)."""

@@ -34,7 +34,7 @@ from app.platforms.shopify.paging import read_order_fulfillments
 from app.platforms.shopify.sync import ShopifyCall, import_locations, pull_order, settings
 from app.platforms.shopify.subscriptions import ensure_webhook_subscriptions
 from app.stock.push import mark_dirty
-from app.sync.handlers import outbox_handler
+from app.sync.cursors import save_cursors
 from app.sync.queue import Job
 
 log = logging.getLogger("stockroom.shopify")
@@ -77,12 +77,8 @@ def catalog_progress(channel: Channel) -> dict:
 
 
 def _save_state(channel_id: int, state: dict, kind: str = "import") -> None:
-    """Write the checkpoint (a new dict: JSON columns only notice reassignment). Flushes."""
-    channel = db.session.get(Channel, channel_id, with_for_update=True, populate_existing=True)
-    cursors = dict(channel.sync_cursors or {})
-    cursors[kind] = state
-    channel.sync_cursors = cursors
-    db.session.flush()
+    """Write the checkpoint. Flushes."""
+    save_cursors(channel_id, {kind: state})
 
 
 def _start(job: Job, kind: str) -> str:
@@ -117,20 +113,17 @@ def start_import(job: Job) -> str:
     return _start(job, "import")
 
 
-@outbox_handler("shopify.import", platform="shopify")
 def continue_import(job: Job) -> str:
     """The import's continuation job."""
     return _continue(job, "import")
 
 
-@outbox_handler("catalog.refresh_requested", platform="shopify")
 def start_catalog_refresh(job: Job) -> str:
     """Re-read every variant and its quantities (the onboarding page's "Read the shop's
     quantities again"): the import's products step, checkpointed the same way."""
     return _start(job, "catalog_refresh")
 
 
-@outbox_handler("shopify.catalog_refresh", platform="shopify")
 def continue_catalog_refresh(job: Job) -> str:
     """The catalog re-read's continuation job."""
     return _continue(job, "catalog_refresh")

@@ -22,12 +22,10 @@ from dataclasses import replace
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import (ChannelLocation, FulfillmentOrder, FulfillmentOrderLine, OrderLine,
-                        Platform)
+from app.models import ChannelLocation, FulfillmentOrder, FulfillmentOrderLine, OrderLine
 from app.platforms.shopify.sync import ShopifyCall
-from app.stock.push import PUSH_TOPIC, PendingPush, record_push_failed, record_remote_quantities
+from app.stock.push import PendingPush, record_push_failed, record_remote_quantities
 from app.sync.errors import RetryableError
-from app.sync.handlers import outbox_handler
 from app.sync.queue import Job
 from app.sync.rounds import push_rounds
 
@@ -37,7 +35,6 @@ MAX_STALE_ROUNDS = 3
 HOLDING = ("OPEN", "IN_PROGRESS", "ON_HOLD", "SCHEDULED", "INCOMPLETE")
 
 
-@outbox_handler(PUSH_TOPIC, platform=Platform.SHOPIFY)
 def push_inventory(job: Job) -> str:
     """Push every dirty quantity of the shop, batch by batch."""
     call = ShopifyCall(job.channel_id)

@@ -19,7 +19,6 @@ from app.platforms.shopify.handlers import _payload
 from app.platforms.shopify.mapping import gid
 from app.platforms.shopify.sync import ShopifyCall, pull_order
 from app.stock.push import mark_dirty
-from app.sync.handlers import inbox_handler
 from app.sync.queue import Job
 
 SHOPIFY = Platform.SHOPIFY
@@ -40,10 +39,6 @@ def apply_location(job: Job) -> str:
     db.session.commit()
     node = ShopifyCall(job.channel_id)("LocationForSync", {"id": location_gid}).get("location")
     return record_location(job.merchant_id, job.channel_id, location_gid, node)
-
-
-for _topic in LOCATION_TOPICS:
-    inbox_handler(SHOPIFY, _topic)(apply_location)
 
 
 def record_location(merchant_id: int, channel_id: int, location_gid: str,
@@ -195,10 +190,6 @@ def refresh_fulfillment_orders(job: Job) -> str:
     return f"fulfillment orders of {order.name} refreshed"
 
 
-for _topic in FULFILLMENT_ORDER_TOPICS:
-    inbox_handler(SHOPIFY, _topic)(refresh_fulfillment_orders)
-
-
 # --- scopes ---------------------------------------------------------------------------------
 
 def _granted(scopes: str) -> set[str]:
@@ -226,7 +217,6 @@ def reauthorize_url(channel: Channel) -> str:
     return f"{settings.shop_url(channel.domain)}/admin/oauth/install?client_id={settings.client_id}"
 
 
-@inbox_handler(SHOPIFY, "app/scopes_update")
 def apply_scopes_update(job: Job) -> str:
     """app/scopes_update: the installation's scopes as Shopify answers them now, recorded."""
     db.session.commit()

@@ -15,7 +15,7 @@ missed, applying exactly what the webhook handlers apply:
 
 Everything is keyed by Shopify ids, so re-reading the overlap (or a webhook arriving
 late for something already repaired) changes nothing twice. Orders with a push in
-flight (the sync lock) are left for the next run, which starts no later than them.
+flight (the sync lock: app/sync/lock.py) are left for the next run, which starts no later than them.
 The page cursor is checkpointed in ``Channel.sync_cursors["reconcile"]``: a failed run
 resumes where it stopped.
 """
@@ -26,8 +26,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import (Channel, ChannelStatus, Fulfillment, FulfillmentStatus, JobStatus, Order,
-                        OutboxEvent)
+from app.models import Channel, ChannelStatus, Fulfillment, FulfillmentStatus, Order
 from app.models._common import utcnow
 from app.platforms.shopify.handlers import apply_fulfillment_changes, record_platform_fulfillment
 from app.platforms.shopify.imports import UNINSTALLED_NOTE, match_unmatched_listings
@@ -36,7 +35,8 @@ from app.platforms.shopify.mapping import parse_time
 from app.platforms.shopify.paging import read_order_fulfillments
 from app.platforms.shopify.refunds import reconcile_refunds
 from app.platforms.shopify.sync import ShopifyCall, pull_order, settings
-from app.sync.handlers import outbox_handler
+from app.sync.cursors import save_cursors
+from app.sync.lock import orders_with_push_in_flight
 from app.sync.queue import Job
 
 #: How many live fulfillments one FulfillmentsByIds call re-reads.
@@ -55,19 +55,7 @@ def _earliest(*values: str | None) -> str:
 
 
 def _save(channel_id: int, state: dict) -> None:
-    channel = db.session.get(Channel, channel_id, with_for_update=True, populate_existing=True)
-    cursors = dict(channel.sync_cursors or {})
-    cursors["reconcile"] = state
-    channel.sync_cursors = cursors
-    db.session.flush()
-
-
-def _locked_order_ids(channel_id: int) -> set[int]:
-    """Orders with a fulfillment push not yet finished (the sync lock)."""
-    return set(db.session.scalars(select(OutboxEvent.order_id).where(
-        OutboxEvent.channel_id == channel_id, OutboxEvent.order_id.is_not(None),
-        OutboxEvent.topic.like("fulfillment.%"),
-        OutboxEvent.status.in_((JobStatus.PENDING, JobStatus.FAILED)))))
+    save_cursors(channel_id, {"reconcile": state})
 
 
 def _start_mark(channel: Channel) -> dt.datetime:
@@ -76,7 +64,6 @@ def _start_mark(channel: Channel) -> dt.datetime:
     return parse_time(started) if started else utcnow() - dt.timedelta(days=1)
 
 
-@outbox_handler("shopify.reconcile", platform="shopify")
 def reconcile_channel(job: Job) -> str:
     """Pull orders and fulfillments changed since the last sync (see the module doc)."""
     cfg = settings()
@@ -96,7 +83,7 @@ def reconcile_channel(job: Job) -> str:
         page = call("OrderPage", {"first": cfg.import_page_size, "after": state["after"],
                                   "query": f"updated_at:>='{state['window']}'",
                                   "sortKey": "UPDATED_AT"})["orders"]
-        locked = _locked_order_ids(job.channel_id)
+        locked = orders_with_push_in_flight(job.channel_id)
         for node in page["nodes"]:
             updated = _iso(parse_time(node["updatedAt"]))
             local = db.session.scalar(select(Order.id).where(
@@ -165,7 +152,7 @@ def reconcile_live_fulfillments(call: ShopifyCall, merchant_id: int, channel_id:
                                                              FulfillmentStatus.SHIPPED)),
                                      Fulfillment.created_at >= since)
                               .order_by(Fulfillment.id)).all()
-    locked = _locked_order_ids(channel_id)
+    locked = orders_with_push_in_flight(channel_id)
     db.session.commit()
     rows = [r for r in rows if r.order_id not in locked]
     changed = 0

@@ -6,13 +6,14 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Order, Platform, Refund
 from app.orders.refunds import UnmappedRestockLocation, record_refund
-from app.platforms.shopify.handlers import _order_gid_of_refund, _payload, _push_in_flight
+from app.platforms.shopify.handlers import _order_gid_of_refund, _payload
 from app.platforms.shopify.mapping import refund_data, refund_data_from_node
 from app.platforms.shopify.paging import read_refund
 from app.platforms.shopify.payload_checks import _objects, _positive_int, _resource_ids, _show
 from app.platforms.shopify.sync import ShopifyCall, pull_order
-from app.sync.errors import Deferred, PermanentError, Rejected
-from app.sync.handlers import Delivery, inbox_handler, payload_check
+from app.sync.errors import PermanentError, Rejected
+from app.sync.handlers import Delivery, payload_check
+from app.sync.lock import defer_while_pushing
 
 SHOPIFY = Platform.SHOPIFY
 
@@ -32,7 +33,6 @@ def check_refund(delivery: Delivery) -> None:
             _positive_int(item, "location_id")
 
 
-@inbox_handler(SHOPIFY, "refunds/create")
 def apply_refund(job) -> str:
     """Re-read the order (its current quantities; the order itself if it was missed), then
     record the refund once: RETURN units go back at the mapped location of theirs."""
@@ -41,8 +41,7 @@ def apply_refund(job) -> str:
     order_gid = _order_gid_of_refund(payload)
     order = db.session.scalar(select(Order).where(Order.channel_id == job.channel_id,
                                                   Order.remote_id == order_gid))
-    if order is not None and _push_in_flight(order.id):
-        raise Deferred(f"a push of order {order.name} is in flight")
+    defer_while_pushing(order)
     known = db.session.scalar(select(Refund.summary).where(
         Refund.channel_id == job.channel_id, Refund.remote_id == data.remote_id))
     if known is not None:

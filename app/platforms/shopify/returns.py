@@ -20,8 +20,8 @@ from collections import defaultdict
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import (Fulfillment, FulfillmentLine, JobStatus, Order, OrderLine, OrderReturn,
-                        OutboxEvent, Platform, SyncState, WebhookInbox)
+from app.models import (Fulfillment, FulfillmentLine, Order, OrderLine, OrderReturn, Platform,
+                        SyncState, WebhookInbox)
 from app.orders.refunds import UnmappedRestockLocation
 from app.orders.returns import (TOPIC, DispositionData, PlatformReturnData, known_return,
                                 record_platform_return)
@@ -31,7 +31,8 @@ from app.platforms.shopify.paging import _follow, complete_fulfillment
 from app.platforms.shopify.payload_checks import _gid_number, _positive_int, _show
 from app.platforms.shopify.sync import ShopifyCall, pull_order
 from app.sync.errors import Deferred, PermanentError, Rejected, RetryableError
-from app.sync.handlers import Delivery, inbox_handler, outbox_handler, payload_check
+from app.sync.handlers import Delivery, payload_check
+from app.sync.lock import push_in_flight
 from app.sync.queue import Job
 
 SHOPIFY = Platform.SHOPIFY
@@ -156,7 +157,6 @@ def _process(call: ShopifyCall, node: dict) -> None:
         _errors(result, "to process the return")
 
 
-@outbox_handler(TOPIC, platform=SHOPIFY)
 def push_return(job: Job) -> str:
     """returnCreate (or adopt the one a lost answer made), then returnProcess."""
     record = db.session.get(OrderReturn, (job.payload or {}).get("return_id"))
@@ -215,13 +215,6 @@ def check_return(delivery: Delivery) -> None:
         _positive_int(payload, "order_id")
 
 
-def _return_in_flight(order_id: int) -> bool:
-    """The return's sync lock: a push of one of the order's returns not finished yet."""
-    return db.session.scalar(select(OutboxEvent.id).where(
-        OutboxEvent.order_id == order_id, OutboxEvent.topic == TOPIC,
-        OutboxEvent.status.in_((JobStatus.PENDING, JobStatus.FAILED))).limit(1)) is not None
-
-
 def _join_timeline(job: Job, order_gid: str) -> None:
     """The body may name no order (returns/update): found now, it joins its timeline."""
     db.session.execute(update(WebhookInbox).where(WebhookInbox.id == job.id,
@@ -255,7 +248,7 @@ def apply_return(job: Job) -> str:
     order = db.session.scalar(select(Order).where(Order.channel_id == job.channel_id,
                                                   Order.remote_id == order_gid)) \
         if order_gid else (db.session.get(Order, known.order_id) if known else None)
-    if order is not None and _return_in_flight(order.id):
+    if order is not None and push_in_flight(order.id, topic=TOPIC):  # the sync lock
         raise Deferred(f"a return of order {order.name} is being sent to Shopify")
     db.session.commit()
     call = ShopifyCall(job.channel_id)
@@ -276,6 +269,3 @@ def apply_return(job: Job) -> str:
         raise PermanentError(exc.message) from None
     return f"{changed} (return {status} on Shopify)"
 
-
-for _topic in (*STATE_TOPICS, *RESTOCK_TOPICS):
-    inbox_handler(SHOPIFY, _topic)(apply_return)

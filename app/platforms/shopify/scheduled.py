@@ -14,9 +14,8 @@ from app.platforms.shopify.mapping import parse_time
 from app.platforms.shopify.sync import settings
 from app.platforms.shopify.tokens import TokenRequestError, read_credentials, refresh_if_due
 from app.sync.errors import RetryableError
-from app.sync.handlers import outbox_handler
 from app.sync.queue import Job
-from app.sync.schedule import enqueue_once, periodic
+from app.sync.schedule import enqueue_once
 
 #: How often each worker looks for due work (the intervals themselves are in the settings).
 TICK_SECONDS = 60
@@ -30,7 +29,6 @@ def _active_channel_ids() -> list[int]:
     return ids
 
 
-@periodic("shopify.token_refresh", every_seconds=TICK_SECONDS)
 def enqueue_token_refreshes() -> int:
     """Queue a refresh for every shop whose token expires within the margin."""
     if current_app.extensions.get("stockroom.shopify") is None:
@@ -45,7 +43,6 @@ def enqueue_token_refreshes() -> int:
     return queued
 
 
-@outbox_handler("shopify.token_refresh", platform=Platform.SHOPIFY)
 def refresh_token(job: Job) -> str:
     """Rotate the shop's access token if it is (still) due; another worker may have."""
     active = db.session.scalar(select(Channel.status).where(Channel.id == job.channel_id))
@@ -70,7 +67,6 @@ def reconcile_due(channel: Channel, interval: float, now: dt.datetime) -> bool:
     return ran is None or (now - parse_time(ran)).total_seconds() >= interval
 
 
-@periodic("shopify.reconcile", every_seconds=TICK_SECONDS)
 def enqueue_reconciliations() -> int:
     """Queue a reconciliation for every shop whose last one is older than the interval."""
     if current_app.extensions.get("stockroom.shopify") is None:

@@ -12,9 +12,8 @@ bp = Blueprint("woocommerce", __name__, url_prefix="/woocommerce")
 
 def init_app(app: Flask) -> None:
     """Read the settings (environment, or ``WOOCOMMERCE_SETTINGS`` in config), register routes."""
-    from app.platforms.woocommerce import (  # noqa: F401  (routes, handlers, periodic task)
-        handlers, imports, inventory, payload_checks, refunds, scheduled, views)
-    from app.platforms.woocommerce import returns  # noqa: F401 (order.return_recorded)
+    # The blueprint's routes; job handlers are registered by app/platforms/registry.py.
+    from app.platforms.woocommerce import views  # noqa: F401
 
     app.extensions["stockroom.woocommerce"] = (app.config.get("WOOCOMMERCE_SETTINGS")
                                                or load_settings())

@@ -16,6 +16,7 @@ from app.models import (Channel, ChannelLocation, ChannelStatus, OutboxEvent, Pl
 from app.platforms.woocommerce.client import Keys, StoreClient
 from app.platforms.woocommerce.settings import WooSettings
 from app.security.keyring import get_keyring
+from app.sync.cursors import set_cursors
 
 STATE_SALT = "woocommerce-connect"
 #: The owner has this long to approve on the store (WooCommerce's own pages: minutes).
@@ -114,9 +115,7 @@ def save_connection(state: ConnectState, keys: Keys, *, app_url: str,
     channel.scopes = keys.permissions
     channel.status = ChannelStatus.ACTIVE
     channel.uninstalled_at = None
-    cursors = dict(channel.sync_cursors or {})
-    cursors["app_url"] = app_url
-    channel.sync_cursors = cursors
+    set_cursors(channel, {"app_url": app_url})
     db.session.flush()
     _ensure_store_location(channel, state.location_id)
     db.session.add(OutboxEvent(merchant_id=channel.merchant_id, channel_id=channel.id,

@@ -10,10 +10,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.fulfillment import Tracking
-from app.fulfillment.sync_state import mark_sync_failed, mark_synced
-from app.models import (Channel, ChannelListing, Fulfillment, FulfillmentStatus, Origin, Platform,
-                        WebhookInbox)
+from app.models import Channel, ChannelListing, FulfillmentStatus, Platform, WebhookInbox
 from app.models._common import utcnow
+from app.platforms.base import FulfillmentPlan, PushResult, Skip
 from app.platforms.woocommerce.client import StoreClient
 from app.platforms.woocommerce.connect import client_for, delivery_url, settings, webhook_secret
 from app.platforms.woocommerce.mapping import (CANCELED_STATUSES, COMPLETED_META, OPEN_STATUSES,
@@ -21,12 +20,13 @@ from app.platforms.woocommerce.mapping import (CANCELED_STATUSES, COMPLETED_META
                                                parse_gmt, shipment_note, tracking_note,
                                                tracking_payload)
 from app.platforms.woocommerce.catalog import product_page, refresh_product
-from app.platforms.woocommerce.sync import (RECONCILE_TOPIC, RemoteOrder, apply_order,
-                                            ensure_webhooks, fetch_order, find_order,
-                                            push_in_flight, tracking_entries, with_tracking)
+from app.platforms.woocommerce.sync import (RemoteOrder, apply_order, ensure_webhooks, fetch_order,
+                                            find_order, tracking_entries, with_tracking)
 from app.stock.push import mark_dirty
-from app.sync.errors import Deferred, PermanentError
-from app.sync.handlers import inbox_handler, outbox_handler
+from app.sync.cursors import set_cursors
+from app.sync.errors import PermanentError
+from app.sync.lock import defer_while_pushing, push_in_flight
+from app.sync.push import read_plan, run_push
 from app.sync.queue import Job
 
 WOO = Platform.WOOCOMMERCE
@@ -62,15 +62,12 @@ def _webhook_setup(channel_id: int) -> tuple[str, str]:
 def _finish_sync(channel_id: int, started: dt.datetime, *, cursor: dt.datetime | None = None
                  ) -> Channel:
     channel = db.session.get(Channel, channel_id, with_for_update=True)
-    cursors = dict(channel.sync_cursors or {})
-    cursors["orders_synced_at"] = (cursor or started).isoformat()
-    channel.sync_cursors = cursors
+    set_cursors(channel, {"orders_synced_at": (cursor or started).isoformat()})
     channel.last_synced_at = utcnow()
     db.session.flush()
     return channel
 
 
-@outbox_handler(RECONCILE_TOPIC, platform=WOO)
 def reconcile(job: Job) -> str:
     """Repair what webhooks missed: orders and products modified since the last sync (with
     overlap), disabled webhooks re-enabled. Queued every WOOCOMMERCE_RECONCILE_SECONDS
@@ -105,9 +102,7 @@ def reconcile(job: Job) -> str:
     products = reconcile_products(client, job.merchant_id, job.channel_id, products_since)
     channel = _finish_sync(job.channel_id, started, cursor=cursor)
     if products_since is not None or products:
-        cursors = dict(channel.sync_cursors or {})
-        cursors["products_synced_at"] = started.isoformat()
-        channel.sync_cursors = cursors
+        set_cursors(channel, {"products_synced_at": started.isoformat()})
     return (f"{applied} orders reconciled, {len(held)} held by a push in flight; "
             f"{products} products re-read; "
             f"webhooks: {hooks['reenabled']} re-enabled, {hooks['created']} recreated")
@@ -143,26 +138,6 @@ def reconcile_products(client: StoreClient, merchant_id: int, channel_id: int,
 
 # --- outbox: Stockroom -> WooCommerce fulfillments ------------------------------------
 
-def _plan(job: Job) -> dict | str:
-    """What a push needs, read in one short transaction (or why there is nothing to do)."""
-    f = db.session.get(Fulfillment, job.payload["fulfillment_id"])
-    if f is None or f.merchant_id != job.merchant_id:
-        raise PermanentError("the fulfillment no longer exists")
-    lines = f.order.lines
-    plan = {
-        "id": f.id, "status": f.status, "remote_id": f.remote_id, "origin": f.origin,
-        "order": f.order.remote_id, "order_name": f.order.name,
-        "units": sum(fl.quantity for fl in f.lines),
-        "total": sum(line.quantity for line in lines),
-        "all_fulfilled": all(line.fulfilled_quantity >= line.quantity for line in lines),
-        "tracking": Tracking(f.tracking_number, f.tracking_company, f.tracking_url),
-        "known": set(db.session.scalars(select(Fulfillment.remote_id).where(
-            Fulfillment.channel_id == f.channel_id, Fulfillment.remote_id.is_not(None),
-            Fulfillment.id != f.id)))}
-    db.session.commit()  # nothing held while the store answers
-    return plan
-
-
 def _add_tracking(client: StoreClient, order: str, tracking: Tracking) -> str | None:
     """The tracking entry (reused when a retried push already made it); None without the
     extension or a tracking number."""
@@ -180,7 +155,7 @@ def _add_tracking(client: StoreClient, order: str, tracking: Tracking) -> str | 
     return str(created["tracking_id"])
 
 
-def _add_note(client: StoreClient, order: str, text: str, *, known: set[str],
+def _add_note(client: StoreClient, order: str, text: str, *, known: frozenset[str],
               after: int = 0) -> int:
     """A customer-visible note; a retried push reuses its own identical note."""
     claimed = {remote_parts(r).get("note") for r in known}
@@ -198,58 +173,73 @@ def _set_status(client: StoreClient, order: str, status: str, marker: str) -> No
         {"key": COMPLETED_META, "value": marker}]}, what=f"setting order {order} to {status}")
 
 
-@outbox_handler("fulfillment.created", platform=WOO, on_failure=mark_sync_failed)
 def push_fulfillment(job: Job) -> str:
     """Tracking entry (when the extension is there), a customer note, and `completed` once
     every line is fulfilled here."""
-    if job.payload.get("source") != Origin.APP:
-        return "made on the store: nothing to push"
-    plan = _plan(job)
-    if plan["remote_id"]:
-        return f"already on the store ({plan['remote_id']})"
-    if plan["status"] == FulfillmentStatus.CANCELED:
-        return "canceled before it reached the store: nothing to push"
+    return run_push(job, elsewhere="made on the store: nothing to push", plan=_create_plan,
+                    send=_create)
+
+
+def _create_plan(job: Job) -> FulfillmentPlan | Skip:
+    plan = read_plan(job)
+    if plan.remote_id:
+        return Skip(f"already on the store ({plan.remote_id})")
+    if plan.status == FulfillmentStatus.CANCELED:
+        return Skip("canceled before it reached the store: nothing to push")
+    return plan
+
+
+def _create(job: Job, plan: FulfillmentPlan) -> PushResult:
     client = client_for(job.channel_id)
-    order, tracking = plan["order"], plan["tracking"]
+    order, tracking = plan.order_remote_id, plan.tracking
     tracking_id = _add_tracking(client, order, tracking)
-    text = shipment_note(units=plan["units"], total_units=plan["total"], tracking=tracking,
-                         all_shipped=plan["all_fulfilled"])
-    note_id = _add_note(client, order, text, known=plan["known"])
+    text = shipment_note(units=plan.units, total_units=plan.order_units, tracking=tracking,
+                         all_shipped=plan.order_fulfilled)
+    note_id = _add_note(client, order, text, known=plan.known_remote_ids)
     completed = ""
-    if plan["all_fulfilled"]:
+    if plan.order_fulfilled:
         current = client.get(f"orders/{order}", what=f"reading order {order}")
         if current["status"] not in ("completed", *CANCELED_STATUSES):
             _set_status(client, order, "completed", "yes")
             completed = "; order completed"
-    mark_synced(plan["id"], job.merchant_id, remote_id=remote_id_of(note_id, tracking_id))
-    return (f"note {note_id} added to {plan['order_name']}"
-            + (f", tracking {tracking.number}" if tracking_id else "") + completed)
+    return PushResult(f"note {note_id} added to {plan.order_name}"
+                      + (f", tracking {tracking.number}" if tracking_id else "") + completed,
+                      remote_id_of(note_id, tracking_id))
 
 
-@outbox_handler("fulfillment.canceled", platform=WOO, on_failure=mark_sync_failed)
+def _pushed(not_there: str, made_there: str | None = None):
+    """A plan step for pushes to a fulfillment an earlier push made on the store."""
+    def plan(job: Job) -> FulfillmentPlan | Skip:
+        planned = read_plan(job)
+        if not remote_parts(planned.remote_id):
+            return Skip(made_there if planned.remote_id and made_there else not_there)
+        return planned
+    return plan
+
+
 def push_cancel(job: Job) -> str:
     """Remove our tracking entry, tell the customer, and reopen (processing) an order we
     had completed."""
-    if job.payload.get("source") != Origin.APP:
-        return "canceled on the store: nothing to push"
-    plan = _plan(job)
-    parts = remote_parts(plan["remote_id"])
-    if not parts:
-        return ("made on the store: canceled in Stockroom only" if plan["remote_id"]
-                else "never reached the store: nothing to cancel there")
+    return run_push(job, elsewhere="canceled on the store: nothing to push",
+                    plan=_pushed("never reached the store: nothing to cancel there",
+                                 "made on the store: canceled in Stockroom only"),
+                    send=_cancel)
+
+
+def _cancel(job: Job, plan: FulfillmentPlan) -> PushResult:
+    parts = remote_parts(plan.remote_id)
     client = client_for(job.channel_id)
-    order = plan["order"]
+    order = plan.order_remote_id
     if parts.get("tracking"):
         _delete_tracking(client, order, parts["tracking"])
-    _add_note(client, order, cancel_note(units=plan["units"], tracking=plan["tracking"]),
-              known=plan["known"], after=int(parts["note"]))
+    _add_note(client, order, cancel_note(units=plan.units, tracking=plan.tracking),
+              known=plan.known_remote_ids, after=int(parts["note"]))
     current = client.get(f"orders/{order}", what=f"reading order {order}")
     reopened = ""
     if current["status"] == "completed" and completed_by_us(current):
         _set_status(client, order, "processing", "")
         reopened = "; order back to processing"
-    mark_synced(plan["id"], job.merchant_id)
-    return f"cancel noted on {plan['order_name']}" + reopened
+    return PushResult(f"cancel noted on {plan.order_name}" + reopened)
 
 
 def _delete_tracking(client: StoreClient, order: str, tracking_id: str) -> None:
@@ -263,28 +253,26 @@ def _delete_tracking(client: StoreClient, order: str, tracking_id: str) -> None:
             raise  # gone already (or the extension removed): nothing left to delete
 
 
-@outbox_handler("fulfillment.tracking_updated", platform=WOO, on_failure=mark_sync_failed)
 def push_tracking(job: Job) -> str:
     """Replace our tracking entry and tell the customer the new tracking details."""
-    if job.payload.get("source") != Origin.APP:
-        return "changed on the store: nothing to push"
-    plan = _plan(job)
-    parts = remote_parts(plan["remote_id"])
-    if not parts:
-        return "not on the store yet: the create push carries the tracking"
+    return run_push(job, elsewhere="changed on the store: nothing to push",
+                    plan=_pushed("not on the store yet: the create push carries the tracking"),
+                    send=_update_tracking)
+
+
+def _update_tracking(job: Job, plan: FulfillmentPlan) -> PushResult:
+    parts = remote_parts(plan.remote_id)
     client = client_for(job.channel_id)
-    order, tracking = plan["order"], plan["tracking"]
+    order, tracking = plan.order_remote_id, plan.tracking
     if parts.get("tracking"):
         _delete_tracking(client, order, parts["tracking"])
     tracking_id = _add_tracking(client, order, tracking)
-    _add_note(client, order, tracking_note(tracking), known=plan["known"],
+    _add_note(client, order, tracking_note(tracking), known=plan.known_remote_ids,
               after=int(parts["note"]))
-    mark_synced(plan["id"], job.merchant_id, remote_id=remote_id_of(parts["note"], tracking_id))
-    return f"tracking of {plan['order_name']} updated"
+    return PushResult(f"tracking of {plan.order_name} updated",
+                      remote_id_of(parts["note"], tracking_id))
 
 
-@outbox_handler("fulfillment.shipped", platform=WOO)
-@outbox_handler("fulfillment.delivered", platform=WOO)
 def push_shipment_state(job: Job) -> str:
     """WooCommerce orders have no shipment states: nothing to push."""
     return "WooCommerce has no shipment states: nothing to push"
@@ -297,9 +285,6 @@ def _delivered_id(job: Job) -> str:
     return str(json.loads(body)["id"])  # checked first (payload_checks)
 
 
-@inbox_handler(WOO, "product.created")
-@inbox_handler(WOO, "product.updated")
-@inbox_handler(WOO, "product.restored")
 def apply_product_webhook(job: Job) -> str:
     """Re-read the product (or variation) and, for a variable product, its variations: new
     listings are matched or queued for matching, a changed SKU is matched again, levels are
@@ -320,7 +305,6 @@ def apply_product_webhook(job: Job) -> str:
     return note
 
 
-@inbox_handler(WOO, "product.deleted")
 def apply_product_deleted(job: Job) -> str:
     """A product moved to the trash: its listings are marked deleted, never pushed to again.
 
@@ -331,16 +315,12 @@ def apply_product_deleted(job: Job) -> str:
     client = client_for(job.channel_id)
     return refresh_product(client, job.merchant_id, job.channel_id, post_id)
 
-@inbox_handler(WOO, "order.created")
-@inbox_handler(WOO, "order.updated")
-@inbox_handler(WOO, "order.deleted")
 def apply_order_webhook(job: Job) -> str:
     """Re-read the order from the store (payloads may arrive in any order) and apply it."""
     body = db.session.scalar(select(WebhookInbox.body).where(WebhookInbox.id == job.id))
     order_id = json.loads(body)["id"]  # checked first (payload_checks.check_order)
     existing = find_order(job.channel_id, str(order_id))
-    if existing is not None and push_in_flight(existing.id):
-        raise Deferred(f"a push of order {existing.name} is in flight")
+    defer_while_pushing(existing)
     db.session.commit()
     client = client_for(job.channel_id)
     remote: RemoteOrder | None = fetch_order(client, str(order_id))

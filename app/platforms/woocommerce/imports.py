@@ -29,8 +29,8 @@ from app.platforms.woocommerce.client import StoreClient
 from app.platforms.woocommerce.connect import client_for, delivery_url, settings, webhook_secret
 from app.platforms.woocommerce.sync import apply_order, ensure_webhooks, with_tracking
 from app.stock.push import mark_dirty
+from app.sync.cursors import save_cursors, set_cursors
 from app.sync.errors import PermanentError
-from app.sync.handlers import outbox_handler
 from app.sync.queue import Job
 
 log = logging.getLogger("stockroom.woocommerce")
@@ -50,29 +50,22 @@ def run_state(channel: Channel, key: str) -> dict:
 
 
 def _save_state(channel_id: int, key: str, state: dict) -> None:
-    """Write the checkpoint (a new dict: JSON columns only notice reassignment). Flushes."""
-    channel = db.session.get(Channel, channel_id, with_for_update=True, populate_existing=True)
-    cursors = dict(channel.sync_cursors or {})
-    cursors[key] = state
-    channel.sync_cursors = cursors
-    db.session.flush()
+    """Write the checkpoint. Flushes."""
+    save_cursors(channel_id, {key: state})
 
 
-@outbox_handler("channel.connected", platform=WOO)
 def import_after_connect(job: Job) -> str:
     """Webhooks, listings with their stock, open orders: all pages, resumable."""
     return start_run(job.merchant_id, job.channel_id, "import", run=job.id,
                      pages_per_job=settings().import_pages_per_job)
 
 
-@outbox_handler(REFRESH_TOPIC, platform=WOO)
 def refresh_catalog(job: Job) -> str:
     """Read every listing and the store's quantities again (onboarding's refresh)."""
     return start_run(job.merchant_id, job.channel_id, "catalog_refresh", run=job.id,
                      pages_per_job=settings().import_pages_per_job)
 
 
-@outbox_handler(CONTINUE_TOPIC, platform=WOO)
 def continue_run(job: Job) -> str:
     """A continuation: carry on from the checkpoint unless a newer run replaced it."""
     key = job.payload.get("key", "import")
@@ -139,11 +132,10 @@ def _finish(merchant_id: int, channel_id: int, key: str, state: dict) -> str:
     state = {**state, "finished_at": utcnow().isoformat(), "committed": {}}
     _save_state(channel_id, key, state)
     channel = db.session.get(Channel, channel_id, with_for_update=True)
-    cursors = dict(channel.sync_cursors or {})
+    marks = {"products_synced_at": state["started_at"]}
     if key == "import":
-        cursors["orders_synced_at"] = state["started_at"]
-    cursors["products_synced_at"] = state["started_at"]
-    channel.sync_cursors = cursors
+        marks["orders_synced_at"] = state["started_at"]
+    set_cursors(channel, marks)
     channel.last_synced_at = utcnow()
     db.session.flush()
     # Matched listings are due a push; app/stock/push.py holds it until the merchant has

@@ -16,11 +16,10 @@ from dataclasses import replace
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import ChannelListing, Order, OrderLine, Platform
+from app.models import ChannelListing, Order, OrderLine
 from app.platforms.woocommerce.client import StoreClient, WooError
 from app.platforms.woocommerce.connect import client_for
-from app.stock.push import PUSH_TOPIC, PendingPush
-from app.sync.handlers import outbox_handler
+from app.stock.push import PendingPush
 from app.sync.queue import Job
 from app.sync.rounds import push_rounds
 
@@ -32,7 +31,6 @@ UNMANAGED = ("Stock management is off for this product on the store, so WooComme
              "the quantity: turn on \u201cManage stock?\u201d to let Stockroom set it.")
 
 
-@outbox_handler(PUSH_TOPIC, platform=Platform.WOOCOMMERCE)
 def push_inventory(job: Job) -> str:
     """Push every dirty quantity of the store, 100 per batch request."""
     client = client_for(job.channel_id)

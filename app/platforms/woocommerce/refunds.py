@@ -28,7 +28,6 @@ from app.orders.refunds import (RefundData, RefundLineData, UnmappedRestockLocat
 from app.platforms.woocommerce.connect import STORE_LOCATION_ID, client_for
 from app.platforms.woocommerce.mapping import parse_gmt
 from app.sync.errors import PermanentError
-from app.sync.handlers import outbox_handler
 from app.sync.queue import Job
 
 WOO = Platform.WOOCOMMERCE
@@ -100,7 +99,6 @@ def refunds_data(refunds: list[dict], notes: list[dict]) -> list[RefundData]:
     return out
 
 
-@outbox_handler(TOPIC, platform=WOO)
 def apply_refunds(job: Job) -> str:
     """Read the order's refunds and record each new one (restocked units put back once)."""
     order = db.session.scalar(select(Order).where(

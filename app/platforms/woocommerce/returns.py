@@ -18,9 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Order, OrderLine, OrderReturn, Platform, Refund, RefundLine
-from app.orders.returns import TOPIC
 from app.platforms.woocommerce.connect import client_for
-from app.sync.handlers import outbox_handler
 from app.sync.queue import Job
 
 WOO = Platform.WOOCOMMERCE
@@ -30,7 +28,6 @@ def _reason(return_id: int) -> str:
     return f"Stockroom return #{return_id}"
 
 
-@outbox_handler(TOPIC, platform=WOO)
 def push_return(job: Job) -> str:
     """POST orders/{id}/refunds with the returned items (or adopt the one a lost answer made)."""
     record = db.session.get(OrderReturn, (job.payload or {}).get("return_id"))

@@ -8,13 +8,12 @@ from app.models import Channel, ChannelStatus, Platform
 from app.models._common import utcnow
 from app.platforms.woocommerce.connect import settings
 from app.platforms.woocommerce.sync import RECONCILE_TOPIC, reconcile_due
-from app.sync.schedule import enqueue_once, periodic
+from app.sync.schedule import enqueue_once
 
 #: How often each worker looks for due stores (the interval itself is a setting).
 TICK_SECONDS = 60
 
 
-@periodic("woocommerce.reconcile", every_seconds=TICK_SECONDS)
 def enqueue_reconciliations() -> int:
     """Queue a reconciliation for every store whose last sync is older than the interval."""
     ids = list(db.session.scalars(select(Channel.id).where(

@@ -15,8 +15,7 @@ from sqlalchemy import select
 from app.errors import InvalidInput
 from app.extensions import db
 from app.fulfillment import Tracking, cancel_fulfillment, create_platform_fulfillment
-from app.models import (Channel, ChannelLocation, Fulfillment, FulfillmentStatus, JobStatus,
-                        Order, Origin, OutboxEvent)
+from app.models import Channel, ChannelLocation, Fulfillment, FulfillmentStatus, Order, Origin
 from app.orders.upsert import upsert_order
 from app.platforms.woocommerce.client import TRACKING_API, StoreClient, WooError
 from app.platforms.woocommerce.connect import STORE_LOCATION_ID
@@ -68,13 +67,6 @@ def with_tracking(client: StoreClient, data: dict) -> RemoteOrder:
         entries = tracking_entries(client, str(data["id"]))
         return RemoteOrder(data, tracking_from_entries(entries or []))
     return RemoteOrder(data)
-
-
-def push_in_flight(order_id: int) -> bool:
-    """The sync lock: a push of this order's fulfillments is not finished yet."""
-    return db.session.scalar(select(OutboxEvent.id).where(
-        OutboxEvent.order_id == order_id, OutboxEvent.topic.like("fulfillment.%"),
-        OutboxEvent.status.in_((JobStatus.PENDING, JobStatus.FAILED))).limit(1)) is not None
 
 
 def find_order(channel_id: int, remote_id: str) -> Order | None:

@@ -1,0 +1,91 @@
+"""WooCommerce's channel adapter: the contract (app/platforms/base.py) mapped onto this package."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import Flask
+
+from app.models import Platform
+from app.platforms.base import Route
+from app.platforms.woocommerce import handlers, imports, inventory, refunds, returns, scheduled
+# Payload checks register themselves by decorator (a module of their own); imported here so
+# this file names everything WooCommerce handles.
+from app.platforms.woocommerce import payload_checks  # noqa: F401
+from app.platforms.woocommerce.settings import WEBHOOK_TOPICS
+from app.sync.handlers import Handler
+from app.sync.queue import Job
+from app.sync.schedule import Task
+from app.sync.topics import Topic
+
+
+class WooCommerceAdapter:
+    """WooCommerce: wc-auth connect, REST v3 (the `woocommerce` library), signed webhooks."""
+
+    platform = Platform.WOOCOMMERCE
+    import_topic = Topic.CHANNEL_CONNECTED
+    reconcile_topic = Topic.CHANNEL_RECONCILE_REQUESTED
+
+    def init_app(self, app: Flask) -> None:
+        """Settings (environment), the blueprint (connect, webhook intake), the CLI."""
+        from app.platforms.woocommerce import init_app
+
+        init_app(app)
+
+    def subscribed_topics(self) -> frozenset[str]:
+        """The webhooks created on every connected store (ensure_webhooks)."""
+        return frozenset(WEBHOOK_TOPICS)
+
+    def start_import(self, job: Job) -> str:
+        """Webhooks, listings with their stock, open orders: all pages, resumable."""
+        return imports.import_after_connect(job)
+
+    def push_fulfillment(self, job: Job) -> str:
+        """Tracking entry, customer note, `completed` once every line is fulfilled."""
+        return handlers.push_fulfillment(job)
+
+    def push_cancel(self, job: Job) -> str:
+        """Our tracking entry removed, a note, the order reopened if we completed it."""
+        return handlers.push_cancel(job)
+
+    def push_tracking(self, job: Job) -> str:
+        """Our tracking entry replaced, a note."""
+        return handlers.push_tracking(job)
+
+    def push_shipped(self, job: Job) -> str:
+        """WooCommerce orders have no shipment states."""
+        return handlers.push_shipment_state(job)
+
+    def push_delivered(self, job: Job) -> str:
+        """WooCommerce orders have no shipment states."""
+        return handlers.push_shipment_state(job)
+
+    def push_inventory(self, job: Job) -> str:
+        """Batch endpoints, 100 per request."""
+        return inventory.push_inventory(job)
+
+    def reconcile(self, job: Job) -> str:
+        """Orders and products modified since the last sync, webhooks re-enabled."""
+        return handlers.reconcile(job)
+
+    def inbound(self) -> Mapping[str, Handler]:
+        """Every subscribed webhook topic and its handler (each re-reads from the store)."""
+        return {"order.created": handlers.apply_order_webhook,
+                "order.updated": handlers.apply_order_webhook,
+                "order.deleted": handlers.apply_order_webhook,
+                "product.created": handlers.apply_product_webhook,
+                "product.updated": handlers.apply_product_webhook,
+                "product.restored": handlers.apply_product_webhook,
+                "product.deleted": handlers.apply_product_deleted}
+
+    def jobs(self) -> Mapping[Topic, Route]:
+        """The catalog re-read, run continuations, the refunds of an order to read, a return
+        recorded in Stockroom to send."""
+        return {Topic.CATALOG_REFRESH_REQUESTED: Route(imports.refresh_catalog),
+                Topic.WOOCOMMERCE_IMPORT: Route(imports.continue_run),
+                Topic.ORDER_REFUNDS_CHANGED: Route(refunds.apply_refunds),
+                Topic.ORDER_RETURN_RECORDED: Route(returns.push_return)}
+
+    def periodic_tasks(self) -> Mapping[str, tuple[float, Task]]:
+        """The reconciliation of every store when due."""
+        return {"woocommerce.reconcile": (scheduled.TICK_SECONDS,
+                                          scheduled.enqueue_reconciliations)}

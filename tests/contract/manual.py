@@ -1,0 +1,112 @@
+"""A third, minimal channel adapter (test-only): a "manual" channel with no platform behind it.
+
+It proves that a platform is a matter of filling in the contract: everything common
+(origin check, plan, commit, mark synced, the sync lock) comes from app/sync/. Its "remote
+side" is the ``SHIPPED`` book below, what a merchant would keep by hand; pushes write to
+it and ``record_shipment`` webhooks read from it.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Order
+from app.platforms.base import FulfillmentPlan, PushResult, Route, Skip
+from app.sync.lock import defer_while_pushing
+from app.sync.push import read_plan, run_push
+from app.sync.topics import Topic
+
+PLATFORM = "manual"
+#: The manual channel's book: remote id -> what it holds of a pushed fulfillment.
+SHIPPED: dict[str, dict] = {}
+
+
+def _new(job) -> FulfillmentPlan | Skip:
+    plan = read_plan(job)
+    return Skip(f"already in the book as {plan.remote_id}") if plan.remote_id else plan
+
+
+def _in_book(job) -> FulfillmentPlan | Skip:
+    plan = read_plan(job, if_missing="not in the book")
+    if isinstance(plan, Skip) or plan.remote_id not in SHIPPED:
+        return Skip("not in the book")
+    return plan
+
+
+def _write(job, plan: FulfillmentPlan) -> PushResult:
+    remote_id = plan.remote_id or f"manual:{plan.fulfillment_id}"
+    SHIPPED[remote_id] = {"order": plan.order_remote_id, "lines": dict(plan.lines),
+                          "tracking": plan.tracking.number, "topic": job.topic}
+    return PushResult(f"written in the book as {remote_id}", remote_id)
+
+
+class ManualAdapter:
+    """A channel whose orders are entered by hand and whose shipments are written down."""
+
+    platform = PLATFORM
+    import_topic = Topic.CHANNEL_CONNECTED
+    reconcile_topic = Topic.CHANNEL_RECONCILE_REQUESTED
+
+    def init_app(self, app) -> None:
+        """Nothing to install: no blueprint, no settings."""
+
+    def subscribed_topics(self) -> frozenset[str]:
+        """The one inbound event: an order's shipment noted by hand."""
+        return frozenset({"shipment.noted"})
+
+    def start_import(self, job) -> str:
+        """Nothing to import."""
+        return "manual channel: nothing to import"
+
+    def push_fulfillment(self, job) -> str:
+        """Write the shipment in the book."""
+        return run_push(job, elsewhere="noted by hand: nothing to push", plan=_new,
+                        send=_write)
+
+    def push_cancel(self, job) -> str:
+        """Strike the shipment from the book."""
+        def strike(job, plan):
+            SHIPPED.pop(plan.remote_id)
+            return PushResult(f"struck {plan.remote_id} from the book")
+        return run_push(job, elsewhere="canceled by hand: nothing to push", plan=_in_book,
+                        send=strike)
+
+    def push_tracking(self, job) -> str:
+        """Rewrite the shipment's tracking in the book."""
+        return run_push(job, elsewhere="changed by hand: nothing to push", plan=_in_book,
+                        send=_write)
+
+    def push_shipped(self, job) -> str:
+        """The book has no shipment states."""
+        return "the book has no shipment states: nothing to push"
+
+    def push_delivered(self, job) -> str:
+        """The book has no shipment states."""
+        return self.push_shipped(job)
+
+    def push_inventory(self, job) -> str:
+        """The book holds no stock."""
+        return "the book holds no stock: nothing to push"
+
+    def reconcile(self, job) -> str:
+        """Nothing to pull."""
+        return "manual channel: nothing to reconcile"
+
+    def inbound(self) -> Mapping:
+        """shipment.noted: wait while a push of the order is in flight (the sync lock)."""
+        def note_shipment(job) -> str:
+            order = db.session.scalar(select(Order).where(Order.channel_id == job.channel_id)
+                                      .order_by(Order.id).limit(1))
+            defer_while_pushing(order)
+            return "shipment noted"
+        return {"shipment.noted": note_shipment}
+
+    def jobs(self) -> Mapping[Topic, Route]:
+        """No jobs of its own."""
+        return {}
+
+    def periodic_tasks(self) -> Mapping:
+        """No periodic work."""
+        return {}
