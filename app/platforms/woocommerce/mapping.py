@@ -178,10 +178,36 @@ def _text(value, limit: int) -> str:
     return value.strip()[:limit] if isinstance(value, str) else ""
 
 
+#: Where barcode plugins kept a product's GTIN/EAN/UPC before WooCommerce 9.2's own field
+#: (and on stores that still run them), by preference: EAN for WooCommerce, Product GTIN
+#: (EAN, UPC, ISBN) for WooCommerce, WooCommerce UPC, EAN, and ISBN, Germanized, ATUM and
+#: the plain keys shops add by hand. Compared case-blind.
+BARCODE_META_KEYS = ("_alg_ean", "_wpm_gtin_code", "hwp_product_gtin", "hwp_var_gtin",
+                     "_ts_gtin", "_barcode", "barcode", "_gtin", "gtin", "_ean", "ean",
+                     "_upc", "upc")
+
+
+def barcode_of(data: dict) -> str:
+    """``global_unique_id`` when set, else the first barcode meta entry with text in it."""
+    own = _text(data.get("global_unique_id"), 64)
+    if own:
+        return own
+    found = {}
+    for entry in data.get("meta_data") or []:
+        if isinstance(entry, dict) and isinstance(entry.get("key"), str):
+            value = entry.get("value")
+            text = _text(str(value) if isinstance(value, int) and not isinstance(value, bool)
+                         else value, 64)
+            if text:
+                found.setdefault(entry["key"].lower(), text)
+    return next((found[key] for key in BARCODE_META_KEYS if key in found), "")
+
+
 def remote_variant(data: dict, parent: dict | None = None) -> tuple[RemoteVariant, StoreStock]:
     """A simple product, or a variation of ``parent``, as a listing with its stock.
 
-    barcode = ``global_unique_id`` (GTIN/UPC/EAN/ISBN, WooCommerce 9.2+); the image is the
+    barcode = ``global_unique_id`` (GTIN/UPC/EAN/ISBN, WooCommerce 9.2+), else a barcode
+    plugin's meta entry (BARCODE_META_KEYS); the image is the
     variation's own, else its parent's first. Malformed data (no id, a non-text SKU, a
     stock that is not a number) becomes ``problem``: listed, never matched.
     """
@@ -213,7 +239,7 @@ def remote_variant(data: dict, parent: dict | None = None) -> tuple[RemoteVarian
         remote_variant_id=variant_id, remote_product_id=product_id,
         remote_inventory_item_id=variant_id if valid_id else None,
         sku=sku if isinstance(sku, str) else "", title=name or _text(sku, 200),
-        barcode=_text(data.get("global_unique_id"), 64),
+        barcode=barcode_of(data),
         image_url=_text(_image_url(data) or (_image_url(parent) if parent else ""), 2048),
         problem="; ".join(problems))
     return variant, stock

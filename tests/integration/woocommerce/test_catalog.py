@@ -142,6 +142,15 @@ def test_product_webhooks_create_rematch_and_delete_listings(stockroom):
     assert rows["TEE-NEW"].inventory_item_id == new_item  # ... matched again by its new SKU
     release_session()
 
+    # A barcode plugin's meta entry (stores older than WooCommerce 9.2's own field), set
+    # through the REST API: product.updated brings it as the listing's barcode.
+    sandbox.rest("demo-store", "PUT", f"products/{hoodie['id']}/variations/"
+                 f"{sandbox.product_by_sku('HOODIE-XL')['id']}",
+                 json={"meta_data": [{"key": "hwp_var_gtin", "value": "5901234123457"}]})
+    stockroom.settle()
+    assert listings()["HOODIE-XL"].barcode == "5901234123457"
+    release_session()
+
     # Trashed on the store: product.deleted; Stockroom's later changes are not pushed there.
     tote = sandbox.product_by_sku("TOTE-CANVAS")
     sandbox.control("DELETE", f"{SLUG}/products/{tote['id']}")

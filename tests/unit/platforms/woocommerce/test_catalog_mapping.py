@@ -77,3 +77,27 @@ def test_open_units_by_listing_minus_what_stockroom_fulfilled():
         {"id": 3, "product_id": 5, "variation_id": 0, "quantity": 2},
         {"id": 4, "product_id": 0, "variation_id": 0, "quantity": 1}]}
     assert open_units(order, {("300", "1"): 1, ("300", "3"): 2}) == {"22": 2, "5": 1}
+
+
+@pytest.mark.parametrize("meta, barcode", [
+    ([{"id": 1, "key": "_alg_ean", "value": " 5901234123457 "}], "5901234123457"),
+    ([{"id": 1, "key": "hwp_var_gtin", "value": 4006381333931}], "4006381333931"),
+    ([{"id": 1, "key": "Barcode", "value": "ABC-1"}], "ABC-1"),
+    # The plugin's key wins over a hand-added one; empty values and non-text are passed over.
+    ([{"id": 1, "key": "barcode", "value": "HAND"}, {"id": 2, "key": "_wpm_gtin_code",
+                                                     "value": "0012345678905"}], "0012345678905"),
+    ([{"id": 1, "key": "_alg_ean", "value": ""}, {"id": 2, "key": "_ean", "value": "42"}], "42"),
+    ([{"id": 1, "key": "_alg_ean", "value": ["x"]}, {"id": 2, "key": "_ean", "value": True}], ""),
+    ([{"id": 1, "key": "_color", "value": "red"}], ""),
+    ("not a list", ""),
+])
+def test_remote_variant_barcode_from_a_barcode_plugin_meta_entry(meta, barcode):
+    variant, _ = remote_variant({"id": 9, "type": "simple", "sku": "B", "meta_data": meta})
+    assert variant.barcode == barcode
+
+
+def test_remote_variant_global_unique_id_wins_over_meta():
+    variant, _ = remote_variant({"id": 9, "type": "simple", "sku": "B",
+                                 "global_unique_id": "4006381333962",
+                                 "meta_data": [{"id": 1, "key": "_alg_ean", "value": "1"}]})
+    assert variant.barcode == "4006381333962"
