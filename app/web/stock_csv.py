@@ -1,34 +1,29 @@
 """Stock levels as CSV: the export download, the upload, its preview and its apply."""
 from __future__ import annotations
 
-import time
-
 from flask import Response, abort, g, request, stream_with_context, url_for
 
-from app.auth import authenticate, login_required, uses_cookies
+from app.auth import login_required
 from app.errors import DomainError, NotFound
 from app.extensions import db
 from app.warehouse.csv_levels import (ImportAlreadyApplied, StalePreview, apply_import,
                                       export_csv, plan_import, require_import, store_import)
 from app.web.blueprint import bp
 from app.web.errors import http_status
-from app.web.form_tokens import (FIELD, AlreadySubmitted, InvalidFormToken, consume_form_token,
-                                 issue_form_token, verified_nonce)
+from app.web.form_tokens import FIELD, AlreadySubmitted, consume_form_token
 from app.web.forms import optional_int
 from app.web.read_models import common
 from app.web.rendering import redirect_after_post, render
+from app.web.signed_links import download_merchant, signed_url
 
 #: Purpose of the signed download links (embedded: the link can't carry the session token).
 EXPORT_PURPOSE = "stock-csv-export"
-EXPORT_LINK_MAX_AGE_SECONDS = 15 * 60
 
 
 def export_url(location_id: int | None = None) -> str:
     """The export link; embedded (no cookies), signed for this merchant for 15 minutes."""
     args = {"location_id": location_id} if location_id else {}
-    if not uses_cookies():
-        args.update(merchant=g.merchant_id, sig=issue_form_token(g.merchant_id, EXPORT_PURPOSE))
-    return url_for("web.export_stock_csv", **args)
+    return signed_url("web.export_stock_csv", EXPORT_PURPOSE, **args)
 
 
 def _page(status: int = 200, **extra):
@@ -45,25 +40,10 @@ def show_stock_csv():
     return _page()
 
 
-def _signed_link_merchant() -> int | None:
-    """The merchant a valid, recent signed export link was made for (else None)."""
-    merchant_id = optional_int(request.args.get("merchant"))
-    token = request.args.get("sig", "")
-    if merchant_id is None:
-        return None
-    try:
-        verified_nonce(merchant_id, EXPORT_PURPOSE, token)
-    except InvalidFormToken:
-        return None
-    issued = int(token.partition(".")[0])
-    return merchant_id if time.time() - issued <= EXPORT_LINK_MAX_AGE_SECONDS else None
-
-
 @bp.get("/stock/export.csv")
 def export_stock_csv():
     """The levels as a streamed CSV download (all locations, or ``location_id``'s)."""
-    identity = authenticate()
-    merchant_id = identity.merchant_id if identity else _signed_link_merchant()
+    merchant_id = download_merchant(EXPORT_PURPOSE)
     if merchant_id is None:
         abort(401)
     location_id = optional_int(request.args.get("location_id"))
