@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask
+from markupsafe import Markup
 
 from app.orders import order_status
 
@@ -52,10 +53,20 @@ def fo_tone(status: str | None) -> str:
             "CANCELLED": "neutral"}.get(str(status or "").upper(), "neutral")
 
 
+def barcode(text: str) -> Markup:
+    """Code 128 SVG of ``text``; nothing for text it cannot encode (the number is printed anyway)."""
+    from app.printing import code128
+
+    try:
+        return code128.svg(text)
+    except code128.NotEncodable:
+        return Markup("")
+
+
 def register_filters(app: Flask) -> None:
     """Make the filters and globals available to every template."""
     app.jinja_env.filters.update(datetime=format_datetime, label=label, tone=tone)
     from app.web.stock_wording import cancel_warning
 
     app.jinja_env.globals.update(order_status=order_status, fo_tone=fo_tone,
-                                 cancel_warning=cancel_warning)
+                                 cancel_warning=cancel_warning, barcode=barcode)

@@ -1,0 +1,138 @@
+"""Pick lists and packing slips: print views and PDFs (text read back), grouping and
+quantities, other merchants' records answered 404, no orders selected answered inline."""
+import re
+
+from app.extensions import db
+from app.fulfillment import Tracking, create_fulfillment, mark_shipped, update_tracking
+from app.models import Merchant
+from tests.fixtures.factories import (make_channel, make_item, make_location, make_merchant,
+                                      make_order, stock)
+from tests.fixtures.pdf_text import pdf_text
+from tests.web.conftest import header_credential
+
+
+def fulfill(order, location, quantities, merchant_id, **kwargs):
+    lines = {ln.sku: ln.id for ln in order.lines}
+    fulfillment = create_fulfillment(order.id, {lines[s]: q for s, q in quantities.items()},
+                                     location.id, merchant_id=merchant_id, **kwargs)
+    db.session.commit()
+    return fulfillment
+
+
+def pick_rows(html: str) -> list[tuple[str, str, str]]:
+    """(location, sku, quantity) of each row, in page order."""
+    rows = []
+    for location, body in re.findall(r'<table class="pick-group" data-location="([^"]+)">(.*?)</table>',
+                                     html, re.S):
+        for sku, qty in re.findall(r'<tr data-sku="([^"]*)">.*?data-quantity="(\d+)"', body, re.S):
+            rows.append((location, sku, qty))
+    return rows
+
+
+def test_pick_list_groups_several_orders_by_location_then_sku(shop, browser):
+    merchant = db.session.get(Merchant, shop.merchant_id)
+    cap = make_item(merchant, "CAP-1")
+    stock(shop.second, cap, 5)
+    second_order = make_order(shop.order.channel, [(shop.tote, 1), (cap, 2)])
+    third_order = make_order(shop.order.channel, [(shop.mug, 1)])
+    db.session.commit()
+    # Order 1: 2 mugs pending at Main (1 mug not assigned), 1 tote shipped from Main (1 left).
+    fulfill(shop.order, shop.main, {"MUG-1": 2}, shop.merchant_id)
+    shipped = fulfill(shop.order, shop.main, {"TOTE-1": 1}, shop.merchant_id)
+    mark_shipped(shipped.id, merchant_id=shop.merchant_id)
+    db.session.commit()
+    # Order 2: its tote and caps pending at Downtown.
+    fulfill(second_order, shop.second, {"TOTE-1": 1, "CAP-1": 2}, shop.merchant_id)
+
+    ids = [shop.order.id, second_order.id, third_order.id]
+    response = browser.get("/orders/pick-list?" + "&".join(f"order_id={i}" for i in ids))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert pick_rows(html) == [
+        ("Downtown shop", "CAP-1", "2"), ("Downtown shop", "TOTE-1", "1"),
+        ("Main warehouse", "MUG-1", "2"),
+        ("Not assigned to a location yet", "MUG-1", "2"),
+        ("Not assigned to a location yet", "TOTE-1", "1")]
+    # Order references with their units, and a box to tick per row.
+    assert f"{shop.order.name} × 1, {third_order.name} × 1" in html
+    assert html.count('class="box"') == 5
+
+    pdf = browser.client.get("/orders/pick-list.pdf?" + "&".join(f"order_id={i}" for i in ids))
+    assert pdf.mimetype == "application/pdf"
+    text = pdf_text(pdf.data)
+    for expected in ("Pick list", "Downtown shop", "Main warehouse", "CAP-1",
+                     f"{second_order.name} × 2", "Not assigned to a location yet"):
+        assert expected in text, (expected, text)
+
+
+def test_pick_list_without_open_orders_is_refused_inline(shop, browser):
+    other = make_merchant("Other")
+    foreign = make_order(make_channel(other), [(None, 1)])
+    db.session.commit()
+    for url in ("/orders/pick-list", "/orders/pick-list?order_id=abc",
+                f"/orders/pick-list?order_id={foreign.id}", f"/orders/pick-list.pdf?order_id={foreign.id}"):
+        response = browser.get(url)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 422, url
+        assert "Select at least one open order to print a pick list." in html
+        assert "Gift wrap" not in html and 'id="pick-list"' not in html
+
+
+def test_packing_slip_page_and_pdf_carry_the_order_items_tracking_and_barcode(shop, browser):
+    fulfillment = fulfill(shop.order, shop.main, {"MUG-1": 3, "TOTE-1": 1}, shop.merchant_id)
+    update_tracking(fulfillment.id, Tracking("1Z999AA10123456784", "UPS"),
+                    merchant_id=shop.merchant_id)
+    db.session.commit()
+    page = browser.get(f"/orders/{shop.order.id}").get_data(as_text=True)
+    slip_url = f"/fulfillments/{fulfillment.id}/packing-slip"
+    assert f'href="{slip_url}"' in page  # "Print packing slip" on the fulfillment's card
+    assert f'href="{slip_url}"' in browser.get(
+        f"/fulfillments/{fulfillment.id}/pack").get_data(as_text=True)
+
+    html = browser.get(slip_url).get_data(as_text=True)
+    assert f'aria-label="Barcode {shop.order.name}"' in html and "<rect" in html
+    assert "data-print" in html and f'href="{slip_url}.pdf"' in html
+
+    response = browser.client.get(slip_url + ".pdf")  # a download, not a page
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert "attachment" in response.headers["Content-Disposition"]
+    text = pdf_text(response.data)
+    assert f"Packing slip · Order {shop.order.name}" in text
+    assert "Ada Lovelace" in text and "ada@example.test" in text  # ship-to
+    assert "1Z999AA10123456784 (UPS)" in text
+    lines = text.splitlines()
+    for title, sku, qty in ((shop.mug.title, "MUG-1", "3"), (shop.tote.title, "TOTE-1", "1")):
+        i = lines.index(sku)
+        assert lines[i - 1] == title and lines[i + 1] == qty, lines
+
+
+def test_another_merchants_fulfillment_and_orders_are_not_found(shop, browser):
+    other = make_merchant("Other")
+    item = make_item(other, "SECRET-1")
+    location = make_location(other)
+    stock(location, item, 3)
+    order = make_order(make_channel(other), [(item, 1)])
+    db.session.commit()
+    fulfillment = fulfill(order, location, {"SECRET-1": 1}, other.id)
+    for url in (f"/fulfillments/{fulfillment.id}/packing-slip",
+                f"/fulfillments/{fulfillment.id}/packing-slip.pdf"):
+        response = browser.client.get(url)
+        assert response.status_code == 404 and "SECRET-1" not in response.get_data(as_text=True)
+    mixed = browser.get(f"/orders/pick-list?order_id={order.id}&order_id={shop.order.id}")
+    assert mixed.status_code == 200 and "SECRET-1" not in mixed.get_data(as_text=True)
+
+
+def test_embedded_pdf_link_is_signed_for_the_merchant_and_works_without_a_session(shop, app):
+    fulfillment = fulfill(shop.order, shop.main, {"MUG-1": 1}, shop.merchant_id)
+    headers = header_credential(app, shop.merchant_id, first=True)
+    client = app.test_client()
+    page = client.get(f"/fulfillments/{fulfillment.id}/packing-slip",
+                      headers=headers).get_data(as_text=True)
+    link = re.search(r'href="(/fulfillments/\d+/packing-slip\.pdf\?[^"]+)" hx-boost="false"',
+                     page).group(1).replace("&amp;", "&")
+    fresh = app.test_client()  # a download carries no session token
+    response = fresh.get(link)
+    assert response.status_code == 200 and "MUG-1" in pdf_text(response.data)
+    assert fresh.get(re.sub(r"merchant=\d+", "merchant=999", link)).status_code == 401
+    assert fresh.get(link.split("?")[0]).status_code == 401  # unsigned, not signed in
+    assert "Set-Cookie" not in response.headers
