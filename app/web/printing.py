@@ -1,14 +1,19 @@
 """Printed pages: pick lists for selected orders and packing slips, as print views and PDFs."""
 from __future__ import annotations
 
-from flask import abort, g, render_template, request
+from flask import abort, g, render_template, request, url_for
 
 from app.auth import login_required
+from app.errors import DomainError
+from app.extensions import db
 from app.printing.pdf import pdf_response
+from app.printing.settings import SlipSettingsRefused, save_slip_settings, slip_look
 from app.web.blueprint import bp
-from app.web.forms import optional_int
+from app.web.errors import http_status
+from app.web.form_tokens import FIELD, AlreadySubmitted, consume_form_token
+from app.web.forms import checkbox, optional_int
 from app.web.read_models.printing import NothingSelected, packing_slip, pick_list
-from app.web.rendering import render
+from app.web.rendering import redirect_after_post, render
 from app.web.signed_links import download_merchant, signed_url
 
 #: Purpose of the signed PDF links (embedded: a download can't carry the session token).
@@ -70,3 +75,40 @@ def download_packing_slip(fulfillment_id: int):
     name = "".join(c for c in slip.order.name if c.isalnum()) or "order"
     return pdf_response(render_template("web/printing/pdf.html", document="slip", slip=slip),
                         f"packing-slip-{name}-{fulfillment_id}.pdf")
+
+
+def _settings_page(status: int = 200, **extra):
+    return render("web/printing/settings.html", {"slip-settings": "web/printing/_settings.html"},
+                  status=status, **{"look": slip_look(g.merchant_id), "errors": {},
+                                    "form": {}, **extra})
+
+
+@bp.get("/settings/packing-slip")
+@login_required
+def show_slip_settings():
+    """The packing slip's logo and footer."""
+    return _settings_page()
+
+
+@bp.post("/settings/packing-slip")
+@login_required
+def save_slip_settings_form():
+    """Save the footer, and the logo if one was chosen; every refusal inline, nothing saved."""
+    form, upload = request.form, request.files.get("logo")
+    try:
+        submission = consume_form_token(g.merchant_id, request.path, form.get(FIELD))
+        save_slip_settings(g.merchant_id, footer=form.get("footer", ""),
+                           logo=upload.read() if upload and upload.filename else None,
+                           remove_logo=checkbox(form, "remove_logo"))
+        submission.outcome = "Packing slip settings saved."
+        db.session.commit()
+    except AlreadySubmitted as repeat:
+        db.session.rollback()
+        return redirect_after_post(url_for("web.show_slip_settings"), repeat.message)
+    except SlipSettingsRefused as error:
+        db.session.rollback()
+        return _settings_page(422, errors=error.errors, form=form)
+    except DomainError as error:  # the form token
+        db.session.rollback()
+        return _settings_page(http_status(error), errors={"form": error.message}, form=form)
+    return redirect_after_post(url_for("web.show_slip_settings"), submission.outcome)

@@ -1,6 +1,9 @@
 """Pick lists and packing slips: print views and PDFs (text read back), grouping and
 quantities, other merchants' records answered 404, no orders selected answered inline."""
+import io
 import re
+
+import pytest
 
 from app.extensions import db
 from app.fulfillment import Tracking, create_fulfillment, mark_shipped, update_tracking
@@ -136,3 +139,68 @@ def test_embedded_pdf_link_is_signed_for_the_merchant_and_works_without_a_sessio
     assert fresh.get(re.sub(r"merchant=\d+", "merchant=999", link)).status_code == 401
     assert fresh.get(link.split("?")[0]).status_code == 401  # unsigned, not signed in
     assert "Set-Cookie" not in response.headers
+
+
+def png(width=2, height=1) -> bytes:
+    """A real PNG, built by hand (8-bit greyscale, every pixel black)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    rows = b"".join(b"\x00" + b"\x00" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def save_settings(browser, footer="", logo=None, **extra):
+    browser.get("/settings/packing-slip")
+    data = {"footer": footer, **extra}
+    if logo is not None:
+        data["logo"] = (io.BytesIO(logo[1]), logo[0])
+    return browser.post("/settings/packing-slip", data, target="slip-settings",
+                        content_type="multipart/form-data")
+
+
+def test_logo_and_footer_print_on_the_slip_escaped(shop, browser):
+    fulfillment = fulfill(shop.order, shop.main, {"MUG-1": 1}, shop.merchant_id)
+    response = save_settings(browser, "Returns within 30 days <script>alert(1)</script>",
+                             ("logo.png", png()))
+    assert response.status_code == 204 and response.headers["HX-Redirect"] == "/settings/packing-slip"
+    html = browser.get(f"/fulfillments/{fulfillment.id}/packing-slip").get_data(as_text=True)
+    assert 'class="logo" src="data:image/png;base64,' in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert" not in html
+    pdf = browser.client.get(f"/fulfillments/{fulfillment.id}/packing-slip.pdf").data
+    assert "Returns within 30 days <script>alert(1)</script>" in pdf_text(pdf)
+    assert b"/Subtype /Image" in pdf  # the logo is drawn in the PDF
+
+    # Removing the logo keeps the footer; another merchant's slips never show either.
+    assert save_settings(browser, "Thanks!", remove_logo="on").status_code == 204
+    html = browser.get(f"/fulfillments/{fulfillment.id}/packing-slip").get_data(as_text=True)
+    assert 'class="logo"' not in html and "Thanks!" in html
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("logo.png", b"not an image at all", "The logo must be a PNG or JPEG image; this file is not one."),
+    ("logo.png", png()[:30], "The logo must be a PNG or JPEG image; this file is not one."),
+    ("logo.gif", b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", "The logo must be a PNG or JPEG image"),
+    ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg"/>', "this file is not one"),
+    ("big.png", png() + b"\x00" * 210_000, "at most 200 KB"),
+    ("wide.png", png(3000, 1), "at most 2000 on each side"),
+])
+def test_a_logo_that_is_not_a_small_png_or_jpeg_is_refused_inline(shop, browser, name, data, message):
+    response = save_settings(browser, "Kept footer", (name, data))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and message in html
+    assert 'aria-invalid="true" aria-describedby="logo-error"' in html
+    assert "Kept footer" in html  # what was typed is not lost
+    from app.models import SlipSettings
+    assert db.session.get(SlipSettings, shop.merchant_id) is None  # nothing saved
+
+
+def test_a_too_long_footer_is_refused_inline(shop, browser):
+    response = save_settings(browser, "x" * 501)
+    assert response.status_code == 422
+    assert "The footer is 501 characters; at most 500." in response.get_data(as_text=True)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.models import Fulfillment, FulfillmentLine, FulfillmentStatus, Merchant, Order
+from app.printing.settings import SlipLook, slip_look
 
 UNASSIGNED = "Not assigned to a location yet"
 MAX_ORDERS = 250  # as many as a bulk action takes (app/web/bulk.py)
@@ -101,6 +102,7 @@ class PackingSlip:
     order: Order
     shop_name: str
     shop_address: str
+    look: SlipLook
 
 
 def packing_slip(merchant_id: int, fulfillment_id: int) -> PackingSlip:
@@ -116,4 +118,4 @@ def packing_slip(merchant_id: int, fulfillment_id: int) -> PackingSlip:
     merchant = db.session.get(Merchant, merchant_id)
     # Neither Merchant nor Channel stores a postal address yet: the store's name and URL.
     return PackingSlip(fulfillment, fulfillment.order,
-                       channel.name or merchant.name, channel.domain)
+                       channel.name or merchant.name, channel.domain, slip_look(merchant_id))
