@@ -47,6 +47,9 @@ def test_pick_list_groups_several_orders_by_location_then_sku(shop, browser):
     # Order 2: its tote and caps pending at Downtown.
     fulfill(second_order, shop.second, {"TOTE-1": 1, "CAP-1": 2}, shop.merchant_id)
 
+    # Order 2 is wholly in a pending fulfillment: its page still offers its pick list.
+    assert f'href="/orders/pick-list?order_id={second_order.id}"' in browser.get(
+        f"/orders/{second_order.id}").get_data(as_text=True)
     ids = [shop.order.id, second_order.id, third_order.id]
     response = browser.get("/orders/pick-list?" + "&".join(f"order_id={i}" for i in ids))
     html = response.get_data(as_text=True)
