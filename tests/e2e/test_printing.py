@@ -1,6 +1,6 @@
 """In a real browser: fulfill part of an order with tracking, open its packing slip from the order page
 and see what the printer gets (print media: the slip alone, no app chrome); download its PDF;
-print a pick list of orders selected in the list."""
+print a pick list of orders selected in the list; and the slip inside the Shopify admin."""
 from __future__ import annotations
 
 import pytest
@@ -8,7 +8,9 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Merchant, Platform, User
+from app.fulfillment import create_fulfillment
+from app.models import Merchant, Order, Platform, User
+from tests.e2e.test_shopify_embedded import _read, _wait
 from tests.fixtures.factories import make_channel, make_item, make_location, make_order, stock
 from tests.fixtures.pdf_text import pdf_text
 
@@ -89,3 +91,40 @@ def test_packing_slip_prints_alone_after_a_fulfillment(live_app, page, screensho
     expect(page.locator(".topbar")).to_be_hidden()
     expect(sheet).to_be_visible()
     screenshots.take(page, "pick-list-print")
+
+
+def test_packing_slip_inside_the_shopify_admin(shopify_world, page):
+    """Embedded: the slip opens in the admin's iframe (an htmx navigation with the session
+    token), prints without the app's chrome, and its signed PDF link downloads."""
+    world = shopify_world
+    page.goto(f"{world.sandbox_http}/store/demo-shop/apps/stockroom")
+    page.get_by_role("button", name="Install app").click()
+    app = page.frame_locator("#app-frame")
+    expect(app.get_by_role("navigation", name="Main")).to_be_visible()
+    with world.app.app_context():
+        # The install imports the shop's open orders: fulfill one of them from a location.
+        order_id = _wait(lambda: _read(select(Order.id).order_by(Order.id).limit(1)),
+                         "the install imported no order")
+        order = db.session.get(Order, order_id)
+        location = make_location(db.session.get(Merchant, order.merchant_id), "Main warehouse")
+        line = order.lines[0]
+        fulfillment = create_fulfillment(order.id, {line.id: 1}, location.id,
+                                         merchant_id=order.merchant_id)
+        db.session.commit()
+        name, title, fulfillment_id = order.name, line.title, fulfillment.id
+        db.session.remove()
+
+    app.get_by_role("link", name="Orders", exact=True).click()
+    app.get_by_role("link", name=name, exact=True).click()
+    app.locator(f"#slip-{fulfillment_id}").click()
+    slip = app.locator("#packing-slip")
+    expect(slip).to_contain_text(f"Packing slip · Order {name}")
+    page.emulate_media(media="print")
+    expect(app.locator(".topbar")).to_be_hidden()
+    expect(slip).to_be_visible()
+    page.emulate_media(media="screen")
+    with page.expect_download() as download:
+        app.get_by_role("link", name="Download PDF").click()
+    with open(download.value.path(), "rb") as pdf:
+        assert title in pdf_text(pdf.read())
+
