@@ -74,9 +74,12 @@ def test_pick_list_groups_several_orders_by_location_then_sku(shop, browser):
 def test_pick_list_without_open_orders_is_refused_inline(shop, browser):
     other = make_merchant("Other")
     foreign = make_order(make_channel(other), [(None, 1)])
+    canceled = make_order(shop.order.channel, [(None, 2)])
+    canceled.cancelled_at = canceled.placed_at
     db.session.commit()
     for url in ("/orders/pick-list", "/orders/pick-list?order_id=abc",
-                f"/orders/pick-list?order_id={foreign.id}", f"/orders/pick-list.pdf?order_id={foreign.id}"):
+                f"/orders/pick-list?order_id={foreign.id}", f"/orders/pick-list.pdf?order_id={foreign.id}",
+                f"/orders/pick-list?order_id={canceled.id}"):
         response = browser.get(url)
         html = response.get_data(as_text=True)
         assert response.status_code == 422, url
