@@ -51,7 +51,9 @@ refresh-shopify-reference:
 	fi
 
 constraints: $(STAMP)
-	$(BIN)/python -m pip freeze | grep -v -i -E '^(pip|setuptools)=' > constraints.txt
+	{ echo "# Every transitive package pinned: make installs with -c constraints.txt."; \
+	  echo "# Regenerate after changing requirements*.txt: make constraints"; \
+	  $(BIN)/python -m pip freeze | grep -v -i -E '^(pip|setuptools)='; } > constraints.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache instance/demo
