@@ -10,6 +10,7 @@ from app.models.merchant import Merchant
 from app.models.order import Order, OrderLine, OrderStatusCount
 from app.models.order_return import OrderReturn, OrderReturnLine
 from app.models.print_settings import SlipSettings
+from app.models.rate_limit import ShopifyRateBucket
 from app.models.refund import Refund, RefundLine
 from app.models.stock import InventoryItem, InventoryLevel, InventoryMovement, StockLocation
 from app.models.security import FormSubmission, UsedNonce
@@ -25,7 +26,7 @@ __all__ = [
     "Channel", "ChannelListing", "ChannelListingLevel", "ChannelLocation", "ChannelStatus", "FormSubmission", "Fulfillment", "RemoteStatus",
     "FulfillmentLine", "FulfillmentOrder", "FulfillmentOrderLine", "FulfillmentStatus",
     "InventoryItem", "InventoryLevel", "InventoryMovement", "InventoryPushState", "JobStatus", "LoginAttempt", "MatchStatus", "Merchant", "Order", "OrderLine", "OrderStatusCount", "Origin",
-    "OrderReturn", "OrderReturnLine", "SlipSettings",
+    "OrderReturn", "OrderReturnLine", "ShopifyRateBucket", "SlipSettings",
     "OutboxEvent", "Platform", "Refund", "RefundLine", "StockLocation", "SyncState", "UsedNonce", "User", "WebhookInbox",
     "StockImport", "Transfer", "TransferEvent", "TransferLine", "TransferStatus",
     "LowStockDigest", "LowStockDigestSetting", "PackCount", "PurchaseOrder", "PurchaseOrderEvent",

@@ -636,6 +636,16 @@ def set_plan(sandbox, shop):
     return {"plan": s.plan, "override": sandbox.buckets.overrides.get(shop)}
 
 
+@bp.get("/shops/<shop>/rate-limit")
+@control
+def rate_limit_counts(sandbox, shop):
+    """GraphQL requests answered on the shop since the last reset, and how many of them were
+    THROTTLED (every app's together)."""
+    s = _shop(sandbox, shop)
+    counts = sandbox.buckets.counts.get(s.domain, {"calls": 0, "throttled": 0})
+    return {"calls": counts["calls"], "throttled": counts["throttled"]}
+
+
 @bp.post("/faults/api")
 @control
 def arm_api_fault(sandbox):

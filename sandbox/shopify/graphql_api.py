@@ -112,11 +112,12 @@ def run(ctx: Ctx, sandbox, body: dict) -> dict:
                                  time.monotonic())
     if requested > MAX_SINGLE_QUERY_COST:
         return _max_cost_exceeded(requested, bucket)
-    if requested > bucket.available:
+    if not sandbox.buckets.take(bucket, requested):
+        sandbox.buckets.count(ctx.shop.domain, throttled=True)
         return {"errors": [{"message": "Throttled", "extensions": {
             "code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"}}],
             "extensions": {"cost": _cost(requested, None, bucket)}}
-    bucket.available -= requested
+    sandbox.buckets.count(ctx.shop.domain, throttled=False)
     result = execute(schema, document, root_value=None, context_value=ctx,
                      variable_values=variables, operation_name=body.get("operationName"),
                      field_resolver=resolvers.resolve_field,

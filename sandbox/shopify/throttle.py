@@ -52,6 +52,8 @@ class Buckets:
         self._buckets: dict[tuple[str, str], Bucket] = {}
         self.overrides: dict[str, tuple[float, float]] = {}  # shop -> (restore, size)
         self._drain_pending: set[str] = set()
+        #: shop -> {"calls": answered GraphQL requests, "throttled": THROTTLED answers}
+        self.counts: dict[str, dict[str, int]] = {}
 
     def get(self, client_id: str, shop: str, plan: str, now: float) -> Bucket:
         """The bucket of this app on this shop, refilled to ``now``."""
@@ -66,6 +68,22 @@ class Buckets:
                 b.available, b.stamp = 0.0, now
             b.refill(now)
             return b
+
+    def count(self, shop: str, *, throttled: bool) -> None:
+        """One GraphQL request answered on ``shop`` (THROTTLED or run)."""
+        with self._lock:
+            counts = self.counts.setdefault(shop, {"calls": 0, "throttled": 0})
+            counts["calls"] += 1
+            counts["throttled"] += int(throttled)
+
+    def take(self, bucket: Bucket, requested: float) -> bool:
+        """Take ``requested`` points from ``bucket`` if it holds them (atomically: concurrent
+        requests on one shop never both spend the last points)."""
+        with self._lock:
+            if requested > bucket.available:
+                return False
+            bucket.available -= requested
+            return True
 
     def drain(self, shop: str) -> None:
         """Empty every bucket of ``shop`` now and on first use (the throttle fault)."""
@@ -82,6 +100,7 @@ class Buckets:
             self._buckets.clear()
             self.overrides.clear()
             self._drain_pending.clear()
+            self.counts.clear()
 
 
 # --- cost calculation ------------------------------------------------------------------------

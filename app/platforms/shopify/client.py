@@ -5,15 +5,14 @@ import json
 import logging
 import random
 import re
-import threading
 import time
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import requests
 from graphql import Visitor, parse, visit
 
+from app.platforms.shopify.rate_limit import bucket_for
 from app.platforms.shopify.settings import ShopifySettings
 
 log = logging.getLogger("stockroom.shopify")
@@ -116,28 +115,12 @@ def _safe_to_resend(name: str) -> bool:
     return not is_mutation or "@idempotent" in document
 
 
-@dataclass
-class _Bucket:
-    available: float = 1000.0
-    restore_rate: float = 100.0
-    maximum: float = 1000.0
-    at: float = 0.0
-
-    def wait_for(self, cost: float) -> float:
-        """Seconds to wait until ``cost`` points are (estimated to be) available."""
-        now = time.monotonic()
-        level = min(self.maximum, self.available + (now - self.at) * self.restore_rate)
-        return 0.0 if level >= cost else (cost - level) / self.restore_rate
-
-
 #: Process-wide call figures (for logs and bench/onboard_catalog.py): calls made, points
 #: Shopify reported (requested, actual), and the time spent waiting for the bucket.
 STATS: dict = {"calls": 0, "requested": 0.0, "actual": 0.0, "throttle_waits": 0,
                "throttle_wait_seconds": 0.0, "throttled": 0, "operations": {}}
-_buckets: dict[str, _Bucket] = {}
 #: operation -> the requested cost Shopify reported for it last (for pacing and throttle waits)
 _requested_costs: dict[str, float] = {}
-_buckets_lock = threading.Lock()
 
 
 class ShopifyClient:
@@ -162,16 +145,17 @@ class ShopifyClient:
         """
         body = json.dumps({"query": load_document(operation), "operationName": operation,
                            "variables": variables or {}})
-        bucket = self._bucket()
+        bucket = bucket_for(self.shop)
         for attempt in range(1, self.max_tries + 1):
             # Shopify takes a query's *requested* cost before running it (and refunds the
             # rest): wait until the bucket holds what this operation asked for last time.
             cost = max(expected_cost, _requested_costs.get(operation, 0.0))
-            wait = min(bucket.wait_for(cost), 30)
+            wait = min(bucket.reserve(cost), 30)
             if wait > 0:
+                started = time.monotonic()
+                bucket.settle(wait)
                 STATS["throttle_waits"] += 1
-                STATS["throttle_wait_seconds"] += wait
-                time.sleep(wait)
+                STATS["throttle_wait_seconds"] += time.monotonic() - started
             try:
                 response = self.session.post(self.url, data=body, headers=self.headers,
                                              timeout=self.settings.timeout_seconds,
@@ -180,8 +164,11 @@ class ShopifyClient:
                 error: ShopifyUnavailable = ShopifyUnavailable(
                     f"{operation}: network error ({type(exc).__name__})",
                     maybe_applied=not isinstance(exc, requests.ConnectTimeout))
+                # Never connected: nothing was charged; otherwise it may have run.
+                bucket.observe(None, reserved=cost,
+                               charged=None if error.maybe_applied else 0.0)
             else:
-                result = self._interpret(operation, response, bucket)
+                result = self._interpret(operation, response, bucket, cost)
                 if not isinstance(result, ShopifyUnavailable):
                     return result
                 error = result
@@ -194,12 +181,10 @@ class ShopifyClient:
                 time.sleep(error.retry_after or min(8.0, 0.25 * 2 ** attempt) * random.uniform(1, 1.5))
         raise error
 
-    def _bucket(self) -> _Bucket:
-        with _buckets_lock:
-            return _buckets.setdefault(self.shop, _Bucket())
-
-    def _interpret(self, operation: str, response: requests.Response, bucket: _Bucket):
+    def _interpret(self, operation: str, response: requests.Response, bucket, reserved: float):
         status = response.status_code
+        if status != 200:
+            bucket.observe(None, reserved=reserved, charged=None)
         if status == 401:
             raise ShopifyUnauthorized(f"{operation}: 401 Unauthorized")
         if status == 429 or status >= 500:
@@ -212,8 +197,11 @@ class ShopifyClient:
         try:
             payload = response.json()
         except ValueError:
+            bucket.observe(None, reserved=reserved, charged=None)
             return ShopifyUnavailable(f"{operation}: response was not JSON")
-        requested = self._note_cost(payload, bucket)
+        errors = payload.get("errors") or []
+        codes = {(e.get("extensions") or {}).get("code") for e in errors if isinstance(e, dict)}
+        requested = self._note_cost(payload, bucket, reserved, throttled="THROTTLED" in codes)
         STATS["calls"] += 1
         STATS["operations"][operation] = STATS["operations"].get(operation, 0) + 1
         if requested:
@@ -221,13 +209,10 @@ class ShopifyClient:
             STATS["requested"] += requested
             actual = ((payload.get("extensions") or {}).get("cost") or {}).get("actualQueryCost")
             STATS["actual"] += float(actual or 0)
-        errors = payload.get("errors") or []
-        codes = {(e.get("extensions") or {}).get("code") for e in errors if isinstance(e, dict)}
         if "THROTTLED" in codes:
             STATS["throttled"] += 1
             cost = requested or _requested_costs.get(operation, 10.0)
-            return ShopifyThrottled(f"{operation}: THROTTLED",
-                                    retry_after=max(bucket.wait_for(cost), 0.05))
+            return ShopifyThrottled(f"{operation}: THROTTLED", retry_after=bucket.retry_after(cost))
         if "ACCESS_DENIED" in codes:
             raise ShopifyAccessDenied(f"{operation}: access denied (missing scope)")
         if errors:
@@ -237,16 +222,18 @@ class ShopifyClient:
         return payload.get("data") or {}
 
     @staticmethod
-    def _note_cost(payload: dict, bucket: _Bucket) -> float | None:
-        """Update the bucket from throttleStatus; returns the requested cost, if reported."""
+    def _note_cost(payload: dict, bucket, reserved: float, *, throttled: bool) -> float | None:
+        """Tell the bucket what Shopify charged and reported; returns the requested cost."""
         cost = (payload.get("extensions") or {}).get("cost") or {}
-        throttle = cost.get("throttleStatus")
-        if throttle:
-            bucket.available = float(throttle["currentlyAvailable"])
-            bucket.restore_rate = float(throttle["restoreRate"])
-            bucket.maximum = float(throttle["maximumAvailable"])
-            bucket.at = time.monotonic()
         requested = cost.get("requestedQueryCost")
+        actual = cost.get("actualQueryCost")
+        if throttled:
+            charged = 0.0  # a THROTTLED request did not run and cost nothing
+        elif actual is not None:
+            charged = float(actual)
+        else:
+            charged = float(requested) if requested is not None else None
+        bucket.observe(cost.get("throttleStatus"), reserved=reserved, charged=charged)
         return float(requested) if requested is not None else None
 
 

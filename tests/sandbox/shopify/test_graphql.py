@@ -118,6 +118,23 @@ def test_graphql_throttled_when_bucket_empty(sandbox, token):
     assert "data" not in second
     assert second["extensions"]["cost"]["actualQueryCost"] is None
     assert second["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"] < 47
+    assert sandbox.control("GET", f"shops/{SHOP}/rate-limit") == {"calls": 2, "throttled": 1}
+
+
+def test_graphql_rate_limit_counts_every_answer_of_concurrent_requests(sandbox, token):
+    """Requests at once on a nearly empty bucket: each answer is counted once, as run or
+    THROTTLED (what the multi-node test reads to count throttling)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    sandbox.control("POST", f"shops/{SHOP}/plan", {"restore_rate": 0.001, "bucket_size": 100})
+    with ThreadPoolExecutor(12) as pool:
+        answers = list(pool.map(lambda _: sandbox.gql(token, ORDERS, {"n": 45}), range(12)))
+    throttled = sum(1 for a in answers if "data" not in a)
+    assert 0 < throttled < 12
+    assert sandbox.control("GET", f"shops/{SHOP}/rate-limit") == {"calls": 12,
+                                                                   "throttled": throttled}
+    sandbox.control("POST", "reset")
+    assert sandbox.control("GET", f"shops/{SHOP}/rate-limit") == {"calls": 0, "throttled": 0}
 
 
 def test_graphql_max_cost_exceeded(sandbox, token):
