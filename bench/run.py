@@ -17,7 +17,7 @@ import traceback
 from bench.common import ROOT, machine, pg_available
 from bench.report import Figure, Results
 
-ORDER = ("dashboard", "intake", "apply", "contention", "inventory", "onboard")
+ORDER = ("dashboard", "intake", "apply", "contention", "inventory", "onboard", "topology")
 
 
 def main(argv: list[str]) -> int:
@@ -59,6 +59,9 @@ def main(argv: list[str]) -> int:
             elif name == "inventory":
                 from bench import inventory
                 inventory.run(results)
+            elif name == "topology":
+                from bench import topology
+                topology.run(results)
         except Exception:  # noqa: BLE001 - report the crash, go on with the other benches
             crashed = True
             traceback.print_exc()
