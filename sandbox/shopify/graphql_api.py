@@ -123,7 +123,7 @@ def run(ctx: Ctx, sandbox, body: dict) -> dict:
                      field_resolver=resolvers.resolve_field,
                      type_resolver=resolvers.resolve_type)
     actual = calc.actual(result.data)
-    bucket.available = min(bucket.maximum, bucket.available + max(0, requested - actual))
+    sandbox.buckets.refund(bucket, requested - actual)
     out: dict = {}
     if result.errors:
         out["errors"] = [_execution_error(e) for e in result.errors]

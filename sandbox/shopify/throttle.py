@@ -85,6 +85,11 @@ class Buckets:
             bucket.available -= requested
             return True
 
+    def refund(self, bucket: Bucket, points: float) -> None:
+        """Give back what a request asked for but did not cost (under the same lock)."""
+        with self._lock:
+            bucket.available = min(bucket.maximum, bucket.available + max(0.0, points))
+
     def drain(self, shop: str) -> None:
         """Empty every bucket of ``shop`` now and on first use (the throttle fault)."""
         import time

@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 
 import requests
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Fulfillment, Order, OrderLine, Origin
-from tests.reliability.harness import (CLIENT_ID, REPO, SHOP, Outcome, Shop, Stockroom,
-                                       check_pushes, free_port, place_orders, read_db,
-                                       wait_for_orders, wait_settled, wait_until)
+from app.models import (Fulfillment, JobStatus, Order, OrderLine, Origin, OutboxEvent,
+                        WebhookInbox)
+from tests.reliability.harness import (CLIENT_ID, REPO, SETTLED, SHOP, Outcome, Shop,
+                                       Stockroom, check_pushes, free_port, place_orders,
+                                       read_db, wait_for_orders, wait_settled, wait_until)
 
 
 @dataclass
@@ -131,6 +132,19 @@ class Merchant:
 OUTCOMES = {303: "created", 409: "refused", 422: "nothing left"}
 
 
+def job_summary(status: JobStatus | None = None) -> dict:
+    """(queue, topic, status) -> count of the jobs not done, with one error of each."""
+    out: dict[str, str] = {}
+    for model, queue in ((OutboxEvent, "outbox"), (WebhookInbox, "inbox")):
+        query = select(model.topic, model.status, func.count(), func.max(model.last_error))
+        query = query.where(model.status == status) if status else query.where(
+            model.status.not_in(SETTLED))
+        for topic, state, n, error in db.session.execute(query.group_by(model.topic,
+                                                                       model.status)):
+            out[f"{queue} {topic} {state}"] = f"{n} ({(error or '')[:120]})"
+    return out
+
+
 @dataclass
 class StormResult:
     """What one run did and found."""
@@ -230,8 +244,15 @@ def storm(topology: Topology, shop: Shop, *, orders: int, clients: int, rng: ran
         t.join(timeout=600)
     if result.errors:
         return result
-    wait_for_orders(placed, timeout=180)
-    wait_settled(topology, timeout=300)
+    try:
+        wait_for_orders(placed, timeout=180)
+        wait_settled(topology, timeout=300)
+    except AssertionError as exc:
+        result.errors.append(f"{exc}; jobs: {read_db(job_summary)}")
+        return result
+    dead = read_db(lambda: job_summary(JobStatus.DEAD))
+    if dead:
+        result.errors.append(f"dead-lettered jobs: {dead}")
     result.seconds = time.monotonic() - started
     result.deliveries = len(topology.sandbox.deliveries())
     result.fulfillment_ids = read_db(lambda: list(db.session.scalars(
