@@ -25,7 +25,7 @@ class BulkOperation(db.Model):
     channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"),
                                             index=True)
     remote_id: Mapped[str] = mapped_column(String(255))  # gid://shopify/BulkOperation/…
-    purpose: Mapped[str] = mapped_column(String(32))  # "catalog"
+    purpose: Mapped[str] = mapped_column(String(32))  # the run kind: import, catalog_refresh
     run_id: Mapped[int | None] = mapped_column(Integer)  # the import run (its first job id)
     # Shopify's BulkOperationStatus: CREATED RUNNING COMPLETED FAILED CANCELING CANCELED EXPIRED
     status: Mapped[str] = mapped_column(String(16), default="CREATED")
