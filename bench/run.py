@@ -1,7 +1,7 @@
 """`make bench`: every benchmark in order, then bench/results/latest.md (and .json).
 
     .venv/bin/python -m bench.run                # everything (about 10-14 minutes)
-    .venv/bin/python -m bench.run dashboard      # only some: intake apply contention onboard ...
+    .venv/bin/python -m bench.run dashboard      # only some: intake apply contention onboard onboard_bulk ...
     .venv/bin/python -m bench.run --update contention   # re-run some, keep the others' rows
 
 Figures are printed as they come. Nothing here asserts a time: a bar not met is reported
@@ -17,7 +17,8 @@ import traceback
 from bench.common import ROOT, machine, pg_available
 from bench.report import Figure, Results
 
-ORDER = ("dashboard", "intake", "apply", "contention", "inventory", "onboard", "topology")
+ORDER = ("dashboard", "intake", "apply", "contention", "inventory", "onboard", "onboard_bulk",
+         "topology")
 
 
 def main(argv: list[str]) -> int:
@@ -47,6 +48,9 @@ def main(argv: list[str]) -> int:
             elif name == "onboard":
                 from bench import onboard_catalog
                 onboard_catalog.run(results, backend=backends[0])
+            elif name == "onboard_bulk":
+                from bench import onboard_bulk
+                onboard_bulk.run(results, backend=backends[0])
             elif "postgresql" not in backends:
                 results.add(Figure(name, "-", "PostgreSQL", "not measured",
                                    note="needs PostgreSQL, which does not answer"))

@@ -1,4 +1,5 @@
 """SQLAlchemy models, one module per aggregate; import them from here."""
+from app.models.bulk_operation import BulkOperation
 from app.models.channel import (Channel, ChannelListing, ChannelListingLevel, ChannelLocation,
                                 ChannelStatus, MatchStatus, Platform)
 from app.models.channel import RemoteStatus
@@ -23,6 +24,7 @@ from app.models.warehouse_ops import (LowStockDigest, LowStockDigestSetting, Pac
                                       PurchaseOrderStatus, ReorderPoint)
 
 __all__ = [
+    "BulkOperation",
     "Channel", "ChannelListing", "ChannelListingLevel", "ChannelLocation", "ChannelStatus", "FormSubmission", "Fulfillment", "RemoteStatus",
     "FulfillmentLine", "FulfillmentOrder", "FulfillmentOrderLine", "FulfillmentStatus",
     "InventoryItem", "InventoryLevel", "InventoryMovement", "InventoryPushState", "JobStatus", "LoginAttempt", "MatchStatus", "Merchant", "Order", "OrderLine", "OrderStatusCount", "Origin",

@@ -41,8 +41,8 @@ class Sandbox:
 
 def create_app(config: SandboxConfig | None = None) -> Flask:
     """Build the sandbox WSGI app (schema loaded, default app registered, webhook worker running)."""
-    from . import (admin, controls, fo_changes, graphql_api, locations,  # noqa: F401 (routes)
-                   oauth)
+    from . import (admin, bulk_operations, controls, fo_changes, graphql_api,  # noqa: F401
+                   locations, oauth)
     from . import returns  # noqa: F401 (returnCreate/returnProcess, the admin's returns)
     from .faults import ApiFaults
 
@@ -62,7 +62,7 @@ def create_app(config: SandboxConfig | None = None) -> Flask:
     sandbox = Sandbox(config, store, Auth(store, config), buckets, ApiFaults(buckets), dispatcher)
     flask_app = Flask(__name__)
     flask_app.extensions["shopify_sandbox"] = sandbox
-    for bp in (graphql_api.bp, oauth.bp, admin.bp, controls.bp):
+    for bp in (graphql_api.bp, oauth.bp, admin.bp, controls.bp, bulk_operations.bp):
         flask_app.register_blueprint(bp)
     if config.start_webhook_worker:
         dispatcher.start()

@@ -8,12 +8,16 @@ Root fields (QueryRoot / Mutation) are registered by the area modules with :func
 from __future__ import annotations
 
 import base64
+from contextvars import ContextVar
 
 from graphql import GraphQLError, get_named_type
 
 from .errors import access_denied, not_emulated
 
 ROOTS: dict[str, dict] = {"QueryRoot": {}, "Mutation": {}}
+# True while a bulk operation executes its query: connections then have no 250-item page limit
+# (bulk_operations.py pages the root connection itself and reads nested ones whole).
+BULK_EXECUTION: ContextVar[bool] = ContextVar("bulk_execution", default=False)
 
 
 def query(name: str):
@@ -107,7 +111,8 @@ def connection(items, args: dict, node_fn, key=lambda x: x.id) -> dict:
     if first is None and last is None:
         raise GraphQLError("you must provide one of first or last",
                            extensions={"code": "BAD_REQUEST"})
-    if (first is not None and first > 250) or (last is not None and last > 250):
+    if not BULK_EXECUTION.get() and ((first is not None and first > 250)
+                                     or (last is not None and last > 250)):
         raise GraphQLError("The first/last argument cannot exceed 250.",
                            extensions={"code": "BAD_REQUEST"})
     seq = list(items)
@@ -139,4 +144,5 @@ def connection(items, args: dict, node_fn, key=lambda x: x.id) -> dict:
 
 
 # Area modules register their root fields on import.
-from . import fulfillment_orders, inventory, queries, webhook_subscriptions  # noqa: E402,F401
+from . import (bulk_operations, fulfillment_orders, inventory, queries,  # noqa: E402,F401
+               webhook_subscriptions)

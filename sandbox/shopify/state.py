@@ -483,6 +483,8 @@ class Store:
             self.refresh_tokens: dict[str, RefreshToken] = {}
             self.codes: dict[str, AuthCode] = {}
             self.subscriptions: dict[int, WebhookSubscription] = {}
+            self.bulk_operations: dict[int, object] = {}  # bulk_operations.BulkOperation
+            self.bulk_paused = False  # control: bulk workers wait before their next page
             self.idempotency: dict[tuple, dict] = {}
             self.api_faults: list[dict] = []
             self.toasts: list[dict] = []

@@ -7,7 +7,7 @@ from flask import Flask, current_app
 
 from app.models import Platform
 from app.platforms.base import Route
-from app.platforms.shopify import (compliance, handlers, imports, inventory, lifecycle, reconcile,
+from app.platforms.shopify import (bulk, compliance, handlers, imports, inventory, lifecycle, reconcile,
                                    refunds, returns, scheduled)
 # Payload checks register themselves by decorator (a module of their own, shared with the
 # GraphQL-fragment work); imported here so this file names everything Shopify handles.
@@ -75,6 +75,7 @@ class ShopifyAdapter:
         table: dict[str, Handler] = {
             "app/uninstalled": handlers.apply_uninstalled,
             "app/scopes_update": lifecycle.apply_scopes_update,
+            "bulk_operations/finish": bulk.apply_bulk_finish,
             "products/delete": handlers.apply_product_deleted,
             "refunds/create": refunds.apply_refund,
             "customers/redact": compliance.apply_customer_redact,
@@ -101,7 +102,9 @@ class ShopifyAdapter:
                 Topic.ORDER_RETURN_RECORDED: Route(returns.push_return)}
 
     def periodic_tasks(self) -> Mapping[str, tuple[float, Task]]:
-        """Token refreshes before expiry and reconciliations, per shop when due."""
+        """Token refreshes before expiry and reconciliations, per shop when due; waiting bulk
+        operations looked at (their finish webhook may never come)."""
         return {"shopify.token_refresh": (scheduled.TICK_SECONDS,
                                           scheduled.enqueue_token_refreshes),
-                "shopify.reconcile": (scheduled.TICK_SECONDS, scheduled.enqueue_reconciliations)}
+                "shopify.reconcile": (scheduled.TICK_SECONDS, scheduled.enqueue_reconciliations),
+                "shopify.bulk_poll": (scheduled.TICK_SECONDS, bulk.enqueue_bulk_polls)}

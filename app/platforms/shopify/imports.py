@@ -29,6 +29,7 @@ from app.catalog import rematch_channel
 from app.models import (Channel, ChannelListing, ChannelStatus, Fulfillment, MatchStatus, Order,
                         Origin, OutboxEvent)
 from app.models._common import utcnow
+from app.platforms.shopify import bulk
 from app.platforms.shopify.catalog import read_variant_page, store_variants
 from app.platforms.shopify.paging import read_order_fulfillments
 from app.platforms.shopify.sync import ShopifyCall, import_locations, pull_order, settings
@@ -142,6 +143,10 @@ def _run(job: Job, state: dict, kind: str = "import") -> str:
             return f"{what} paused at {state['step']}: continues in a new job ({_counts(state)})"
         done_step = state["step"]
         state = _STEP_FUNCTIONS[state["step"]](call, job, state, steps)
+        if state.get("waiting"):  # bulk.py: the continuation is queued when Shopify is done
+            _save_state(job.channel_id, state, kind)
+            db.session.commit()
+            return f"{what} waits for Shopify's {state['waiting']} ({_counts(state)})"
         pages += 1
         if done_step == "products":
             state["product_pages"] = product_pages = state.get("product_pages", 0) + 1
@@ -190,6 +195,10 @@ def _step_products(call: ShopifyCall, job: Job, state: dict, steps) -> dict:
     if state["after"] is None and "variants_total" not in state:  # for "read N of M"
         total = call("ProductVariantsCount")["productVariantsCount"]
         state = {**state, "variants_total": total["count"]}
+    if bulk.wants_bulk(state):  # a large shop: one bulk query instead of pages
+        kind = next(k for k, (k_steps, _) in RUNS.items() if k_steps == steps)
+        return bulk.step_products(call, job, state, kind,
+                                  lambda s, page, **c: _advance(s, steps, page, **c))
     page = read_variant_page(call, job.channel_id, state["after"], settings().import_page_size)
     counts = store_variants(job.merchant_id, job.channel_id, page["nodes"])
     return _advance(state, steps, page, **counts)

@@ -44,6 +44,9 @@ class ShopifySettings:
     #: locations). Fewer makes bigger pages for shops with very many locations; a variant
     #: with more levels is completed by follow-up queries (platforms/shopify/catalog.py).
     catalog_levels_per_variant: int = 0
+    #: A shop with at least this many variants is imported through a bulk query
+    #: (platforms/shopify/bulk.py); 0: every shop, negative: none.
+    bulk_import_min_variants: int = 10_000
     #: Scheduled reconciliation: how often, and how far before the last sync it looks again.
     reconcile_interval_seconds: float = 900.0
     reconcile_overlap_seconds: float = 300.0
@@ -104,6 +107,7 @@ def load_settings(env: dict[str, str] | None = None, *, toml_path: str | Path | 
         import_page_size=int(env.get("SHOPIFY_IMPORT_PAGE_SIZE", "50")),
         import_pages_per_job=int(env.get("SHOPIFY_IMPORT_PAGES_PER_JOB", "20")),
         catalog_levels_per_variant=int(env.get("SHOPIFY_CATALOG_LEVELS_PER_VARIANT", "0")),
+        bulk_import_min_variants=int(env.get("SHOPIFY_BULK_IMPORT_MIN_VARIANTS", "10000")),
         reconcile_interval_seconds=float(env.get("SHOPIFY_RECONCILE_INTERVAL_SECONDS", "900")),
         reconcile_overlap_seconds=float(env.get("SHOPIFY_RECONCILE_OVERLAP_SECONDS", "300")),
         webhooks_via=_webhooks_via(env.get("SHOPIFY_WEBHOOKS_VIA", "toml")))
