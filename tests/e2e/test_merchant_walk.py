@@ -1,5 +1,6 @@
 """In a real browser, what a merchant walking the demo saw first (issue #19 item 4): bulk
-fulfill's result where the button is, and the Inventory page's Committed column."""
+fulfill's result where the button is, money in the shop's currency, and the Inventory
+page's Committed column."""
 from __future__ import annotations
 
 import pytest
@@ -47,6 +48,7 @@ def _seed(app) -> dict:
         for n in range(ORDERS):
             order = make_order(channel, [(mug, 1)])
             order.customer_name = f"Customer {n}"
+            order.total_price, order.currency = "41.00", "USD"
         db.session.commit()
         return {"channel_id": channel.id, "store_id": store.id, "listing_id": listing.id,
                 "level_id": db.session.scalar(select(InventoryLevel.id).where(
@@ -84,6 +86,8 @@ def test_bulk_fulfill_result_shows_beside_the_button(live_app, page):
     page.goto(base + "/orders")
     rows = page.locator("#order-rows tbody tr")
     expect(rows).to_have_count(50)
+    expect(rows.first).to_contain_text("$41.00")  # the shop's currency, not "41.00 USD"
+    expect(rows.first).not_to_contain_text("41.00 USD")
     rows.first.get_by_role("checkbox").check()
     page.get_by_role("button", name="Fulfill selected").click()
     progress = page.locator("#bulk-progress")
