@@ -225,8 +225,19 @@ def register_shopify_app(settings: DemoSettings, secret: str) -> None:
     resp.raise_for_status()
 
 
-def banner(settings: DemoSettings, seeded: dict) -> str:
-    """What to open."""
+def woo_owner(settings: DemoSettings) -> dict:
+    """The WooCommerce sandbox store owner's sign-in, as the store itself reports it: the
+    login a merchant gives when approving Stockroom's connection (wc-auth)."""
+    from demo.data import WOO_STORE
+
+    resp = requests.get(f"{settings.url(settings.woo_http)}/_sandbox/api/stores/{WOO_STORE}",
+                        timeout=10)
+    resp.raise_for_status()
+    return resp.json()["owner"]
+
+
+def banner(settings: DemoSettings, seeded: dict, woo_sign_in: dict) -> str:
+    """What to open, and the sign-ins each place asks for."""
     s = seeded["summary"]
     shopify = settings.url(settings.shopify_http)
     return f"""
@@ -238,6 +249,8 @@ WooCommerce orders, {s.fulfillments} fulfillments of which {s.partial} partial).
                                 sign in as {seeded['email']} / {DEMO_PASSWORD}
   Shopify sandbox admin:        {shopify}/_sandbox/admin/demo-shop.myshopify.com
   WooCommerce sandbox admin:    {settings.url(settings.woo_http)}/_sandbox/
+  WooCommerce store sign-in:    {woo_sign_in['username']} / {woo_sign_in['password']}
+                                (asked when approving a connection to Stockroom)
 
   Logs: {settings.data_dir / 'logs'}
 Ctrl-C stops everything.
@@ -293,7 +306,7 @@ def main() -> int:
         wait_until_up("app", f"{settings.app_url}/readyz", app)
         print(f"  ready in {time.monotonic() - started:.0f} s (seeding "
               f"{seeded['seconds']:.0f} s)", flush=True)
-        print(banner(settings, seeded), flush=True)
+        print(banner(settings, seeded, woo_owner(settings)), flush=True)
         while (gone := supervisor.exited()) is None:
             time.sleep(0.5)
         print(f"{gone} stopped unexpectedly: see {supervisor.log_dir / gone}.log", flush=True)

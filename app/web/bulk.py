@@ -15,7 +15,7 @@ from app.web.errors import http_status
 from app.web.form_tokens import FIELD, AlreadySubmitted, InvalidFormToken, consume_form_token
 from app.web.forms import optional_int
 from app.web.read_models import orders
-from app.web.rendering import is_htmx, render
+from app.web.rendering import is_htmx, render, with_toast
 
 MAX_ORDERS = 250
 STEP = 5  # orders per request: each request stays short, the bar moves
@@ -77,6 +77,18 @@ def bulk_fulfill_orders():
                       status=status, results=results, remaining=remaining, total=total,
                       names=names, location_id=location_id, empty=total == 0, bulk_token=token)
     if is_htmx() and not remaining and total:
-        # The list refreshes itself (and drops the selection) once everything is done.
-        response.headers["HX-Trigger"] = "ordersChanged"
+        # The list refreshes itself (and drops the selection) once everything is done, and
+        # a toast says how it went wherever the merchant has scrolled to.
+        response.headers["HX-Trigger"] = json.dumps({"ordersChanged": None})
+        fulfilled = sum(1 for r in results if r["ok"])
+        with_toast(response, _finished(fulfilled, total - fulfilled),
+                   level="success" if fulfilled else "error")
     return response
+
+
+def _finished(fulfilled: int, skipped: int) -> str:
+    """The toast at the end of a bulk fulfill, in words and plurals."""
+    def orders_(n: int) -> str:
+        return f"{n} order" if n == 1 else f"{n} orders"
+    return (f"Bulk fulfill finished: {orders_(fulfilled)} fulfilled"
+            + (f", {orders_(skipped)} skipped." if skipped else "."))

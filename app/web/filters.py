@@ -1,7 +1,8 @@
-"""Template filters and globals: dates, labels, status tones."""
+"""Template filters and globals: dates, money, labels, status tones."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal, InvalidOperation
 
 from flask import Flask
 from markupsafe import Markup
@@ -30,6 +31,31 @@ def format_datetime(value: dt.datetime | None) -> str:
     if value is None:
         return ""
     return value.astimezone(dt.UTC).strftime("%b %-d, %Y, %H:%M UTC")
+
+
+#: Currency -> the symbol an English-reading merchant knows (Babel's en_US symbols).
+_SYMBOLS = {"USD": "$", "EUR": "\u20ac", "GBP": "\u00a3", "JPY": "\u00a5", "CAD": "CA$",
+            "AUD": "A$", "NZD": "NZ$", "INR": "\u20b9", "CNY": "CN\u00a5", "KRW": "\u20a9",
+            "MXN": "MX$", "BRL": "R$", "HKD": "HK$", "ILS": "\u20aa", "VND": "\u20ab"}
+#: ISO 4217 currencies without minor units that shops use.
+_NO_DECIMALS = {"JPY", "KRW", "VND", "CLP", "ISK", "HUF", "TWD", "UGX"}
+
+
+def format_money(amount: str | Decimal | None, currency: str | None) -> str:
+    """"$41.00", "\u20ac1,234.50", "\u00a55,000"; a currency without a known symbol reads
+    "CHF 41.00"; an amount that is not a number is shown as given, beside its currency."""
+    code = (currency or "").upper()
+    try:
+        value = Decimal(str(amount if amount is not None else "0"))
+    except InvalidOperation:
+        return f"{amount} {code}".strip()
+    if not value.is_finite():
+        return f"{amount} {code}".strip()
+    places = 0 if code in _NO_DECIMALS else 2
+    digits = f"{abs(value):,.{places}f}"
+    sign = "-" if value < 0 else ""
+    symbol = _SYMBOLS.get(code)
+    return f"{sign}{symbol}{digits}" if symbol else f"{sign}{code} {digits}".strip()
 
 
 def label(value: str | None) -> str:
@@ -65,7 +91,8 @@ def barcode(text: str) -> Markup:
 
 def register_filters(app: Flask) -> None:
     """Make the filters and globals available to every template."""
-    app.jinja_env.filters.update(datetime=format_datetime, label=label, tone=tone)
+    app.jinja_env.filters.update(datetime=format_datetime, money=format_money, label=label,
+                                 tone=tone)
     from app.web.stock_wording import cancel_warning
 
     app.jinja_env.globals.update(order_status=order_status, fo_tone=fo_tone,

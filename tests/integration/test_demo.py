@@ -130,6 +130,11 @@ def test_demo_starts_everything_and_ctrl_c_stops_it(tmp_path, repo_root):
         out.wait_for("Ctrl-C stops everything.", proc, timeout=180)
         assert f"{shopify}/store/demo-shop/apps/stockroom" in out.text
         assert f"{url}/sign-in" in out.text and DEMO_EMAIL in out.text
+        # The WooCommerce approval (wc-auth) asks for the store owner's sign-in: printed too.
+        owner = requests.get(f"http://127.0.0.1:{woo_http}/_sandbox/api/stores/juniper-co",
+                             timeout=5).json()["owner"]
+        assert re.search(r"WooCommerce store sign-in: +"
+                         + re.escape(f"{owner['username']} / {owner['password']}"), out.text)
 
         # Standalone: the demo login, orders from both channels.
         web = _sign_in(url)

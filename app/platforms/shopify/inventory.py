@@ -19,11 +19,9 @@ import json
 from collections import defaultdict
 from dataclasses import replace
 
-from sqlalchemy import func, select
-
 from app.extensions import db
-from app.models import ChannelLocation, FulfillmentOrder, FulfillmentOrderLine, OrderLine
 from app.platforms.shopify.sync import ShopifyCall
+from app.stock.open_orders import held_by_fulfillment_orders
 from app.stock.push import PendingPush, record_push_failed, record_remote_quantities
 from app.sync.errors import RetryableError
 from app.sync.queue import Job
@@ -31,8 +29,6 @@ from app.sync.rounds import push_rounds
 
 BATCH = 250
 MAX_STALE_ROUNDS = 3
-#: Fulfillment-order statuses whose remaining units Shopify counts as committed.
-HOLDING = ("OPEN", "IN_PROGRESS", "ON_HOLD", "SCHEDULED", "INCOMPLETE")
 
 
 def push_inventory(job: Job) -> str:
@@ -50,27 +46,9 @@ def _adjusted(channel_id: int, batch: list[PendingPush]) -> list[PendingPush]:
                            "Shopify did not give this variant an inventory item")
     if not usable:
         return []
-    held = _committed_on_shopify(channel_id, {p.listing_id for p in usable})
+    held = held_by_fulfillment_orders(channel_id, {p.listing_id for p in usable})
     return [replace(p, quantity=max(p.quantity - held.get((p.channel_location_id, p.listing_id), 0),
                                     0)) for p in usable]
-
-
-def _committed_on_shopify(channel_id: int, listing_ids: set[int]) -> dict[tuple[int, int], int]:
-    from app.models import ChannelListing  # local: only this query needs it
-    rows = db.session.execute(
-        select(ChannelLocation.id, ChannelListing.id,
-               func.sum(FulfillmentOrderLine.remaining_quantity))
-        .join(FulfillmentOrder, FulfillmentOrder.id == FulfillmentOrderLine.fulfillment_order_id)
-        .join(OrderLine, OrderLine.id == FulfillmentOrderLine.order_line_id)
-        .join(ChannelLocation, (ChannelLocation.channel_id == FulfillmentOrder.channel_id)
-              & (ChannelLocation.remote_id == FulfillmentOrder.assigned_location_remote_id))
-        .join(ChannelListing, (ChannelListing.channel_id == FulfillmentOrder.channel_id)
-              & (ChannelListing.inventory_item_id == OrderLine.inventory_item_id))
-        .where(FulfillmentOrder.channel_id == channel_id,
-               FulfillmentOrder.status.in_(HOLDING),
-               ChannelListing.id.in_(listing_ids))
-        .group_by(ChannelLocation.id, ChannelListing.id)).all()
-    return {(cl, li): int(total or 0) for cl, li, total in rows}
 
 
 def _push_batch(call: ShopifyCall, batch: list[PendingPush]

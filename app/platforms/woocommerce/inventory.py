@@ -13,12 +13,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import replace
 
-from sqlalchemy import func, select
-
-from app.extensions import db
-from app.models import ChannelListing, Order, OrderLine
 from app.platforms.woocommerce.client import StoreClient, WooError
 from app.platforms.woocommerce.connect import client_for
+from app.stock.open_orders import held_by_open_orders
 from app.stock.push import PendingPush
 from app.sync.queue import Job
 from app.sync.rounds import push_rounds
@@ -50,15 +47,7 @@ def _adjusted(channel_id: int, rows: list[PendingPush]) -> list[PendingPush]:
     """Take off what the store already took for its open orders (not fulfilled here)."""
     if not rows:
         return rows
-    held = dict(db.session.execute(
-        select(ChannelListing.id,
-               func.sum(OrderLine.quantity - OrderLine.fulfilled_quantity))
-        .join(OrderLine, OrderLine.inventory_item_id == ChannelListing.inventory_item_id)
-        .join(Order, Order.id == OrderLine.order_id)
-        .where(ChannelListing.channel_id == channel_id, Order.channel_id == channel_id,
-               Order.cancelled_at.is_(None),
-               ChannelListing.id.in_({r.listing_id for r in rows}))
-        .group_by(ChannelListing.id)).all())
+    held = held_by_open_orders(channel_id, {r.listing_id for r in rows})
     return [replace(r, quantity=max(r.quantity - int(held.get(r.listing_id) or 0), 0))
             for r in rows]
 

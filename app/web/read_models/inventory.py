@@ -8,6 +8,7 @@ from app.errors import NotFound
 from app.extensions import db
 from app.models import (Channel, ChannelListing, InventoryItem, InventoryLevel,
                         InventoryMovement, StockLocation)
+from app.stock.open_orders import committed_by_location
 from app.web.read_models.common import like_pattern, stock_locations
 
 
@@ -25,7 +26,10 @@ def stock_matrix(merchant_id: int, q: str = "", *, limit: int = 500) -> dict:
                 InventoryLevel.merchant_id == merchant_id,
                 InventoryLevel.item_id.in_([i.id for i in items]))):
             levels[(level.item_id, level.location_id)] = level
-    return {"items": items, "levels": levels,
+    # Committed as the pushes count it (app/stock/open_orders.py), so Available here is
+    # what the platforms are sent.
+    held = committed_by_location(merchant_id, [i.id for i in items])
+    return {"items": items, "levels": levels, "held": held,
             "locations": stock_locations(merchant_id)}
 
 
