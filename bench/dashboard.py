@@ -80,7 +80,8 @@ def bench_database(backend: str, label: str, *, keep: bool):
         admin.dispose()
         url = make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
     info = json.loads(info_path.read_text()) if info_path.exists() else None
-    migrate(url)
+    if info is None or os.environ.get("BENCH_NO_MIGRATE") != "1":
+        migrate(url)  # a kept database at head: new indexes built on its data
     yield url, info  # kept; the caller writes the info file once seeded
 
 
@@ -347,7 +348,8 @@ def run(results: Results, *, backends, rss: dict | None = None, n: int = 100,
             with bench_database(backend, label, keep=keep) as (url, info):
                 by_scale[scale] = measure(url, scale, n, info=info, label=label, keep=keep,
                                           backend=backend, rss=rss)
-        _report(results, backend, setting, by_scale)
+        if by_scale:
+            _report(results, backend, setting, by_scale)
         if merchants and backend == "postgresql":
             label = f"dash{MERCHANTS}x{MERCHANT_ORDERS}"
             with bench_database(backend, label, keep=keep) as (url, info):
@@ -443,7 +445,8 @@ def _report_merchants(results, setting, many, alone) -> None:
 
 
 def main(argv: list[str]) -> None:
-    """``python -m bench.dashboard [backends] [--keep] [--scales N,N] [--no-merchants]``."""
+    """``python -m bench.dashboard [backends] [--keep] [--scales N,N] [--no-merchants]
+    [--merchants-only]``."""
     from bench.common import machine
 
     backends = [a for a in argv if a in ("postgresql", "sqlite")] or ["postgresql", "sqlite"]
@@ -451,6 +454,8 @@ def main(argv: list[str]) -> None:
     if "--scales" in argv:
         chosen = tuple(int(x) for x in argv[argv.index("--scales") + 1].split(","))
         scales = {b: chosen for b in backends}
+    if "--merchants-only" in argv:
+        scales = {b: () for b in backends}
     res = Results(machine())
     run(res, backends=backends, rss={}, n=int(os.environ.get("BENCH_N", "100")),
         keep="--keep" in argv, scales=scales, merchants="--no-merchants" not in argv)
