@@ -41,7 +41,8 @@ def main(argv: list[str]) -> int:
             if name == "dashboard":
                 from bench import dashboard
                 dashboard.run(results, backends=backends, rss=rss,
-                              n=int(os.environ.get("BENCH_N", "100")))
+                              n=int(os.environ.get("BENCH_N", "100")),
+                              keep=os.environ.get("BENCH_KEEP") == "1")
             elif name == "intake":
                 from bench import intake
                 intake.run(results, backends=backends, rss=rss)

@@ -35,7 +35,7 @@ class FulfillmentPlan:
     notify_customer: bool
     order_units: int                 # units ordered on the whole order
     order_fulfilled: bool            # every line of the order fulfilled here
-    #: Remote ids of the channel's other fulfillments: a retried push never adopts these.
+    #: Remote ids of the order's other fulfillments: a retried push never adopts these.
     known_remote_ids: frozenset[str]
 
     @property

@@ -38,7 +38,10 @@ def read_plan(job: Job, *, if_missing: str | None = None) -> FulfillmentPlan | S
         notify_customer=f.notify_customer,
         order_units=sum(line.quantity for line in lines),
         order_fulfilled=all(line.fulfilled_quantity >= line.quantity for line in lines),
+        # The order's own: a platform fulfillment (or note) of this order can only be
+        # claimed by one of its fulfillments, and the channel's whole list grows with it.
         known_remote_ids=frozenset(db.session.scalars(select(Fulfillment.remote_id).where(
+            Fulfillment.merchant_id == job.merchant_id, Fulfillment.order_id == f.order_id,
             Fulfillment.channel_id == f.channel_id, Fulfillment.remote_id.is_not(None),
             Fulfillment.id != f.id))))
 

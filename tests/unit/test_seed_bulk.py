@@ -76,3 +76,27 @@ def test_seed_bulk_orders_are_searchable_and_later_ones_too(app):
     db.session.commit()
     assert [o.id for o in orders_page(seeded.merchant_id,
                                       OrderFilters(q="after@seed")).orders] == [later.id]
+
+
+def test_seed_bulk_streams_batches_and_marks_orders(app):
+    # Batches smaller than the seed: the ledger still balances across batch boundaries.
+    seeded = seed_bulk(db.session.connection(), orders=250, skus=30, seed=5, batch_orders=70,
+                       markers={"qzten": 10, "qzhundred": 100})
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(Order)) == 250
+    assert seeded.counts["orders"] == 250
+    for term, n in (("qzten", 10), ("qzhundred", 100)):
+        assert db.session.scalar(select(func.count()).select_from(Order).where(
+            Order.customer_email.contains(term))) == n
+    mismatched = db.session.execute(
+        select(InventoryLevel.id).join(InventoryMovement,
+                                       InventoryMovement.level_id == InventoryLevel.id)
+        .group_by(InventoryLevel.id, InventoryLevel.on_hand)
+        .having(func.sum(InventoryMovement.delta) != InventoryLevel.on_hand)).all()
+    assert mismatched == []
+    # on_hand_after runs down each level's ledger in order, ending at the level's on_hand.
+    for level in db.session.scalars(select(InventoryLevel).where(
+            InventoryLevel.merchant_id == seeded.merchant_id).limit(20)):
+        after = db.session.scalars(select(InventoryMovement.on_hand_after).where(
+            InventoryMovement.level_id == level.id).order_by(InventoryMovement.id)).all()
+        assert after[-1] == level.on_hand
