@@ -1,7 +1,7 @@
 """order search: trigram indexes led by the merchant (PostgreSQL only)
 
 Revision ID: 6e1b9d4c2a73
-Revises: 48b3adb8b459
+Revises: f1b2c3d4e5a6
 Create Date: 2026-12-07 06:40:00.000000
 
 The trigram indexes of e4f2a8c6b913 index every merchant's names, emails and SKUs in one
@@ -24,7 +24,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '6e1b9d4c2a73'
-down_revision = '48b3adb8b459'
+down_revision = 'f1b2c3d4e5a6'
 branch_labels = None
 depends_on = None
 
