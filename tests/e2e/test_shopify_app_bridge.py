@@ -79,11 +79,20 @@ def test_admin_url_follows_the_app_and_a_reload_lands_on_the_same_page(shopify_w
     expect(app.locator("#order-timeline")).to_be_visible()
     expect(page).to_have_url(re.compile(ADMIN_RE + r"/orders/\d+$"))
     order_url = page.url
+    # The admin's title bar: the order's title, its breadcrumb and primary action.
+    title_bar = page.locator("#admin-title-bar")
+    expect(page.locator("#admin-title")).to_have_text(re.compile("^Order "))
+    expect(title_bar.get_by_role("link", name="Orders")).to_be_visible()
     page.reload()
     expect(app.locator("#order-timeline")).to_be_visible(timeout=20_000)
     expect(app.get_by_role("heading", name=re.compile(re.escape(name)))).to_be_visible()
     assert page.url == order_url
     assert _app_frame(world, page).url.split("?")[0].endswith(order_url.split("/apps/stockroom")[1])
+    title_bar.get_by_role("button", name="Fulfill items").click()  # clicks the app's button
+    expect(app.locator("#fulfill-form")).to_be_visible()
+    expect(page).to_have_url(re.compile(ADMIN_RE + r"/orders/\d+/fulfill"))
+    page.go_back()
+    expect(app.locator("#order-timeline")).to_be_visible()
     # Back and forward through the boosted pages: no JavaScript errors.
     nav.get_by_role("link", name="Inventory", exact=True).click()
     expect(app.get_by_role("heading", name="Inventory", exact=True)).to_be_visible()
