@@ -22,30 +22,107 @@ def _find_app(sandbox, key: str):
         (a for a in sandbox.store.apps.values() if a.handle == key), None)
 
 
-def app_launch_url(sandbox, shop: str, app) -> str:
-    """application_url with Shopify's signed launch query (embedded, host, id_token, shop...)."""
+def app_launch_url(sandbox, shop: str, app, url: str | None = None) -> str:
+    """application_url (or ``url``, a page of the app) with Shopify's signed launch query
+    (embedded, host, id_token, shop...)."""
     params = {"embedded": "1", "host": host_param(sandbox.config.public_url, shop),
               "id_token": sandbox.auth.session_token(shop, app), "locale": "en",
               "session": sandbox.auth.session_token(shop, app)[-32:], "shop": shop,
               "timestamp": str(int(time.time()))}
     params["hmac"] = shopify_hmac(app.secret, params)
-    sep = "&" if "?" in app.application_url else "?"
-    return app.application_url + sep + urlencode(params)
+    url = url or app.application_url
+    return url + ("&" if "?" in url else "?") + urlencode(params)
 
 
-FRAME = """<!doctype html><html><head><meta charset="utf-8"><title>{{ app.name }} · {{ shop }}</title>
+FRAME = """<!doctype html><html><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{{ app.name }} · {{ shop }}</title>
 <style>body{margin:0;font-family:system-ui,sans-serif;display:flex;flex-direction:column;height:100vh}
 header{background:#1a1a1a;color:#fff;padding:8px 16px;display:flex;gap:16px;align-items:center}
-header a{color:#ddd}iframe{flex:1;border:0;width:100%}
+header a{color:#ddd}#admin-body{flex:1;display:flex;min-height:0}
+#admin-sidebar{width:200px;background:#ebebeb;padding:8px}#admin-sidebar a{display:block;padding:4px 8px;color:#303030}
+#admin-sidebar a[aria-current]{background:#fff;font-weight:600}#admin-main{flex:1;display:flex;flex-direction:column;min-width:0}
+#admin-title-bar{display:flex;gap:8px;align-items:center;padding:8px 16px;background:#f1f1f1;min-height:36px}
+#admin-title-bar h1{font-size:1.1rem;margin:0;flex:1}#admin-loading{height:3px;background:#008060}
+iframe{flex:1;border:0;width:100%}body.mobile #admin-main{flex:0 0 360px;width:360px}
+body.mobile #admin-sidebar{display:none}
 #toasts{position:fixed;bottom:16px;left:50%;transform:translateX(-50%)}
 .toast{background:#303030;color:#fff;padding:8px 16px;border-radius:8px;margin-top:8px}
-.toast.error{background:#8e1f0b}</style></head><body>
+.toast.error{background:#8e1f0b}</style></head><body{% if mobile %} class="mobile"{% endif %}>
 <header><strong>Shopify admin (sandbox)</strong><span>{{ shop }}</span>
 <a href="{{ admin_url }}">Orders &amp; stock</a><span>Apps / {{ app.name }}</span></header>
-<iframe id="app-frame" name="app-iframe" src="{{ src }}" title="{{ app.name }}"></iframe>
+<div id="admin-body"><nav id="admin-sidebar" aria-label="{{ app.name }} pages"></nav>
+<div id="admin-main"><div id="admin-title-bar"><h1 id="admin-title"></h1></div>
+<div id="admin-loading" hidden></div>
+<iframe id="app-frame" name="app-iframe" src="{{ src }}" title="{{ app.name }}"></iframe></div></div>
 <div id="toasts"></div>
 <script>
 const APP_ORIGIN = {{ app_origin|tojson }}, SHOP = {{ shop|tojson }}, CLIENT_ID = {{ app.client_id|tojson }};
+const ADMIN_BASE = {{ admin_base|tojson }}, MOBILE = {{ ("?viewport=mobile" if mobile else "")|tojson }};
+const LAUNCH = ["embedded", "host", "id_token", "session", "shop", "timestamp", "hmac", "locale", "bounced"];
+const frame = document.getElementById("app-frame");
+const reported = new Set();
+function misuse(message) {  // App Bridge would refuse it: recorded for the tests to read
+  if (reported.has(message)) return;
+  reported.add(message);
+  console.error("App Bridge misuse: " + message);
+  fetch("/_sandbox/app-bridge/misuse", {method: "POST", headers: {"Content-Type": "application/json"},
+    body: JSON.stringify({message})});
+}
+function inApp(href) { return typeof href === "string" && href.startsWith(APP_ORIGIN + "/"); }
+function click(kind, index, selector) {
+  frame.contentWindow.postMessage({type: "sandbox:click", kind, index, selector}, APP_ORIGIN);
+}
+function drawNav(nav, navMenus) {
+  const side = document.getElementById("admin-sidebar");
+  side.replaceChildren();
+  if (navMenus > 1) misuse("more than one ui-nav-menu");
+  if (!nav) return;
+  if (!nav.length || nav[0].rel !== "home") misuse('ui-nav-menu: the first link must be rel="home"');
+  nav.forEach((link, index) => {
+    if (!inApp(link.href)) { misuse("ui-nav-menu link outside the app's URL: " + link.href); return; }
+    if (index === 0) return;  // the home link is the app's name in the admin, not an entry
+    const a = document.createElement("a");
+    a.href = "#"; a.textContent = link.text;
+    const path = new URL(link.href).pathname;
+    if (path === currentPath.split("?")[0]) a.setAttribute("aria-current", "page");
+    a.addEventListener("click", (e) => { e.preventDefault(); click("nav", index); });
+    side.appendChild(a);
+  });
+}
+function drawTitleBar(bar, count) {
+  const box = document.getElementById("admin-title-bar");
+  box.replaceChildren();
+  const h1 = document.createElement("h1"); h1.id = "admin-title";
+  if (count > 1) misuse("more than one ui-title-bar");
+  if (bar) {
+    (bar.breadcrumbs || []).forEach((crumb, index) => {
+      if (!inApp(crumb.href)) { misuse("ui-title-bar breadcrumb outside the app's URL: " + crumb.href); return; }
+      const a = document.createElement("a"); a.href = "#"; a.textContent = crumb.text;
+      a.className = "admin-breadcrumb";
+      a.addEventListener("click", (e) => { e.preventDefault(); click("title", index, "a"); });
+      box.appendChild(a);
+    });
+    h1.textContent = bar.title;
+    if (bar.buttons.filter(b => b.variant === "primary").length > 1)
+      misuse("ui-title-bar with more than one primary button");
+  }
+  box.appendChild(h1);
+  ((bar && bar.buttons) || []).forEach((b, index) => {
+    const button = document.createElement("button");
+    button.textContent = b.text; button.disabled = b.disabled;
+    button.className = b.variant === "primary" ? "primary" : "secondary";
+    button.addEventListener("click", () => click("title", index, "button"));
+    box.appendChild(button);
+  });
+}
+let currentPath = "/";
+function follow(path) {  // the admin URL follows the app's page: /store/<shop>/apps/<handle>/<path>
+  const url = new URL(path, APP_ORIGIN);
+  LAUNCH.forEach(k => url.searchParams.delete(k));
+  currentPath = url.pathname + url.search;
+  history.replaceState(null, "", ADMIN_BASE + (url.pathname === "/" ? "" : url.pathname) + url.search + (url.search ? MOBILE.replace("?", "&") : MOBILE));
+}
+let loadingSince = 0;
 window.addEventListener("message", async (ev) => {
   if (ev.origin !== APP_ORIGIN || !ev.data || typeof ev.data.type !== "string") return;
   const reply = (payload) => ev.source.postMessage({...payload, id: ev.data.id}, ev.origin);
@@ -61,14 +138,29 @@ window.addEventListener("message", async (ev) => {
     fetch("/_sandbox/toasts", {method: "POST", headers: {"Content-Type": "application/json"},
       body: JSON.stringify({message: ev.data.message, isError: !!ev.data.isError})});
     reply({type: "sandbox:toast:shown"});
+  } else if (ev.data.type === "sandbox:chrome") {
+    drawNav(ev.data.nav, ev.data.navMenus);
+    drawTitleBar(ev.data.titleBar, ev.data.titleBars);
+    (ev.data.modals || []).forEach(m => { if (!m.id) misuse("ui-modal without an id"); });
+  } else if (ev.data.type === "sandbox:history") {
+    if (typeof ev.data.path === "string" && ev.data.path.startsWith("/")) follow(ev.data.path);
+  } else if (ev.data.type === "sandbox:loading") {
+    document.getElementById("admin-loading").hidden = !ev.data.on;
+    if (ev.data.on) {
+      fetch("/_sandbox/app-bridge/loading", {method: "POST", headers: {"Content-Type": "application/json"},
+        body: JSON.stringify({path: currentPath})});
+    }
   }
 });
 </script></body></html>"""
 
 
 @bp.get("/store/<shop>/apps/<app_key>")
-def embedded_app(shop: str, app_key: str):
-    """Open an app in the admin: consent first (managed installation), then the iframe."""
+@bp.get("/store/<shop>/apps/<app_key>/<path:app_path>")
+def embedded_app(shop: str, app_key: str, app_path: str = ""):
+    """Open an app in the admin: consent first (managed installation), then the iframe, at
+    ``app_path`` (the admin URL follows the app's page, so a reload lands on it again).
+    ``?viewport=mobile`` frames it 360 px wide, like the admin on a phone."""
     sandbox = _sandbox()
     with sandbox.store.lock:
         app = _find_app(sandbox, app_key)
@@ -80,11 +172,22 @@ def embedded_app(shop: str, app_key: str):
         if inst is None or not set(app.scopes) <= set(inst.scopes):
             return consent_page(shop, app, app.scopes,
                                 url_for("shopify_admin.managed_install", shop=shop,
-                                        app_key=app_key), {})
+                                        app_key=app_key,
+                                        viewport=request.args.get("viewport")), {})
         src = app_launch_url(sandbox, shop, app)
     origin = "/".join(app.application_url.split("/")[:3])
-    return render_template_string(FRAME, app=app, shop=shop, src=src, app_origin=origin,
-                                  admin_url=url_for("shopify_admin.admin_shop", shop=shop))
+    if app_path:  # the app's own path, on the app's origin, never another host
+        if app_path.startswith("/") or "\\" in app_path or ".." in app_path.split("/"):
+            return error_page("not_found", "No such app page.", 404)
+        query = [(k, v) for k, v in request.args.items(multi=True) if k != "viewport"]
+        src = app_launch_url(sandbox, shop, app, origin + "/" + app_path
+                             + ("?" + urlencode(query) if query else ""))
+    return render_template_string(
+        FRAME, app=app, shop=shop, src=src, app_origin=origin,
+        mobile=request.args.get("viewport") == "mobile",
+        admin_base=url_for("shopify_admin.embedded_app", shop=request.view_args["shop"],
+                           app_key=app_key),
+        admin_url=url_for("shopify_admin.admin_shop", shop=shop))
 
 
 @bp.post("/store/<shop>/apps/<app_key>/install")
@@ -100,7 +203,8 @@ def managed_install(shop: str, app_key: str):
         if request.form.get("decision") != "approve":
             return error_page("access_denied", "The merchant declined the installation.", 403)
         sandbox.auth.install(shop, app.client_id, app.scopes)
-    return redirect(url_for("shopify_admin.embedded_app", shop=shop, app_key=app_key), 302)
+    return redirect(url_for("shopify_admin.embedded_app", shop=shop, app_key=app_key,
+                            viewport=request.args.get("viewport")), 302)
 
 
 APP_BRIDGE_JS = r"""/* Stockroom Shopify sandbox: App Bridge stand-in (shopify.idToken, shopify.toast, and
@@ -141,6 +245,71 @@ APP_BRIDGE_JS = r"""/* Stockroom Shopify sandbox: App Bridge stand-in (shopify.i
       hide: function () {}
     }
   };
+  // The admin's chrome, drawn by the parent page from what the app declares: ui-nav-menu
+  // (sidebar), ui-title-bar (title bar), ui-modal (modal) and shopify.loading (loading bar).
+  // The elements render nothing in the app's own document, as with App Bridge.
+  var style = document.createElement("style");
+  style.textContent = "ui-nav-menu,ui-title-bar,ui-modal,ui-save-bar{display:none!important}";
+  document.head.appendChild(style);
+  function post(type, extra) {
+    if (embedded) window.parent.postMessage(Object.assign({type: type}, extra || {}), SANDBOX);
+  }
+  function children(el, selector) {
+    return Array.prototype.filter.call(el.children, function (c) { return c.matches(selector); });
+  }
+  function describe() {
+    var navs = document.querySelectorAll("ui-nav-menu");
+    var nav = navs.length ? children(navs[0], "a").map(function (a) {
+      return {href: a.href, text: a.textContent.trim(), rel: a.getAttribute("rel") || ""};
+    }) : null;
+    var bars = document.querySelectorAll("ui-title-bar");
+    var bar = bars.length ? {
+      title: bars[0].getAttribute("title") || "",
+      buttons: children(bars[0], "button").map(function (b) {
+        return {text: b.textContent.trim(), variant: b.getAttribute("variant") || "",
+                disabled: b.disabled};
+      }),
+      breadcrumbs: children(bars[0], "a").map(function (a) {
+        return {href: a.href, text: a.textContent.trim(), variant: a.getAttribute("variant") || ""};
+      })
+    } : null;
+    var modals = Array.prototype.map.call(document.querySelectorAll("ui-modal"), function (m) {
+      return {id: m.id};
+    });
+    post("sandbox:chrome", {navMenus: navs.length, nav: nav, titleBars: bars.length,
+                            titleBar: bar, modals: modals});
+  }
+  var scheduled = false;
+  function schedule() {
+    if (scheduled) return;
+    scheduled = true;
+    setTimeout(function () { scheduled = false; describe(); }, 0);
+  }
+  new MutationObserver(schedule).observe(document.documentElement,
+    {childList: true, subtree: true, attributes: true, characterData: true});
+  document.addEventListener("DOMContentLoaded", schedule);
+  // History: the admin URL follows the app's path (pushState/replaceState/back/forward).
+  function location_() { post("sandbox:history", {path: window.location.pathname + window.location.search}); }
+  ["pushState", "replaceState"].forEach(function (name) {
+    var raw = history[name];
+    history[name] = function () { var r = raw.apply(history, arguments); location_(); return r; };
+  });
+  window.addEventListener("popstate", location_);
+  location_();
+  // The admin's chrome clicks back into the app: the nav link or title-bar button itself.
+  window.addEventListener("message", function (ev) {
+    if (ev.origin !== SANDBOX || !ev.data || ev.data.type !== "sandbox:click") return;
+    var el = null;
+    if (ev.data.kind === "nav") {
+      var nav = document.querySelector("ui-nav-menu");
+      el = nav ? children(nav, "a")[ev.data.index] : null;
+    } else if (ev.data.kind === "title") {
+      var bar = document.querySelector("ui-title-bar");
+      el = bar ? children(bar, ev.data.selector === "a" ? "a" : "button")[ev.data.index] : null;
+    }
+    if (el) el.click();
+  });
+  window.shopify.loading = function (on) { post("sandbox:loading", {on: on !== false}); };
   if (rawFetch) {
     window.fetch = function (input, init) {
       var url = typeof input === "string" ? input : (input && input.url) || "";

@@ -715,3 +715,34 @@ def add_toast(sandbox):
     sandbox.store.toasts.append({"message": body.get("message"), "isError": bool(body.get("isError"))})
     return {"ok": True}
 
+
+
+@bp.get("/app-bridge/misuse")
+@control
+def list_app_bridge_misuse(sandbox):
+    """App Bridge elements the embedded app used wrongly (the admin frame checks them: a nav
+    link outside the app's URL, two primary title-bar buttons, a ui-modal without id...)."""
+    return list(sandbox.store.app_bridge_misuse)
+
+
+@bp.post("/app-bridge/misuse")
+@control
+def add_app_bridge_misuse(sandbox):
+    """The admin frame records one misuse it found."""
+    sandbox.store.app_bridge_misuse.append({"message": str(_body().get("message", ""))[:500]})
+    return {"ok": True}
+
+
+@bp.get("/app-bridge/loading")
+@control
+def list_app_bridge_loading(sandbox):
+    """Each shopify.loading(true) of the embedded app, with the app page it was on."""
+    return list(sandbox.store.app_bridge_loading)
+
+
+@bp.post("/app-bridge/loading")
+@control
+def add_app_bridge_loading(sandbox):
+    """The admin frame records that it showed its loading bar."""
+    sandbox.store.app_bridge_loading.append({"path": str(_body().get("path", ""))[:500]})
+    return {"ok": True}

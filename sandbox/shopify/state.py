@@ -488,6 +488,8 @@ class Store:
             self.idempotency: dict[tuple, dict] = {}
             self.api_faults: list[dict] = []
             self.toasts: list[dict] = []
+            self.app_bridge_misuse: list[dict] = []
+            self.app_bridge_loading: list[dict] = []
             seed_shops(self)
 
     def shop(self, domain: str) -> Shop | None:

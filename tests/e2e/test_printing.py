@@ -100,7 +100,8 @@ def test_packing_slip_inside_the_shopify_admin(shopify_world, page):
     page.goto(f"{world.sandbox_http}/store/demo-shop/apps/stockroom")
     page.get_by_role("button", name="Install app").click()
     app = page.frame_locator("#app-frame")
-    expect(app.get_by_role("navigation", name="Main")).to_be_visible()
+    nav = page.get_by_role("navigation", name="Stockroom pages")  # the admin's sidebar
+    expect(nav.get_by_role("link", name="Orders", exact=True)).to_be_visible()
     with world.app.app_context():
         # The install imports the shop's open orders: fulfill one of them from a location.
         order_id = _wait(lambda: _read(select(Order.id).order_by(Order.id).limit(1)),
@@ -114,7 +115,7 @@ def test_packing_slip_inside_the_shopify_admin(shopify_world, page):
         name, title, fulfillment_id = order.name, line.title, fulfillment.id
         db.session.remove()
 
-    app.get_by_role("link", name="Orders", exact=True).click()
+    nav.get_by_role("link", name="Orders", exact=True).click()
     app.get_by_role("link", name=name, exact=True).click()
     app.locator(f"#slip-{fulfillment_id}").click()
     slip = app.locator("#packing-slip")

@@ -79,12 +79,13 @@ def test_install_in_admin_fulfill_at_second_location_then_cancel(shopify_world, 
     screenshots.take(page, "shopify-consent")
     page.get_by_role("button", name="Install app").click()
     app = page.frame_locator("#app-frame")
-    expect(app.get_by_role("navigation", name="Main")).to_be_visible()
+    nav = page.get_by_role("navigation", name="Stockroom pages")  # the admin's sidebar
+    expect(nav.get_by_role("link", name="Orders", exact=True)).to_be_visible()
     assert page.frames[1].evaluate("typeof window.shopify.idToken") == "function"
 
     # Map the shop's locations onto the merchant's stock locations (toasts via App Bridge).
     ids = _merchant_stock(world)
-    app.get_by_role("link", name="Locations", exact=True).click()
+    nav.get_by_role("link", name="Locations", exact=True).click()
     app.get_by_label("Stock location for Main Warehouse").select_option(label="Main warehouse")
     expect(app.get_by_label("Stock location for Main Warehouse")).to_have_value(
         str(ids["main"]), timeout=20_000)
@@ -98,7 +99,7 @@ def test_install_in_admin_fulfill_at_second_location_then_cancel(shopify_world, 
     screenshots.take(page, "embedded-locations")
 
     # A customer checks out on Shopify: the webhook brings the order into the open list.
-    app.get_by_role("link", name="Orders", exact=True).click()
+    nav.get_by_role("link", name="Orders", exact=True).click()
     placed = world.control("POST", f"shops/{SHOP}/orders", {
         "lines": [{"sku": "TOTE-NAT", "quantity": 2}, {"sku": "MUG-WHT", "quantity": 1}],
         "customer_name": "Ada Lovelace", "email": "ada@example.com",
@@ -149,7 +150,7 @@ def test_install_in_admin_fulfill_at_second_location_then_cancel(shopify_world, 
     assert _on_hand(world, ids["downtown"], ids["tote"]) == 5
     _wait(lambda: world.control("GET", f"shops/{SHOP}")["fulfillments"][0]["status"]
           == "CANCELLED", "Shopify did not cancel the fulfillment")
-    app.get_by_role("link", name="Inventory", exact=True).click()
+    nav.get_by_role("link", name="Inventory", exact=True).click()
     level = app.locator('tr[data-sku="TOTE-NAT"][data-location="Downtown shop"]')
     expect(level.locator("td.num").first).to_have_text("5")
     toasts = world.control("GET", "toasts")
@@ -165,16 +166,17 @@ def test_a_stale_session_token_is_replaced_before_the_request_leaves(shopify_wor
     page.goto(f"{world.sandbox_http}/store/demo-shop/apps/stockroom")
     page.get_by_role("button", name="Install app").click()
     app = page.frame_locator("#app-frame")
-    expect(app.get_by_role("navigation", name="Main")).to_be_visible()
+    nav = page.get_by_role("navigation", name="Stockroom pages")  # the admin's sidebar
+    expect(nav.get_by_role("link", name="Orders", exact=True)).to_be_visible()
     sent: dict[str, str] = {}
     page.on("request", lambda r: sent.__setitem__(r.url, r.headers.get("authorization", "")))
-    app.get_by_role("link", name="Inventory", exact=True).click()
+    nav.get_by_role("link", name="Inventory", exact=True).click()
     expect(app.get_by_role("heading", name="Inventory", exact=True)).to_be_visible()
     before = {v for k, v in sent.items() if k.startswith(world.url)}
     assert before and all(v.startswith("Bearer ") for v in before)
     frame = next(f for f in page.frames if f.url.startswith(world.url))
     frame.evaluate("(() => { const real = Date.now; Date.now = () => real() + 45000; })()")
-    app.get_by_role("link", name="Orders", exact=True).click()
+    nav.get_by_role("link", name="Orders", exact=True).click()
     expect(app.get_by_role("heading", name="Orders", exact=True)).to_be_visible()
     token = sent[world.url + "/orders"]
     assert token.startswith("Bearer ") and token not in before

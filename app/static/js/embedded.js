@@ -44,6 +44,19 @@
     if (token) event.detail.headers["Authorization"] = "Bearer " + token;
   });
 
+  // The admin's loading bar (shopify.loading) while htmx requests run; the lists' polls
+  // (hx-trigger "every ...") run unseen. The request's own end counts, even when the
+  // element that sent it was swapped out.
+  var running = 0;
+  document.addEventListener("htmx:beforeSend", function (event) {
+    var elt = event.detail.elt, xhr = event.detail.xhr;
+    if (!xhr || (elt.getAttribute("hx-trigger") || "").indexOf("every") !== -1) return;
+    if (running++ === 0) window.shopify.loading(true);
+    xhr.addEventListener("loadend", function () {
+      if (--running === 0) window.shopify.loading(false);
+    });
+  });
+
   document.body.addEventListener("showToast", function (event) {
     window.shopify.toast.show(event.detail.message, {isError: event.detail.level === "error"});
   });

@@ -68,14 +68,16 @@
 
   // The fulfill form re-renders its location options when quantities change; a choice
   // made while that request was in flight must survive the swap.
+  // (Back/forward restores a page from htmx's history cache and fires these swap events
+  // with no detail.target: they are not a fulfill-form swap.)
   var pendingLocation = null;
   document.body.addEventListener("htmx:beforeSwap", function (event) {
-    if (event.detail.target.id !== "fulfill-locations") return;
+    if (!event.detail.target || event.detail.target.id !== "fulfill-locations") return;
     var checked = event.detail.target.querySelector("input[name='location_id']:checked");
     pendingLocation = checked ? checked.value : null;
   });
   document.body.addEventListener("htmx:afterSwap", function (event) {
-    if (event.detail.target.id !== "fulfill-locations" || pendingLocation === null) return;
+    if (!event.detail.target || event.detail.target.id !== "fulfill-locations" || pendingLocation === null) return;
     var radio = document.querySelector("#fulfill-locations input[name='location_id'][value='" + CSS.escape(pendingLocation) + "']");
     if (radio) radio.checked = true;
     pendingLocation = null;
@@ -133,6 +135,7 @@
   // After a swap, move focus to the first invalid field so keyboard and screen-reader
   // users land on the error.
   document.body.addEventListener("htmx:afterSwap", function (event) {
+    if (!event.detail.target) return;  // a history restore
     var invalid = event.detail.target.querySelector("[aria-invalid='true']");
     if (invalid && event.detail.xhr && event.detail.xhr.status >= 400) invalid.focus();
   });

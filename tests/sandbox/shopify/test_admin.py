@@ -155,8 +155,8 @@ const listeners = [];
 const posted = [];
 const fetched = [];
 const win = {
-  location: {search: "?shop=" + shop + "&host=abc", origin: "http://app.test"},
-  addEventListener: (type, fn) => listeners.push(fn),
+  location: {search: "?shop=" + shop + "&host=abc", origin: "http://app.test", pathname: "/"},
+  addEventListener: (type, fn) => { if (type === "message") listeners.push(fn); },
   fetch: (input, init) => {
     const auth = init && init.headers ? new Headers(init.headers).get("Authorization") : null;
     fetched.push({url: String(input), auth});
@@ -172,7 +172,11 @@ win.parent = {postMessage: (msg, origin) => {
   setTimeout(() => listeners.forEach((fn) => fn({data: {...reply, id: msg.id}})), 0);
 }};
 globalThis.window = win;
-globalThis.document = {querySelector: () => ({content: apiKey})};
+globalThis.history = {pushState() {}, replaceState() {}};
+globalThis.MutationObserver = class { observe() {} };
+globalThis.document = {querySelector: () => ({content: apiKey}), querySelectorAll: () => [],
+  head: {appendChild() {}}, documentElement: {}, createElement: () => ({}),
+  addEventListener() {}};
 eval(script);
 (async () => {
   const token = await window.shopify.idToken();
@@ -207,9 +211,11 @@ def test_app_bridge_id_token_embedded_asks_admin_frame(sandbox):
     result = _run_app_bridge(sandbox, "embedded")
     assert result["token"] == "from-admin"
     types = [p["msg"]["type"] for p in result["posted"]]
-    assert types == ["sandbox:idToken", "sandbox:toast", "sandbox:idToken"]  # last: fetch()
+    # first: the app's path (the admin URL follows it); last: fetch()
+    assert types == ["sandbox:history", "sandbox:idToken", "sandbox:toast", "sandbox:idToken"]
     assert all(p["origin"] == sandbox.http_url for p in result["posted"])
-    assert result["posted"][1]["msg"]["message"] == "Saved"
+    assert result["posted"][0]["msg"]["path"] == f"/?shop={SHOP}&host=abc"
+    assert result["posted"][2]["msg"]["message"] == "Saved"
     own, other = result["fetched"][-2:]
     assert own == {"url": "/shopify/orders", "auth": "Bearer from-admin"}
     assert other == {"url": "https://elsewhere.example/x", "auth": None}
