@@ -102,6 +102,7 @@ class ShopifyAdapter:
 
     def periodic_tasks(self) -> Mapping[str, tuple[float, Task]]:
         """Token refreshes before expiry and reconciliations, per shop when due."""
-        return {"shopify.token_refresh": (scheduled.TICK_SECONDS,
-                                          scheduled.enqueue_token_refreshes),
-                "shopify.reconcile": (scheduled.TICK_SECONDS, scheduled.enqueue_reconciliations)}
+        return {Topic.SHOPIFY_TOKEN_REFRESH: (scheduled.TICK_SECONDS,
+                                              scheduled.enqueue_token_refreshes),
+                Topic.SHOPIFY_RECONCILE: (scheduled.TICK_SECONDS,
+                                          scheduled.enqueue_reconciliations)}
