@@ -18,7 +18,7 @@ from app.platforms.shopify.catalog import refresh_product
 from app.platforms.shopify.mapping import gid, tracking_input
 from app.platforms.shopify.paging import complete_fulfillment, read_order, read_order_fulfillments
 from app.platforms.shopify.sync import ShopifyCall, pull_order
-from app.platforms.shopify.installation import confirm_uninstalled
+from app.platforms.shopify.connect import confirm_uninstalled
 from app.sync.errors import PermanentError
 from app.sync.lock import defer_while_pushing
 from app.sync.push import read_plan, run_push
