@@ -7,8 +7,8 @@ from flask import Flask, current_app
 
 from app.models import Platform
 from app.platforms.base import Route
-from app.platforms.shopify import (compliance, imports, inbound, inventory, lifecycle, reconcile,
-                                   refunds, returns, scheduled)
+from app.platforms.shopify import (compliance, imports, inbound, inventory, lifecycle, outbound,
+                                   reconcile, refunds, returns, scheduled)
 # Payload checks register themselves by decorator (a module of their own, shared with the
 # GraphQL-fragment work); imported here so this file names everything Shopify handles.
 from app.platforms.shopify import lifecycle_checks, payload_checks  # noqa: F401
@@ -44,23 +44,23 @@ class ShopifyAdapter:
 
     def push_fulfillment(self, job: Job) -> str:
         """fulfillmentCreate at the mapped location, moving items there first."""
-        return inbound.push_fulfillment(job)
+        return outbound.push_fulfillment(job)
 
     def push_cancel(self, job: Job) -> str:
         """fulfillmentCancel."""
-        return inbound.push_cancel(job)
+        return outbound.push_cancel(job)
 
     def push_tracking(self, job: Job) -> str:
         """fulfillmentTrackingInfoUpdate."""
-        return inbound.push_tracking(job)
+        return outbound.push_tracking(job)
 
     def push_shipped(self, job: Job) -> str:
         """An IN_TRANSIT fulfillment event."""
-        return inbound.push_shipped(job)
+        return outbound.push_shipped(job)
 
     def push_delivered(self, job: Job) -> str:
         """A DELIVERED fulfillment event."""
-        return inbound.push_delivered(job)
+        return outbound.push_delivered(job)
 
     def push_inventory(self, job: Job) -> str:
         """inventorySetQuantities, 250 per call."""
