@@ -7,7 +7,8 @@ from flask import Flask
 
 from app.models import Platform
 from app.platforms.base import Route
-from app.platforms.woocommerce import imports, inbound, inventory, refunds, returns, scheduled
+from app.platforms.woocommerce import (imports, inbound, inventory, outbound, reconcile, refunds,
+                                       returns, scheduled)
 # Payload checks register themselves by decorator (a module of their own); imported here so
 # this file names everything WooCommerce handles.
 from app.platforms.woocommerce import payload_checks  # noqa: F401
@@ -41,23 +42,23 @@ class WooCommerceAdapter:
 
     def push_fulfillment(self, job: Job) -> str:
         """Tracking entry, customer note, `completed` once every line is fulfilled."""
-        return inbound.push_fulfillment(job)
+        return outbound.push_fulfillment(job)
 
     def push_cancel(self, job: Job) -> str:
         """Our tracking entry removed, a note, the order reopened if we completed it."""
-        return inbound.push_cancel(job)
+        return outbound.push_cancel(job)
 
     def push_tracking(self, job: Job) -> str:
         """Our tracking entry replaced, a note."""
-        return inbound.push_tracking(job)
+        return outbound.push_tracking(job)
 
     def push_shipped(self, job: Job) -> str:
         """WooCommerce orders have no shipment states."""
-        return inbound.push_shipment_state(job)
+        return outbound.push_shipment_state(job)
 
     def push_delivered(self, job: Job) -> str:
         """WooCommerce orders have no shipment states."""
-        return inbound.push_shipment_state(job)
+        return outbound.push_shipment_state(job)
 
     def push_inventory(self, job: Job) -> str:
         """Batch endpoints, 100 per request."""
@@ -65,7 +66,7 @@ class WooCommerceAdapter:
 
     def reconcile(self, job: Job) -> str:
         """Orders and products modified since the last sync, webhooks re-enabled."""
-        return inbound.reconcile(job)
+        return reconcile.reconcile(job)
 
     def inbound(self) -> Mapping[str, Handler]:
         """Every subscribed webhook topic and its handler (each re-reads from the store)."""
