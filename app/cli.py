@@ -5,6 +5,7 @@ import click
 from flask import Flask
 
 from app.extensions import db
+from app.sync.topics import Topic
 
 
 def register_cli(app: Flask) -> None:
@@ -62,10 +63,10 @@ def register_cli(app: Flask) -> None:
     @click.option("--shop", help="One shop (its myshopify.com domain); default: all.")
     def shopify_reconcile_command(shop: str | None):
         """Queue a reconciliation (orders and fulfillments changed since the last sync)."""
-        _queue("shopify.reconcile", shop)
+        _queue(Topic.SHOPIFY_RECONCILE, shop)
 
     @shopify_group.command("refresh-tokens")
     @click.option("--shop", help="One shop (its myshopify.com domain); default: all.")
     def shopify_refresh_command(shop: str | None):
         """Queue a token refresh (it rotates only tokens within the refresh margin)."""
-        _queue("shopify.token_refresh", shop)
+        _queue(Topic.SHOPIFY_TOKEN_REFRESH, shop)

@@ -15,6 +15,7 @@ from app.models import (Fulfillment, FulfillmentLine, FulfillmentStatus, Order, 
 from app.models._common import utcnow
 from app.orders.refunds import units_already_returned
 from app.stock.levels import Reference, apply_movements, require_location
+from app.sync.topics import Topic
 
 S = FulfillmentStatus
 
@@ -148,7 +149,7 @@ def create_fulfillment(order: Order | int, quantities: Mapping[int, int],
     if per_item:
         apply_movements(merchant_id, stock_location, per_item, reason="fulfillment",
                         reference=Reference("fulfillment", fulfillment.id))
-    _emit(fulfillment, "fulfillment.created", origin)
+    _emit(fulfillment, Topic.FULFILLMENT_CREATED, origin)
     db.session.flush()
     return fulfillment
 
@@ -196,7 +197,7 @@ def mark_shipped(fulfillment_id: int, *, merchant_id: int,
     fulfillment = _transition(fulfillment_id, merchant_id, "shipped")
     fulfillment.status = S.SHIPPED
     fulfillment.shipped_at = utcnow()
-    _emit(fulfillment, "fulfillment.shipped", source)
+    _emit(fulfillment, Topic.FULFILLMENT_SHIPPED, source)
     return fulfillment
 
 
@@ -208,7 +209,7 @@ def mark_delivered(fulfillment_id: int, *, merchant_id: int,
     fulfillment.shipped_at = fulfillment.shipped_at or now
     fulfillment.status = S.DELIVERED
     fulfillment.delivered_at = now
-    _emit(fulfillment, "fulfillment.delivered", source)
+    _emit(fulfillment, Topic.FULFILLMENT_DELIVERED, source)
     return fulfillment
 
 
@@ -221,7 +222,7 @@ def update_tracking(fulfillment_id: int, tracking: Tracking, *, merchant_id: int
     fulfillment.tracking_company = tracking.company
     fulfillment.tracking_url = tracking.url
     fulfillment.notify_customer = notify_customer
-    _emit(fulfillment, "fulfillment.tracking_updated", source)
+    _emit(fulfillment, Topic.FULFILLMENT_TRACKING_UPDATED, source)
     return fulfillment
 
 
@@ -243,7 +244,7 @@ def cancel_fulfillment(fulfillment_id: int, *, merchant_id: int,
                         reference=Reference("fulfillment", fulfillment.id), check_stock=False)
     fulfillment.status = S.CANCELED
     fulfillment.canceled_at = utcnow()
-    _emit(fulfillment, "fulfillment.canceled", source)
+    _emit(fulfillment, Topic.FULFILLMENT_CANCELED, source)
     return fulfillment
 
 

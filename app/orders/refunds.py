@@ -21,6 +21,7 @@ from app.models import (ChannelLocation, Fulfillment, FulfillmentLine, Fulfillme
 from app.orders.returns import refund_restocks, return_restocks
 from app.stock.levels import Reference, apply_movements
 from app.sync.queue import Job
+from app.sync.topics import Topic
 
 #: The ledger reason of units a platform refund put back.
 RESTOCK_REASON = "refund_restock"
@@ -166,7 +167,7 @@ def record_refund(merchant_id: int, order_id: int, data: RefundData) -> Refund:
     refund.summary = (f"{label}: " + ("; ".join(notes) if notes else "no items refunded")
                       + ".")[:2000]
     db.session.add(OutboxEvent(merchant_id=merchant_id, channel_id=order.channel_id,
-                               order_id=order.id, topic="order.refund_recorded",
+                               order_id=order.id, topic=Topic.ORDER_REFUND_RECORDED,
                                payload={"refund_id": refund.id, "source": "platform",
                                         "summary": refund.summary}))
     db.session.flush()

@@ -5,6 +5,7 @@ from flask import Flask
 
 from app.platforms.base import ChannelAdapter, outbox_routes
 from app.sync import handlers, schedule
+from app.sync.topics import Topic
 
 
 def adapters() -> tuple[ChannelAdapter, ...]:
@@ -30,7 +31,7 @@ def register_handlers(platforms: tuple[ChannelAdapter, ...]) -> None:
     handlers.register_outbox(Topic.ORDER_REFUND_RECORDED, show_refund)
     handlers.register_outbox(Topic.ORDER_RETURN_RECORDED, show_return)
     handlers.register_outbox(Topic.WAREHOUSE_LOW_STOCK_DIGEST, send_low_stock_digest)
-    schedule.register_periodic("warehouse.low_stock_digest", schedule_low_stock_digests,
+    schedule.register_periodic(Topic.WAREHOUSE_LOW_STOCK_DIGEST, schedule_low_stock_digests,
                                every_seconds=600)
     for adapter in platforms:
         for topic, route in outbox_routes(adapter, on_push_failure=mark_sync_failed).items():

@@ -10,6 +10,7 @@ from app.errors import InsufficientStock, InvalidInput, NotFound, Shortfall
 from app.extensions import db
 from app.locking import inventory_levels_for_update
 from app.models import InventoryItem, InventoryLevel, InventoryMovement, OutboxEvent, StockLocation
+from app.sync.topics import Topic
 
 #: Reasons a merchant can give for a manual adjustment.
 ADJUST_REASONS = ("correction", "received", "recount", "damaged", "returned", "other")
@@ -80,7 +81,7 @@ def _shortfall(merchant_id: int, level: InventoryLevel, location: StockLocation,
 
 def _mark_levels_changed(merchant_id: int, location_id: int, item_ids: list[int]) -> None:
     # The inventory push to the platforms reads these (coalesced by the worker).
-    db.session.add(OutboxEvent(merchant_id=merchant_id, topic="inventory.levels_changed",
+    db.session.add(OutboxEvent(merchant_id=merchant_id, topic=Topic.INVENTORY_LEVELS_CHANGED,
                                payload={"location_id": location_id, "item_ids": item_ids}))
 
 

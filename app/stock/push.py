@@ -23,8 +23,9 @@ from app.models._common import UTCDateTime, utcnow
 from app.models import (Channel, ChannelListing, ChannelLocation, ChannelStatus, InventoryLevel,
                         InventoryPushState, JobStatus, OutboxEvent, RemoteStatus)
 from app.sync.queue import Job
+from app.sync.topics import Topic
 
-PUSH_TOPIC = "inventory.push_requested"
+PUSH_TOPIC = Topic.INVENTORY_PUSH_REQUESTED
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def fan_out_levels_changed(job: Job) -> str:
     merged = db.session.execute(
         select(OutboxEvent.id, OutboxEvent.payload).where(
             OutboxEvent.merchant_id == job.merchant_id,
-            OutboxEvent.topic == "inventory.levels_changed", OutboxEvent.id != job.id,
+            OutboxEvent.topic == Topic.INVENTORY_LEVELS_CHANGED, OutboxEvent.id != job.id,
             OutboxEvent.status == JobStatus.PENDING, OutboxEvent.locked_by.is_(None))
         .order_by(OutboxEvent.id).limit(MERGE_LIMIT)).all()
     by_location: dict[int, set[int]] = defaultdict(set)

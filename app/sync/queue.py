@@ -24,6 +24,7 @@ from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.models import JobStatus, OutboxEvent, WebhookInbox
 from app.models._common import utcnow
+from app.sync.topics import Topic
 
 JobModel = type[OutboxEvent] | type[WebhookInbox]
 
@@ -34,7 +35,7 @@ UNFINISHED = (JobStatus.PENDING, JobStatus.FAILED, JobStatus.DEAD)
 #: Outbox topics whose jobs run one at a time per channel: a second push of a store's
 #: quantities while one is in flight would read the same dirty rows and send them twice
 #: (harmless, absolute quantities, but twice the platform's rate limit).
-ONE_PER_CHANNEL = ("inventory.push_requested",)
+ONE_PER_CHANNEL = (Topic.INVENTORY_PUSH_REQUESTED,)
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,10 @@ from app.extensions import db
 from app.models import (Channel, ChannelListing, ChannelListingLevel, ChannelLocation,
                         ChannelStatus, InventoryItem, MatchStatus, OutboxEvent, StockLocation)
 from app.models.sync import JobStatus
+from app.sync.topics import Topic
 
 #: The outbox topic of "Read the quantities again" (each platform's handler re-reads).
-REFRESH_TOPIC = "catalog.refresh_requested"
+REFRESH_TOPIC = Topic.CATALOG_REFRESH_REQUESTED
 #: What a run's step means to a merchant (Shopify and WooCommerce checkpoint steps).
 STEP_LABELS = {"webhooks": "registering webhooks", "locations": "reading locations",
                "committed": "reading the units held by open orders",
@@ -127,7 +128,7 @@ def _progress(merchant_id: int, channel: Channel, kind: str, listings: int) -> I
     state = dict((channel.sync_cursors or {}).get(kind) or {})
     done = bool(state.get("finished_at")) or state.get("step") == "done"
     if not state or done:
-        topics = (("channel.installed", "channel.connected") if kind == "import"
+        topics = ((Topic.CHANNEL_INSTALLED, Topic.CHANNEL_CONNECTED) if kind == "import"
                   else (REFRESH_TOPIC,))
         queued = db.session.scalar(select(func.count()).select_from(OutboxEvent).where(
             OutboxEvent.merchant_id == merchant_id, OutboxEvent.channel_id == channel.id,

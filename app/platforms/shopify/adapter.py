@@ -7,8 +7,8 @@ from flask import Flask, current_app
 
 from app.models import Platform
 from app.platforms.base import Route
-from app.platforms.shopify import (bulk, compliance, handlers, imports, inventory, lifecycle, reconcile,
-                                   refunds, returns, scheduled)
+from app.platforms.shopify import (bulk, compliance, imports, inbound, inventory, lifecycle,
+                                   outbound, reconcile, refunds, returns, scheduled)
 # Payload checks register themselves by decorator (a module of their own, shared with the
 # GraphQL-fragment work); imported here so this file names everything Shopify handles.
 from app.platforms.shopify import lifecycle_checks, payload_checks  # noqa: F401
@@ -44,23 +44,23 @@ class ShopifyAdapter:
 
     def push_fulfillment(self, job: Job) -> str:
         """fulfillmentCreate at the mapped location, moving items there first."""
-        return handlers.push_fulfillment(job)
+        return outbound.push_fulfillment(job)
 
     def push_cancel(self, job: Job) -> str:
         """fulfillmentCancel."""
-        return handlers.push_cancel(job)
+        return outbound.push_cancel(job)
 
     def push_tracking(self, job: Job) -> str:
         """fulfillmentTrackingInfoUpdate."""
-        return handlers.push_tracking(job)
+        return outbound.push_tracking(job)
 
     def push_shipped(self, job: Job) -> str:
         """An IN_TRANSIT fulfillment event."""
-        return handlers.push_shipped(job)
+        return outbound.push_shipped(job)
 
     def push_delivered(self, job: Job) -> str:
         """A DELIVERED fulfillment event."""
-        return handlers.push_delivered(job)
+        return outbound.push_delivered(job)
 
     def push_inventory(self, job: Job) -> str:
         """inventorySetQuantities, 250 per call."""
@@ -73,19 +73,19 @@ class ShopifyAdapter:
     def inbound(self) -> Mapping[str, Handler]:
         """Every subscribed webhook topic and its handler (each re-reads from Shopify)."""
         table: dict[str, Handler] = {
-            "app/uninstalled": handlers.apply_uninstalled,
+            "app/uninstalled": inbound.apply_uninstalled,
             "app/scopes_update": lifecycle.apply_scopes_update,
             "bulk_operations/finish": bulk.apply_bulk_finish,
-            "products/delete": handlers.apply_product_deleted,
+            "products/delete": inbound.apply_product_deleted,
             "refunds/create": refunds.apply_refund,
             "customers/redact": compliance.apply_customer_redact,
             "customers/data_request": compliance.apply_data_request,
             "shop/redact": compliance.apply_shop_redact}
         for topics, handler in (
-                (handlers.ORDER_TOPICS, handlers.apply_order),
-                (handlers.FULFILLMENT_WEBHOOK_TOPICS, handlers.apply_fulfillment),
-                (handlers.FULFILLMENT_ORDER_STATUS_TOPICS, handlers.refresh_order_from_fo),
-                (handlers.PRODUCT_TOPICS, handlers.apply_product),
+                (inbound.ORDER_TOPICS, inbound.apply_order),
+                (inbound.FULFILLMENT_WEBHOOK_TOPICS, inbound.apply_fulfillment),
+                (inbound.FULFILLMENT_ORDER_STATUS_TOPICS, inbound.refresh_order_from_fo),
+                (inbound.PRODUCT_TOPICS, inbound.apply_product),
                 (lifecycle.LOCATION_TOPICS, lifecycle.apply_location),
                 (lifecycle.FULFILLMENT_ORDER_TOPICS, lifecycle.refresh_fulfillment_orders),
                 ((*returns.STATE_TOPICS, *returns.RESTOCK_TOPICS), returns.apply_return)):
@@ -104,7 +104,8 @@ class ShopifyAdapter:
     def periodic_tasks(self) -> Mapping[str, tuple[float, Task]]:
         """Token refreshes before expiry and reconciliations, per shop when due; waiting bulk
         operations looked at (their finish webhook may never come)."""
-        return {"shopify.token_refresh": (scheduled.TICK_SECONDS,
-                                          scheduled.enqueue_token_refreshes),
-                "shopify.reconcile": (scheduled.TICK_SECONDS, scheduled.enqueue_reconciliations),
-                "shopify.bulk_poll": (scheduled.TICK_SECONDS, bulk.enqueue_bulk_polls)}
+        return {Topic.SHOPIFY_TOKEN_REFRESH: (scheduled.TICK_SECONDS,
+                                              scheduled.enqueue_token_refreshes),
+                Topic.SHOPIFY_RECONCILE: (scheduled.TICK_SECONDS,
+                                          scheduled.enqueue_reconciliations),
+                Topic.SHOPIFY_BULK_POLL: (scheduled.TICK_SECONDS, bulk.enqueue_bulk_polls)}

@@ -15,7 +15,7 @@ from app.extensions import db
 from app.models import (ChannelListing, ChannelLocation, Order, OrderStatusCount, OutboxEvent,
                         Platform, WebhookInbox)
 from app.models._common import utcnow
-from app.platforms.shopify.installation import confirm_uninstalled
+from app.platforms.shopify.connect import confirm_uninstalled
 from app.platforms.shopify.mapping import gid
 from app.sync.errors import Rejected
 from app.sync.queue import Job

@@ -37,13 +37,14 @@ from app.platforms.shopify.subscriptions import ensure_webhook_subscriptions
 from app.stock.push import mark_dirty
 from app.sync.cursors import save_cursors
 from app.sync.queue import Job
+from app.sync.topics import Topic
 
 log = logging.getLogger("stockroom.shopify")
 
 STEPS = ("webhooks", "locations", "products", "orders", "done")
 #: run kind -> (its steps, its continuation topic). The key is also its sync_cursors key.
-RUNS = {"import": (STEPS, "shopify.import"),
-        "catalog_refresh": (("products", "done"), "shopify.catalog_refresh")}
+RUNS = {"import": (STEPS, Topic.SHOPIFY_IMPORT),
+        "catalog_refresh": (("products", "done"), Topic.SHOPIFY_CATALOG_REFRESH)}
 #: Orders still to fulfill, by Order.displayFulfillmentStatus (the rest are history).
 OPEN_STATUSES = frozenset({"UNFULFILLED", "PARTIALLY_FULFILLED", "IN_PROGRESS", "ON_HOLD",
                            "OPEN", "PENDING_FULFILLMENT", "SCHEDULED", "REQUEST_DECLINED"})

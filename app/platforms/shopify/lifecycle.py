@@ -15,7 +15,7 @@ from app.models import (Channel, ChannelLocation, FulfillmentOrder, Order, Platf
                         WebhookInbox)
 from app.models._common import utcnow
 from app.platforms.shopify import lifecycle_checks  # noqa: F401 (the topics' payload checks)
-from app.platforms.shopify.handlers import _payload
+from app.platforms.shopify.inbound import _payload
 from app.platforms.shopify.mapping import gid
 from app.platforms.shopify.sync import ShopifyCall, pull_order
 from app.stock.push import mark_dirty

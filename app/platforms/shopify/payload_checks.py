@@ -97,7 +97,7 @@ def check_shop(delivery: Delivery) -> None:
     ``domain`` is the shop's primary domain, often the merchant's own (shop.example.com), so
     it is compared only when it is a myshopify.com domain. Shopify's example payload has
     both null: a body that does not name the shop is left to the confirmation with Shopify
-    (handlers.apply_uninstalled), which a body cannot fake.
+    (inbound.apply_uninstalled), which a body cannot fake.
     """
     payload = delivery.payload
     if payload.get("myshopify_domain") is not None:

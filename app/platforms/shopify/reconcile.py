@@ -28,7 +28,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Channel, ChannelStatus, Fulfillment, FulfillmentStatus, Order
 from app.models._common import utcnow
-from app.platforms.shopify.handlers import apply_fulfillment_changes, record_platform_fulfillment
+from app.platforms.shopify.inbound import apply_fulfillment_changes, record_platform_fulfillment
 from app.platforms.shopify.imports import UNINSTALLED_NOTE, match_unmatched_listings
 from app.platforms.shopify.lifecycle import reconcile_locations
 from app.platforms.shopify.mapping import parse_time

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Order, Platform, Refund
 from app.orders.refunds import UnmappedRestockLocation, record_refund
-from app.platforms.shopify.handlers import _order_gid_of_refund, _payload
+from app.platforms.shopify.inbound import _order_gid_of_refund, _payload
 from app.platforms.shopify.mapping import refund_data, refund_data_from_node
 from app.platforms.shopify.paging import read_refund
 from app.platforms.shopify.payload_checks import _objects, _positive_int, _resource_ids, _show

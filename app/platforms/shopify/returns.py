@@ -25,7 +25,7 @@ from app.models import (Fulfillment, FulfillmentLine, Order, OrderLine, OrderRet
 from app.orders.refunds import UnmappedRestockLocation
 from app.orders.returns import (TOPIC, DispositionData, PlatformReturnData, known_return,
                                 record_platform_return)
-from app.platforms.shopify.handlers import _payload
+from app.platforms.shopify.inbound import _payload
 from app.platforms.shopify.mapping import gid
 from app.platforms.shopify.paging import _follow, complete_fulfillment
 from app.platforms.shopify.payload_checks import _gid_number, _positive_int, _show

@@ -16,6 +16,7 @@ from app.platforms.shopify.tokens import TokenRequestError, read_credentials, re
 from app.sync.errors import RetryableError
 from app.sync.queue import Job
 from app.sync.schedule import enqueue_once
+from app.sync.topics import Topic
 
 #: How often each worker looks for due work (the intervals themselves are in the settings).
 TICK_SECONDS = 60
@@ -38,7 +39,7 @@ def enqueue_token_refreshes() -> int:
     for channel_id in _active_channel_ids():
         credentials = read_credentials(db.session.get(Channel, channel_id))
         if credentials is not None and credentials.needs_refresh(margin=margin + TICK_SECONDS):
-            queued += enqueue_once(channel_id, "shopify.token_refresh")
+            queued += enqueue_once(channel_id, Topic.SHOPIFY_TOKEN_REFRESH)
         db.session.commit()
     return queued
 
@@ -74,6 +75,6 @@ def enqueue_reconciliations() -> int:
     interval, now, queued = settings().reconcile_interval_seconds, utcnow(), 0
     for channel_id in _active_channel_ids():
         if reconcile_due(db.session.get(Channel, channel_id), interval, now):
-            queued += enqueue_once(channel_id, "shopify.reconcile")
+            queued += enqueue_once(channel_id, Topic.SHOPIFY_RECONCILE)
         db.session.commit()
     return queued

@@ -13,6 +13,7 @@ from app.models import Channel, ChannelStatus, Merchant, OutboxEvent, Platform
 from app.models._common import utcnow
 from app.platforms.shopify.settings import ShopifySettings
 from app.security.keyring import get_keyring
+from app.sync.topics import Topic
 
 ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"
 OFFLINE_TOKEN_TYPE = "urn:shopify:params:oauth:token-type:offline-access-token"
@@ -140,7 +141,7 @@ def save_install(shop: str, credentials: Credentials, *, merchant_id: int | None
     channel.uninstalled_at = channel.uninstall_confirmed_at = None
     db.session.flush()
     db.session.add(OutboxEvent(merchant_id=channel.merchant_id, channel_id=channel.id,
-                               topic="channel.installed", payload={"first": first}))
+                               topic=Topic.CHANNEL_INSTALLED, payload={"first": first}))
     db.session.flush()
     return channel, first
 

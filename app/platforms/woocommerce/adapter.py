@@ -7,7 +7,8 @@ from flask import Flask
 
 from app.models import Platform
 from app.platforms.base import Route
-from app.platforms.woocommerce import handlers, imports, inventory, refunds, returns, scheduled
+from app.platforms.woocommerce import (imports, inbound, inventory, outbound, reconcile, refunds,
+                                       returns, scheduled)
 # Payload checks register themselves by decorator (a module of their own); imported here so
 # this file names everything WooCommerce handles.
 from app.platforms.woocommerce import payload_checks  # noqa: F401
@@ -41,23 +42,23 @@ class WooCommerceAdapter:
 
     def push_fulfillment(self, job: Job) -> str:
         """Tracking entry, customer note, `completed` once every line is fulfilled."""
-        return handlers.push_fulfillment(job)
+        return outbound.push_fulfillment(job)
 
     def push_cancel(self, job: Job) -> str:
         """Our tracking entry removed, a note, the order reopened if we completed it."""
-        return handlers.push_cancel(job)
+        return outbound.push_cancel(job)
 
     def push_tracking(self, job: Job) -> str:
         """Our tracking entry replaced, a note."""
-        return handlers.push_tracking(job)
+        return outbound.push_tracking(job)
 
     def push_shipped(self, job: Job) -> str:
         """WooCommerce orders have no shipment states."""
-        return handlers.push_shipment_state(job)
+        return outbound.push_shipment_state(job)
 
     def push_delivered(self, job: Job) -> str:
         """WooCommerce orders have no shipment states."""
-        return handlers.push_shipment_state(job)
+        return outbound.push_shipment_state(job)
 
     def push_inventory(self, job: Job) -> str:
         """Batch endpoints, 100 per request."""
@@ -65,17 +66,17 @@ class WooCommerceAdapter:
 
     def reconcile(self, job: Job) -> str:
         """Orders and products modified since the last sync, webhooks re-enabled."""
-        return handlers.reconcile(job)
+        return reconcile.reconcile(job)
 
     def inbound(self) -> Mapping[str, Handler]:
         """Every subscribed webhook topic and its handler (each re-reads from the store)."""
-        return {"order.created": handlers.apply_order_webhook,
-                "order.updated": handlers.apply_order_webhook,
-                "order.deleted": handlers.apply_order_webhook,
-                "product.created": handlers.apply_product_webhook,
-                "product.updated": handlers.apply_product_webhook,
-                "product.restored": handlers.apply_product_webhook,
-                "product.deleted": handlers.apply_product_deleted}
+        return {"order.created": inbound.apply_order_webhook,
+                "order.updated": inbound.apply_order_webhook,
+                "order.deleted": inbound.apply_order_webhook,
+                "product.created": inbound.apply_product_webhook,
+                "product.updated": inbound.apply_product_webhook,
+                "product.restored": inbound.apply_product_webhook,
+                "product.deleted": inbound.apply_product_deleted}
 
     def jobs(self) -> Mapping[Topic, Route]:
         """The catalog re-read, run continuations, the refunds of an order to read, a return

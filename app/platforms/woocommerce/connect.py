@@ -17,6 +17,7 @@ from app.platforms.woocommerce.client import Keys, StoreClient
 from app.platforms.woocommerce.settings import WooSettings
 from app.security.keyring import get_keyring
 from app.sync.cursors import set_cursors
+from app.sync.topics import Topic
 
 STATE_SALT = "woocommerce-connect"
 #: The owner has this long to approve on the store (WooCommerce's own pages: minutes).
@@ -119,7 +120,7 @@ def save_connection(state: ConnectState, keys: Keys, *, app_url: str,
     db.session.flush()
     _ensure_store_location(channel, state.location_id)
     db.session.add(OutboxEvent(merchant_id=channel.merchant_id, channel_id=channel.id,
-                               topic="channel.connected", payload={}))
+                               topic=Topic.CHANNEL_CONNECTED, payload={}))
     db.session.flush()
     return channel
 

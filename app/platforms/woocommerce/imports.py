@@ -32,12 +32,13 @@ from app.stock.push import mark_dirty
 from app.sync.cursors import save_cursors, set_cursors
 from app.sync.errors import PermanentError
 from app.sync.queue import Job
+from app.sync.topics import Topic
 
 log = logging.getLogger("stockroom.woocommerce")
 
 WOO = Platform.WOOCOMMERCE
-CONTINUE_TOPIC = "woocommerce.import"
-REFRESH_TOPIC = "catalog.refresh_requested"
+CONTINUE_TOPIC = Topic.WOOCOMMERCE_IMPORT
+REFRESH_TOPIC = Topic.CATALOG_REFRESH_REQUESTED
 #: The runs, by their checkpoint key in sync_cursors.
 STEPS = {"import": ("webhooks", "committed", "products", "orders", "done"),
          "catalog_refresh": ("committed", "products", "done")}

@@ -29,9 +29,10 @@ from app.platforms.woocommerce.connect import STORE_LOCATION_ID, client_for
 from app.platforms.woocommerce.mapping import parse_gmt
 from app.sync.errors import PermanentError
 from app.sync.queue import Job
+from app.sync.topics import Topic
 
 WOO = Platform.WOOCOMMERCE
-TOPIC = "order.refunds_changed"
+TOPIC = Topic.ORDER_REFUNDS_CHANGED
 RESTOCK_NOTE = re.compile(r"^Item #(\d+) stock increased from (-?\d+) to (-?\d+)\.?$")
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-#: The webhook topics registered on every connected store (handled in handlers.py).
+#: The webhook topics registered on every connected store (handled in inbound.py).
 WEBHOOK_TOPICS = ("order.created", "order.updated", "order.deleted", "product.created",
                   "product.updated", "product.deleted", "product.restored")
 

@@ -23,8 +23,9 @@ from app.platforms.woocommerce.refunds import queue_new_refunds
 from app.platforms.woocommerce.mapping import (CANCELED_STATUSES, OPEN_STATUSES, completed_by_us,
                                                order_data, tracking_from_entries)
 from app.platforms.woocommerce.settings import WEBHOOK_TOPICS
+from app.sync.topics import Topic
 
-RECONCILE_TOPIC = "channel.reconcile_requested"
+RECONCILE_TOPIC = Topic.CHANNEL_RECONCILE_REQUESTED
 
 
 # --- shipment tracking ---------------------------------------------------------------
