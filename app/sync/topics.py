@@ -34,8 +34,6 @@ class Topic(StrEnum):
     SHOPIFY_CATALOG_REFRESH = "shopify.catalog_refresh"
     SHOPIFY_RECONCILE = "shopify.reconcile"
     SHOPIFY_TOKEN_REFRESH = "shopify.token_refresh"
-    # Periodic: waiting bulk operations looked at (their finish webhook may never come).
-    SHOPIFY_BULK_POLL = "shopify.bulk_poll"
     WOOCOMMERCE_IMPORT = "woocommerce.import"
 
 

@@ -108,4 +108,5 @@ class ShopifyAdapter:
                                               scheduled.enqueue_token_refreshes),
                 Topic.SHOPIFY_RECONCILE: (scheduled.TICK_SECONDS,
                                           scheduled.enqueue_reconciliations),
-                Topic.SHOPIFY_BULK_POLL: (scheduled.TICK_SECONDS, bulk.enqueue_bulk_polls)}
+                # A periodic task's name, not a job topic: it queues the runs' own jobs.
+                "shopify.bulk_poll": (scheduled.TICK_SECONDS, bulk.enqueue_bulk_polls)}
