@@ -126,7 +126,9 @@ def test_store_webhook_replaces_a_dead_pooled_connection(app, channel):
         "WHERE datname = current_database() AND pid <> pg_backend_pid() "
         "AND query LIKE 'INSERT INTO webhook_inbox%'"))
     db.session.commit()
-    assert ended == 1
+    # At least the one just used (earlier tests' concurrent deliveries may have left more
+    # pooled intake connections in this database: every one of them is ended).
+    assert ended >= 1
     assert _store(app, channel, "e-2") is not None  # sent again on a new connection
     assert _store(app, channel, "e-2") is None
     assert _count() == 2
