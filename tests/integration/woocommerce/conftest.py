@@ -43,10 +43,11 @@ class WooSandbox:
     tls: object
     app: object
 
-    def control(self, method: str, path: str, expect: int | None = None, **kwargs):
+    def control(self, method: str, path: str, expect: int | None = None, *,
+                timeout: float = 15, **kwargs):
         release_session()
-        response = requests.request(method, f"{self.http_url}/_sandbox/api{path}", timeout=15,
-                                    **kwargs)
+        response = requests.request(method, f"{self.http_url}/_sandbox/api{path}",
+                                    timeout=timeout, **kwargs)
         if expect is not None:
             assert response.status_code == expect, response.text
         else:
@@ -59,8 +60,12 @@ class WooSandbox:
     def store(self, slug: str = "demo-store") -> dict:
         return self.control("GET", f"/stores/{slug}")
 
-    def drain(self) -> None:
-        assert self.control("POST", "/webhooks/drain", json={"timeout": 10})["queued"] == 0
+    def drain(self, timeout: float = 60) -> None:
+        """Until every queued webhook was delivered. A test that pushes hundreds of products
+        leaves as many product.updated deliveries behind; on a loaded machine they take
+        longer than 10 s (the wait ends as soon as the queue is empty)."""
+        assert self.control("POST", "/webhooks/drain", json={"timeout": timeout},
+                            timeout=timeout + 15)["queued"] == 0
 
     def deliveries(self, **filters) -> list[dict]:
         return self.control("GET", "/deliveries", params=filters)
