@@ -38,7 +38,7 @@ bench: $(STAMP)
 ## make refresh-shopify-reference: copy Shopify's reference data (schema, webhook topics) again
 ## from ../shared/shopify/, the maintainers' folder beside the repository, into vendor/shopify/
 ## (vendor/shopify/README.md). Says so and changes nothing when that folder isn't there.
-## Copies over, never deletes: topics vendored from npm (products/*, refunds/*, returns/*) stay.
+## Copies over, never deletes: topics vendored from npm (products/*, refunds/*, returns/*, bulk_operations/finish) stay.
 SHOPIFY_REFERENCE_SRC ?= ../shared/shopify
 refresh-shopify-reference:
 	@if [ ! -d "$(SHOPIFY_REFERENCE_SRC)" ]; then \

@@ -7,6 +7,8 @@ import time
 
 import requests
 
+from sandbox.shopify.reference import webhook_example, webhook_payload_schema
+
 from .conftest import OTHER_SHOP, SHOP
 from .test_webhooks import SUBSCRIBE, _verify
 
@@ -153,6 +155,10 @@ def test_bulk_operation_finish_webhook_is_signed_with_the_documented_payload(
         "admin_graphql_api_id": op_id, "completed_at": op["completedAt"],
         "created_at": op["createdAt"], "error_code": None, "status": "completed",
         "type": "query"}
+    body = json.loads(hook["body"])
+    schema = webhook_payload_schema("bulk_operations/finish")
+    assert set(schema["required"]) <= set(body)
+    assert set(body) == set(webhook_example("bulk_operations/finish"))
 
 
 def test_bulk_operation_cancel_stops_the_worker(sandbox, token):
