@@ -5,17 +5,23 @@ limits"): a request's *requested* cost is taken before it runs, the difference t
 actual cost is refunded after, and a request that finds the bucket short is answered
 THROTTLED. Each call first asks its bucket here how long to wait.
 
-- ``SharedBucket`` (PostgreSQL, where several web nodes and workers call the same shop):
-  the estimate lives in one row per shop (``shopify_rate_buckets``). A call *takes* its
-  cost from the row before it is sent, in one statement that refills the row at the
-  restore rate since its stamp (the database's clock, so every node agrees) and waits as
-  long as the row is below zero: callers queue behind each other's reservations instead
-  of all spending the same points. The answer gives back what was reserved but not
-  charged (the refund, or all of it when THROTTLED) and lowers the row to Shopify's
-  ``currentlyAvailable`` when that is lower. A process killed mid-call leaves its
-  reservation taken: the row is conservative for cost / restore rate seconds, no more.
-  Each of the two statements is its own short transaction on its own pooled connection,
-  never the caller's session (which may hold row locks).
+- ``SharedBucket`` (PostgreSQL, where several web nodes and workers call the same shop): the
+  estimate lives in one row per shop (``shopify_rate_buckets``). A call *takes* its cost
+  from the row before it is sent, in one statement that refills the row at the restore rate
+  since its stamp (the database's clock, so every node agrees) and takes only when the row
+  holds the whole cost, as Shopify does; a call that finds it short takes nothing and looks
+  again every 50 ms, so it goes as soon as an earlier call's refund comes back (a big
+  query's requested cost is mostly refunded within its round trip), for up to 30 s. Waiting
+  without taking matters: callers that each took their cost on arrival would sink the row
+  below zero together and each wait for the others' debts (a convoy: 3 workers sending
+  743-point queries to a 1,000-point bucket waited 800 s in all, and a reconcile outlived
+  its lease again and again). A call that looked for 30 s and still found the row short
+  takes its cost anyway (the row goes below zero, later calls wait for it). The answer gives
+  back what was taken but not charged (the refund, or all of it when THROTTLED) and lowers
+  the row to Shopify's ``currentlyAvailable`` when that is lower. A process killed mid-call
+  leaves its reservation taken: the row is conservative for cost / restore rate seconds, no
+  more. Each statement is its own short transaction on its own pooled connection, never the
+  caller's session (which may hold row locks).
 - ``LocalBucket`` (SQLite, one node): the process's own estimate, set from each answer's
   ``throttleStatus``, as before; SQLite's single writer would make a shared row wait on
   the caller's own open transaction.
@@ -70,20 +76,31 @@ class LocalBucket:
         time.sleep(wait)
 
 
-_TAKE = text("""
+_LEVEL_SQL = """LEAST(b.maximum, b.available + GREATEST(0, EXTRACT(EPOCH FROM clock_timestamp())
+                      - b.stamp) * b.restore_rate)"""
+
+#: Take ``cost`` from the shop's row when the row holds it (or all of a bucket smaller than
+#: it); a new row starts full. Returns a row only when it took.
+_TRY_TAKE = text(f"""
 INSERT INTO shopify_rate_buckets AS b (shop, available, maximum, restore_rate, stamp)
 VALUES (:shop, :maximum - :cost, :maximum, :restore_rate, EXTRACT(EPOCH FROM clock_timestamp()))
 ON CONFLICT (shop) DO UPDATE SET
-    available = LEAST(b.maximum, b.available + GREATEST(0, EXTRACT(EPOCH FROM clock_timestamp())
-                      - b.stamp) * b.restore_rate) - :cost,
+    available = {_LEVEL_SQL} - :cost,
     stamp = EXTRACT(EPOCH FROM clock_timestamp())
-RETURNING b.available, b.restore_rate
+WHERE {_LEVEL_SQL} >= LEAST(:cost, b.maximum)
+RETURNING b.available
 """)
 
-_LEVEL = text("""
-SELECT LEAST(b.maximum, b.available + GREATEST(0, EXTRACT(EPOCH FROM clock_timestamp())
-             - b.stamp) * b.restore_rate)
-FROM shopify_rate_buckets AS b WHERE b.shop = :shop
+#: Take ``cost`` whatever the row holds (after waiting the refill time).
+_TAKE = text(f"""
+UPDATE shopify_rate_buckets AS b SET
+    available = {_LEVEL_SQL} - :cost,
+    stamp = EXTRACT(EPOCH FROM clock_timestamp())
+WHERE b.shop = :shop
+""")
+
+_LEVEL = text(f"""
+SELECT {_LEVEL_SQL}, b.maximum, b.restore_rate FROM shopify_rate_buckets AS b WHERE b.shop = :shop
 """)
 
 _ANSWERED = text("""
@@ -102,17 +119,39 @@ WHERE b.shop = :shop
 class SharedBucket:
     """A shop's bucket as one row every process paces on (see the module docstring)."""
 
+    #: How often a waiting call looks at the row again.
+    POLL_SECONDS = 0.05
+    #: A call that found the row short this long takes its cost anyway (and may be
+    #: answered THROTTLED, which the caller paces on): no call starves behind the others.
+    MAX_WAIT_SECONDS = 30.0
+
     def __init__(self, engine, shop: str) -> None:
         self.engine = engine
         self.shop = shop
+        self.cost = 0.0
+        self.taken = False
+        #: True when the last settle waited the whole refill time and took the cost anyway.
+        self.waited_out = False
+
+    def _try_take(self, cost: float) -> bool:
+        with self.engine.begin() as conn:
+            return conn.execute(_TRY_TAKE, {
+                "shop": self.shop, "cost": cost, "maximum": DEFAULT_MAXIMUM,
+                "restore_rate": DEFAULT_RESTORE_RATE}).first() is not None
 
     def reserve(self, cost: float) -> float:
-        """Take ``cost`` points now; seconds to wait until the row is back at zero."""
-        with self.engine.begin() as conn:
-            available, restore_rate = conn.execute(_TAKE, {
-                "shop": self.shop, "cost": cost, "maximum": DEFAULT_MAXIMUM,
-                "restore_rate": DEFAULT_RESTORE_RATE}).one()
-        return 0.0 if available >= 0 else -available / restore_rate
+        """Take ``cost`` points now if the row holds them (0 s to wait); else take nothing
+        and return the seconds the refill alone needs to bring them (``settle`` waits)."""
+        self.cost, self.waited_out = cost, False
+        self.taken = self._try_take(cost)
+        if self.taken:
+            return 0.0
+        with self.engine.connect() as conn:
+            row = conn.execute(_LEVEL, {"shop": self.shop}).first()
+        if row is None:  # the row was deleted meanwhile: the next look creates it full
+            return self.POLL_SECONDS
+        level, maximum, restore_rate = row
+        return max((min(cost, maximum) - level) / restore_rate, self.POLL_SECONDS)
 
     def observe(self, throttle: dict | None, *, reserved: float,
                 charged: float | None) -> None:
@@ -136,15 +175,21 @@ class SharedBucket:
         return 0.05
 
     def settle(self, wait: float) -> None:
-        """Wait until the row is back at zero: at most ``wait`` (the refill alone), less when
-        calls before this one give back their refunds meanwhile (looked at every 50 ms)."""
-        deadline = time.monotonic() + wait
+        """Wait until the row holds this call's cost and take it (looked at every 50 ms, so
+        an earlier call's refund lets it go at once). ``wait`` (the refill alone) is only an
+        estimate: other callers may take first, so the looking goes on for up to
+        ``MAX_WAIT_SECONDS``; after that the cost is taken anyway."""
+        if self.taken:
+            return
+        deadline = time.monotonic() + max(wait, self.MAX_WAIT_SECONDS)
         while (left := deadline - time.monotonic()) > 0:
-            time.sleep(min(left, 0.05))
-            with self.engine.connect() as conn:
-                level = conn.execute(_LEVEL, {"shop": self.shop}).scalar()
-            if level is None or level >= 0:
+            time.sleep(min(left, self.POLL_SECONDS))
+            if self._try_take(self.cost):
+                self.taken = True
                 return
+        with self.engine.begin() as conn:
+            conn.execute(_TAKE, {"shop": self.shop, "cost": self.cost})
+        self.taken = self.waited_out = True
 
 
 _local: dict[str, LocalBucket] = {}

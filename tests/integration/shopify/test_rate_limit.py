@@ -1,5 +1,5 @@
 """Shopify's per-shop bucket paced by every process together (PostgreSQL): the estimate is one
-row that each call takes its requested cost from before it is sent."""
+row that each call takes its requested cost from before it is sent, once the row holds it."""
 from __future__ import annotations
 
 import threading
@@ -18,7 +18,7 @@ CALLS = 20
 
 
 @pytest.mark.postgres
-def test_a_call_waits_behind_what_other_processes_reserved(stockroom):
+def test_a_call_waits_until_the_row_holds_its_cost(stockroom):
     # Two engines: two processes' connection pools on the same database.
     other = create_engine(db.engine.url)
     try:
@@ -29,16 +29,16 @@ def test_a_call_waits_behind_what_other_processes_reserved(stockroom):
         mine.observe({"currentlyAvailable": 1000, "maximumAvailable": 1000,
                       "restoreRate": 0.01}, reserved=0, charged=0)
         assert mine.reserve(1000) == 0
-        wait = theirs.reserve(1)         # nothing left: 1 point at 0.01/s
-        assert 99 < wait <= 100
+        wait = theirs.reserve(1)         # nothing left: 1 point at 0.01/s, nothing taken
+        assert 99 < wait <= 100 and not theirs.taken
 
         def available():
             return db.session.scalar(select(ShopifyRateBucket.available).where(
                 ShopifyRateBucket.shop == SHOP).execution_options(populate_existing=True))
-        # Shopify charged the first call 40 of its 1,000: 960 come back; the second call's
-        # reservation stays taken.
+        # Shopify charged the first call 40 of its 1,000: 960 come back (the second call
+        # took nothing while it waited).
         mine.observe(None, reserved=1000, charged=40)
-        assert 959 <= available() < 960
+        assert 960 <= available() < 961
         # Shopify says less is left than the row thinks: the row believes Shopify.
         theirs.observe({"currentlyAvailable": 300, "maximumAvailable": 2000,
                         "restoreRate": 0.01}, reserved=1, charged=1)
@@ -55,6 +55,56 @@ def test_a_call_waits_behind_what_other_processes_reserved(stockroom):
     finally:
         other.dispose()
         db.session.remove()
+
+
+@pytest.mark.postgres
+def test_waiting_calls_go_on_an_earlier_calls_refund_not_on_each_others_debts(stockroom):
+    """Three processes send a query that asks 743 points of a 1,000-point bucket and is
+    charged ~20. The second and third find the row short and take nothing; when the first
+    one's refund comes back, the second goes at once (its next look, 50 ms later), and the
+    third after the second's refund. Had each taken its cost on arrival, the row would be
+    at -1,229 and the second would wait for the third's debt too: the whole refill time
+    (here ~1.6 days at 0.01 points/s), a convoy that made a reconcile outlive its lease."""
+    engines = [create_engine(db.engine.url) for _ in range(2)]
+    try:
+        first = SharedBucket(db.engine, SHOP)
+        second, third = (SharedBucket(e, SHOP) for e in engines)
+        assert first.reserve(0) == 0
+        first.observe({"currentlyAvailable": 1000, "maximumAvailable": 1000,
+                       "restoreRate": 0.01}, reserved=0, charged=0)
+        assert first.reserve(743) == 0 and first.taken
+        waits = [second.reserve(743), third.reserve(743)]
+        assert all(w > 40_000 for w in waits) and not (second.taken or third.taken)
+        first.observe(None, reserved=743, charged=19)       # 724 come back: 981
+        second.settle(waits[0])
+        assert second.taken and not second.waited_out
+        second.observe(None, reserved=743, charged=23)      # 720 come back: 958
+        third.settle(waits[1])
+        assert third.taken and not third.waited_out
+        level = db.session.scalar(select(ShopifyRateBucket.available).where(
+            ShopifyRateBucket.shop == SHOP).execution_options(populate_existing=True))
+        assert 215 <= level < 216
+    finally:
+        for engine in engines:
+            engine.dispose()
+        db.session.remove()
+
+
+@pytest.mark.postgres
+def test_a_call_that_found_the_row_short_too_long_takes_its_cost_anyway(stockroom):
+    mine = SharedBucket(db.engine, SHOP)
+    mine.reserve(0)
+    mine.observe({"currentlyAvailable": 100, "maximumAvailable": 1000,
+                  "restoreRate": 0.01}, reserved=0, charged=0)
+    wait = mine.reserve(300)
+    assert not mine.taken and 19_999 < wait <= 20_000
+    mine.MAX_WAIT_SECONDS = 0.12  # instead of 30 s
+    mine.settle(0.0)
+    assert mine.taken and mine.waited_out
+    level = db.session.scalar(select(ShopifyRateBucket.available).where(
+        ShopifyRateBucket.shop == SHOP).execution_options(populate_existing=True))
+    assert -200 <= level < -199  # later calls wait for this one's debt
+    db.session.remove()
 
 
 @pytest.mark.postgres
