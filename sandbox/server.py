@@ -7,7 +7,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from ssl import SSLContext
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+
+class KeepAliveHandler(WSGIRequestHandler):
+    """HTTP/1.1 with persistent connections, as a web server in front of WordPress answers
+    (nginx, Apache): werkzeug's default is HTTP/1.0, one connection per request."""
+
+    protocol_version = "HTTP/1.1"
 
 
 @dataclass
@@ -27,9 +34,17 @@ class RunningServer:
 
 
 def start_in_thread(app, *, host: str = "127.0.0.1", port: int = 0,
-                    ssl_context: SSLContext | None = None) -> RunningServer:
-    """Start ``app`` on a real socket (port 0 = any free port) in a daemon thread."""
-    server = make_server(host, port, app, threaded=True, ssl_context=ssl_context)
+                    ssl_context: SSLContext | None = None,
+                    keep_alive: bool | None = None) -> RunningServer:
+    """Start ``app`` on a real socket (port 0 = any free port) in a daemon thread.
+
+    ``keep_alive`` (default: the app's ``sandbox_keep_alive`` attribute) serves HTTP/1.1
+    with persistent connections instead of werkzeug's HTTP/1.0.
+    """
+    if keep_alive is None:
+        keep_alive = getattr(app, "sandbox_keep_alive", False)
+    server = make_server(host, port, app, threaded=True, ssl_context=ssl_context,
+                         request_handler=KeepAliveHandler if keep_alive else None)
     thread = threading.Thread(target=server.serve_forever, name=f"wsgi:{server.server_port}",
                               daemon=True)
     thread.start()

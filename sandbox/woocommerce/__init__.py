@@ -55,4 +55,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         sandbox.flush_events()
         return response
 
+    # A store's web server keeps connections open between requests (HTTP/1.1), so a
+    # client that reuses them gains what it would against a real store.
+    app.sandbox_keep_alive = True
     return app

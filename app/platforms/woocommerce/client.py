@@ -7,6 +7,7 @@ become :class:`WooError` (readable, permanent), 429/5xx/network errors Retryable
 """
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -85,12 +86,39 @@ class SessionAPI(API):
 
 
 class StoreClient:
-    """REST calls to one store: ``client.get("orders/12", what="reading order 12")``."""
+    """REST calls to one store: ``client.get("orders/12", what="reading order 12")``.
+
+    One pinned session for the client's life (a job's calls): kept-alive connections are
+    reused, which the ``woocommerce`` library alone never does (a new connection per
+    request). Every request is still resolved and checked first, and a connection is only
+    reused for the same checked addresses (app/platforms/woocommerce/transport.py).
+    """
 
     def __init__(self, store_url: str, keys: Keys, settings: WooSettings):
         self.store_url = store_url
         self.keys = keys
         self.settings = settings
+        self._session: requests.Session | None = None
+
+    @property
+    def session(self) -> requests.Session:
+        """The pinned session, made on first use; closed with the client."""
+        if self._session is None:
+            self._session = store_session(self.settings)
+            weakref.finalize(self, self._session.close)
+        return self._session
+
+    def close(self) -> None:
+        """Close the kept-alive connections now (else when the client is collected)."""
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def __enter__(self) -> "StoreClient":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
 
     def _api(self, version: str, session: requests.Session) -> API:
         return SessionAPI(self.store_url, self.keys.consumer_key, self.keys.consumer_secret,
@@ -108,12 +136,11 @@ class StoreClient:
         """
         kwargs: dict[str, Any] = {"params": dict(params or {}), "allow_redirects": False}
         try:
-            with store_session(self.settings) as session:
-                api = self._api(version, session)
-                if method in ("post", "put"):
-                    response = getattr(api, method)(endpoint, data, **kwargs)
-                else:
-                    response = getattr(api, method)(endpoint, **kwargs)
+            api = self._api(version, self.session)
+            if method in ("post", "put"):
+                response = getattr(api, method)(endpoint, data, **kwargs)
+            else:
+                response = getattr(api, method)(endpoint, **kwargs)
         except UnsafeStoreURL as exc:
             raise PermanentError(f"Stockroom refuses to call this store: {exc.message}") from None
         except requests.Timeout:

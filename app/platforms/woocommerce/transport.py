@@ -120,6 +120,11 @@ class PinnedAdapter(HTTPAdapter):
         return super().send(request, stream=stream, timeout=timeout, verify=verify, cert=cert,
                             proxies=None)
 
+    def pools(self) -> list[HTTPConnectionPool]:
+        """The open connection pools (one per host, port and checked addresses)."""
+        with self._pools_lock:
+            return [self._pools[key] for key in self._pools.keys()]
+
     def close(self) -> None:
         """Close every pool (and so every kept-alive connection)."""
         super().close()
