@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from flask import Response, current_app, g, request, url_for
 
+from app.extensions import htmx
 from app.platforms.shopify.session_tokens import verify_session_token
 
 
@@ -34,6 +35,6 @@ def script_session_challenge() -> Response | None:
                      embedded="1", _external=True)
     headers = {"X-Shopify-API-Request-Failure-Reauthorize": "1",
                "X-Shopify-API-Request-Failure-Reauthorize-Url": reauth}
-    if request.headers.get("HX-Request") == "true":
+    if htmx:
         headers["HX-Redirect"] = reauth
     return Response(status=401, headers=headers)

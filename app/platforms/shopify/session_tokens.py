@@ -10,7 +10,7 @@ from shopify.session_token import SessionTokenError
 from shopify.utils import shop_url
 from sqlalchemy import select
 
-from app.extensions import db
+from app.extensions import db, htmx
 from app.models import Channel, ChannelStatus, Platform
 from app.auth import Identity
 
@@ -59,7 +59,7 @@ def launch_token() -> str | None:
     """``?id_token=`` of a document load: how Shopify opens the app in the admin
     (``/?embedded=1&host=…&id_token=…&shop=…``) and how the bounce page reloads it. Only a
     GET that is not htmx counts; None on any other request."""
-    if request.method != "GET" or request.headers.get("HX-Request"):
+    if request.method != "GET" or htmx:
         return None
     return request.args.get("id_token") or None
 
@@ -119,7 +119,7 @@ def bounce_challenge() -> Response | None:
     Shopify's bounce page (App Bridge supplies a token, the page reloads with it). A valid
     token of a shop that isn't installed yet goes to the install (token exchange)."""
     settings = current_app.extensions.get("stockroom.shopify")
-    if settings is None or request.headers.get("HX-Request") or not _framed():
+    if settings is None or htmx or not _framed():
         return None
     token = launch_token()
     claims = verify_session_token(token) if token else None
