@@ -5,6 +5,7 @@ from flask import g, render_template
 
 from app.auth import authenticate, check_csrf
 from app.errors import NotFound
+from app.warehouse.low_stock import low_stock
 from app.web import attention
 from app.web.blueprint import bp
 from app.web.read_models import common, inventory, orders
@@ -35,10 +36,15 @@ def _show_not_found(error: NotFound):
     return render_template("web/not_found.html", message=error.message), 404
 
 
+#: Low-stock rows on the home page (the most short first; the rest on the Low stock page).
+HOME_LOW_STOCK_ROWS = 10
+
+
 @bp.get("/")
 def show_home():
     """Signed in: the set-up steps while incomplete, pushes still paused, listings needing a
-    decision, orders to do and stock by location; otherwise the welcome page."""
+    decision, orders to do, what is at or below its reorder point and stock by location;
+    otherwise the welcome page."""
     from app.web.onboarding_state import onboarding
 
     if authenticate() is None:
@@ -49,4 +55,6 @@ def show_home():
                            counts=orders.order_status_counts(merchant_id, OrderFilters()),
                            reauthorizations=attention.reauthorizations(merchant_id),
                            location_attention=attention.location_attention(merchant_id),
+                           low_stock=low_stock(merchant_id, limit=HOME_LOW_STOCK_ROWS + 1),
+                           home_low_stock_rows=HOME_LOW_STOCK_ROWS,
                            **inventory.stock_matrix(merchant_id))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import re
 import socketserver
 import threading
 
@@ -16,6 +17,7 @@ from app.sync import schedule
 from app.sync.worker import Worker
 from app.warehouse.low_stock import DIGEST_TOPIC, queue_digests, schedule_low_stock_digests
 from tests.fixtures.factories import make_location, make_merchant
+from tests.web.conftest import header_credential
 
 
 class _SMTPHandler(socketserver.StreamRequestHandler):
@@ -91,6 +93,35 @@ def test_low_stock_lists_what_is_at_or_below_with_reserved_units(shop, browser):
     # Blank removes the reorder point.
     assert set_point(shop, browser, reorder_point="").status_code == 303
     assert db.session.scalars(select(ReorderPoint.reorder_point)).all() == [3]
+
+
+def test_home_lists_what_is_at_or_below_its_reorder_point(shop, browser):
+    home = browser.get("/").get_data(as_text=True)
+    assert 'id="home-low-stock"' not in home  # nothing below a reorder point: no card
+    assert set_point(shop, browser).status_code == 303  # 5 on hand, point 5: at it
+    assert set_point(shop, browser, sku="TOTE-1", location_id=shop.second.id,
+                     reorder_point="3").status_code == 303  # 4 on hand: above
+    home = browser.get("/").get_data(as_text=True)
+    card = home[home.index('id="home-low-stock"'):]
+    card = card[:card.index("</section>")]
+    assert 'data-sku="MUG-1" data-location="Main warehouse"' in card and "TOTE-1" not in card
+    # available 5, point 5, 3 mugs reserved by the shop's open order
+    assert ('<td class="num">5</td><td class="num">5</td><td class="num">3</td>' in card)
+    assert 'href="/stock/low"' in card
+
+
+def test_low_stock_page_works_embedded_with_a_session_token(shop, app):
+    headers = header_credential(app, shop.merchant_id, first=True)
+    client = app.test_client()
+    page = client.get("/stock/low", headers=headers).get_data(as_text=True)
+    token = re.search(r'name="form_token" value="([^"]+)"', page).group(1)
+    response = client.post("/stock/reorder-points", headers=headers | {"HX-Request": "true"},
+                           data={"form_token": token, "sku": "MUG-1",
+                                 "location_id": shop.main.id, "reorder_point": "5"})
+    assert response.status_code == 204 and "Set-Cookie" not in response.headers
+    assert db.session.scalars(select(ReorderPoint.reorder_point)).all() == [5]
+    rows = client.get("/stock/low", headers=headers).get_data(as_text=True)
+    assert 'data-sku="MUG-1" data-location="Main warehouse"' in rows
 
 
 def test_reorder_point_bad_input_is_inline(shop, browser):
