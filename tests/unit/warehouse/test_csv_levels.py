@@ -219,3 +219,38 @@ def test_export_csv_memory_stays_flat_while_the_file_grows(setup):
     # Held memory after the first chunks (query compiled, first batch fetched) does not grow
     # with the rows streamed after them: all of them in memory would be over a megabyte.
     assert max(samples[2:]) - samples[2] < 300_000, (samples[2], max(samples[2:]), size)
+
+
+def test_applied_import_marks_the_mapped_confirmed_location_dirty(setup):
+    """An import's counts reach the platforms through the inventory push like any change."""
+    from app.models import ChannelListing, ChannelLocation, OutboxEvent
+    from app.stock.push import fan_out_levels_changed, pending_pushes
+    from app.sync.queue import Job
+    from tests.fixtures.factories import confirm_stock, make_channel
+
+    merchant, main, shop, mug, tote = setup
+    channel = make_channel(merchant)
+    cl = ChannelLocation(merchant_id=merchant.id, channel_id=channel.id, remote_id="L-main",
+                         stock_location_id=main.id)
+    db.session.add(cl)
+    db.session.add(ChannelListing(merchant_id=merchant.id, channel_id=channel.id,
+                                  remote_variant_id="V1", remote_inventory_item_id="I1",
+                                  sku="MUG-1", inventory_item_id=mug.id))
+    confirm_stock(cl)
+    db.session.commit()
+    db.session.query(OutboxEvent).delete()
+    db.session.commit()
+    stock_import = upload(merchant, "SKU,Location,On hand\nMUG-1,Main,9\nTOTE-1,Shop,4\n")
+    plan = plan_import(merchant.id, stock_import)
+    apply_import(merchant.id, stock_import.id, sha256=plan.sha256, digest=plan.digest)
+    db.session.commit()
+    events = db.session.scalars(select(OutboxEvent).where(
+        OutboxEvent.topic == "inventory.levels_changed").order_by(OutboxEvent.id)).all()
+    assert sorted((e.payload["location_id"], e.payload["item_ids"]) for e in events) == sorted(
+        [(main.id, [mug.id]), (shop.id, [tote.id])])
+    for event in events:
+        fan_out_levels_changed(Job(model=OutboxEvent, id=event.id, merchant_id=merchant.id,
+                                   channel_id=None, topic=event.topic, attempts=0,
+                                   payload=event.payload))
+    pending = pending_pushes(channel.id, limit=10)
+    assert [(p.location_remote_id, p.sku, p.quantity) for p in pending] == [("L-main", "MUG-1", 9)]
