@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.locking import orders_for_update
 from app.models import ChannelListing, InventoryItem, Order, OrderLine
+from app.stock.push import mark_dirty
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ def upsert_order(merchant_id: int, channel_id: int, data: OrderData) -> Order:
     """
     order = db.session.scalar(select(Order).where(Order.channel_id == channel_id,
                                                   Order.remote_id == data.remote_id))
+    held_before = _held(order)
     if order is None:
         order = Order(merchant_id=merchant_id, channel_id=channel_id, remote_id=data.remote_id,
                       name=data.name, placed_at=data.placed_at)
@@ -73,7 +75,26 @@ def upsert_order(merchant_id: int, channel_id: int, data: OrderData) -> Order:
         line.quantity = max(line_data.quantity, line.fulfilled_quantity or 0)
         line.inventory_item_id = _match_item(merchant_id, channel_id, line_data)
     db.session.flush()
+    held_after = _held(order)
+    changed = {item for item in held_before.keys() | held_after.keys()
+               if held_before.get(item, 0) != held_after.get(item, 0)}
+    if changed:
+        # What this store holds for the order changed (new, edited, canceled): its sister
+        # stores subtract those units from what they are told (app/stock/open_orders.py).
+        mark_dirty(merchant_id, item_ids=changed, except_channel_id=channel_id)
     return order
+
+
+def _held(order: Order | None) -> dict[int, int]:
+    """Item id -> units of the order not fulfilled yet (nothing when canceled)."""
+    if order is None or order.cancelled_at is not None:
+        return {}
+    held: dict[int, int] = {}
+    for line in order.lines:
+        if line.inventory_item_id is not None:
+            units = line.quantity - (line.fulfilled_quantity or 0)
+            held[line.inventory_item_id] = held.get(line.inventory_item_id, 0) + max(units, 0)
+    return held
 
 
 def _match_item(merchant_id: int, channel_id: int, line: LineData) -> int | None:

@@ -1,5 +1,6 @@
-"""Units of open orders a platform already holds: what every inventory push subtracts and
-what the Inventory page shows as Committed (one definition for both)."""
+"""Units of open orders the stores hold: what every inventory push subtracts (a store's own
+orders' units, and its sister stores' units at the same stock location) and what the
+Inventory page shows as Committed (one definition for both)."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -49,10 +50,11 @@ def held_by_open_orders(channel_id: int, listing_ids: set[int] | None = None
     return {li: int(total or 0) for li, total in db.session.execute(stmt)}
 
 
-def committed_by_location(merchant_id: int, item_ids: list[int]
-                          ) -> dict[tuple[int, int], int]:
+def committed_by_location(merchant_id: int, item_ids: list[int], *,
+                          except_channel_id: int | None = None) -> dict[tuple[int, int], int]:
     """(item id, stock location id) -> the open-order units the pushes subtract there: each
-    channel's held units at its platform locations mapped onto that stock location."""
+    channel's held units at its platform locations mapped onto that stock location (every
+    channel but ``except_channel_id`` when given)."""
     if not item_ids:
         return {}
     totals: dict[tuple[int, int], int] = defaultdict(int)
@@ -73,6 +75,8 @@ def committed_by_location(merchant_id: int, item_ids: list[int]
         by_channel[channel_id].append((cl_id, stock_location_id))
     listing_ids = set(listing_item)
     for channel_id, locations in by_channel.items():
+        if channel_id == except_channel_id:
+            continue
         stock_of = dict(locations)
         if platforms.get(channel_id) == Platform.SHOPIFY:
             for (cl_id, listing_id), units in held_by_fulfillment_orders(
@@ -85,3 +89,25 @@ def committed_by_location(merchant_id: int, item_ids: list[int]
                     for _, stock_location_id in locations:
                         totals[(listing_item[listing_id], stock_location_id)] += units
     return dict(totals)
+
+
+def held_by_other_stores(channel_id: int, rows) -> dict[tuple[int, int], int]:
+    """(channel location id, listing id) of each pending push -> the units the merchant's
+    OTHER stores hold for their open orders at the stock location that platform location is
+    mapped to. One stock, many stores: a unit promised to one store's order is not
+    available to sell on another, so every push subtracts them (a platform subtracts only
+    its own orders' units by itself)."""
+    if not rows:
+        return {}
+    cl_ids = {r.channel_location_id for r in rows}
+    listing_ids = {r.listing_id for r in rows}
+    stock_of = dict(db.session.execute(select(ChannelLocation.id, ChannelLocation.stock_location_id)
+                                       .where(ChannelLocation.id.in_(cl_ids))).all())
+    item_of = dict(db.session.execute(select(ChannelListing.id, ChannelListing.inventory_item_id)
+                                      .where(ChannelListing.id.in_(listing_ids))).all())
+    merchant_id = db.session.scalar(select(Channel.merchant_id).where(Channel.id == channel_id))
+    items = sorted({i for i in item_of.values() if i is not None})
+    totals = committed_by_location(merchant_id, items, except_channel_id=channel_id)
+    return {(r.channel_location_id, r.listing_id):
+            totals.get((item_of.get(r.listing_id), stock_of.get(r.channel_location_id)), 0)
+            for r in rows}

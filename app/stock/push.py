@@ -80,12 +80,15 @@ def fan_out_levels_changed(job: Job) -> str:
 
 def mark_dirty(merchant_id: int, *, location_id: int | None = None,
                item_ids: Iterable[int] | None = None, channel_id: int | None = None,
-               channel_location_id: int | None = None) -> set[int]:
+               channel_location_id: int | None = None,
+               except_channel_id: int | None = None) -> set[int]:
     """Bump the push generation of the matching listings × mapped locations. Flushes.
 
     Narrow by stock location and items (a stock change), by channel and items (a platform
-    order that changes what the platform holds committed), by channel location (a new
-    mapping) or by channel (an import). Returns the channels that got a push job.
+    order that changes what the platform holds committed), by items on every channel but
+    one (an order changes what its store holds, which its sister stores subtract), by
+    channel location (a new mapping) or by channel (an import). Returns the channels that
+    got a push job.
 
     The rows are upserted by the database itself (INSERT … SELECT … ON CONFLICT): a change
     of 10,000 items at two mapped locations is one statement, not 20,000 rows through Python.
@@ -113,6 +116,8 @@ def mark_dirty(merchant_id: int, *, location_id: int | None = None,
             matches = matches.where(_among(ChannelListing.inventory_item_id, items))
         if channel_id is not None:
             matches = matches.where(ChannelLocation.channel_id == channel_id)
+        if except_channel_id is not None:
+            matches = matches.where(ChannelLocation.channel_id != except_channel_id)
         if channel_location_id is not None:
             matches = matches.where(ChannelLocation.id == channel_location_id)
         found = set(db.session.scalars(

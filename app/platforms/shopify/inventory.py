@@ -21,7 +21,7 @@ from dataclasses import replace
 
 from app.extensions import db
 from app.platforms.shopify.sync import ShopifyCall
-from app.stock.open_orders import held_by_fulfillment_orders
+from app.stock.open_orders import held_by_fulfillment_orders, held_by_other_stores
 from app.stock.push import PendingPush, record_push_failed, record_remote_quantities
 from app.sync.errors import RetryableError
 from app.sync.queue import Job
@@ -39,7 +39,8 @@ def push_inventory(job: Job) -> str:
 
 
 def _adjusted(channel_id: int, batch: list[PendingPush]) -> list[PendingPush]:
-    """Subtract Shopify's own committed units (open FO remaining at that location)."""
+    """Subtract Shopify's own committed units (open FO remaining at that location) and the
+    units the merchant's other stores hold at the same stock location."""
     usable = [p for p in batch if p.remote_inventory_item_id]
     if len(usable) < len(batch):
         record_push_failed([p for p in batch if not p.remote_inventory_item_id],
@@ -47,8 +48,10 @@ def _adjusted(channel_id: int, batch: list[PendingPush]) -> list[PendingPush]:
     if not usable:
         return []
     held = held_by_fulfillment_orders(channel_id, {p.listing_id for p in usable})
-    return [replace(p, quantity=max(p.quantity - held.get((p.channel_location_id, p.listing_id), 0),
-                                    0)) for p in usable]
+    elsewhere = held_by_other_stores(channel_id, usable)
+    return [replace(p, quantity=max(p.quantity - held.get((p.channel_location_id, p.listing_id), 0)
+                                    - elsewhere.get((p.channel_location_id, p.listing_id), 0), 0))
+            for p in usable]
 
 
 def _push_batch(call: ShopifyCall, batch: list[PendingPush]

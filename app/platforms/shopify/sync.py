@@ -89,10 +89,11 @@ def mirror_fulfillment_orders(order: Order, nodes: list[dict]) -> None:
 
 def mark_order_stock_stale(order: Order) -> None:
     """What Shopify holds committed for this order changed (a new view of its fulfillment
-    orders, a move): its items' pushed quantities are stale."""
+    orders, a move): its items' pushed quantities are stale, on this shop and on the
+    merchant's other stores (which subtract what this shop holds at each stock location)."""
     item_ids = {line.inventory_item_id for line in order.lines if line.inventory_item_id}
     if item_ids:
-        mark_dirty(order.merchant_id, channel_id=order.channel_id, item_ids=item_ids)
+        mark_dirty(order.merchant_id, item_ids=item_ids)
 
 
 def mirror_fulfillment_order(order: Order, node: dict,

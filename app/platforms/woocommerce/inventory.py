@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from app.platforms.woocommerce.client import StoreClient, WooError
 from app.platforms.woocommerce.connect import client_for
-from app.stock.open_orders import held_by_open_orders
+from app.stock.open_orders import held_by_open_orders, held_by_other_stores
 from app.stock.push import PendingPush
 from app.sync.queue import Job
 from app.sync.rounds import push_rounds
@@ -44,11 +44,14 @@ def push_inventory(job: Job) -> str:
 
 
 def _adjusted(channel_id: int, rows: list[PendingPush]) -> list[PendingPush]:
-    """Take off what the store already took for its open orders (not fulfilled here)."""
+    """Take off what the store already took for its open orders (not fulfilled here) and
+    what the merchant's other stores hold at the same stock location."""
     if not rows:
         return rows
     held = held_by_open_orders(channel_id, {r.listing_id for r in rows})
-    return [replace(r, quantity=max(r.quantity - int(held.get(r.listing_id) or 0), 0))
+    elsewhere = held_by_other_stores(channel_id, rows)
+    return [replace(r, quantity=max(r.quantity - int(held.get(r.listing_id) or 0)
+                                    - elsewhere.get((r.channel_location_id, r.listing_id), 0), 0))
             for r in rows]
 
 
