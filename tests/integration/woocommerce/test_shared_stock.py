@@ -60,8 +60,9 @@ def all_pushed():
         InventoryPushState.generation > InventoryPushState.pushed_generation).limit(1)) is None
 
 
-def test_shopify_fulfillment_lowers_the_quantity_pushed_to_woocommerce(
-        stockroom, shop, woo_sandbox):  # noqa: F811
+def connect_store(stockroom, shop, woo_sandbox):  # noqa: F811
+    """The demo WooCommerce store connected on the shop's Warehouse (its webhooks set up);
+    returns the channel id and its one platform location."""
     channel, _ = connect_demo_store(shop.merchant_id, woo_sandbox.store_url(),
                                     app_url=stockroom.url, location_id=shop.warehouse_id,
                                     opening_stock=0)
@@ -70,9 +71,14 @@ def test_shopify_fulfillment_lowers_the_quantity_pushed_to_woocommerce(
     release_session()
     stockroom.run_worker(until=lambda: db.session.scalar(select(OutboxEvent.status).where(
         OutboxEvent.topic == "channel.connected")) == JobStatus.DONE)
-    assert woo_quantity(woo_sandbox, "TOTE-NAT") == 50  # nothing pushed before confirmation
-    store = db.session.scalar(select(ChannelLocation).where(
+    return channel_id, db.session.scalar(select(ChannelLocation).where(
         ChannelLocation.channel_id == channel_id))
+
+
+def test_shopify_fulfillment_lowers_the_quantity_pushed_to_woocommerce(
+        stockroom, shop, woo_sandbox):  # noqa: F811
+    _, store = connect_store(stockroom, shop, woo_sandbox)
+    assert woo_quantity(woo_sandbox, "TOTE-NAT") == 50  # nothing pushed before confirmation
     confirm_opening_stock(shop.merchant_id, store.id, "stockroom")
     db.session.commit()
     release_session()
@@ -110,15 +116,7 @@ def test_woocommerce_order_lowers_what_shopify_is_told_at_the_shared_location(
     shopify_id = db.session.scalar(select(Channel.id).where(Channel.platform == Platform.SHOPIFY))
     match_unmatched_listings(shop.merchant_id, shopify_id)
     mark_dirty(shop.merchant_id, channel_id=shopify_id)
-    channel, _ = connect_demo_store(shop.merchant_id, woo_sandbox.store_url(),
-                                    app_url=stockroom.url, location_id=shop.warehouse_id,
-                                    opening_stock=0)
-    woo_id = channel.id
-    db.session.commit()
-    release_session()
-    stockroom.run_worker(until=lambda: db.session.scalar(select(OutboxEvent.status).where(
-        OutboxEvent.topic == "channel.connected")) == JobStatus.DONE)
-    store = db.session.scalar(select(ChannelLocation).where(ChannelLocation.channel_id == woo_id))
+    woo_id, store = connect_store(stockroom, shop, woo_sandbox)
     confirm_opening_stock(shop.merchant_id, store.id, "stockroom")
     db.session.commit()
     release_session()

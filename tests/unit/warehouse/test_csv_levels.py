@@ -223,20 +223,13 @@ def test_export_csv_memory_stays_flat_while_the_file_grows(setup):
 
 def test_applied_import_marks_the_mapped_confirmed_location_dirty(setup):
     """An import's counts reach the platforms through the inventory push like any change."""
-    from app.models import ChannelListing, ChannelLocation, OutboxEvent
+    from app.models import OutboxEvent
     from app.stock.push import fan_out_levels_changed, pending_pushes
     from app.sync.queue import Job
-    from tests.fixtures.factories import confirm_stock, make_channel
+    from tests.fixtures.factories import listed_at
 
     merchant, main, shop, mug, tote = setup
-    channel = make_channel(merchant)
-    cl = ChannelLocation(merchant_id=merchant.id, channel_id=channel.id, remote_id="L-main",
-                         stock_location_id=main.id)
-    db.session.add(cl)
-    db.session.add(ChannelListing(merchant_id=merchant.id, channel_id=channel.id,
-                                  remote_variant_id="V1", remote_inventory_item_id="I1",
-                                  sku="MUG-1", inventory_item_id=mug.id))
-    confirm_stock(cl)
+    channel = listed_at(merchant, main, mug, "L-main")
     db.session.commit()
     db.session.query(OutboxEvent).delete()
     db.session.commit()

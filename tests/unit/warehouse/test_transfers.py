@@ -4,16 +4,14 @@ from sqlalchemy import select
 
 from app.errors import InsufficientStock, InvalidInput, NotFound
 from app.extensions import db
-from app.models import (ChannelListing, ChannelLocation, InventoryMovement, OutboxEvent,
-                        TransferStatus)
+from app.models import InventoryMovement, OutboxEvent, TransferStatus
 from app.stock.push import fan_out_levels_changed, pending_pushes
 from app.sync.queue import Job
 from app.warehouse.transfers import (ReceiveExceedsShipped, TransferLinesInvalid,
                                      TransferStateConflict, add_transfer_lines, cancel_transfer,
                                      create_transfer, receive_transfer, remove_transfer_line,
                                      ship_transfer)
-from tests.fixtures.factories import (confirm_stock, make_channel, make_location, make_merchant,
-                                      stock)
+from tests.fixtures.factories import listed_at, make_location, make_merchant, stock
 from tests.fixtures.stock import on_hand
 
 
@@ -153,14 +151,7 @@ def test_other_merchant_cannot_touch_a_transfer(setup):
 
 def test_transfer_movements_mark_the_mapped_confirmed_location_dirty(setup):
     merchant, main, shop, mug, _ = setup
-    channel = make_channel(merchant)
-    cl = ChannelLocation(merchant_id=merchant.id, channel_id=channel.id, remote_id="L-shop",
-                         stock_location_id=shop.id)
-    db.session.add(cl)
-    db.session.add(ChannelListing(merchant_id=merchant.id, channel_id=channel.id,
-                                  remote_variant_id="V1", remote_inventory_item_id="I1",
-                                  sku="MUG-1", inventory_item_id=mug.id))
-    confirm_stock(cl)
+    channel = listed_at(merchant, shop, mug, "L-shop")
     transfer = create_transfer(merchant.id, main.id, shop.id, [("MUG-1", 3)])
     ship_transfer(merchant.id, transfer.id)
     receive_transfer(merchant.id, transfer.id, {transfer.lines[0].id: 3})
