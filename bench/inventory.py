@@ -73,6 +73,7 @@ def _synced_state(url: str, merchant_id: int, skus: list[str], snap: dict,
     from sqlalchemy import insert, select, update
 
     from app.extensions import db
+    from app.models._common import utcnow
     from app.models import (Channel, ChannelListing, ChannelLocation, InventoryItem,
                             InventoryLevel, InventoryMovement, InventoryPushState, OutboxEvent,
                             StockLocation)
@@ -93,7 +94,10 @@ def _synced_state(url: str, merchant_id: int, skus: list[str], snap: dict,
             db.session.flush()
             cl = ChannelLocation(merchant_id=merchant_id, channel_id=channel_id,
                                  remote_id=remote["gid"], name=remote["name"],
-                                 kind="merchant_managed", stock_location_id=loc.id)
+                                 kind="merchant_managed", stock_location_id=loc.id,
+                                 # the merchant confirmed the opening stock (issue #16's
+                                 # gate): pushes may go there
+                                 stock_truth="stockroom", stock_confirmed_at=utcnow())
             db.session.add(cl)
             db.session.flush()
             locs.append(loc.id)
@@ -158,6 +162,7 @@ def _woo_state(url: str, merchant_id: int, encryption_key: str, store_url: str, 
     from sqlalchemy import insert, select
 
     from app.extensions import db
+    from app.models._common import utcnow
     from app.models import (Channel, ChannelListing, ChannelLocation, ChannelStatus,
                             InventoryItem, InventoryPushState, Platform)
     from app.security.keyring import get_keyring
@@ -176,7 +181,8 @@ def _woo_state(url: str, merchant_id: int, encryption_key: str, store_url: str, 
         db.session.flush()
         location = ChannelLocation(merchant_id=merchant_id, channel_id=channel.id,
                                    remote_id="store", name="Bench store", kind="store",
-                                   stock_location_id=location_id)
+                                   stock_location_id=location_id, stock_truth="stockroom",
+                                   stock_confirmed_at=utcnow())
         db.session.add(location)
         db.session.flush()
         items = dict(db.session.execute(select(InventoryItem.sku, InventoryItem.id).where(
