@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -48,13 +49,14 @@ def upsert_order(merchant_id: int, channel_id: int, data: OrderData) -> Order:
     """
     order = db.session.scalar(select(Order).where(Order.channel_id == channel_id,
                                                   Order.remote_id == data.remote_id))
-    held_before = _held(order)
     if order is None:
+        held_before: dict[int, int] = {}
         order = Order(merchant_id=merchant_id, channel_id=channel_id, remote_id=data.remote_id,
                       name=data.name, placed_at=data.placed_at)
         db.session.add(order)
     else:
         order = orders_for_update(merchant_id, [order.id])[order.id]
+        held_before = _held(order)  # under the lock: the lines re-read, not a stale copy
         if (order.remote_updated_at and data.remote_updated_at
                 and data.remote_updated_at < order.remote_updated_at):
             return order
@@ -85,15 +87,13 @@ def upsert_order(merchant_id: int, channel_id: int, data: OrderData) -> Order:
     return order
 
 
-def _held(order: Order | None) -> dict[int, int]:
-    """Item id -> units of the order not fulfilled yet (nothing when canceled)."""
-    if order is None or order.cancelled_at is not None:
-        return {}
-    held: dict[int, int] = {}
-    for line in order.lines:
-        if line.inventory_item_id is not None:
-            units = line.quantity - (line.fulfilled_quantity or 0)
-            held[line.inventory_item_id] = held.get(line.inventory_item_id, 0) + max(units, 0)
+def _held(order: Order) -> dict[int, int]:
+    """Item id -> units of the order not shipped yet (nothing when canceled)."""
+    held: dict[int, int] = defaultdict(int)
+    if order.cancelled_at is None:
+        for line in order.lines:
+            if line.inventory_item_id is not None:
+                held[line.inventory_item_id] += max(line.not_shipped_quantity, 0)
     return held
 
 
