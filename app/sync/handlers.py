@@ -13,10 +13,10 @@ from app.sync.queue import Job
 #: note (or None); raise RetryableError / PermanentError / Deferred to steer the worker.
 Handler = Callable[[Job], str | None]
 
-#: Called after a failed attempt is recorded, in its own transaction (the worker
-#: commits): (job, error message, dead) -> None. For showing the failure where the
-#: merchant looks (e.g. the fulfillment's sync state), since the handler's writes were
-#: rolled back.
+#: Called when a failed attempt is recorded, in the same transaction (a savepoint: if it
+#: raises, only its own writes are undone; fail_job commits): (job, error message, dead)
+#: -> None. For showing the failure where the merchant looks (e.g. the fulfillment's sync
+#: state), since the handler's writes were rolled back.
 FailureHook = Callable[[Job, str, bool], None]
 
 

@@ -13,7 +13,9 @@ channel's inventory pushes run one at a time too (ONE_PER_CHANNEL).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +29,8 @@ from app.models._common import utcnow
 from app.sync.topics import Topic
 
 JobModel = type[OutboxEvent] | type[WebhookInbox]
+
+log = logging.getLogger(__name__)
 
 #: Statuses a worker may claim.
 CLAIMABLE = (JobStatus.PENDING, JobStatus.FAILED)
@@ -160,20 +164,36 @@ def retry_delay(attempts: int, *, base: float, cap: float, retry_after: float | 
 
 
 def fail_job(job: Job, error: str, *, worker_id: str, max_attempts: int, base: float,
-             cap: float, retry_after: float | None = None, permanent: bool = False) -> bool:
-    """Record a failed attempt and commit: retry later with backoff, or dead-letter."""
+             cap: float, retry_after: float | None = None, permanent: bool = False,
+             on_failure: Callable[[bool], None] | None = None) -> bool:
+    """Record a failed attempt and commit: retry later with backoff, or dead-letter.
+
+    ``on_failure(dead)`` (the topic's failure hook, e.g. the fulfillment's sync state)
+    writes in the same transaction, so nobody ever sees the job dead and the fulfillment
+    still pending. It runs in a savepoint: if it raises, its writes are undone, logged,
+    and the failure itself is still recorded. Returns False when the lease was lost
+    (nothing written, the hook not run).
+    """
     row = _owned(job, worker_id)
     if row is None:
         db.session.rollback()
         return False
     row.locked_by, row.locked_until = None, None
     row.last_error = error[:4000]
-    if permanent or row.attempts >= max_attempts:
+    dead = permanent or row.attempts >= max_attempts
+    if dead:
         row.status = JobStatus.DEAD
     else:
         delay = retry_delay(row.attempts, base=base, cap=cap, retry_after=retry_after)
         row.status = JobStatus.FAILED
         row.next_attempt_at = utcnow() + dt.timedelta(seconds=delay)
+    if on_failure is not None:
+        db.session.flush()
+        try:
+            with db.session.begin_nested():
+                on_failure(dead)
+        except Exception:  # noqa: BLE001 - the failure itself must still be recorded
+            log.exception("failure hook crashed (job %s %s)", job.model.__tablename__, job.id)
     db.session.commit()
     return True
 

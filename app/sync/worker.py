@@ -206,20 +206,13 @@ class Worker:
 
     def _record_failure(self, job: Job, error: str, *, permanent: bool,
                         retry_after: float | None = None, platform: str | None = None) -> bool:
-        """fail_job, then the topic's failure hook; returns True when the job is dead."""
-        fail_job(job, error, worker_id=self.worker_id, max_attempts=self.max_attempts,
-                 permanent=permanent, retry_after=retry_after, **self.backoff)
-        dead = permanent or job.attempts >= self.max_attempts
+        """fail_job with the topic's failure hook in its transaction; True when the job is dead."""
         hook = (find_failure_hook(job.topic, platform)
                 if job.model is OutboxEvent else None)
-        if hook is not None:
-            try:
-                hook(job, error, dead)
-                db.session.commit()
-            except Exception:  # noqa: BLE001 - the failure itself is already recorded
-                db.session.rollback()
-                log.exception("failure hook crashed")
-        return dead
+        fail_job(job, error, worker_id=self.worker_id, max_attempts=self.max_attempts,
+                 permanent=permanent, retry_after=retry_after, **self.backoff,
+                 on_failure=None if hook is None else lambda dead: hook(job, error, dead))
+        return permanent or job.attempts >= self.max_attempts
 
     @staticmethod
     def _check_delivery(job: Job, platform: str | None) -> None:

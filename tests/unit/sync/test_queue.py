@@ -100,6 +100,49 @@ def test_fail_job_backs_off_then_dead_letters_and_dead_blocks_the_order(world):
     assert [j.id for j in claim()] == [second]
 
 
+def test_fail_job_runs_the_failure_hook_in_its_transaction(world):
+    """The hook's writes land with the failure record (nobody sees the job dead and its
+    effect not yet shown); a hook that raises loses only its own writes; a lost lease
+    runs no hook."""
+    merchant, _, (order, other) = world
+    first, marker = add_event(merchant, order), add_event(merchant, other)
+    seen = []
+
+    def hook(dead):
+        seen.append(dead)
+        db.session.get(OutboxEvent, marker).last_error = f"dead={dead}"
+
+    for attempt in (1, 2):
+        (job,) = [j for j in claim(now=utcnow() + dt.timedelta(hours=attempt * 2))
+                  if j.id == first]
+        assert fail_job(job, "HTTP 503", worker_id="w1", max_attempts=2, on_failure=hook,
+                        **BACKOFF) is True
+        db.session.rollback()  # nothing left uncommitted: both writes are in the database
+        assert db.session.get(OutboxEvent, marker).last_error == f"dead={attempt == 2}"
+    assert seen == [False, True]
+    assert db.session.get(OutboxEvent, first).status == JobStatus.DEAD
+
+    def broken(dead):
+        db.session.get(OutboxEvent, marker).last_error = "half-written"
+        raise RuntimeError("hook bug")
+
+    retry_job(OutboxEvent, first, merchant_id=merchant.id)
+    db.session.commit()
+    (job,) = [j for j in claim() if j.id == first]
+    assert fail_job(job, "HTTP 503", worker_id="w1", max_attempts=5, on_failure=broken,
+                    **BACKOFF) is True
+    db.session.rollback()
+    row = db.session.get(OutboxEvent, first)
+    assert (row.status, row.last_error) == (JobStatus.FAILED, "HTTP 503")
+    assert db.session.get(OutboxEvent, marker).last_error == "dead=True"
+
+    (job,) = [j for j in claim(now=utcnow() + dt.timedelta(hours=5)) if j.id == first]
+    claim("w2", now=utcnow() + dt.timedelta(hours=5, seconds=LEASE + 1))  # lease lost
+    assert fail_job(job, "HTTP 503", worker_id="w1", max_attempts=5, on_failure=hook,
+                    **BACKOFF) is False
+    assert seen == [False, True]
+
+
 def test_fail_job_honors_retry_after_as_minimum(world):
     merchant, _, (order, _) = world
     add_event(merchant, order)
