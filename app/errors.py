@@ -73,19 +73,20 @@ class QuantityExceedsUnfulfilled(DomainError):
 class IllegalTransition(DomainError):
     """The fulfillment's status does not allow the requested change."""
 
-    def __init__(self, fulfillment_id: int, current: str, action: str):
+    def __init__(self, fulfillment_id: int, current: str, action: str, name: str = ""):
         self.fulfillment_id = fulfillment_id
         self.current = current
         self.action = action
-        super().__init__(f"Fulfillment #{fulfillment_id} is {current}: it can't be {action}.")
+        self.name = name or f"#{fulfillment_id}"
+        super().__init__(f"Fulfillment {self.name} is {current}: it can't be {action}.")
 
 
 class AlreadyCanceled(IllegalTransition):
     """Cancel asked for a fulfillment that is already canceled (stock was restored once)."""
 
-    def __init__(self, fulfillment_id: int):
-        super().__init__(fulfillment_id, "canceled", "canceled again")
-        self.message = (f"Fulfillment #{fulfillment_id} is already canceled; what stock it "
+    def __init__(self, fulfillment_id: int, name: str = ""):
+        super().__init__(fulfillment_id, "canceled", "canceled again", name)
+        self.message = (f"Fulfillment {self.name} is already canceled; what stock it "
                         "took was restored when it was canceled.")
         self.args = (self.message,)
 

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from sqlalchemy import func, select
+
 from app.errors import (AlreadyCanceled, IllegalTransition, InsufficientStock, InvalidInput,
                         LineExcess, NotFound, OrderCanceled, QuantityExceedsUnfulfilled)
 from app.extensions import db
@@ -125,8 +127,11 @@ def create_fulfillment(order: Order | int, quantities: Mapping[int, int],
     if excesses:
         raise QuantityExceedsUnfulfilled(excesses)
 
+    # The order's row is locked (above): no other fulfillment of it takes this number.
+    number = 1 + (db.session.scalar(select(func.max(Fulfillment.number)).where(
+        Fulfillment.order_id == order.id)) or 0)
     fulfillment = Fulfillment(
-        merchant_id=merchant_id, channel_id=order.channel_id, order_id=order.id,
+        merchant_id=merchant_id, channel_id=order.channel_id, order_id=order.id, number=number,
         location_id=stock_location.id if stock_location else None, status=S.PENDING,
         origin=origin, remote_id=remote_id, tracking_number=tracking.number,
         tracking_company=tracking.company, tracking_url=tracking.url,
@@ -257,8 +262,9 @@ def _transition(fulfillment_id: int, merchant_id: int, action: str) -> Fulfillme
     fulfillment = fulfillments_for_update(merchant_id, [fulfillment_id])[fulfillment_id]
     if fulfillment.status not in _ALLOWED_FROM[action]:
         if action == "canceled" and fulfillment.status == S.CANCELED:
-            raise AlreadyCanceled(fulfillment.id)
-        raise IllegalTransition(fulfillment.id, fulfillment.status, action)
+            raise AlreadyCanceled(fulfillment.id, fulfillment.name)
+        raise IllegalTransition(fulfillment.id, fulfillment.status, action,
+                                fulfillment.name)
     return fulfillment
 
 

@@ -45,6 +45,7 @@ class Fulfillment(db.Model):
     __table_args__ = (
         # The same platform fulfillment never exists twice (push echo, replays).
         UniqueConstraint("channel_id", "remote_id"),
+        UniqueConstraint("order_id", "number"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -52,6 +53,8 @@ class Fulfillment(db.Model):
     channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"),
                                             index=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    # 1, 2, ... within the order, in creation order (canceled ones keep theirs): see ``name``.
+    number: Mapped[int] = mapped_column(Integer)
     # Null only for a platform fulfillment at an unmapped platform location (no stock moved).
     location_id: Mapped[int | None] = mapped_column(
         ForeignKey("stock_locations.id", ondelete="RESTRICT"), index=True)
@@ -75,6 +78,11 @@ class Fulfillment(db.Model):
     location: Mapped[StockLocation | None] = relationship()
     lines: Mapped[list[FulfillmentLine]] = relationship(
         back_populates="fulfillment", order_by="FulfillmentLine.id", cascade="all, delete-orphan")
+
+    @property
+    def name(self) -> str:
+        """What the merchant calls it, as Shopify names fulfillments: "#1001-F2"."""
+        return f"{self.order.name}-F{self.number}"
 
     @property
     def is_live(self) -> bool:

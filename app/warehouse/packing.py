@@ -193,7 +193,8 @@ def _locked(merchant_id: int, fulfillment_id: int, action: str) -> Fulfillment:
     orders_for_update(merchant_id, [probe])
     fulfillment = fulfillments_for_update(merchant_id, [fulfillment_id])[fulfillment_id]
     if fulfillment.status != FulfillmentStatus.PENDING:
-        raise IllegalTransition(fulfillment.id, fulfillment.status, action)
+        raise IllegalTransition(fulfillment.id, fulfillment.status, action,
+                                fulfillment.name)
     return fulfillment
 
 

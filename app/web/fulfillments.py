@@ -95,7 +95,7 @@ def create_order_fulfillment(order_id: int):
                                              location_id, merchant_id=g.merchant_id,
                                              tracking=tracking,
                                              notify_customer=checkbox(form, "notify_customer"))
-            submission.outcome = (f"Fulfillment #{fulfillment.id} created. "
+            submission.outcome = (f"Fulfillment {fulfillment.name} created. "
                                   f"{stock_wording.taken([fulfillment])}")
             db.session.commit()
         except AlreadySubmitted as repeat:

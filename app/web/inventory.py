@@ -61,11 +61,13 @@ def create_inventory_item():
 def _item_page(item_id: int, status: int = 200, **extra):
     item = inventory.inventory_item(g.merchant_id, item_id)
     source_channel, source_listing = inventory.item_source(g.merchant_id, item)
+    ledger = inventory.item_ledger(g.merchant_id, item_id)
     context = {"item": item, "source_channel": source_channel, "source_listing": source_listing,
                "listings": inventory.item_listings(g.merchant_id, item_id),
                "edit_errors": {}, "edit_form": None,
                "levels": inventory.item_levels(g.merchant_id, item_id),
-               "ledger": inventory.item_ledger(g.merchant_id, item_id),
+               "ledger": ledger, "fulfillment_refs": inventory.fulfillment_refs(
+                   g.merchant_id, ledger),
                "locations": common.stock_locations(g.merchant_id),
                "reasons": ADJUST_REASONS, "errors": {}, "form": {}, **extra}
     return render("web/inventory/show.html", {"item-stock": "web/inventory/_item.html",

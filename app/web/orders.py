@@ -94,6 +94,7 @@ def order_context(order_id: int, **extra) -> dict:
           p.fo.holds, [(fol.id, fol.remaining_quantity) for fol in p.fo.lines])
          for p in fo_panels])
     return {"order": order, "fulfillments": fulfillments, "version": version,
+            "fulfillment_names": {f.id: f.name for f in fulfillments},
             "timeline": entries, "failed_pushes": failed_pushes, "editing": None,
             "fo_panels": fo_panels, "fo_form": None, "fo_hold_reasons": HOLD_REASONS,
             "action_error": None, "tracking_errors": {}, "tracking_form": None, **extra}

@@ -63,7 +63,7 @@ def complete_pack(fulfillment_id: int):
         fulfillment = complete_packing(g.merchant_id, fulfillment_id,
                                        override=checkbox(form, "override"),
                                        reason=form.get("reason", ""))
-        submission.outcome = f"Fulfillment #{fulfillment.id} packed and marked as shipped."
+        submission.outcome = f"Fulfillment {fulfillment.name} packed and marked as shipped."
         order_id = fulfillment.order_id
         db.session.commit()
     except AlreadySubmitted as repeat:

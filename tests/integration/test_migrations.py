@@ -22,3 +22,43 @@ def test_migrations_single_head(repo_root):
     config = Config()
     config.set_main_option("script_location", str(repo_root / "migrations"))
     assert len(ScriptDirectory.from_config(config).get_heads()) == 1
+
+
+def test_fulfillment_numbers_backfilled_per_order_in_creation_order(tmp_path):
+    """a7c3e9f1d2b4 numbers the fulfillments that exist: 1, 2, ... within each order, by id
+    (the rows made at head, the column dropped by the downgrade, then numbered again)."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import select
+
+    from app.fulfillment import cancel_fulfillment, create_fulfillment
+    from app.models import Fulfillment
+    from tests.conftest import make_test_app
+    from tests.fixtures.factories import (make_channel, make_item, make_location, make_merchant,
+                                          make_order, stock)
+
+    app = make_test_app(f"sqlite:///{tmp_path / 'backfill.sqlite3'}")
+    with app.app_context():
+        upgrade()
+        merchant = make_merchant()
+        location, item = make_location(merchant), make_item(merchant)
+        stock(location, item, 100)
+        channel = make_channel(merchant)
+        first, second = make_order(channel, [(item, 5)]), make_order(channel, [(item, 5)])
+        made = []
+        for order in (first, second, first, first, second):
+            line = order.lines[0]
+            made.append(create_fulfillment(order.id, {line.id: 1}, location.id,
+                                           merchant_id=merchant.id).id)
+        cancel_fulfillment(made[2], merchant_id=merchant.id)
+        db.session.commit()
+        names = {f.id: f.name for f in db.session.scalars(select(Fulfillment))}
+        assert [names[i] for i in made] == [f"{first.name}-F1", f"{second.name}-F1",
+                                            f"{first.name}-F2", f"{first.name}-F3",
+                                            f"{second.name}-F2"]
+        db.session.remove()
+        downgrade(revision="6e1b9d4c2a73")
+        upgrade()
+        db.session.remove()
+        again = {f.id: f.name for f in db.session.scalars(select(Fulfillment))}
+        assert again == names
+        db.engine.dispose()

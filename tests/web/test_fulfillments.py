@@ -85,7 +85,34 @@ def test_create_fulfillment_partial_success(shop, browser):
     assert f.tracking_company == "UPS" and f.notify_customer
     assert _on_hand(shop.main, shop.mug) == 3
     body = browser.get(f"/orders/{shop.order.id}").get_data(as_text=True)
-    assert f"Fulfillment #{f.id} created." in body and "Partially fulfilled" in body
+    assert f"Fulfillment {shop.order.name}-F1 created." in body and "Partially fulfilled" in body
+    assert f"Fulfillment {shop.order.name}-F1</h2>" in body
+
+
+def test_fulfillments_are_named_by_order_and_number(shop, browser):
+    """#1001-F1, #1001-F2, ... in creation order; a canceled one keeps its number, the next
+    one takes a new one; the name is on the order page, the packing slip, the pack screen,
+    the item's history (a link to the order) and in refusals."""
+    first, second = _fulfill(shop, 1), _fulfill(shop, 1)
+    browser.post(f"/fulfillments/{second}/cancel", target="order-detail")
+    third = _fulfill(shop, 1)
+    db.session.expire_all()
+    name = shop.order.name
+    assert [db.session.get(Fulfillment, fid).name for fid in (first, second, third)] == [
+        f"{name}-F1", f"{name}-F2", f"{name}-F3"]
+    body = browser.get(f"/orders/{shop.order.id}").get_data(as_text=True)
+    assert all(f"Fulfillment {name}-F{n}</h2>" in body for n in (1, 2, 3))
+    assert f"#{first}<" not in body.replace(f"{name}-F", "")
+    slip = browser.get(f"/fulfillments/{third}/packing-slip").get_data(as_text=True)
+    assert f"Fulfillment {name}-F3 ·" in slip
+    pack = browser.get(f"/fulfillments/{third}/pack").get_data(as_text=True)
+    assert f"Pack fulfillment {name}-F3</h1>" in pack
+    ledger = browser.get(f"/inventory/{shop.mug.id}").get_data(as_text=True)
+    assert (f'fulfillment <a href="/orders/{shop.order.id}#fulfillment-{third}">{name}-F3</a>'
+            in ledger)
+    again = browser.post(f"/fulfillments/{second}/cancel", target="order-detail")
+    assert again.status_code == 409
+    assert f"Fulfillment {name}-F2 is already canceled" in again.get_data(as_text=True)
 
 
 def test_create_fulfillment_without_htmx_redirects(shop, browser):

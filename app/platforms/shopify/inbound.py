@@ -126,7 +126,7 @@ def record_platform_fulfillment(merchant_id: int, channel_id: int, order: Order,
         order.id, quantities, location_id, merchant_id=merchant_id, tracking=_tracking(current),
         remote_id=current["id"], happened="Shipped on Shopify",
         unmapped_note=f"Shopify location {name} is not mapped: stock not adjusted.")
-    return f"recorded Shopify fulfillment {current['id']} as #{f.id}"
+    return f"recorded Shopify fulfillment {current['id']} as {f.name}"
 
 
 def apply_uninstalled(job: Job) -> str:

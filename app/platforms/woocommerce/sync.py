@@ -122,7 +122,7 @@ def _record_store_completion(order: Order, data: dict, tracking: Tracking) -> st
         order.id, quantities, location_id, merchant_id=order.merchant_id,
         tracking=_usable(tracking), remote_id=remote_id, happened="Completed on the store",
         unmapped_note="The store is not mapped to a stock location: stock not adjusted.")
-    return f"{order.name} completed on the store: recorded as fulfillment #{f.id}"
+    return f"{order.name} completed on the store: recorded as fulfillment {f.name}"
 
 
 def _usable(tracking: Tracking) -> Tracking:

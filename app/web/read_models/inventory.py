@@ -6,8 +6,8 @@ from sqlalchemy.orm import selectinload
 
 from app.errors import NotFound
 from app.extensions import db
-from app.models import (Channel, ChannelListing, InventoryItem, InventoryLevel,
-                        InventoryMovement, StockLocation)
+from app.models import (Channel, ChannelListing, Fulfillment, InventoryItem, InventoryLevel,
+                        InventoryMovement, Order, StockLocation)
 from app.stock.open_orders import committed_by_location
 from app.web.read_models.common import like_pattern, stock_locations
 
@@ -63,6 +63,21 @@ def item_ledger(merchant_id: int, item_id: int, *, limit: int = 100) -> list[Inv
         .where(InventoryMovement.merchant_id == merchant_id, InventoryLevel.item_id == item_id)
         .order_by(InventoryMovement.id.desc()).limit(limit)
         .options(selectinload(InventoryMovement.level).selectinload(InventoryLevel.location))))
+
+
+def fulfillment_refs(merchant_id: int, movements: list[InventoryMovement]
+                     ) -> dict[int, tuple[str, int]]:
+    """Fulfillment id -> (its name "#1001-F2", its order's id) for the ledger entries that
+    reference one (the merchant's only)."""
+    ids = {m.reference_id for m in movements if m.reference_type == "fulfillment"}
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Fulfillment.id, Order.name, Fulfillment.number, Order.id)
+        .join(Order, Order.id == Fulfillment.order_id)
+        .where(Fulfillment.merchant_id == merchant_id, Fulfillment.id.in_(ids)))
+    return {fid: (f"{order_name}-F{number}", order_id)
+            for fid, order_name, number, order_id in rows}
 
 
 def item_listings(merchant_id: int, item_id: int) -> list[tuple[ChannelListing, Channel]]:
