@@ -4,8 +4,8 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import (Boolean, CheckConstraint, ForeignKey, Integer, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import (Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -45,7 +45,7 @@ class Fulfillment(db.Model):
     __table_args__ = (
         # The same platform fulfillment never exists twice (push echo, replays).
         UniqueConstraint("channel_id", "remote_id"),
-        UniqueConstraint("order_id", "number"),
+        Index("ix_fulfillments_order_id_number", "order_id", "number", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -54,7 +54,8 @@ class Fulfillment(db.Model):
                                             index=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     # 1, 2, ... within the order, in creation order (canceled ones keep theirs): see ``name``.
-    number: Mapped[int] = mapped_column(Integer)
+    # create_fulfillment gives it; the default only let the revision add the column on SQLite.
+    number: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     # Null only for a platform fulfillment at an unmapped platform location (no stock moved).
     location_id: Mapped[int | None] = mapped_column(
         ForeignKey("stock_locations.id", ondelete="RESTRICT"), index=True)

@@ -21,4 +21,4 @@ from app.web import (bulk, connections, fulfillment_orders, fulfillments,  # noq
                      inventory, listings, locations, onboarding, orders, sessions,
                      stock_csv, sync, transfers, views)  # routes register on import
 from app.web import low_stock, packing, receiving  # noqa: E402,F401
-from app.web import printing, returns  # noqa: E402,F401
+from app.web import printing, returns, settings  # noqa: E402,F401

@@ -4,9 +4,11 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
-from flask import Flask
+from flask import Flask, g, has_request_context
 from markupsafe import Markup
 
+from app.merchants import merchant_timezone
+from app.merchants.timezones import zone as zone_named
 from app.orders import order_status
 
 _TONES = {
@@ -26,11 +28,31 @@ _LABELS = {"app": "Stockroom", "platform": "Platform", "pending_sync": "Syncing"
            "shopify": "Shopify", "woocommerce": "WooCommerce"}
 
 
-def format_datetime(value: dt.datetime | None) -> str:
-    """"Nov 23, 2026, 12:45 UTC" (times are stored in UTC)."""
+def format_datetime(value: dt.datetime | None, zone: dt.tzinfo | None = None) -> str:
+    """"Nov 23, 2026, 07:45 EST": a stored (UTC) time in ``zone``, by default the signed-in
+    merchant's (app/merchants/timezones.py; UTC while they have none). A zone without a
+    lettered abbreviation reads as its offset: "Nov 23, 2026, 09:45 UTC-03:00"."""
     if value is None:
         return ""
-    return value.astimezone(dt.UTC).strftime("%b %-d, %Y, %H:%M UTC")
+    local = value.astimezone(zone or display_zone())
+    abbreviation = local.tzname() or ""
+    if not abbreviation.isalpha():
+        offset = local.utcoffset() or dt.timedelta(0)
+        sign, minutes = ("-" if offset < dt.timedelta(0) else "+"), abs(offset) // dt.timedelta(
+            minutes=1)
+        abbreviation = f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}" if minutes else "UTC"
+    return local.strftime("%b %-d, %Y, %H:%M ") + abbreviation
+
+
+def display_zone() -> dt.tzinfo:
+    """The signed-in merchant's zone, read once per request; UTC outside a request or
+    for nobody signed in."""
+    if not has_request_context():
+        return dt.UTC
+    if "display_zone" not in g:
+        merchant_id = getattr(g, "merchant_id", None)
+        g.display_zone = zone_named(merchant_timezone(merchant_id)) if merchant_id else dt.UTC
+    return g.display_zone
 
 
 #: Currency -> the symbol an English-reading merchant knows (Babel's en_US symbols).

@@ -21,17 +21,17 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('fulfillments', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('number', sa.Integer(), nullable=True))
+    # No table rebuild on SQLite (batch mode's DROP TABLE would first delete every row,
+    # cascading to the fulfillment lines, foreign keys being on): ADD COLUMN with a default,
+    # the numbers, then a unique index.
+    op.add_column('fulfillments', sa.Column('number', sa.Integer(), nullable=False,
+                                            server_default=sa.text('0')))
     op.execute("UPDATE fulfillments SET number = (SELECT count(*) FROM fulfillments AS f2 "
                "WHERE f2.order_id = fulfillments.order_id AND f2.id <= fulfillments.id)")
-    with op.batch_alter_table('fulfillments', schema=None) as batch_op:
-        batch_op.alter_column('number', existing_type=sa.Integer(), nullable=False)
-        batch_op.create_unique_constraint('uq_fulfillments_order_id_number',
-                                          ['order_id', 'number'])
+    op.create_index('ix_fulfillments_order_id_number', 'fulfillments', ['order_id', 'number'],
+                    unique=True)
 
 
 def downgrade():
-    with op.batch_alter_table('fulfillments', schema=None) as batch_op:
-        batch_op.drop_constraint('uq_fulfillments_order_id_number', type_='unique')
-        batch_op.drop_column('number')
+    op.drop_index('ix_fulfillments_order_id_number', table_name='fulfillments')
+    op.drop_column('fulfillments', 'number')  # SQLite >= 3.35: no rebuild

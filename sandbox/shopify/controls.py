@@ -400,7 +400,8 @@ def set_quantities(sandbox, shop, variant_id):
 @bp.post("/shops")
 @control
 def create_shop(sandbox):
-    """A new, empty shop: ``{domain, name?, plan?, locations?: n}`` (n merchant locations)."""
+    """A new, empty shop: ``{domain, name?, plan?, locations?: n, iana_timezone?}`` (n
+    merchant locations; the zone Settings > General gives, America/Toronto by default)."""
     body = _body()
     domain = (body.get("domain") or "").strip().lower()
     if not domain.endswith(".myshopify.com"):
@@ -409,6 +410,8 @@ def create_shop(sandbox):
         raise UserError(f"{domain} exists", ["domain"])
     shop = add_shop(sandbox.store, domain, body.get("name") or domain.split(".")[0].title(),
                     plan=body.get("plan") or "standard", locations=int(body.get("locations", 1)))
+    if body.get("iana_timezone"):
+        shop.iana_timezone = str(body["iana_timezone"])
     return shop_snapshot(sandbox, shop)
 
 

@@ -297,6 +297,7 @@ class Shop:
     name: str
     email: str
     plan: str = "standard"
+    iana_timezone: str = "America/Toronto"  # shop.ianaTimezone (Settings > General)
     locations: dict[int, Location] = field(default_factory=dict)
     products: dict[int, Product] = field(default_factory=dict)
     variants: dict[int, Variant] = field(default_factory=dict)

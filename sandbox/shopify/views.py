@@ -30,7 +30,7 @@ def shop_node(ctx) -> dict:
     s = ctx.shop
     return {"__typename": "Shop", "id": gid("Shop", s.id), "name": s.name,
             "myshopifyDomain": s.domain, "email": s.email, "currencyCode": "USD",
-            "ianaTimezone": "America/Toronto",
+            "ianaTimezone": s.iana_timezone,
             "plan": {"displayName": s.plan.title(), "partnerDevelopment": False,
                      "shopifyPlus": s.plan in ("plus", "enterprise")}}
 

@@ -909,7 +909,7 @@ def rest_index(store: Store):
     home = rest_base(store).split("/wp-json", 1)[0]
     return json_response({
         "name": store.name, "description": "", "url": home, "home": home,
-        "gmt_offset": store.utc_offset_minutes / 60, "timezone_string": "",
+        "gmt_offset": store.utc_offset_minutes / 60, "timezone_string": store.timezone_string,
         "namespaces": namespaces, "authentication": [], "routes": {},
         "_links": {"help": [{"href": "https://developer.wordpress.org/rest-api/"}]}})
 

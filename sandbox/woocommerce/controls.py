@@ -73,7 +73,7 @@ def store_summary(store: Store) -> dict[str, Any]:
     """Store settings, keys (plain, for tests) and webhooks (with secrets and failure counts)."""
     return {
         "slug": store.slug, "name": store.name, "store_url": store_url(store),
-        "utc_offset_minutes": store.utc_offset_minutes,
+        "utc_offset_minutes": store.utc_offset_minutes, "timezone_string": store.timezone_string,
         "shipment_tracking": store.shipment_tracking,
         "owner": {"username": store.owner.username, "password": store.owner.password},
         "keys": [key_data(k) for k in store.keys.values()],
@@ -137,7 +137,8 @@ def list_stores():
 
 @bp.post("/stores")
 def create_store():
-    """New store: slug, name, utc_offset_minutes, shipment_tracking, catalog (seed products)."""
+    """New store: slug, name, utc_offset_minutes, timezone_string, shipment_tracking, catalog
+    (seed products)."""
     data = body()
     slug = str(data.get("slug", "")).strip()
     if not slug or not slug.replace("-", "").isalnum():
@@ -147,6 +148,7 @@ def create_store():
             raise ControlError(f"Store {slug!r} exists", 409)
         store = Store(slug, str(data.get("name") or slug),
                       utc_offset_minutes=int(data.get("utc_offset_minutes", 0)),
+                      timezone_string=str(data.get("timezone_string") or ""),
                       shipment_tracking=bool(data.get("shipment_tracking", True)))
         sandbox().stores[slug] = store
         if data.get("catalog", True):

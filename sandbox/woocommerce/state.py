@@ -257,6 +257,9 @@ class Store:
     slug: str
     name: str
     utc_offset_minutes: int = 0
+    # Settings > General "Timezone" chosen as a city; "" when set as a bare UTC offset (the
+    # REST index then says only gmt_offset). The sandbox's own dates follow the offset.
+    timezone_string: str = ""
     currency: str = "USD"
     currency_symbol: str = "$"
     shipment_tracking: bool = True

@@ -52,6 +52,7 @@ def test_fulfillment_numbers_backfilled_per_order_in_creation_order(tmp_path):
         cancel_fulfillment(made[2], merchant_id=merchant.id)
         db.session.commit()
         names = {f.id: f.name for f in db.session.scalars(select(Fulfillment))}
+        children = _counts()
         assert [names[i] for i in made] == [f"{first.name}-F1", f"{second.name}-F1",
                                             f"{first.name}-F2", f"{first.name}-F3",
                                             f"{second.name}-F2"]
@@ -61,4 +62,13 @@ def test_fulfillment_numbers_backfilled_per_order_in_creation_order(tmp_path):
         db.session.remove()
         again = {f.id: f.name for f in db.session.scalars(select(Fulfillment))}
         assert again == names
+        # Nothing lost on the way (a SQLite table rebuild would have cascaded deletes).
+        assert _counts() == children and children["fulfillment_lines"] == 5
         db.engine.dispose()
+
+
+def _counts() -> dict[str, int]:
+    from sqlalchemy import func, select
+
+    return {table.name: db.session.scalar(select(func.count()).select_from(table))
+            for table in db.metadata.sorted_tables}

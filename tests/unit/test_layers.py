@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 APP = Path(__file__).resolve().parents[2] / "app"
-DOMAIN_PACKAGES = ("fulfillment", "stock", "orders", "catalog", "warehouse")
+DOMAIN_PACKAGES = ("fulfillment", "stock", "orders", "catalog", "warehouse", "merchants")
 #: Flask's per-request state: a domain function takes ids and values instead.
 REQUEST_STATE = frozenset({"request", "g", "session"})
 

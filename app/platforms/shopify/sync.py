@@ -5,6 +5,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
+from app.merchants import adopt_store_timezone
 from app.models import (Channel, ChannelLocation, FulfillmentOrder, FulfillmentOrderLine, Order,
                         OrderLine, RemoteStatus)
 from app.orders.upsert import upsert_order
@@ -141,7 +142,10 @@ def import_locations(call: ShopifyCall, merchant_id: int, channel_id: int) -> in
     """Upsert the shop's locations as ChannelLocations (mapping left to the merchant). Flushes."""
     after, count = None, 0
     while True:
-        page = call("Locations", {"after": after})["locations"]
+        data = call("Locations", {"after": after})
+        if after is None:
+            adopt_store_timezone(merchant_id, (data.get("shop") or {}).get("ianaTimezone"))
+        page = data["locations"]
         for node in page["nodes"]:
             location = db.session.scalar(select(ChannelLocation).where(
                 ChannelLocation.channel_id == channel_id, ChannelLocation.remote_id == node["id"]))

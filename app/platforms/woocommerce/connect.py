@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.errors import DomainError
 from app.extensions import db
+from app.merchants import adopt_store_timezone
 from app.models import (Channel, ChannelLocation, ChannelStatus, OutboxEvent, Platform,
                         StockLocation, UsedNonce)
 from app.platforms.woocommerce.client import Keys, StoreClient
@@ -40,6 +41,7 @@ class ConnectState:
     location_id: int | None
     nonce: str
     name: str = ""
+    timezone: str = ""  # the site's zone from its REST index (ProbeResult.timezone)
 
 
 def settings() -> WooSettings:
@@ -52,11 +54,11 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def sign_state(*, merchant_id: int, user_id: int | None, store_url: str,
-               location_id: int | None, name: str = "") -> str:
+               location_id: int | None, name: str = "", timezone: str = "") -> str:
     """The value sent as wc-auth's ``user_id``: signed, URL-safe (A-Z a-z 0-9 - _ .)."""
     return _serializer().dumps({"m": merchant_id, "u": user_id, "s": store_url,
                                 "l": location_id, "n": secrets.token_urlsafe(18),
-                                "nm": name[:120]})
+                                "nm": name[:120], "tz": timezone[:64]})
 
 
 def read_state(token: str) -> ConnectState:
@@ -64,7 +66,8 @@ def read_state(token: str) -> ConnectState:
     try:
         data = _serializer().loads(token or "", max_age=STATE_MAX_AGE)
         return ConnectState(int(data["m"]), data.get("u"), str(data["s"]), data.get("l"),
-                            str(data["n"]), str(data.get("nm") or ""))
+                            str(data["n"]), str(data.get("nm") or ""),
+                            str(data.get("tz") or ""))
     except (BadSignature, KeyError, TypeError, ValueError):
         raise ConnectRefused("This connection request is invalid or expired. "
                              "Start again from Connections.") from None
@@ -108,6 +111,7 @@ def save_connection(state: ConnectState, keys: Keys, *, app_url: str,
         channel = Channel(merchant_id=state.merchant_id, platform=Platform.WOOCOMMERCE,
                           domain=state.store_url, sync_cursors={})
         db.session.add(channel)
+    adopt_store_timezone(state.merchant_id, state.timezone)
     ring = get_keyring()
     channel.name = (name or state.name or channel.name
                     or state.store_url.split("://", 1)[1])[:255]

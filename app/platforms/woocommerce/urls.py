@@ -127,6 +127,7 @@ class ProbeResult:
     store_url: str
     name: str
     namespaces: tuple[str, ...]
+    timezone: str = ""  # IANA name, "" when WordPress is set to a fractional UTC offset
 
     @property
     def has_shipment_tracking(self) -> bool:
@@ -178,4 +179,26 @@ def _read_index(url: str, response: requests.Response) -> ProbeResult:
                              "(/wp-json/) does not offer WooCommerce (wc/v3). Is WooCommerce "
                              "installed and are permalinks enabled?")
     base = url.split("/wp-json", 1)[0]
-    return ProbeResult(normalize_store_url(base), str(index.get("name") or ""), namespaces)
+    return ProbeResult(normalize_store_url(base), str(index.get("name") or ""), namespaces,
+                       site_timezone(index))
+
+
+def site_timezone(index: dict) -> str:
+    """The site's zone from WordPress's REST index: ``timezone_string`` ("Europe/Berlin")
+    when the site chose a city; a whole-hour ``gmt_offset`` (Settings > General "UTC+2")
+    as its fixed IANA zone ("Etc/GMT-2": POSIX signs are inverted), never a daylight-saving
+    one; "" otherwise: UTC+0 (WordPress's default, likely never chosen, so a later store may
+    still give the merchant's zone), a fractional offset, or a value that is no number)."""
+    name = index.get("timezone_string")
+    if isinstance(name, str) and name.strip():
+        return name.strip()
+    offset = index.get("gmt_offset")
+    if isinstance(offset, bool) or not isinstance(offset, (int, float, str)):
+        return ""
+    try:
+        hours = float(offset)
+    except ValueError:
+        return ""
+    if hours == 0 or not hours.is_integer() or not -12 <= hours <= 14:
+        return ""
+    return f"Etc/GMT{-int(hours):+d}"

@@ -53,7 +53,7 @@ def start_connect():
         return _back_to_connections("This store is already connected to another Stockroom "
                                     "account.", "error")
     state = sign_state(merchant_id=merchant_id, user_id=user_id, store_url=probe.store_url,
-                       location_id=location_id, name=probe.name)
+                       location_id=location_id, name=probe.name, timezone=probe.timezone)
     query = urlencode({
         "app_name": settings().app_name, "scope": "read_write", "user_id": state,
         "return_url": _app_url() + url_for("woocommerce.finish_connect"),

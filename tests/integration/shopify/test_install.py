@@ -40,10 +40,22 @@ def test_open_app_managed_install_exchanges_token_and_imports_locations(stockroo
     assert credentials.refresh_token and credentials.expires_at > time.time() + 3000  # expiring
     assert credentials.access_token.encode() not in channel.credentials_encrypted
     assert "write_merchant_managed_fulfillment_orders" in channel.scopes
+    merchant_id = channel.merchant_id
     stockroom.run_worker()
     kinds = sorted((loc.name, loc.kind) for loc in db.session.scalars(select(ChannelLocation)))
     assert ("ShipFast 3PL", "fulfillment_service") in kinds
     assert ("Main Warehouse", "merchant_managed") in kinds
+    # The shop's zone (Settings > General) is the merchant's: its dates are shown in it.
+    assert db.session.get(Merchant, merchant_id).timezone == "America/Toronto"
+
+
+def test_install_on_a_shop_in_another_zone_takes_that_zone(stockroom):
+    domain = "tokyo-shop.myshopify.com"
+    stockroom.sandbox.control("POST", "shops", {"domain": domain, "iana_timezone": "Asia/Tokyo"})
+    assert install_via_admin(stockroom, shop=domain).status_code == 302
+    stockroom.run_worker()
+    (merchant,) = db.session.scalars(select(Merchant)).all()
+    assert merchant.timezone == "Asia/Tokyo"
 
 
 def test_open_app_reinstall_reuses_merchant(stockroom):

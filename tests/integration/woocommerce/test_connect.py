@@ -7,7 +7,7 @@ import requests
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import (Channel, ChannelListing, ChannelLocation, JobStatus, Order,
+from app.models import (Channel, ChannelListing, ChannelLocation, JobStatus, Merchant, Order,
                         OutboxEvent, UsedNonce)
 from app.platforms.woocommerce.connect import sign_state
 from app.security.keyring import get_keyring
@@ -54,6 +54,8 @@ def test_connect_approve_stores_keys_encrypted_and_imports(stockroom, https):
     # Counts and a link to the listings page (which lists them, with the reason for each).
     assert "6 unmatched" in page and f"/listings?status=unmatched&amp;channel={channel_id}" in page
     assert "<td>Demo Store<br>" in page  # the site's name, from its REST index
+    # Its zone too: demo-store is set to "UTC+2" (gmt_offset 2, no city), a fixed zone.
+    assert db.session.get(Merchant, merchant_id).timezone == "Etc/GMT-2"
 
 
 def test_connect_deny_stores_nothing_and_burns_the_state(stockroom):
