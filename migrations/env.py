@@ -96,6 +96,15 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a SQLite table (copy, DROP TABLE, rename). With foreign
+            # keys on, that DROP first deletes every row, cascading to (or refused by) the
+            # rows that reference it: a revision that rebuilds channels or inventory_items
+            # would fail, or lose their children. So, as Alembic advises, they are off
+            # while revisions run (the pragma only takes outside a transaction: the
+            # connection has none open yet) and checked after.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         conf_args.setdefault("include_object", include_object)
         context.configure(
             connection=connection,
@@ -103,8 +112,17 @@ def run_migrations_online():
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"the revisions left rows whose foreign keys point "
+                                           f"nowhere (rolled back): {broken[:10]}")
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():
