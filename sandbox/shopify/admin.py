@@ -47,14 +47,18 @@ iframe{flex:1;border:0;width:100%}body.mobile #admin-main{flex:0 0 360px;width:3
 body.mobile #admin-sidebar{display:none}
 #toasts{position:fixed;bottom:16px;left:50%;transform:translateX(-50%)}
 .toast{background:#303030;color:#fff;padding:8px 16px;border-radius:8px;margin-top:8px}
-.toast.error{background:#8e1f0b}</style></head><body{% if mobile %} class="mobile"{% endif %}>
+.toast.error{background:#8e1f0b}
+#admin-modal-backdrop{position:fixed;inset:0;background:rgba(0,0,0,.5);display:flex;align-items:center;justify-content:center}
+#admin-modal{background:#fff;border-radius:12px;max-width:min(620px,92vw);padding:16px}
+#admin-modal h2{font-size:1rem;margin:0 0 8px}#admin-modal footer{display:flex;gap:8px;justify-content:flex-end;margin-top:16px}
+#admin-modal button.critical{background:#c70a24;color:#fff;border:0;padding:6px 12px;border-radius:8px}</style></head><body{% if mobile %} class="mobile"{% endif %}>
 <header><strong>Shopify admin (sandbox)</strong><span>{{ shop }}</span>
 <a href="{{ admin_url }}">Orders &amp; stock</a><span>Apps / {{ app.name }}</span></header>
 <div id="admin-body"><nav id="admin-sidebar" aria-label="{{ app.name }} pages"></nav>
 <div id="admin-main"><div id="admin-title-bar"><h1 id="admin-title"></h1></div>
 <div id="admin-loading" hidden></div>
 <iframe id="app-frame" name="app-iframe" src="{{ src }}" title="{{ app.name }}"></iframe></div></div>
-<div id="toasts"></div>
+<div id="toasts"></div><div id="admin-modal-root"></div>
 <script>
 const APP_ORIGIN = {{ app_origin|tojson }}, SHOP = {{ shop|tojson }}, CLIENT_ID = {{ app.client_id|tojson }};
 const ADMIN_BASE = {{ admin_base|tojson }}, MOBILE = {{ ("?viewport=mobile" if mobile else "")|tojson }};
@@ -115,6 +119,35 @@ function drawTitleBar(bar, count) {
     box.appendChild(button);
   });
 }
+function drawModal(m) {  // ui-modal shown: the admin's own dialog, its buttons click back
+  const root = document.getElementById("admin-modal-root");
+  root.replaceChildren();
+  fetch("/_sandbox/app-bridge/modals", {method: "POST", headers: {"Content-Type": "application/json"},
+    body: JSON.stringify({id: m.id, open: !!m.open, title: m.title || "", text: m.text || ""})});
+  if (!m.open) return;
+  if (!m.id) { misuse("shopify.modal.show without a ui-modal id"); return; }
+  const backdrop = document.createElement("div"); backdrop.id = "admin-modal-backdrop";
+  const dialog = document.createElement("div"); dialog.id = "admin-modal";
+  dialog.setAttribute("role", "dialog"); dialog.setAttribute("aria-modal", "true");
+  dialog.setAttribute("aria-label", m.title || "");
+  const h2 = document.createElement("h2"); h2.textContent = m.title || "";
+  const close = document.createElement("button"); close.textContent = "Close"; close.className = "close";
+  close.addEventListener("click", () => { root.replaceChildren(); frame.contentWindow.postMessage(
+    {type: "sandbox:click", kind: "modal-close", id: m.id}, APP_ORIGIN); });
+  const body = document.createElement("p"); body.textContent = m.text || "";
+  const footer = document.createElement("footer");
+  if ((m.buttons || []).filter(b => b.variant === "primary").length > 1)
+    misuse("ui-modal with more than one primary button");
+  (m.buttons || []).forEach((b, index) => {
+    const button = document.createElement("button");
+    button.textContent = b.text; button.disabled = b.disabled;
+    button.className = b.variant === "primary" ? ("primary" + (b.tone === "critical" ? " critical" : "")) : "secondary";
+    button.addEventListener("click", () => frame.contentWindow.postMessage(
+      {type: "sandbox:click", kind: "modal", id: m.id, index}, APP_ORIGIN));
+    footer.appendChild(button);
+  });
+  dialog.append(h2, body, footer, close); backdrop.appendChild(dialog); root.appendChild(backdrop);
+}
 let currentPath = "/";
 function follow(path) {  // the admin URL follows the app's page: /store/<shop>/apps/<handle>/<path>
   const url = new URL(path, APP_ORIGIN);
@@ -142,6 +175,8 @@ window.addEventListener("message", async (ev) => {
     drawNav(ev.data.nav, ev.data.navMenus);
     drawTitleBar(ev.data.titleBar, ev.data.titleBars);
     (ev.data.modals || []).forEach(m => { if (!m.id) misuse("ui-modal without an id"); });
+  } else if (ev.data.type === "sandbox:modal") {
+    drawModal(ev.data);
   } else if (ev.data.type === "sandbox:history") {
     if (typeof ev.data.path === "string" && ev.data.path.startsWith("/")) follow(ev.data.path);
   } else if (ev.data.type === "sandbox:loading") {
@@ -257,12 +292,50 @@ APP_BRIDGE_JS = r"""/* Stockroom Shopify sandbox: App Bridge stand-in (shopify.i
   function children(el, selector) {
     return Array.prototype.filter.call(el.children, function (c) { return c.matches(selector); });
   }
+  // A ui-title-bar inside a ui-modal is that modal's, not the page's.
+  function pageBars() {
+    return Array.prototype.filter.call(document.querySelectorAll("ui-title-bar"),
+                                       function (b) { return !b.closest("ui-modal"); });
+  }
+  function modalPayload(m, open) {
+    var bar = m.querySelector("ui-title-bar");
+    var text = Array.prototype.filter.call(m.children, function (c) {
+      return c.tagName !== "UI-TITLE-BAR"; }).map(function (c) { return c.textContent.trim(); })
+      .join("\n");
+    return {id: m.id, open: open, title: bar ? bar.getAttribute("title") || "" : "", text: text,
+            buttons: bar ? children(bar, "button").map(function (b) {
+              return {text: b.textContent.trim(), variant: b.getAttribute("variant") || "",
+                      tone: b.getAttribute("tone") || "", disabled: b.disabled};
+            }) : []};
+  }
+  // shopify.modal.show/hide and the ui-modal element's show()/hide(): the admin draws it;
+  // a hide (the app's, or the admin's close button) fires the element's "hide" event.
+  window.shopify.modal = {
+    show: function (id) {
+      var m = document.getElementById(id);
+      if (!m || m.tagName !== "UI-MODAL") return Promise.reject(new Error("no ui-modal #" + id));
+      post("sandbox:modal", modalPayload(m, true));
+      return Promise.resolve();
+    },
+    hide: function (id) {
+      var m = document.getElementById(id);
+      post("sandbox:modal", {id: id, open: false});
+      if (m) m.dispatchEvent(new Event("hide"));
+      return Promise.resolve();
+    }
+  };
+  if (window.customElements && !customElements.get("ui-modal")) {
+    customElements.define("ui-modal", class extends HTMLElement {
+      show() { return window.shopify.modal.show(this.id); }
+      hide() { return window.shopify.modal.hide(this.id); }
+    });
+  }
   function describe() {
     var navs = document.querySelectorAll("ui-nav-menu");
     var nav = navs.length ? children(navs[0], "a").map(function (a) {
       return {href: a.href, text: a.textContent.trim(), rel: a.getAttribute("rel") || ""};
     }) : null;
-    var bars = document.querySelectorAll("ui-title-bar");
+    var bars = pageBars();
     var bar = bars.length ? {
       title: bars[0].getAttribute("title") || "",
       buttons: children(bars[0], "button").map(function (b) {
@@ -303,8 +376,15 @@ APP_BRIDGE_JS = r"""/* Stockroom Shopify sandbox: App Bridge stand-in (shopify.i
     if (ev.data.kind === "nav") {
       var nav = document.querySelector("ui-nav-menu");
       el = nav ? children(nav, "a")[ev.data.index] : null;
+    } else if (ev.data.kind === "modal") {
+      var modal = document.getElementById(ev.data.id);
+      var mbar = modal ? modal.querySelector("ui-title-bar") : null;
+      el = mbar ? children(mbar, "button")[ev.data.index] : null;
+    } else if (ev.data.kind === "modal-close") {
+      var closed = document.getElementById(ev.data.id);
+      if (closed) closed.dispatchEvent(new Event("hide"));
     } else if (ev.data.kind === "title") {
-      var bar = document.querySelector("ui-title-bar");
+      var bar = pageBars()[0];
       el = bar ? children(bar, ev.data.selector === "a" ? "a" : "button")[ev.data.index] : null;
     }
     if (el) el.click();

@@ -749,3 +749,21 @@ def add_app_bridge_loading(sandbox):
     """The admin frame records that it showed its loading bar."""
     sandbox.store.app_bridge_loading.append({"path": str(_body().get("path", ""))[:500]})
     return {"ok": True}
+
+
+@bp.get("/app-bridge/modals")
+@control
+def list_app_bridge_modals(sandbox):
+    """Each ui-modal the admin showed or hid for the embedded app: id, open, title, text."""
+    return list(sandbox.store.app_bridge_modals)
+
+
+@bp.post("/app-bridge/modals")
+@control
+def add_app_bridge_modal(sandbox):
+    """The admin frame records a modal it drew (open) or took down."""
+    body = _body()
+    sandbox.store.app_bridge_modals.append({
+        "id": str(body.get("id", ""))[:200], "open": bool(body.get("open")),
+        "title": str(body.get("title", ""))[:500], "text": str(body.get("text", ""))[:2000]})
+    return {"ok": True}

@@ -491,6 +491,7 @@ class Store:
             self.toasts: list[dict] = []
             self.app_bridge_misuse: list[dict] = []
             self.app_bridge_loading: list[dict] = []
+            self.app_bridge_modals: list[dict] = []
             seed_shops(self)
 
     def shop(self, domain: str) -> Shop | None:

@@ -141,12 +141,25 @@ def test_install_in_admin_fulfill_at_second_location_then_cancel(shopify_world, 
     expect(app.locator("#order-timeline")).to_contain_text("Pushed to Shopify")
     screenshots.take(page, "embedded-order")
 
-    # Cancel it (confirming), see Shopify cancel it too and the stock come back.
-    dialogs = []
-    page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
+    # Cancel it, asked in the admin's modal (ui-modal), never the browser's confirm():
+    # first going back (nothing changes), then confirming. Shopify cancels it too and the
+    # stock comes back.
+    native = []
+    page.on("dialog", lambda dialog: (native.append(dialog.message), dialog.dismiss()))
     card.get_by_role("button", name="Cancel fulfillment").click()
+    modal = page.get_by_role("dialog", name=re.compile(r"Cancel fulfillment #\d+-F1\?"))
+    expect(modal).to_contain_text("go back into stock at Downtown shop")
+    modal.get_by_role("button", name="Go back").click()
+    expect(modal).to_have_count(0)
+    expect(card).to_contain_text("Pending")
+    assert _on_hand(world, ids["downtown"], ids["tote"]) == 4
+    card.get_by_role("button", name="Cancel fulfillment").click()
+    modal.get_by_role("button", name="Cancel fulfillment").click()
     expect(card).to_contain_text("Canceled")
-    assert "go back into stock at Downtown shop" in dialogs[0]
+    assert native == [] and world.control("GET", "app-bridge/misuse") == []
+    shown = [m for m in world.control("GET", "app-bridge/modals") if m["open"]][-2:]
+    assert [m["id"] for m in shown] == ["confirm-modal", "confirm-modal"]
+    assert all("go back into stock at Downtown shop" in m["text"] for m in shown)
     assert _on_hand(world, ids["downtown"], ids["tote"]) == 5
     _wait(lambda: world.control("GET", f"shops/{SHOP}")["fulfillments"][0]["status"]
           == "CANCELLED", "Shopify did not cancel the fulfillment")

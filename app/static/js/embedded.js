@@ -32,12 +32,51 @@
   refresh();
   setInterval(refresh, MAX_AGE_MS / 2);
 
-  // htmx:configRequest is synchronous, so a stale token is refreshed before the request
-  // starts: htmx:confirm fires first for every request and may hold it (issueRequest).
+  // An hx-confirm question goes to the admin's modal (ui-modal #confirm-modal in base.html,
+  // shown with shopify.modal.show), not the browser's confirm(): true once its primary
+  // button is pressed, false for the other one or when the merchant closes it.
+  function ask(question, elt) {
+    var modal = document.getElementById("confirm-modal");
+    if (!modal || !window.shopify.modal) return null;
+    var source = elt.closest("[data-confirm-title]") || elt;
+    var ok = modal.querySelector("#confirm-modal-ok");
+    var back = modal.querySelector("#confirm-modal-cancel");
+    modal.querySelector("#confirm-modal-text").textContent = question;
+    modal.querySelector("ui-title-bar").setAttribute(
+      "title", source.getAttribute("data-confirm-title") || "Are you sure?");
+    ok.textContent = source.getAttribute("data-confirm-button") || "Confirm";
+    return new Promise(function (resolve) {
+      var settled = false;
+      function done(answer) {
+        if (settled) return;
+        settled = true;
+        ok.onclick = back.onclick = null;
+        modal.removeEventListener("hide", closed);
+        resolve(answer);
+      }
+      function closed() { done(false); }
+      ok.onclick = function () { done(true); window.shopify.modal.hide("confirm-modal"); };
+      back.onclick = function () { done(false); window.shopify.modal.hide("confirm-modal"); };
+      modal.addEventListener("hide", closed);
+      window.shopify.modal.show("confirm-modal");
+    });
+  }
+
+  // htmx:confirm fires first for every request and may hold it (issueRequest): the
+  // question is asked in the admin's modal, and then, htmx:configRequest being
+  // synchronous, a stale token is refreshed before the request starts.
   document.addEventListener("htmx:confirm", function (event) {
-    if (isFresh()) return;
+    var question = event.detail.question;
+    if (!question && isFresh()) return;
     event.preventDefault();
-    refresh().then(function () { event.detail.issueRequest(false); });
+    var answer = question ? ask(question, event.detail.elt) : Promise.resolve(true);
+    var skipConfirm = answer !== null;  // no modal to ask in: htmx asks with confirm()
+    (answer || Promise.resolve(true)).then(function (yes) {
+      if (!yes) return;
+      (isFresh() ? Promise.resolve() : refresh()).then(function () {
+        event.detail.issueRequest(skipConfirm);
+      });
+    });
   });
 
   document.addEventListener("htmx:configRequest", function (event) {
