@@ -23,7 +23,7 @@ PushBatch = Callable[[list[PendingPush]], tuple[list[PendingPush], dict[str, lis
 
 def push_rounds(job: Job, *, limit: int, adjust: Callable[[int, list[PendingPush]],
                                                           list[PendingPush]],
-                push: PushBatch, unit: str = "quantities") -> str:
+                push: PushBatch) -> str:
     """The loop of every platform's push handler: dirty rows in id order, round by round.
 
     ``adjust(channel_id, rows)`` corrects the quantities for what the platform holds
@@ -38,7 +38,7 @@ def push_rounds(job: Job, *, limit: int, adjust: Callable[[int, list[PendingPush
         rows = adjust(job.channel_id, read) if read else []
         db.session.commit()  # end the read before calling the platform
         if last_id is None:
-            return f"pushed {pushed} {unit}" + (f", {refused} refused" if refused else "")
+            return f"pushed {_quantities(pushed)}" + (f", {refused} refused" if refused else "")
         after_id = last_id
         if not rows:
             continue  # every row of this batch was skipped or refused: on to the next
@@ -52,4 +52,8 @@ def push_rounds(job: Job, *, limit: int, adjust: Callable[[int, list[PendingPush
         if time.monotonic() - started > JOB_SECONDS:
             db.session.add(OutboxEvent(merchant_id=job.merchant_id, channel_id=job.channel_id,
                                        topic=PUSH_TOPIC, payload={}))
-            return f"pushed {pushed} {unit} so far; continuing in a new job"
+            return f"pushed {_quantities(pushed)} so far; continuing in a new job"
+
+
+def _quantities(n: int) -> str:
+    return f"{n} quantit{'y' if n == 1 else 'ies'}"

@@ -9,7 +9,7 @@ from app.errors import DomainError
 from app.extensions import db, htmx
 from app.models import OutboxEvent, WebhookInbox
 from app.sync.queue import job_counts
-from app.web import attention
+from app.web import attention, job_wording
 from app.web.blueprint import bp
 from app.web.errors import http_status
 from app.web.read_models import sync
@@ -27,9 +27,13 @@ def _only() -> str | None:
 def _page(status: int = 200, error: str | None = None):
     kind = request.values.get("kind") if request.values.get("kind") in KINDS else "outbox"
     only = _only()
+    jobs = sync.sync_jobs(g.merchant_id, KINDS[kind], only=only)
+    context = sync.job_context(g.merchant_id, jobs)
+    line = job_wording.outbox_line if kind == "outbox" else job_wording.inbox_line
     return render("web/sync/index.html", {"sync-jobs": "web/sync/_jobs.html"}, status=status,
-                  unconfirmed=unconfirmed_locations(g.merchant_id), kind=kind, only=only, filter_args={only: "1"} if only else {}, error=error,
-                  jobs=sync.sync_jobs(g.merchant_id, KINDS[kind], only=only),
+                  unconfirmed=unconfirmed_locations(g.merchant_id), kind=kind, only=only,
+                  filter_args={only: "1"} if only else {}, error=error,
+                  jobs=[(job, line(job, context)) for job in jobs],
                   counts=sync.sync_counts(g.merchant_id), queue_counts=job_counts(g.merchant_id),
                   held_pushes=attention.held_pushes(g.merchant_id))
 

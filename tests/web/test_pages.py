@@ -92,11 +92,11 @@ def test_sync_page_lists_and_filters_failed(shop, browser):
         OutboxEvent(merchant_id=shop.merchant_id, topic="fulfillment.shipped", status="done")])
     db.session.commit()
     body = browser.get("/sync").get_data(as_text=True)
-    assert "fulfillment.shipped" in body and "&lt;b&gt;nope&lt;/b&gt;" in body
+    assert "<code>fulfillment.shipped</code>" in body and "&lt;b&gt;nope&lt;/b&gt;" in body
     response = browser.hx_get("/sync?failed=1", "sync-jobs")
     assert _is_fragment(response, '<section id="sync-jobs"')
     body = response.get_data(as_text=True)
-    assert "fulfillment.created" in body and "fulfillment.shipped" not in body
+    assert "<code>fulfillment.created</code>" in body and "fulfillment.shipped" not in body
     assert "1 failed" in body and "Retry" in body and "hx-confirm=" in body
     assert 'data-count="outbox-dead">1<' in body and 'data-count="inbox-failed">0<' in body
     assert "No" in browser.hx_get("/sync?kind=inbox", "sync-jobs").get_data(as_text=True)

@@ -146,6 +146,6 @@ def test_push_rounds_goes_on_after_a_batch_the_platform_adjustment_dropped(app):
 
     job = Job(model=OutboxEvent, id=0, merchant_id=merchant.id, channel_id=channel.id,
               topic=PUSH_TOPIC, attempts=1)
-    assert push_rounds(job, limit=1, adjust=adjust, push=push) == "pushed 1 quantities"
+    assert push_rounds(job, limit=1, adjust=adjust, push=push) == "pushed 1 quantity"
     assert sent == ["B-2"]
     assert pending_pushes(channel.id, limit=10) == []

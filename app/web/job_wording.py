@@ -1,0 +1,152 @@
+"""The Sync page's jobs in a merchant's words: what each one is about (which store, order,
+fulfillment) and how it went; topics, ids and handler notes stay one click away."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.models import JobStatus
+
+_PLATFORMS = {"shopify": "Shopify", "woocommerce": "WooCommerce"}
+
+#: Outbox topics -> what the job does: {store}; {f_ref} "fulfillment #1001-F1" ({F_ref}
+#: capitalized), {o_ref} "order #1001" ({O_ref}), {of_order} " of order #1001" (see _fill).
+_OUTBOX = {
+    "fulfillment.created": "Send {f_ref}{of_order} to {store}",
+    "fulfillment.canceled": "Cancel {f_ref}{of_order} on {store}",
+    "fulfillment.tracking_updated": "Send the new tracking of {f_ref} to {store}",
+    "fulfillment.shipped": "Mark {f_ref} shipped on {store}",
+    "fulfillment.delivered": "Mark {f_ref} delivered on {store}",
+    "fulfillment.packed": "{F_ref} packed (recorded in Stockroom)",
+    "channel.installed": "Set up {store} after the install",
+    "channel.connected": "Import {store}'s products and open orders",
+    "channel.reconcile_requested": "Check {store} for changes Stockroom may have missed",
+    "catalog.refresh_requested": "Read {store}'s products and quantities again",
+    "inventory.levels_changed": "Note a stock change for the stores",
+    "inventory.push_requested": "Send stock quantities to {store}",
+    "order.refund_recorded": "Refund of {o_ref} recorded",
+    "order.refunds_changed": "Read the refunds of {o_ref} from {store}",
+    "order.return_recorded": "Send the return of {o_ref} to {store}",
+    "warehouse.low_stock_digest": "Send the low-stock email",
+    "shopify.import": "Import from {store} (continued)",
+    "shopify.catalog_refresh": "Read {store}'s products again (continued)",
+    "shopify.reconcile": "Check {store} for missed changes (continued)",
+    "shopify.token_refresh": "Renew Stockroom's access to {store}",
+    "woocommerce.import": "Import from {store} (continued)",
+}
+#: A fulfillment change made on the platform: recorded here, nothing to send back.
+_FROM_PLATFORM = {
+    "fulfillment.created": "{F_ref}{of_order} made on {store}",
+    "fulfillment.canceled": "{F_ref}{of_order} canceled on {store}",
+    "fulfillment.tracking_updated": "Tracking of {f_ref} changed on {store}",
+    "fulfillment.shipped": "{F_ref} shipped on {store}",
+    "fulfillment.delivered": "{F_ref} delivered on {store}",
+}
+#: Webhook topics (Shopify's "orders/updated", WooCommerce's "order.updated") -> what the
+#: store said happened.
+_INBOX = {
+    "orders/create": "New {o_ref}", "orders/updated": "{O_ref} changed",
+    "orders/cancelled": "{O_ref} canceled", "orders/edited": "{O_ref} edited",
+    "orders/delete": "{O_ref} deleted", "orders/fulfilled": "{O_ref} fulfilled",
+    "orders/partially_fulfilled": "{O_ref} partly fulfilled",
+    "fulfillments/create": "Fulfillment made for {o_ref}",
+    "fulfillments/update": "Fulfillment of {o_ref} changed",
+    "refunds/create": "Refund of {o_ref}",
+    "returns/request": "Return requested for {o_ref}",
+    "returns/approve": "Return of {o_ref} approved",
+    "returns/close": "Return of {o_ref} closed", "returns/cancel": "Return canceled",
+    "app/uninstalled": "Stockroom was uninstalled", "app/scopes_update": "Stockroom's access changed",
+    "bulk_operations/finish": "A bulk export Stockroom asked for finished",
+    "locations/create": "Location added", "locations/update": "Location changed",
+    "locations/delete": "Location deleted", "locations/activate": "Location reactivated",
+    "locations/deactivate": "Location deactivated",
+    "products/create": "Product added", "products/update": "Product changed",
+    "products/delete": "Product deleted",
+    "customers/data_request": "A customer asked for their data",
+    "customers/redact": "A customer's data must be erased",
+    "shop/redact": "The shop's data must be erased",
+    "order.created": "New {o_ref}", "order.updated": "{O_ref} changed",
+    "order.deleted": "{O_ref} deleted", "order.restored": "{O_ref} restored",
+    "product.created": "Product added", "product.updated": "Product changed",
+    "product.deleted": "Product deleted", "product.restored": "Product restored",
+}
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """Names of what a page of jobs refers to, read in one go (app/web/read_models/sync.py)."""
+
+    stores: dict[int, tuple[str, str]]  # channel id -> (name, platform)
+    orders: dict[int, str]  # order id -> "#1001"
+    orders_by_remote: dict[tuple[int, str], tuple[int, str]]  # (channel, remote) -> (id, name)
+    fulfillments: dict[int, str]  # fulfillment id -> "#1001-F1"
+
+
+@dataclass(frozen=True)
+class JobLine:
+    """One row of the Sync page, in words."""
+
+    what: str
+    order_id: int | None  # linked when the order is known here
+    outcome: str
+    is_error: bool
+
+
+def _store(ctx: JobContext, channel_id: int | None) -> str:
+    name, platform = ctx.stores.get(channel_id, ("", ""))
+    return name or _PLATFORMS.get(platform, "the store")
+
+
+def _fill(template: str, *, store: str, order: str, fulfillment: str) -> str:
+    """The template with the names known here ("a fulfillment", "an order" when not)."""
+    f_ref = f"fulfillment {fulfillment}" if fulfillment else "a fulfillment"
+    o_ref = f"order {order}" if order else "an order"
+    return template.format(store=store, f_ref=f_ref, F_ref=f_ref[0].upper() + f_ref[1:],
+                           o_ref=o_ref, O_ref=o_ref[0].upper() + o_ref[1:],
+                           of_order=f" of order {order}" if order else "")
+
+
+def outbox_line(job, ctx: JobContext) -> JobLine:
+    """An outbox job: what it sends (or records) and how it went."""
+    payload = job.payload or {}
+    fulfillment = ctx.fulfillments.get(payload.get("fulfillment_id"), "")
+    order = ctx.orders.get(job.order_id, "")
+    templates = _FROM_PLATFORM if payload.get("source") == "platform" else {}
+    template = templates.get(job.topic) or _OUTBOX.get(job.topic)
+    store = _store(ctx, job.channel_id)
+    what = (_fill(template, store=store, order=order, fulfillment=fulfillment) if template
+            else job.topic.replace(".", ": ").replace("_", " ").capitalize())
+    return JobLine(what, job.order_id if order else None, *_outcome(job, store))
+
+
+def inbox_line(job, ctx: JobContext) -> JobLine:
+    """A webhook delivery: what the store said happened, and whether it was applied."""
+    store = _store(ctx, job.channel_id)
+    order_id, order = ctx.orders_by_remote.get((job.channel_id, job.order_remote_id or ""),
+                                               (None, ""))
+    template = _INBOX.get(job.topic)
+    said = (_fill(template, store=store, order=order, fulfillment="") if template
+            else job.topic.replace("/", ": ").replace("_", " ").capitalize())
+    return JobLine(f"{store}: {said}", order_id, *_outcome(job, store, inbound=True))
+
+
+def _attempts(n: int) -> str:
+    return f"{n} attempt{'s' if n != 1 else ''}"
+
+
+def _outcome(job, store: str, *, inbound: bool = False) -> tuple[str, bool]:
+    status, error = job.status, (job.last_error or "").strip()
+    if status == JobStatus.DONE:
+        return ("Applied" if inbound else "Done"), False
+    if status == JobStatus.IGNORED:
+        return "Nothing to change", False
+    if status == JobStatus.DISCARDED:
+        return "Discarded: it will not be " + ("applied" if inbound else "sent"), False
+    if status == JobStatus.REJECTED:
+        return f"Not applied: {error}", True
+    if status == JobStatus.DEAD:
+        return f"Gave up after {_attempts(job.attempts)}: {error}", True
+    if status == JobStatus.FAILED:
+        return f"Failed ({_attempts(job.attempts)}), will try again: {error}", True
+    if job.attempts:
+        return f"Waiting to try again: {error}" if error else "Waiting to try again", False
+    return ("Waiting to be applied" if inbound else "Waiting to be sent"), False
