@@ -117,5 +117,8 @@ def register_filters(app: Flask) -> None:
                                  tone=tone)
     from app.web.stock_wording import cancel_warning
 
+    from app.web.job_wording import webhook_words
+
     app.jinja_env.globals.update(order_status=order_status, fo_tone=fo_tone,
+                                 webhook_words=webhook_words,
                                  cancel_warning=cancel_warning, barcode=barcode)

@@ -150,3 +150,11 @@ def _outcome(job, store: str, *, inbound: bool = False) -> tuple[str, bool]:
     if job.attempts:
         return f"Waiting to try again: {error}" if error else "Waiting to try again", False
     return ("Waiting to be applied" if inbound else "Waiting to be sent"), False
+
+
+def webhook_words(topic: str, order=None, platform: str = "") -> str:
+    """The order timeline's heading of a delivery: "Shopify: Order #1001 changed"."""
+    template = _INBOX.get(topic)
+    said = (_fill(template, store=platform, order=getattr(order, "name", ""), fulfillment="")
+            if template else topic.replace("/", ": ").replace("_", " ").capitalize())
+    return f"{platform}: {said}" if platform else said

@@ -243,13 +243,13 @@ def test_order_timeline_shows_webhooks_and_pushes_both_directions(shop, browser)
     db.session.commit()
     body = browser.get(f"/orders/{order.id}").get_data(as_text=True)
     timeline = body[body.index('id="order-timeline"'):]
-    assert "Webhook received: orders/updated" in timeline and "applied" in timeline
-    assert "Webhook received: fulfillments/create" in timeline
+    assert f"Shopify: Order {order.name} changed" in timeline and "applied" in timeline
+    assert f"Shopify: Fulfillment made for order {order.name}" in timeline
     assert "applying failed after 8 attempts" in timeline and "Order not found" in timeline
     dead = db.session.scalar(select(WebhookInbox.id).where(WebhookInbox.dedupe_key == "evt-1"))
     assert f"/sync/inbox/{dead}/retry" in timeline
     assert "Pushed to" in timeline and "Fulfillment created" in timeline
-    assert "orders/cancelled" not in timeline  # another order's webhook
+    assert "canceled</strong>" not in timeline  # another order's webhook (orders/cancelled)
 
 
 def _found(merchant_id, term):
