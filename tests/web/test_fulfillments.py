@@ -197,6 +197,16 @@ def test_ship_deliver_and_cancel(shop, browser):
     assert response.status_code == 409 and "already canceled" in response.get_data(as_text=True)
 
 
+def test_the_pending_to_shipped_rule_is_on_the_card(shop, browser):
+    fid = _fulfill(shop)
+    body = browser.get(f"/orders/{shop.order.id}").get_data(as_text=True)
+    assert ("Not shipped yet: it becomes Shipped when you pack it (scan to verify) or mark "
+            "it as shipped.") in body
+    browser.post(f"/fulfillments/{fid}/ship", target="order-detail")
+    body = browser.get(f"/orders/{shop.order.id}").get_data(as_text=True)
+    assert "Not shipped yet" not in body and "<dt>Shipped</dt>" in body
+
+
 def test_deliver_without_htmx_redirects(shop, browser):
     fid = _fulfill(shop)
     response = browser.post(f"/fulfillments/{fid}/deliver")
