@@ -51,11 +51,15 @@ body.mobile #admin-sidebar{display:none}
 #admin-modal-backdrop{position:fixed;inset:0;background:rgba(0,0,0,.5);display:flex;align-items:center;justify-content:center}
 #admin-modal{background:#fff;border-radius:12px;max-width:min(620px,92vw);padding:16px}
 #admin-modal h2{font-size:1rem;margin:0 0 8px}#admin-modal footer{display:flex;gap:8px;justify-content:flex-end;margin-top:16px}
+#admin-save-bar{display:flex;gap:8px;align-items:center;padding:8px 16px;background:#303030;color:#fff}
+#admin-save-bar[hidden]{display:none}#admin-save-bar span{flex:1}#admin-save-bar.shake{outline:3px solid #c70a24}
 #admin-modal button.critical{background:#c70a24;color:#fff;border:0;padding:6px 12px;border-radius:8px}</style></head><body{% if mobile %} class="mobile"{% endif %}>
 <header><strong>Shopify admin (sandbox)</strong><span>{{ shop }}</span>
 <a href="{{ admin_url }}">Orders &amp; stock</a><span>Apps / {{ app.name }}</span></header>
 <div id="admin-body"><nav id="admin-sidebar" aria-label="{{ app.name }} pages"></nav>
-<div id="admin-main"><div id="admin-title-bar"><h1 id="admin-title"></h1></div>
+<div id="admin-main"><div id="admin-save-bar" role="region" aria-label="Unsaved changes" hidden><span>Unsaved changes</span>
+<button type="button" id="admin-save-bar-discard">Discard</button><button type="button" id="admin-save-bar-save" class="primary">Save</button></div>
+<div id="admin-title-bar"><h1 id="admin-title"></h1></div>
 <div id="admin-loading" hidden></div>
 <iframe id="app-frame" name="app-iframe" src="{{ src }}" title="{{ app.name }}"></iframe></div></div>
 <div id="toasts"></div><div id="admin-modal-root"></div>
@@ -89,7 +93,11 @@ function drawNav(nav, navMenus) {
     a.href = "#"; a.textContent = link.text;
     const path = new URL(link.href).pathname;
     if (path === currentPath.split("?")[0]) a.setAttribute("aria-current", "page");
-    a.addEventListener("click", (e) => { e.preventDefault(); click("nav", index); });
+    a.addEventListener("click", (e) => {
+      e.preventDefault();
+      if (saveBarOpen) { blockedLeave(link.href); return; }
+      click("nav", index);
+    });
     side.appendChild(a);
   });
 }
@@ -148,6 +156,25 @@ function drawModal(m) {  // ui-modal shown: the admin's own dialog, its buttons 
   });
   dialog.append(h2, body, footer, close); backdrop.appendChild(dialog); root.appendChild(backdrop);
 }
+let saveBarOpen = false;
+function saveBarEvent(what, extra) {
+  fetch("/_sandbox/app-bridge/save-bar", {method: "POST", headers: {"Content-Type": "application/json"},
+    body: JSON.stringify(Object.assign({event: what, path: currentPath}, extra || {}))});
+}
+function drawSaveBar(open) {  // a form[data-save-bar] with unsaved changes: the admin's save bar
+  saveBarOpen = !!open;
+  document.getElementById("admin-save-bar").hidden = !saveBarOpen;
+  saveBarEvent(saveBarOpen ? "shown" : "hidden");
+}
+function blockedLeave(href) {  // the admin keeps the merchant on a page with unsaved changes
+  const bar = document.getElementById("admin-save-bar");
+  bar.classList.remove("shake"); void bar.offsetWidth; bar.classList.add("shake");
+  saveBarEvent("leave_blocked", {to: href});
+}
+document.getElementById("admin-save-bar-save").addEventListener("click", () =>
+  frame.contentWindow.postMessage({type: "sandbox:click", kind: "save-bar", action: "save"}, APP_ORIGIN));
+document.getElementById("admin-save-bar-discard").addEventListener("click", () =>
+  frame.contentWindow.postMessage({type: "sandbox:click", kind: "save-bar", action: "discard"}, APP_ORIGIN));
 let currentPath = "/";
 function follow(path) {  // the admin URL follows the app's page: /store/<shop>/apps/<handle>/<path>
   const url = new URL(path, APP_ORIGIN);
@@ -175,6 +202,8 @@ window.addEventListener("message", async (ev) => {
     drawNav(ev.data.nav, ev.data.navMenus);
     drawTitleBar(ev.data.titleBar, ev.data.titleBars);
     (ev.data.modals || []).forEach(m => { if (!m.id) misuse("ui-modal without an id"); });
+  } else if (ev.data.type === "sandbox:saveBar") {
+    drawSaveBar(ev.data.open);
   } else if (ev.data.type === "sandbox:modal") {
     drawModal(ev.data);
   } else if (ev.data.type === "sandbox:history") {
@@ -324,6 +353,30 @@ APP_BRIDGE_JS = r"""/* Stockroom Shopify sandbox: App Bridge stand-in (shopify.i
       return Promise.resolve();
     }
   };
+  // The contextual save bar: a form[data-save-bar] whose fields differ from what the page
+  // gave them raises the admin's save bar; its Save submits the form (requestSubmit, so
+  // htmx sends it), Discard resets it. A form swapped in after a save starts clean.
+  function isDirty(form) {
+    return Array.prototype.some.call(form.elements, function (el) {
+      if (!el.name || ["hidden", "submit", "button", "reset"].indexOf(el.type) !== -1) return false;
+      if (el.type === "checkbox" || el.type === "radio") return el.checked !== el.defaultChecked;
+      if (el.tagName === "SELECT") return Array.prototype.some.call(el.options, function (o) {
+        return o.selected !== o.defaultSelected; });
+      if (el.type === "file") return !!(el.files && el.files.length);
+      return el.value !== el.defaultValue;
+    });
+  }
+  function dirtyForms() {
+    return Array.prototype.filter.call(document.querySelectorAll("form[data-save-bar]"), isDirty);
+  }
+  var saveBarShown = false;
+  function checkSaveBar() {
+    var open = dirtyForms().length > 0;
+    if (open !== saveBarShown) { saveBarShown = open; post("sandbox:saveBar", {open: open}); }
+  }
+  document.addEventListener("input", checkSaveBar, true);
+  document.addEventListener("change", checkSaveBar, true);
+  document.addEventListener("reset", function () { setTimeout(checkSaveBar, 0); }, true);
   if (window.customElements && !customElements.get("ui-modal")) {
     customElements.define("ui-modal", class extends HTMLElement {
       show() { return window.shopify.modal.show(this.id); }
@@ -356,7 +409,7 @@ APP_BRIDGE_JS = r"""/* Stockroom Shopify sandbox: App Bridge stand-in (shopify.i
   function schedule() {
     if (scheduled) return;
     scheduled = true;
-    setTimeout(function () { scheduled = false; describe(); }, 0);
+    setTimeout(function () { scheduled = false; describe(); checkSaveBar(); }, 0);
   }
   new MutationObserver(schedule).observe(document.documentElement,
     {childList: true, subtree: true, attributes: true, characterData: true});
@@ -380,6 +433,10 @@ APP_BRIDGE_JS = r"""/* Stockroom Shopify sandbox: App Bridge stand-in (shopify.i
       var modal = document.getElementById(ev.data.id);
       var mbar = modal ? modal.querySelector("ui-title-bar") : null;
       el = mbar ? children(mbar, "button")[ev.data.index] : null;
+    } else if (ev.data.kind === "save-bar") {
+      var dirty = dirtyForms()[0];
+      if (dirty && ev.data.action === "save") dirty.requestSubmit();
+      else if (dirty) { dirty.reset(); checkSaveBar(); }
     } else if (ev.data.kind === "modal-close") {
       var closed = document.getElementById(ev.data.id);
       if (closed) closed.dispatchEvent(new Event("hide"));

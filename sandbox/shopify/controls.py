@@ -767,3 +767,22 @@ def add_app_bridge_modal(sandbox):
         "id": str(body.get("id", ""))[:200], "open": bool(body.get("open")),
         "title": str(body.get("title", ""))[:500], "text": str(body.get("text", ""))[:2000]})
     return {"ok": True}
+
+
+@bp.get("/app-bridge/save-bar")
+@control
+def list_app_bridge_save_bar(sandbox):
+    """The admin's save bar over time: shown / hidden / leave_blocked (a nav click refused
+    while a form had unsaved changes), with the app page it was on."""
+    return list(sandbox.store.app_bridge_save_bar)
+
+
+@bp.post("/app-bridge/save-bar")
+@control
+def add_app_bridge_save_bar(sandbox):
+    """The admin frame records what its save bar did."""
+    body = _body()
+    sandbox.store.app_bridge_save_bar.append({
+        "event": str(body.get("event", ""))[:40], "path": str(body.get("path", ""))[:500],
+        "to": str(body.get("to", ""))[:500]})
+    return {"ok": True}

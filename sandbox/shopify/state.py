@@ -492,6 +492,7 @@ class Store:
             self.app_bridge_misuse: list[dict] = []
             self.app_bridge_loading: list[dict] = []
             self.app_bridge_modals: list[dict] = []
+            self.app_bridge_save_bar: list[dict] = []
             seed_shops(self)
 
     def shop(self, domain: str) -> Shop | None:

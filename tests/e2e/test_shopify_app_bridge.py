@@ -161,3 +161,32 @@ def test_the_sandbox_records_app_bridge_misuse(shopify_world, page):
     assert "ui-modal without an id" in messages
     expect(page.get_by_role("navigation", name="Stockroom pages").get_by_role(
         "link", name="Evil")).to_have_count(0)
+
+
+def test_unsaved_changes_raise_the_admins_save_bar(shopify_world, page):
+    """A form[data-save-bar] with changes raises the admin's save bar; leaving through the
+    admin's sidebar is refused while it is up; Discard puts the form back, Save submits it."""
+    world = shopify_world
+    nav, app = _open(world, page)
+    nav.get_by_role("link", name="Settings", exact=True).click()
+    expect(app.get_by_role("heading", name="Time zone")).to_be_visible()
+    bar = page.get_by_role("region", name="Unsaved changes")
+    expect(bar).to_be_hidden()
+    zone = app.get_by_role("combobox", name="Time zone")
+    before = zone.input_value()
+    zone.select_option("Asia/Tokyo")
+    expect(bar).to_be_visible()
+    nav.get_by_role("link", name="Orders", exact=True).click()
+    expect(page.locator("#admin-title")).to_have_text("Settings")  # kept on the page
+    events = [e["event"] for e in world.control("GET", "app-bridge/save-bar")]
+    assert events[-2:] == ["shown", "leave_blocked"]
+    bar.get_by_role("button", name="Discard").click()
+    expect(bar).to_be_hidden()
+    assert zone.input_value() == before
+    zone.select_option("Asia/Tokyo")
+    bar.get_by_role("button", name="Save").click()
+    expect(app.get_by_text("Dates and times are shown in Asia/Tokyo time")).to_be_visible()
+    expect(bar).to_be_hidden()
+    nav.get_by_role("link", name="Orders", exact=True).click()
+    expect(page.locator("#admin-title")).to_have_text("Orders")
+    assert world.control("GET", "app-bridge/misuse") == []
