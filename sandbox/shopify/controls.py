@@ -720,69 +720,33 @@ def add_toast(sandbox):
 
 
 
-@bp.get("/app-bridge/misuse")
+#: What the admin frame records of the embedded app's App Bridge use, per log: each field
+#: with its kind (str, cut to the length given, or bool).
+#: misuse: elements used wrongly (a nav link outside the app's URL, two primary title-bar
+#:   buttons, a ui-modal without id...); loading: each shopify.loading(true), with the page;
+#: modals: each ui-modal shown or hidden; save-bar: the save bar shown / hidden /
+#:   leave_blocked (a sidebar click refused while a form had unsaved changes).
+APP_BRIDGE_LOGS = {
+    "misuse": {"message": 500},
+    "loading": {"path": 500},
+    "modals": {"id": 200, "open": bool, "title": 500, "text": 2000},
+    "save-bar": {"event": 40, "path": 500, "to": 500},
+}
+
+
+@bp.get("/app-bridge/<any(misuse, loading, modals, 'save-bar'):log>")
 @control
-def list_app_bridge_misuse(sandbox):
-    """App Bridge elements the embedded app used wrongly (the admin frame checks them: a nav
-    link outside the app's URL, two primary title-bar buttons, a ui-modal without id...)."""
-    return list(sandbox.store.app_bridge_misuse)
+def list_app_bridge_log(sandbox, log):
+    """One App Bridge log, oldest first (APP_BRIDGE_LOGS)."""
+    return list(sandbox.store.app_bridge[log])
 
 
-@bp.post("/app-bridge/misuse")
+@bp.post("/app-bridge/<any(misuse, loading, modals, 'save-bar'):log>")
 @control
-def add_app_bridge_misuse(sandbox):
-    """The admin frame records one misuse it found."""
-    sandbox.store.app_bridge_misuse.append({"message": str(_body().get("message", ""))[:500]})
-    return {"ok": True}
-
-
-@bp.get("/app-bridge/loading")
-@control
-def list_app_bridge_loading(sandbox):
-    """Each shopify.loading(true) of the embedded app, with the app page it was on."""
-    return list(sandbox.store.app_bridge_loading)
-
-
-@bp.post("/app-bridge/loading")
-@control
-def add_app_bridge_loading(sandbox):
-    """The admin frame records that it showed its loading bar."""
-    sandbox.store.app_bridge_loading.append({"path": str(_body().get("path", ""))[:500]})
-    return {"ok": True}
-
-
-@bp.get("/app-bridge/modals")
-@control
-def list_app_bridge_modals(sandbox):
-    """Each ui-modal the admin showed or hid for the embedded app: id, open, title, text."""
-    return list(sandbox.store.app_bridge_modals)
-
-
-@bp.post("/app-bridge/modals")
-@control
-def add_app_bridge_modal(sandbox):
-    """The admin frame records a modal it drew (open) or took down."""
+def add_app_bridge_log(sandbox, log):
+    """The admin frame records one entry of a log."""
     body = _body()
-    sandbox.store.app_bridge_modals.append({
-        "id": str(body.get("id", ""))[:200], "open": bool(body.get("open")),
-        "title": str(body.get("title", ""))[:500], "text": str(body.get("text", ""))[:2000]})
-    return {"ok": True}
-
-
-@bp.get("/app-bridge/save-bar")
-@control
-def list_app_bridge_save_bar(sandbox):
-    """The admin's save bar over time: shown / hidden / leave_blocked (a nav click refused
-    while a form had unsaved changes), with the app page it was on."""
-    return list(sandbox.store.app_bridge_save_bar)
-
-
-@bp.post("/app-bridge/save-bar")
-@control
-def add_app_bridge_save_bar(sandbox):
-    """The admin frame records what its save bar did."""
-    body = _body()
-    sandbox.store.app_bridge_save_bar.append({
-        "event": str(body.get("event", ""))[:40], "path": str(body.get("path", ""))[:500],
-        "to": str(body.get("to", ""))[:500]})
+    sandbox.store.app_bridge[log].append({
+        name: bool(body.get(name)) if kind is bool else str(body.get(name, ""))[:kind]
+        for name, kind in APP_BRIDGE_LOGS[log].items()})
     return {"ok": True}

@@ -489,10 +489,9 @@ class Store:
             self.idempotency: dict[tuple, dict] = {}
             self.api_faults: list[dict] = []
             self.toasts: list[dict] = []
-            self.app_bridge_misuse: list[dict] = []
-            self.app_bridge_loading: list[dict] = []
-            self.app_bridge_modals: list[dict] = []
-            self.app_bridge_save_bar: list[dict] = []
+            # controls.APP_BRIDGE_LOGS: what the admin frame saw the embedded app do
+            self.app_bridge: dict[str, list[dict]] = {
+                "misuse": [], "loading": [], "modals": [], "save-bar": []}
             seed_shops(self)
 
     def shop(self, domain: str) -> Shop | None:
