@@ -197,8 +197,13 @@ def test_unsaved_changes_raise_the_admins_save_bar(shopify_world, page):
     expect(bar).to_be_visible()
     nav.get_by_role("link", name="Orders", exact=True).click()
     expect(page.locator("#admin-title")).to_have_text("Settings")  # kept on the page
-    events = [e["event"] for e in world.control("GET", "app-bridge/save-bar")]
-    assert events[-2:] == ["shown", "leave_blocked"]
+    deadline = time.monotonic() + 10  # each event is its own fetch() from the admin frame
+    while True:
+        events = [e["event"] for e in world.control("GET", "app-bridge/save-bar")]
+        if events[-2:] == ["shown", "leave_blocked"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert events[-2:] == ["shown", "leave_blocked"], events
     bar.get_by_role("button", name="Discard").click()
     expect(bar).to_be_hidden()
     assert zone.input_value() == before
