@@ -115,7 +115,7 @@ def outbox_line(job, ctx: JobContext) -> JobLine:
     store = _store(ctx, job.channel_id)
     what = (_fill(template, store=store, order=order, fulfillment=fulfillment) if template
             else job.topic.replace(".", ": ").replace("_", " ").capitalize())
-    return JobLine(what, job.order_id if order else None, *_outcome(job, store))
+    return JobLine(what, job.order_id if order else None, *_outcome(job))
 
 
 def inbox_line(job, ctx: JobContext) -> JobLine:
@@ -126,14 +126,14 @@ def inbox_line(job, ctx: JobContext) -> JobLine:
     template = _INBOX.get(job.topic)
     said = (_fill(template, store=store, order=order, fulfillment="") if template
             else job.topic.replace("/", ": ").replace("_", " ").capitalize())
-    return JobLine(f"{store}: {said}", order_id, *_outcome(job, store, inbound=True))
+    return JobLine(f"{store}: {said}", order_id, *_outcome(job, inbound=True))
 
 
 def _attempts(n: int) -> str:
     return f"{n} attempt{'s' if n != 1 else ''}"
 
 
-def _outcome(job, store: str, *, inbound: bool = False) -> tuple[str, bool]:
+def _outcome(job, *, inbound: bool = False) -> tuple[str, bool]:
     status, error = job.status, (job.last_error or "").strip()
     if status == JobStatus.DONE:
         return ("Applied" if inbound else "Done"), False
