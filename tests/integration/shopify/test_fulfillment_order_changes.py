@@ -4,7 +4,7 @@ the order, and the mirror shows Shopify's fulfillment orders."""
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import FulfillmentOrder, WebhookInbox
+from app.models import FulfillmentOrder, Order, WebhookInbox
 from app.platforms.shopify.tokens import read_credentials
 from app.models import Channel
 from tests.integration.shopify.conftest import SHOP, release_session
@@ -68,7 +68,10 @@ def test_split_then_merge_on_shopify_are_mirrored(stockroom, shop):  # noqa: F81
     from tests.integration.shopify.test_fulfillment_order_actions import Admin
 
     timeline = Admin(stockroom).get(f"/orders/{order_id}").text
-    assert "fulfillment_orders/split" in timeline and "fulfillment_orders/merged" in timeline
+    name = db.session.get(Order, order_id).name
+    assert f"Shopify: Fulfillment order of order {name} split" in timeline
+    assert f"Shopify: Fulfillment orders of order {name} merged" in timeline
+    assert "<code>fulfillment_orders/split</code>" in timeline  # the topic behind Details
 
 
 def test_second_hold_and_its_release_reach_the_mirror_through_fulfillment_holds(stockroom, shop):  # noqa: F811
