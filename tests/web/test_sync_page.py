@@ -70,9 +70,12 @@ def test_webhook_deliveries_say_what_the_store_said(shop, browser):
                            status="failed", attempts=2, last_error="Shopify answered 502",
                            order_remote_id="gid://shopify/Order/999999")
     odd = WebhookInbox(merchant_id=shop.merchant_id, channel_id=order.channel_id,
-                       topic="fulfillment_orders/hold_released", dedupe_key="d-3",
-                       body=b"{}", status="ignored")
-    db.session.add_all([applied, unknown, odd])
+                       topic="inventory_levels/update", dedupe_key="d-3",
+                       body=b"{}", status="ignored")  # a topic without words: its own name
+    hold = WebhookInbox(merchant_id=shop.merchant_id, channel_id=order.channel_id,
+                        topic="fulfillment_orders/hold_released", dedupe_key="d-4",
+                        body=b"{}", status="done", order_remote_id=order.remote_id)
+    db.session.add_all([applied, unknown, odd, hold])
     db.session.commit()
     body = browser.get("/sync?kind=inbox").get_data(as_text=True)
     row = _row(body, "inbox", applied.id)
@@ -83,7 +86,9 @@ def test_webhook_deliveries_say_what_the_store_said(shop, browser):
     assert "Failed (2 attempts), will try again: Shopify answered 502" in row
     assert "error-cell" in row
     row = _row(body, "inbox", odd.id)
-    assert f"{store}: Fulfillment orders: hold released" in row and "Nothing to change" in row
+    assert f"{store}: Inventory levels: update" in row and "Nothing to change" in row
+    row = _row(body, "inbox", hold.id)
+    assert f"{store}: Hold on a fulfillment order of order {order.name} released" in row
 
 
 def test_sync_page_reads_only_the_merchants_names(shop, browser, app):
