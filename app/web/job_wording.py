@@ -5,41 +5,43 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.models import JobStatus
+from app.sync.topics import Topic
+from app.warehouse.packing import PACKED_TOPIC
 
 _PLATFORMS = {"shopify": "Shopify", "woocommerce": "WooCommerce"}
 
 #: Outbox topics -> what the job does: {store}; {f_ref} "fulfillment #1001-F1" ({F_ref}
 #: capitalized), {o_ref} "order #1001" ({O_ref}), {of_order} " of order #1001" (see _fill).
 _OUTBOX = {
-    "fulfillment.created": "Send {f_ref}{of_order} to {store}",
-    "fulfillment.canceled": "Cancel {f_ref}{of_order} on {store}",
-    "fulfillment.tracking_updated": "Send the new tracking of {f_ref} to {store}",
-    "fulfillment.shipped": "Mark {f_ref} shipped on {store}",
-    "fulfillment.delivered": "Mark {f_ref} delivered on {store}",
-    "fulfillment.packed": "{F_ref} packed (recorded in Stockroom)",
-    "channel.installed": "Set up {store} after the install",
-    "channel.connected": "Import {store}'s products and open orders",
-    "channel.reconcile_requested": "Check {store} for changes Stockroom may have missed",
-    "catalog.refresh_requested": "Read {store}'s products and quantities again",
-    "inventory.levels_changed": "Note a stock change for the stores",
-    "inventory.push_requested": "Send stock quantities to {store}",
-    "order.refund_recorded": "Refund of {o_ref} recorded",
-    "order.refunds_changed": "Read the refunds of {o_ref} from {store}",
-    "order.return_recorded": "Send the return of {o_ref} to {store}",
-    "warehouse.low_stock_digest": "Send the low-stock email",
-    "shopify.import": "Import from {store} (continued)",
-    "shopify.catalog_refresh": "Read {store}'s products again (continued)",
-    "shopify.reconcile": "Check {store} for missed changes (continued)",
-    "shopify.token_refresh": "Renew Stockroom's access to {store}",
-    "woocommerce.import": "Import from {store} (continued)",
+    Topic.FULFILLMENT_CREATED: "Send {f_ref}{of_order} to {store}",
+    Topic.FULFILLMENT_CANCELED: "Cancel {f_ref}{of_order} on {store}",
+    Topic.FULFILLMENT_TRACKING_UPDATED: "Send the new tracking of {f_ref} to {store}",
+    Topic.FULFILLMENT_SHIPPED: "Mark {f_ref} shipped on {store}",
+    Topic.FULFILLMENT_DELIVERED: "Mark {f_ref} delivered on {store}",
+    PACKED_TOPIC: "{F_ref} packed (recorded in Stockroom)",
+    Topic.CHANNEL_INSTALLED: "Set up {store} after the install",
+    Topic.CHANNEL_CONNECTED: "Import {store}'s products and open orders",
+    Topic.CHANNEL_RECONCILE_REQUESTED: "Check {store} for changes Stockroom may have missed",
+    Topic.CATALOG_REFRESH_REQUESTED: "Read {store}'s products and quantities again",
+    Topic.INVENTORY_LEVELS_CHANGED: "Note a stock change for the stores",
+    Topic.INVENTORY_PUSH_REQUESTED: "Send stock quantities to {store}",
+    Topic.ORDER_REFUND_RECORDED: "Refund of {o_ref} recorded",
+    Topic.ORDER_REFUNDS_CHANGED: "Read the refunds of {o_ref} from {store}",
+    Topic.ORDER_RETURN_RECORDED: "Send the return of {o_ref} to {store}",
+    Topic.WAREHOUSE_LOW_STOCK_DIGEST: "Send the low-stock email",
+    Topic.SHOPIFY_IMPORT: "Import from {store} (continued)",
+    Topic.SHOPIFY_CATALOG_REFRESH: "Read {store}'s products again (continued)",
+    Topic.SHOPIFY_RECONCILE: "Check {store} for missed changes (continued)",
+    Topic.SHOPIFY_TOKEN_REFRESH: "Renew Stockroom's access to {store}",
+    Topic.WOOCOMMERCE_IMPORT: "Import from {store} (continued)",
 }
 #: A fulfillment change made on the platform: recorded here, nothing to send back.
 _FROM_PLATFORM = {
-    "fulfillment.created": "{F_ref}{of_order} made on {store}",
-    "fulfillment.canceled": "{F_ref}{of_order} canceled on {store}",
-    "fulfillment.tracking_updated": "Tracking of {f_ref} changed on {store}",
-    "fulfillment.shipped": "{F_ref} shipped on {store}",
-    "fulfillment.delivered": "{F_ref} delivered on {store}",
+    Topic.FULFILLMENT_CREATED: "{F_ref}{of_order} made on {store}",
+    Topic.FULFILLMENT_CANCELED: "{F_ref}{of_order} canceled on {store}",
+    Topic.FULFILLMENT_TRACKING_UPDATED: "Tracking of {f_ref} changed on {store}",
+    Topic.FULFILLMENT_SHIPPED: "{F_ref} shipped on {store}",
+    Topic.FULFILLMENT_DELIVERED: "{F_ref} delivered on {store}",
 }
 #: Webhook topics (Shopify's "orders/updated", WooCommerce's "order.updated") -> what the
 #: store said happened.
