@@ -38,6 +38,12 @@ class SyncState(enum.StrEnum):
     FAILED = "failed"
 
 
+def fulfillment_name(order_name: str, number: int) -> str:
+    """"#1001-F2": the order's name and the fulfillment's number within it (read models
+    that select the two columns name it without loading the row)."""
+    return f"{order_name}-F{number}"
+
+
 class Fulfillment(db.Model):
     """Units of some order lines shipped (or to be shipped) from one stock location."""
 
@@ -83,7 +89,7 @@ class Fulfillment(db.Model):
     @property
     def name(self) -> str:
         """What the merchant calls it, as Shopify names fulfillments: "#1001-F2"."""
-        return f"{self.order.name}-F{self.number}"
+        return fulfillment_name(self.order.name, self.number)
 
     @property
     def is_live(self) -> bool:

@@ -19,7 +19,7 @@ class Merchant(db.Model):
     name: Mapped[str] = mapped_column(String(255))
     email: Mapped[str | None] = mapped_column(String(320), unique=True)
     # IANA name ("America/Toronto") the dashboard shows dates in; None until chosen or taken
-    # from the first store connected (app/merchant_settings.py): dates then read in UTC.
+    # from the first store connected (app/merchants/timezones.py): dates then read in UTC.
     timezone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = created_at_column()
 

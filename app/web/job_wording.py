@@ -140,10 +140,8 @@ def inbox_line(job, ctx: JobContext) -> JobLine:
     store = _store(ctx, job.channel_id)
     order_id, order = ctx.orders_by_remote.get((job.channel_id, job.order_remote_id or ""),
                                                (None, ""))
-    template = _INBOX.get(job.topic)
-    said = (_fill(template, store=store, order=order, fulfillment="") if template
-            else job.topic.replace("/", ": ").replace("_", " ").capitalize())
-    return JobLine(f"{store}: {said}", order_id, *_outcome(job, inbound=True))
+    return JobLine(webhook_words(job.topic, order, store), order_id,
+                   *_outcome(job, inbound=True))
 
 
 def _attempts(n: int) -> str:
@@ -169,9 +167,11 @@ def _outcome(job, *, inbound: bool = False) -> tuple[str, bool]:
     return ("Waiting to be applied" if inbound else "Waiting to be sent"), False
 
 
-def webhook_words(topic: str, order=None, platform: str = "") -> str:
-    """The order timeline's heading of a delivery: "Shopify: Order #1001 changed"."""
+def webhook_words(topic: str, order="", store: str = "") -> str:
+    """What a delivery says, "Shopify: Order #1001 changed" (the Sync page's rows and the
+    order timeline's headings); ``order`` is its name or an Order, "" when unknown."""
     template = _INBOX.get(topic)
-    said = (_fill(template, store=platform, order=getattr(order, "name", ""), fulfillment="")
-            if template else topic.replace("/", ": ").replace("_", " ").capitalize())
-    return f"{platform}: {said}" if platform else said
+    name = order if isinstance(order, str) else getattr(order, "name", "")
+    said = (_fill(template, store=store, order=name, fulfillment="") if template
+            else topic.replace("/", ": ").replace("_", " ").capitalize())
+    return f"{store}: {said}" if store else said

@@ -1,8 +1,6 @@
 """Settings: the time zone dates are shown in, and a way to the packing slip's look."""
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import g, request, url_for
 
 from app.auth import login_required
@@ -20,7 +18,7 @@ from app.web.rendering import redirect_after_post, render
 def _settings_page(status: int = 200, **extra):
     current = merchant_timezone(g.merchant_id)
     context = {"timezone": current, "zones": timezone_choices(), "errors": {}, "form": {},
-               "now_there": format_datetime(utcnow(), zone(current) if current else dt.UTC),
+               "now_there": format_datetime(utcnow(), zone(current)),
                **extra}
     return render("web/settings/show.html", {"timezone-settings": "web/settings/_timezone.html"},
                   status=status, **context)

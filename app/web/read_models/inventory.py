@@ -8,6 +8,7 @@ from app.errors import NotFound
 from app.extensions import db
 from app.models import (Channel, ChannelListing, Fulfillment, InventoryItem, InventoryLevel,
                         InventoryMovement, Order, StockLocation)
+from app.models.fulfillment import fulfillment_name
 from app.stock.open_orders import committed_by_location
 from app.web.read_models.common import like_pattern, stock_locations
 
@@ -76,7 +77,7 @@ def fulfillment_refs(merchant_id: int, movements: list[InventoryMovement]
         select(Fulfillment.id, Order.name, Fulfillment.number, Order.id)
         .join(Order, Order.id == Fulfillment.order_id)
         .where(Fulfillment.merchant_id == merchant_id, Fulfillment.id.in_(ids)))
-    return {fid: (f"{order_name}-F{number}", order_id)
+    return {fid: (fulfillment_name(order_name, number), order_id)
             for fid, order_name, number, order_id in rows}
 
 

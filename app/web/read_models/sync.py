@@ -5,6 +5,7 @@ from sqlalchemy import and_, func, or_, select
 
 from app.extensions import db
 from app.models import Channel, Fulfillment, Order, OutboxEvent, WebhookInbox
+from app.models.fulfillment import fulfillment_name
 from app.web.job_wording import JobContext
 
 
@@ -59,7 +60,7 @@ def job_context(merchant_id: int, jobs: list) -> JobContext:
             by_remote[(cid, rid)] = (oid, name)
     fulfillment_ids = {(j.payload or {}).get("fulfillment_id") for j in jobs
                        if isinstance(getattr(j, "payload", None), dict)} - {None}
-    fulfillments = {fid: f"{order_name}-F{number}" for fid, number, order_name in
+    fulfillments = {fid: fulfillment_name(order_name, number) for fid, number, order_name in
                     db.session.execute(
                         select(Fulfillment.id, Fulfillment.number, Order.name)
                         .join(Order, Order.id == Fulfillment.order_id)
