@@ -114,7 +114,8 @@ class ChannelAdapter(Protocol):
         """Pull what changed since the last sync (with overlap); the sync lock holds orders."""
 
     def inbound(self) -> Mapping[str, Handler]:
-        """Webhook topic -> the handler that translates its payload into domain commands."""
+        """Webhook topic -> the handler that translates its payload into domain commands
+        (app/sync/commands.py), applied by ``apply_commands``."""
 
     def jobs(self) -> Mapping[Topic, Route]:
         """The platform's other outbox jobs (continuations, refreshes)."""

@@ -2,21 +2,18 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 
 from sqlalchemy import select
 
 from app.catalog import remove_remote_listings
 from app.extensions import db
-from app.fulfillment import (Tracking, cancel_fulfillment, create_platform_fulfillment,
-                             mark_delivered, update_tracking)
-from app.models import (ChannelLocation, Fulfillment, FulfillmentOrder, FulfillmentStatus, Order,
-                        OrderLine, Origin, WebhookInbox)
+from app.models import Fulfillment, FulfillmentOrder, Order, WebhookInbox
 from app.platforms.shopify.catalog import refresh_product
 from app.platforms.shopify.connect import confirm_uninstalled
-from app.platforms.shopify.mapping import gid
+from app.platforms.shopify.mapping import fulfillment_commands, gid, record_fulfillment
 from app.platforms.shopify.paging import complete_fulfillment
 from app.platforms.shopify.sync import ShopifyCall, pull_order
+from app.sync.commands import Applied, apply_commands, notes_of
 from app.sync.lock import defer_while_pushing
 from app.sync.queue import Job
 
@@ -65,68 +62,36 @@ def apply_fulfillment(job: Job) -> str:
     existing = db.session.scalar(select(Fulfillment).where(
         Fulfillment.channel_id == job.channel_id, Fulfillment.remote_id == remote_id))
     if existing is not None:
-        return apply_fulfillment_changes(existing, current)
+        return _changes_note(existing, current)
     if current["status"] != "SUCCESS":
         return f"ignored: a {current['status'].lower()} fulfillment we never had"
-    return record_platform_fulfillment(job.merchant_id, job.channel_id, order, current)
+    applied = record_platform_fulfillment(job.merchant_id, job.channel_id, order, current)
+    return f"Shopify fulfillment {current['id']}: {applied.note}"
 
 
 #: Topics apply_fulfillment handles.
 FULFILLMENT_WEBHOOK_TOPICS = ("fulfillments/create", "fulfillments/update")
 
 
-def _tracking(current: dict) -> Tracking:
-    info = (current.get("trackingInfo") or [{}])[0] if current.get("trackingInfo") else {}
-    return Tracking(info.get("number") or "", info.get("company") or "", info.get("url") or "")
+def apply_fulfillment_changes(f: Fulfillment, current: dict) -> bool:
+    """Bring a known fulfillment up to Shopify's state (idempotent: replays change nothing);
+    True when something changed."""
+    return any(a.changed for a in apply_commands(
+        fulfillment_commands(f.id, current), merchant_id=f.merchant_id, channel_id=f.channel_id))
 
 
-def apply_fulfillment_changes(f: Fulfillment, current: dict) -> str:
-    """Bring a known fulfillment up to Shopify's state (idempotent: replays change nothing)."""
-    notes = []
-    if current["status"] == "CANCELLED" and f.status in (FulfillmentStatus.PENDING,
-                                                         FulfillmentStatus.SHIPPED):
-        cancel_fulfillment(f.id, merchant_id=f.merchant_id, source=Origin.PLATFORM)
-        return "canceled on Shopify: stock restored"
-    if f.status == FulfillmentStatus.CANCELED:
-        return "already canceled"
-    tracking = _tracking(current)
-    if tracking.number and (tracking.number, tracking.company, tracking.url) != (
-            f.tracking_number, f.tracking_company, f.tracking_url):
-        update_tracking(f.id, tracking, merchant_id=f.merchant_id, source=Origin.PLATFORM,
-                        notify_customer=f.notify_customer)
-        notes.append("tracking updated")
-    if current.get("displayStatus") == "DELIVERED" and f.status != FulfillmentStatus.DELIVERED:
-        mark_delivered(f.id, merchant_id=f.merchant_id, source=Origin.PLATFORM)
-        notes.append("delivered")
-    return ", ".join(notes) or "echo of our own fulfillment: nothing to change"
+def _changes_note(f: Fulfillment, current: dict) -> str:
+    applied = apply_commands(fulfillment_commands(f.id, current), merchant_id=f.merchant_id,
+                             channel_id=f.channel_id)
+    return notes_of(applied, otherwise="echo of our own fulfillment: nothing to change")
 
 
 def record_platform_fulfillment(merchant_id: int, channel_id: int, order: Order, current: dict
-                                ) -> str:
+                                ) -> Applied:
     """A fulfillment made on Shopify: the same fulfillment here, stock taken at the mapping."""
-    location_gid = (current.get("location") or {}).get("id", "")
-    mapping = db.session.scalar(select(ChannelLocation).where(
-        ChannelLocation.channel_id == channel_id, ChannelLocation.remote_id == location_gid))
-    lines = {line.remote_id: line for line in db.session.scalars(
-        select(OrderLine).where(OrderLine.order_id == order.id))}
-    quantities: dict[int, int] = defaultdict(int)
-    for li in current["fulfillmentLineItems"]["nodes"]:
-        line = lines.get(li["lineItem"]["id"])
-        if line is not None:
-            quantities[line.id] += li["quantity"]
-    # Never more than is left here (a fulfillment we already count can't be counted twice).
-    not_shipped = {line.id: line.not_shipped_quantity for line in lines.values()}
-    quantities = {lid: min(q, not_shipped[lid]) for lid, q in quantities.items()
-                  if min(q, not_shipped[lid]) > 0}
-    if not quantities:
-        return "nothing left to fulfill here: recorded nothing"
-    location_id = mapping.stock_location_id if mapping else None
-    name = (current.get("location") or {}).get("name", "its location")
-    f = create_platform_fulfillment(
-        order.id, quantities, location_id, merchant_id=merchant_id, tracking=_tracking(current),
-        remote_id=current["id"], happened="Shipped on Shopify",
-        unmapped_note=f"Shopify location {name} is not mapped: stock not adjusted.")
-    return f"recorded Shopify fulfillment {current['id']} as {f.name}"
+    [applied] = apply_commands([record_fulfillment(order.id, current)],
+                               merchant_id=merchant_id, channel_id=channel_id)
+    return applied
 
 
 def apply_uninstalled(job: Job) -> str:

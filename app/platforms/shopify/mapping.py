@@ -4,8 +4,11 @@ from __future__ import annotations
 import datetime as dt
 
 from app.catalog import RemoteLevel, RemoteVariant
+from app.fulfillment import Tracking
 from app.orders.refunds import RefundData, RefundLineData
 from app.orders.upsert import LineData, OrderData
+from app.sync.commands import (CancelFulfillment, Command, LocationRef, MarkDelivered,
+                               RecordFulfillment, UpdateTracking)
 
 
 def gid(kind: str, value: str | int) -> str:
@@ -46,6 +49,38 @@ def _total(node: dict) -> dict:
 def _customer_name(node: dict) -> str:
     # The shipping address carries the name without the read_customers scope.
     return (node.get("shippingAddress") or {}).get("name") or ""
+
+
+def fulfillment_tracking(node: dict) -> Tracking:
+    """A Fulfillment node's first trackingInfo as Tracking (empty when it has none)."""
+    info = (node.get("trackingInfo") or [{}])[0] if node.get("trackingInfo") else {}
+    return Tracking(info.get("number") or "", info.get("company") or "", info.get("url") or "")
+
+
+def fulfillment_commands(fulfillment_id: int, node: dict) -> list[Command]:
+    """What Shopify's current Fulfillment node means for one we hold: canceled there, or
+    its tracking and delivery (the applier ignores what is unchanged)."""
+    if node["status"] == "CANCELLED":
+        return [CancelFulfillment(fulfillment_id)]
+    commands: list[Command] = [UpdateTracking(fulfillment_id, fulfillment_tracking(node))]
+    if node.get("displayStatus") == "DELIVERED":
+        commands.append(MarkDelivered(fulfillment_id))
+    return commands
+
+
+def record_fulfillment(order_id: int, node: dict) -> RecordFulfillment:
+    """A Fulfillment node made on Shopify (complete: every line item) as a fulfillment here,
+    its stock taken at the stock location its Shopify location is mapped to."""
+    location = node.get("location") or {}
+    lines: dict[str, int] = {}
+    for li in node["fulfillmentLineItems"]["nodes"]:
+        lines[li["lineItem"]["id"]] = lines.get(li["lineItem"]["id"], 0) + li["quantity"]
+    name = location.get("name", "its location")
+    return RecordFulfillment(
+        order_id=order_id, remote_id=node["id"], lines=lines,
+        location=LocationRef(location.get("id", ""), name=name),
+        tracking=fulfillment_tracking(node), happened="Shipped on Shopify",
+        unmapped_note=f"Shopify location {name} is not mapped: stock not adjusted.")
 
 
 def tracking_input(number: str, company: str, url: str) -> dict:

@@ -129,16 +129,10 @@ def _apply(merchant_id: int, channel_id: int, order: Order, current: dict) -> in
     existing = db.session.scalar(select(Fulfillment).where(
         Fulfillment.channel_id == channel_id, Fulfillment.remote_id == current["id"]))
     if existing is not None:
-        before = (existing.status, existing.tracking_number, existing.tracking_company,
-                  existing.tracking_url)
-        apply_fulfillment_changes(existing, current)
-        db.session.flush()
-        return int(before != (existing.status, existing.tracking_number,
-                              existing.tracking_company, existing.tracking_url))
+        return int(apply_fulfillment_changes(existing, current))
     if current["status"] != "SUCCESS" or order.cancelled_at is not None:
         return 0
-    note = record_platform_fulfillment(merchant_id, channel_id, order, current)
-    return int(note.startswith("recorded"))
+    return int(record_platform_fulfillment(merchant_id, channel_id, order, current).changed)
 
 
 def reconcile_live_fulfillments(call: ShopifyCall, merchant_id: int, channel_id: int) -> int:
@@ -162,12 +156,7 @@ def reconcile_live_fulfillments(call: ShopifyCall, merchant_id: int, channel_id:
         for row, current in zip(batch, nodes):
             if not current:
                 continue
-            f = db.session.get(Fulfillment, row.id)
-            before = (f.status, f.tracking_number, f.tracking_company, f.tracking_url)
-            apply_fulfillment_changes(f, current)
-            db.session.flush()
-            changed += before != (f.status, f.tracking_number, f.tracking_company,
-                                  f.tracking_url)
+            changed += apply_fulfillment_changes(db.session.get(Fulfillment, row.id), current)
         db.session.commit()
     return changed
 

@@ -16,7 +16,7 @@ from app.catalog import (RemoteVariant, record_remote_levels, remove_remote_list
 from app.extensions import db
 from app.models import ChannelListing, Order, OrderLine
 from app.platforms.woocommerce.client import PER_PAGE, StoreClient, WooError
-from app.platforms.woocommerce.connect import STORE_LOCATION_ID
+from app.platforms.woocommerce.mapping import STORE_LOCATION_ID
 from app.platforms.woocommerce.mapping import (OPEN_STATUSES, StoreStock, open_units,
                                                remote_level, remote_variant)
 

@@ -15,6 +15,7 @@ from app.merchants import adopt_store_timezone
 from app.models import (Channel, ChannelLocation, ChannelStatus, OutboxEvent, Platform,
                         StockLocation, UsedNonce)
 from app.platforms.woocommerce.client import Keys, StoreClient
+from app.platforms.woocommerce.mapping import STORE_LOCATION_ID
 from app.platforms.woocommerce.settings import WooSettings
 from app.security.keyring import get_keyring
 from app.sync.cursors import set_cursors
@@ -24,7 +25,6 @@ STATE_SALT = "woocommerce-connect"
 #: The owner has this long to approve on the store (WooCommerce's own pages: minutes).
 STATE_MAX_AGE = 1800
 NONCE_PURPOSE = "woocommerce-connect"
-STORE_LOCATION_ID = "store"
 
 
 class ConnectRefused(DomainError):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from app.catalog import RemoteLevel, RemoteVariant
 from app.fulfillment import Tracking
 from app.orders.upsert import LineData, OrderData
+from app.sync.commands import LocationRef, RecordFulfillment
 
 #: Orders worth importing: paid and waiting to ship (on-hold: awaiting payment check).
 OPEN_STATUSES = ("processing", "on-hold")
@@ -18,6 +19,8 @@ PROVIDERS = {"ups": "UPS", "usps": "USPS", "fedex": "Fedex", "dhl": "DHL",
              "australia post": "Australia Post"}
 #: Public order meta marking an order Stockroom itself set to completed.
 COMPLETED_META = "stockroom_completed"
+#: A store's one location (WooCommerce core keeps one stock count per product).
+STORE_LOCATION_ID = "store"
 
 
 def parse_gmt(value: str | None) -> dt.datetime | None:
@@ -63,6 +66,18 @@ def completed_by_us(order: dict) -> bool:
     """True while the order carries our completion marker."""
     return any(m.get("key") == COMPLETED_META and m.get("value") == "yes"
                for m in order.get("meta_data") or [])
+
+
+def store_completion(order_id: int, order: dict, tracking: Tracking) -> RecordFulfillment:
+    """An order completed on the store (not by us) as a fulfillment here of every unit still
+    unshipped, taken at the store's mapped location; once per completion (its remote id
+    carries date_completed)."""
+    completed = order.get("date_completed_gmt") or order.get("date_modified_gmt")
+    return RecordFulfillment(
+        order_id=order_id, remote_id=f"completed:{order['id']}:{completed}", lines=None,
+        location=LocationRef(STORE_LOCATION_ID, kind="store"), tracking=tracking,
+        happened="Completed on the store",
+        unmapped_note="The store is not mapped to a stock location: stock not adjusted.")
 
 
 def tracking_payload(tracking: Tracking) -> dict:

@@ -25,7 +25,8 @@ from app.extensions import db
 from app.models import JobStatus, Order, OutboxEvent, Platform, Refund
 from app.orders.refunds import (RefundData, RefundLineData, UnmappedRestockLocation,
                                 record_refund)
-from app.platforms.woocommerce.connect import STORE_LOCATION_ID, client_for
+from app.platforms.woocommerce.connect import client_for
+from app.platforms.woocommerce.mapping import STORE_LOCATION_ID
 from app.platforms.woocommerce.mapping import parse_gmt
 from app.sync.errors import PermanentError
 from app.sync.queue import Job

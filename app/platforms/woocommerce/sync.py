@@ -14,15 +14,16 @@ from sqlalchemy import select
 
 from app.errors import InvalidInput
 from app.extensions import db
-from app.fulfillment import Tracking, cancel_fulfillment, create_platform_fulfillment
-from app.models import Channel, ChannelLocation, Fulfillment, FulfillmentStatus, Order, Origin
+from app.fulfillment import Tracking
+from app.models import Channel, Fulfillment, FulfillmentStatus, Order, Origin
 from app.orders.upsert import upsert_order
 from app.platforms.woocommerce.client import TRACKING_API, StoreClient, WooError
-from app.platforms.woocommerce.connect import STORE_LOCATION_ID
 from app.platforms.woocommerce.refunds import queue_new_refunds
 from app.platforms.woocommerce.mapping import (CANCELED_STATUSES, OPEN_STATUSES, completed_by_us,
-                                               order_data, tracking_from_entries)
+                                               order_data, store_completion,
+                                               tracking_from_entries)
 from app.platforms.woocommerce.settings import WEBHOOK_TOPICS
+from app.sync.commands import CancelFulfillment, apply_commands
 from app.sync.topics import Topic
 
 RECONCILE_TOPIC = Topic.CHANNEL_RECONCILE_REQUESTED
@@ -101,28 +102,17 @@ def apply_order(merchant_id: int, channel_id: int, remote: RemoteOrder) -> str:
 
 
 def _record_store_completion(order: Order, data: dict, tracking: Tracking) -> str:
-    completed = data.get("date_completed_gmt") or data.get("date_modified_gmt")
-    remote_id = f"completed:{data['id']}:{completed}"
-    if db.session.scalar(select(Fulfillment.id).where(
-            Fulfillment.channel_id == order.channel_id, Fulfillment.remote_id == remote_id)):
-        return f"completion of {order.name} already recorded"
     if completed_by_us(data):
         # Only we set this marker, and only with every line fulfilled here: units open now
         # belong to a Stockroom cancel whose push (reopening the order) is still to come.
         return f"echo of our own completion of {order.name}: ignored"
-    quantities = {line.id: line.not_shipped_quantity for line in order.lines
-                  if line.not_shipped_quantity > 0}
-    if not quantities:
+    [applied] = apply_commands([store_completion(order.id, data, _usable(tracking))],
+                               merchant_id=order.merchant_id, channel_id=order.channel_id)
+    if not applied.changed and applied.fulfillment is None:
         return f"{order.name} completed on the store: nothing left to fulfill here"
-    mapping = db.session.scalar(select(ChannelLocation).where(
-        ChannelLocation.channel_id == order.channel_id, ChannelLocation.kind == "store")
-        .order_by(ChannelLocation.remote_id != STORE_LOCATION_ID, ChannelLocation.id))
-    location_id = mapping.stock_location_id if mapping else None
-    f = create_platform_fulfillment(
-        order.id, quantities, location_id, merchant_id=order.merchant_id,
-        tracking=_usable(tracking), remote_id=remote_id, happened="Completed on the store",
-        unmapped_note="The store is not mapped to a stock location: stock not adjusted.")
-    return f"{order.name} completed on the store: recorded as fulfillment {f.name}"
+    if not applied.changed:
+        return f"completion of {order.name} already recorded"
+    return f"{order.name} completed on the store: recorded as fulfillment {applied.fulfillment.name}"
 
 
 def _usable(tracking: Tracking) -> Tracking:
@@ -135,13 +125,13 @@ def _usable(tracking: Tracking) -> Tracking:
 
 
 def _reverse_store_fulfillments(order: Order, status: str) -> str:
-    live = db.session.scalars(select(Fulfillment).where(
+    live = db.session.scalars(select(Fulfillment.id).where(
         Fulfillment.order_id == order.id, Fulfillment.origin == Origin.PLATFORM,
         Fulfillment.status.in_((FulfillmentStatus.PENDING, FulfillmentStatus.SHIPPED)))).all()
-    for f in live:
-        cancel_fulfillment(f.id, merchant_id=order.merchant_id, source=Origin.PLATFORM)
-    if live:
-        return (f"{order.name} {status} on the store: {len(live)} store fulfillment(s) "
+    applied = apply_commands([CancelFulfillment(fid) for fid in live],
+                             merchant_id=order.merchant_id, channel_id=order.channel_id)
+    if reversed_ := sum(a.changed for a in applied):
+        return (f"{order.name} {status} on the store: {reversed_} store fulfillment(s) "
                 "reversed, stock restored")
     return f"{order.name} {status} on the store: nothing to release"
 
