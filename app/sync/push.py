@@ -14,6 +14,7 @@ from app.platforms.base import FulfillmentPlan, PushResult, Skip
 from app.sync.errors import PermanentError
 from app.sync.origin import made_in_app
 from app.sync.queue import Job
+from app.sync.transactions import end_read
 
 P = TypeVar("P", bound=FulfillmentPlan)
 
@@ -65,7 +66,7 @@ def run_push(job: Job, *, elsewhere: str, plan: Callable[[Job], P | Skip],
     if not made_in_app(job):
         return elsewhere
     planned = plan(job)
-    db.session.commit()
+    end_read()
     if isinstance(planned, Skip):
         return planned.note
     result = send(job, planned)

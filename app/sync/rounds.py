@@ -13,6 +13,7 @@ from app.models import OutboxEvent
 from app.stock.push import (PUSH_TOPIC, PendingPush, pending_batch, record_push_failed,
                             record_pushed)
 from app.sync.queue import Job
+from app.sync.transactions import commit_step, end_read
 
 #: A push job works for at most this long, then leaves the rest to a follow-up job (fair
 #: between channels, and well inside the worker's lease).
@@ -36,7 +37,7 @@ def push_rounds(job: Job, *, limit: int, adjust: Callable[[int, list[PendingPush
     while True:
         read, last_id = pending_batch(job.channel_id, limit=limit, after_id=after_id)
         rows = adjust(job.channel_id, read) if read else []
-        db.session.commit()  # end the read before calling the platform
+        end_read()  # end the read before calling the platform
         if last_id is None:
             return f"pushed {_quantities(pushed)}" + (f", {refused} refused" if refused else "")
         after_id = last_id
@@ -48,7 +49,7 @@ def push_rounds(job: Job, *, limit: int, adjust: Callable[[int, list[PendingPush
             record_push_failed(failed, message)
             refused += len(failed)
         pushed += len(ok)
-        db.session.commit()
+        commit_step()
         if time.monotonic() - started > JOB_SECONDS:
             db.session.add(OutboxEvent(merchant_id=job.merchant_id, channel_id=job.channel_id,
                                        topic=PUSH_TOPIC, payload={}))

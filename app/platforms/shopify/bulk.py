@@ -44,6 +44,7 @@ from app.sync.errors import PermanentError, Rejected, RetryableError
 from app.sync.handlers import Delivery, payload_check
 from app.sync.queue import Job
 from app.sync.schedule import enqueue_once
+from app.sync.transactions import commit_step, end_read
 
 log = logging.getLogger("stockroom.shopify")
 
@@ -90,7 +91,7 @@ def step_products(call: ShopifyCall, job: Job, state: dict, kind: str, advance) 
     if not op.finished:
         refresh(call, op)  # a continuation before the webhook: look once
         if not op.finished:
-            db.session.commit()
+            commit_step()
             return {**state, "waiting": WAITING}
     state = {k: v for k, v in state.items() if k != "waiting"}
     if op.status != "COMPLETED" or (op.object_count and not op.url):
@@ -102,7 +103,7 @@ def step_products(call: ShopifyCall, job: Job, state: dict, kind: str, advance) 
 
 
 def _start(call: ShopifyCall, job: Job, state: dict, kind: str) -> BulkOperation:
-    db.session.commit()  # no transaction across the call
+    commit_step()  # no transaction across the call
     out = call("BulkOperationRunQuery", {"query": bulk_query("CatalogVariants")},
                idempotent=False)["bulkOperationRunQuery"]
     errors = out.get("userErrors") or []
@@ -125,7 +126,7 @@ def refresh(call: ShopifyCall, op: BulkOperation) -> bool:
     """Re-read ``op`` from Shopify and record it; True when it finished with this read.
     Flushes (the call is made with no transaction open)."""
     op_id, was_finished = op.id, op.finished
-    db.session.commit()
+    commit_step()
     node = call("BulkOperationNode", {"id": op.remote_id}).get("node")
     op = db.session.get(BulkOperation, op_id)
     if node is None:  # Shopify no longer knows it (expired): read the catalog by paging
@@ -155,7 +156,7 @@ def continue_run(op: BulkOperation) -> None:
 def _read(job: Job, state: dict, kind: str, op: BulkOperation, advance) -> dict:
     """Store up to BATCHES_PER_JOB batches of the file from ``op.lines_done`` on."""
     start, url, op_id = op.lines_done, op.url, op.id
-    db.session.commit()
+    commit_step()
     cfg = settings()
     batches = 0
     with requests.get(url, stream=True, timeout=cfg.timeout_seconds, verify=cfg.verify) as resp:
@@ -168,7 +169,7 @@ def _read(job: Job, state: dict, kind: str, op: BulkOperation, advance) -> dict:
                             **counts)
             db.session.get(BulkOperation, op_id).lines_done = next_line
             save_cursors(job.channel_id, {kind: state})
-            db.session.commit()  # the batch, its line checkpoint and the counts together
+            commit_step()  # the batch, its line checkpoint and the counts together
             batches += 1
             if batches >= BATCHES_PER_JOB and not at_end:
                 return state  # the run hands over to a continuation job; it resumes here
@@ -248,10 +249,10 @@ def apply_bulk_finish(job: Job) -> str:
         BulkOperation.merchant_id == job.merchant_id,
         BulkOperation.channel_id == job.channel_id, BulkOperation.remote_id == gid))
     if op is None:
-        db.session.commit()
+        end_read()
         return f"{gid} is not an operation Stockroom started: nothing to do"
     if op.finished:
-        db.session.commit()
+        end_read()
         return f"{gid} already recorded as {op.status.lower()}"
     if refresh(ShopifyCall(job.channel_id), op):
         op = db.session.get(BulkOperation, op.id)
@@ -272,11 +273,11 @@ def enqueue_bulk_polls() -> int:
                                  .where(BulkOperation.status.in_(UNFINISHED),
                                         Channel.status == ChannelStatus.ACTIVE)
                                  .order_by(BulkOperation.id)).all()
-    db.session.commit()
+    end_read()
     queued = 0
     for channel_id, purpose, run_id in waiting:
         queued += enqueue_once(channel_id, RUNS[purpose][1], {"run": run_id})
-        db.session.commit()
+        commit_step()
     return queued
 
 

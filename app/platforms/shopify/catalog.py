@@ -22,6 +22,7 @@ from app.extensions import db
 from app.models import ChannelListing, ChannelLocation
 from app.platforms.shopify.mapping import remote_levels, remote_variant
 from app.platforms.shopify.sync import settings
+from app.sync.transactions import end_read
 
 MAX_QUERY_COST = 1000
 #: What a query costs besides its variants (the connection, pageInfo, a product above it).
@@ -49,7 +50,7 @@ def levels_per_variant(channel_id: int) -> int:
 def read_variant_page(call, channel_id: int, after: str | None, page_cap: int) -> dict:
     """One ProductVariantPage with every variant's levels completed: ``{nodes, pageInfo}``."""
     levels = levels_per_variant(channel_id)
-    db.session.commit()  # no transaction held across the calls to Shopify
+    end_read()  # no transaction held across the calls to Shopify
     page = call("ProductVariantPage", {"first": variant_page_size(levels, page_cap),
                                        "after": after, "levels": levels})["productVariants"]
     complete_levels(call, page["nodes"])
@@ -102,7 +103,7 @@ def refresh_product(call, merchant_id: int, channel_id: int, product_gid: str) -
     has is removed whole. Flushes; commits only between Shopify calls (reads end first).
     """
     levels = levels_per_variant(channel_id)
-    db.session.commit()
+    end_read()
     nodes, after = [], None
     while True:
         product = call("ProductVariantsOfProduct", {

@@ -21,6 +21,7 @@ from app.platforms.shopify.sync import settings
 from app.platforms.shopify.tokens import (TokenRefused, TokenRequestError, access_token_for,
                                           mark_uninstalled)
 from app.sync.errors import Deferred, PermanentError, Rejected, RetryableError, Throttled
+from app.sync.transactions import end_read
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class Installation:
 def _stored_credentials(channel_id: int) -> bytes | None:
     blob = db.session.scalar(select(Channel.credentials_encrypted).where(
         Channel.id == channel_id))
-    db.session.commit()
+    end_read()
     return blob
 
 
@@ -67,7 +68,7 @@ def check_installation(channel_id: int) -> Installation:
     """
     channel = db.session.get(Channel, channel_id, populate_existing=True)
     shop, blob = channel.domain, channel.credentials_encrypted
-    db.session.commit()  # no transaction held across the calls to Shopify
+    end_read()  # no transaction held across the calls to Shopify
     if blob is None:
         return Installation(False, None)
     for force_refresh in (False, True):

@@ -38,6 +38,7 @@ from app.stock.push import mark_dirty
 from app.sync.cursors import save_cursors
 from app.sync.queue import Job
 from app.sync.topics import Topic
+from app.sync.transactions import commit_step, end_read
 
 log = logging.getLogger("stockroom.shopify")
 
@@ -87,14 +88,14 @@ def _start(job: Job, kind: str) -> str:
     """Begin a new run of ``kind`` (or resume this job's own run, when it is retried)."""
     channel = db.session.get(Channel, job.channel_id, populate_existing=True)
     if channel.status != ChannelStatus.ACTIVE:
-        db.session.commit()
+        end_read()
         return UNINSTALLED_NOTE
     state = import_state(channel, kind)
     if state.get("run") != job.id:
         state = {"run": job.id, "step": RUNS[kind][0][0], "after": None, "counts": {},
                  "started_at": utcnow().isoformat()}
         _save_state(job.channel_id, state, kind)
-    db.session.commit()
+    commit_step()
     return _run(job, state, kind)
 
 
@@ -102,7 +103,7 @@ def _continue(job: Job, kind: str) -> str:
     """A continuation job: carry on from the checkpoint unless a newer run replaced it."""
     channel = db.session.get(Channel, job.channel_id, populate_existing=True)
     active, state = channel.status == ChannelStatus.ACTIVE, import_state(channel, kind)
-    db.session.commit()
+    end_read()
     if not active:
         return UNINSTALLED_NOTE
     if state.get("run") != job.payload.get("run"):
@@ -146,14 +147,14 @@ def _run(job: Job, state: dict, kind: str = "import") -> str:
         state = _STEP_FUNCTIONS[state["step"]](call, job, state, steps)
         if state.get("waiting"):  # bulk.py: the continuation is queued when Shopify is done
             _save_state(job.channel_id, state, kind)
-            db.session.commit()
+            commit_step()
             return f"{what} waits for Shopify's {state['waiting']} ({_counts(state)})"
         pages += 1
         if done_step == "products":
             state["product_pages"] = product_pages = state.get("product_pages", 0) + 1
         if state["step"] != "done":
             _save_state(job.channel_id, state, kind)
-            db.session.commit()  # the checkpoint and the page's rows, together
+            commit_step()  # the checkpoint and the page's rows, together
             if done_step == "products" and product_pages & (product_pages - 1) == 0:
                 refresh_listing_statistics()  # the planner sees the catalog as it grows
     state["finished_at"] = utcnow().isoformat()
@@ -214,7 +215,7 @@ def _step_orders(call: ShopifyCall, job: Job, state: dict, steps) -> dict:
             continue
         import_order(call, job.merchant_id, job.channel_id, node["id"],
                      with_fulfillments=node["displayFulfillmentStatus"] != "UNFULFILLED")
-        db.session.commit()  # one order at a time: short transactions, progress kept
+        commit_step()  # one order at a time: short transactions, progress kept
         imported += 1
     return _advance(state, steps, page, orders=imported)
 

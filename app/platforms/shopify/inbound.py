@@ -16,6 +16,7 @@ from app.platforms.shopify.sync import ShopifyCall, pull_order
 from app.sync.commands import Applied, apply_commands, notes_of
 from app.sync.lock import defer_while_pushing
 from app.sync.queue import Job
+from app.sync.transactions import end_read
 
 
 def _payload(job: Job) -> dict:
@@ -34,7 +35,7 @@ def _order_gid_of_refund(payload: dict) -> str:
 def apply_order(job: Job) -> str:
     """orders/create, orders/updated, orders/cancelled: re-read the order and upsert it."""
     order_gid = _order_gid(_payload(job))
-    db.session.commit()
+    end_read()
     call = ShopifyCall(job.channel_id)
     order = pull_order(call, job.merchant_id, job.channel_id, order_gid)
     return f"order {order.name} upserted" if order else "order no longer exists on Shopify"
@@ -52,7 +53,7 @@ def apply_fulfillment(job: Job) -> str:
     order = db.session.scalar(select(Order).where(Order.channel_id == job.channel_id,
                                                   Order.remote_id == order_gid))
     defer_while_pushing(order)
-    db.session.commit()
+    end_read()
     call = ShopifyCall(job.channel_id)
     current = call("FulfillmentForSync", {"id": remote_id}).get("fulfillment")
     if current is None:
@@ -118,7 +119,7 @@ def refresh_order_from_fo(job: Job) -> str:
         select(Order.remote_id).join(FulfillmentOrder, FulfillmentOrder.order_id == Order.id)
         .where(FulfillmentOrder.channel_id == job.channel_id,
                FulfillmentOrder.remote_id.in_(fo_gids)).limit(1))
-    db.session.commit()
+    end_read()
     call = ShopifyCall(job.channel_id)
     if order_gid is None:
         node = call("FulfillmentOrderOrder", {"id": fo_gids[0]}).get("fulfillmentOrder")
@@ -149,7 +150,7 @@ def apply_product(job: Job) -> str:
     delivery can't bring back an old SKU), a variant gone from the product is removed.
     """
     product_gid = _product_gid(_payload(job))
-    db.session.commit()
+    end_read()
     return refresh_product(ShopifyCall(job.channel_id), job.merchant_id, job.channel_id,
                            product_gid)
 
@@ -162,7 +163,7 @@ def apply_product_deleted(job: Job) -> str:
     """products/delete ``{"id": N}``: the product's listings are marked deleted, never pushed
     to again — once Shopify confirms the product is gone (a body alone can't delete)."""
     product_gid = gid("Product", _payload(job)["id"])
-    db.session.commit()
+    end_read()
     call = ShopifyCall(job.channel_id)
     if call("ProductVariantsOfProduct", {"id": product_gid, "first": 1, "levels": 1}).get(
             "product") is not None:

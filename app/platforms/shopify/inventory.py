@@ -26,6 +26,7 @@ from app.stock.push import PendingPush, record_push_failed, record_remote_quanti
 from app.sync.errors import RetryableError
 from app.sync.queue import Job
 from app.sync.rounds import push_rounds
+from app.sync.transactions import commit_step
 
 BATCH = 250
 MAX_STALE_ROUNDS = 3
@@ -117,7 +118,7 @@ def _with_remote_quantities(call: ShopifyCall, batch: list[PendingPush],
                 # No level at that location yet: Shopify counts it as 0 (the set creates it).
                 seen[p.state_id] = current.get(p.remote_inventory_item_id, 0)
     record_remote_quantities(seen)
-    db.session.commit()
+    commit_step()
     return [replace(p, remote_quantity=seen[p.state_id]) if p.state_id in seen else p
             for p in batch]
 

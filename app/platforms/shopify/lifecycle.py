@@ -20,6 +20,7 @@ from app.platforms.shopify.mapping import gid
 from app.platforms.shopify.sync import ShopifyCall, pull_order
 from app.stock.push import mark_dirty
 from app.sync.queue import Job
+from app.sync.transactions import commit_step, end_read
 
 SHOPIFY = Platform.SHOPIFY
 LOCATION_TOPICS = ("locations/create", "locations/update", "locations/activate",
@@ -36,7 +37,7 @@ def apply_location(job: Job) -> str:
     """locations/*: Shopify's current view of the location, recorded on its ChannelLocation."""
     payload = _payload(job)
     location_gid = payload.get("admin_graphql_api_id") or gid("Location", payload["id"])
-    db.session.commit()
+    end_read()
     node = ShopifyCall(job.channel_id)("LocationForSync", {"id": location_gid}).get("location")
     return record_location(job.merchant_id, job.channel_id, location_gid, node)
 
@@ -97,18 +98,18 @@ def reconcile_locations(call: ShopifyCall, merchant_id: int, channel_id: int) ->
         for node in page["nodes"]:
             seen.add(node["id"])
             changed += _changed(record_location(merchant_id, channel_id, node["id"], node))
-        db.session.commit()
+        commit_step()
         if not page["pageInfo"]["hasNextPage"]:
             break
         after = page["pageInfo"]["endCursor"]
     missing = db.session.scalars(select(ChannelLocation.remote_id).where(
         ChannelLocation.merchant_id == merchant_id, ChannelLocation.channel_id == channel_id,
         ChannelLocation.remote_status != RemoteStatus.DELETED)).all()
-    db.session.commit()
+    end_read()
     for remote_id in (r for r in missing if r not in seen):
         node = call("LocationForSync", {"id": remote_id}).get("location")
         changed += _changed(record_location(merchant_id, channel_id, remote_id, node))
-        db.session.commit()
+        commit_step()
     return changed
 
 
@@ -171,7 +172,7 @@ def refresh_fulfillment_orders(job: Job) -> str:
         .where(FulfillmentOrder.merchant_id == job.merchant_id,
                FulfillmentOrder.channel_id == job.channel_id,
                FulfillmentOrder.remote_id.in_(fo_gids)).limit(1))
-    db.session.commit()
+    end_read()
     call = ShopifyCall(job.channel_id)
     for fo_gid in ([] if order_gid else fo_gids):
         node = call("FulfillmentOrderOrder", {"id": fo_gid}).get("fulfillmentOrder")
@@ -219,7 +220,7 @@ def reauthorize_url(channel: Channel) -> str:
 
 def apply_scopes_update(job: Job) -> str:
     """app/scopes_update: the installation's scopes as Shopify answers them now, recorded."""
-    db.session.commit()
+    end_read()
     node = ShopifyCall(job.channel_id)("AppAccessScopes")["currentAppInstallation"]
     granted = ",".join(sorted(s["handle"] for s in node["accessScopes"]))
     channel = db.session.get(Channel, job.channel_id, with_for_update=True)

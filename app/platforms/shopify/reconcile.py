@@ -38,6 +38,7 @@ from app.platforms.shopify.sync import ShopifyCall, pull_order, settings
 from app.sync.cursors import save_cursors
 from app.sync.lock import orders_with_push_in_flight
 from app.sync.queue import Job
+from app.sync.transactions import commit_step, end_read
 
 #: How many live fulfillments one FulfillmentsByIds call re-reads.
 FULFILLMENT_BATCH = 25
@@ -69,11 +70,11 @@ def reconcile_channel(job: Job) -> str:
     cfg = settings()
     channel = db.session.get(Channel, job.channel_id, populate_existing=True)
     if channel.status != ChannelStatus.ACTIVE:
-        db.session.commit()
+        end_read()
         return UNINSTALLED_NOTE
     state = dict((channel.sync_cursors or {}).get("reconcile") or {})
     mark = parse_time(state["mark"]) if state.get("mark") else _start_mark(channel)
-    db.session.commit()
+    end_read()
     if state.get("window") is None:  # a new run; else resume the interrupted one's pages
         state.update(window=_iso(mark - dt.timedelta(seconds=cfg.reconcile_overlap_seconds)),
                      after=None, newest=state.get("mark"), held=None)
@@ -94,12 +95,12 @@ def reconcile_channel(job: Job) -> str:
                 changed += reconcile_order(call, job.merchant_id, job.channel_id, node["id"])
                 orders += 1
             state["newest"] = max(filter(None, (state.get("newest"), updated)))  # same format
-            db.session.commit()
+            commit_step()
         if not page["pageInfo"]["hasNextPage"]:
             break
         state["after"] = page["pageInfo"]["endCursor"]
         _save(job.channel_id, state)
-        db.session.commit()
+        commit_step()
     changed += reconcile_live_fulfillments(call, job.merchant_id, job.channel_id)
     locations = reconcile_locations(call, job.merchant_id, job.channel_id)
     matched = match_unmatched_listings(job.merchant_id, job.channel_id)
@@ -147,7 +148,7 @@ def reconcile_live_fulfillments(call: ShopifyCall, merchant_id: int, channel_id:
                                      Fulfillment.created_at >= since)
                               .order_by(Fulfillment.id)).all()
     locked = orders_with_push_in_flight(channel_id)
-    db.session.commit()
+    end_read()
     rows = [r for r in rows if r.order_id not in locked]
     changed = 0
     for start in range(0, len(rows), FULFILLMENT_BATCH):
@@ -157,6 +158,6 @@ def reconcile_live_fulfillments(call: ShopifyCall, merchant_id: int, channel_id:
             if not current:
                 continue
             changed += apply_fulfillment_changes(db.session.get(Fulfillment, row.id), current)
-        db.session.commit()
+        commit_step()
     return changed
 

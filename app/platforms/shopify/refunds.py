@@ -14,6 +14,7 @@ from app.platforms.shopify.sync import ShopifyCall, pull_order
 from app.sync.errors import PermanentError, Rejected
 from app.sync.handlers import Delivery, payload_check
 from app.sync.lock import defer_while_pushing
+from app.sync.transactions import end_read
 
 SHOPIFY = Platform.SHOPIFY
 
@@ -45,9 +46,9 @@ def apply_refund(job) -> str:
     known = db.session.scalar(select(Refund.summary).where(
         Refund.channel_id == job.channel_id, Refund.remote_id == data.remote_id))
     if known is not None:
-        db.session.commit()
+        end_read()
         return f"already recorded, nothing changed again. {known}"
-    db.session.commit()
+    end_read()
     order = pull_order(ShopifyCall(job.channel_id), job.merchant_id, job.channel_id, order_gid)
     if order is None:
         return "the order no longer exists on Shopify: nothing to restock"

@@ -34,6 +34,7 @@ from app.sync.errors import Deferred, PermanentError, Rejected, RetryableError
 from app.sync.handlers import Delivery, payload_check
 from app.sync.lock import push_in_flight
 from app.sync.queue import Job
+from app.sync.transactions import end_read
 
 SHOPIFY = Platform.SHOPIFY
 #: Topics that only go on the order's timeline (the return's state; no stock moves).
@@ -161,10 +162,10 @@ def push_return(job: Job) -> str:
     """returnCreate (or adopt the one a lost answer made), then returnProcess."""
     record = db.session.get(OrderReturn, (job.payload or {}).get("return_id"))
     if record is None or record.merchant_id != job.merchant_id:
-        db.session.commit()
+        end_read()
         return "the return is no longer in Stockroom"
     if record.remote_id:
-        db.session.commit()
+        end_read()
         return f"already on Shopify as {record.remote_id}"
     plan = _plan(record)
     call = ShopifyCall(job.channel_id)  # ends the read
@@ -242,7 +243,7 @@ def apply_return(job: Job) -> str:
     return_gid = payload["admin_graphql_api_id"]
     known = known_return(job.channel_id, return_gid)
     if known is not None and known.origin == "app":
-        db.session.commit()
+        end_read()
         return f"made in Stockroom (return #{known.id}): restocked when it was recorded"
     order_gid = _order_gid(payload)
     order = db.session.scalar(select(Order).where(Order.channel_id == job.channel_id,
@@ -250,7 +251,7 @@ def apply_return(job: Job) -> str:
         if order_gid else (db.session.get(Order, known.order_id) if known else None)
     if order is not None and push_in_flight(order.id, topic=TOPIC):  # the sync lock
         raise Deferred(f"a return of order {order.name} is being sent to Shopify")
-    db.session.commit()
+    end_read()
     call = ShopifyCall(job.channel_id)
     node = read_return(call, return_gid)
     if node is None:

@@ -17,6 +17,7 @@ from app.sync.errors import RetryableError
 from app.sync.queue import Job
 from app.sync.schedule import enqueue_once
 from app.sync.topics import Topic
+from app.sync.transactions import commit_step, end_read
 
 #: How often each worker looks for due work (the intervals themselves are in the settings).
 TICK_SECONDS = 60
@@ -26,7 +27,7 @@ def _active_channel_ids() -> list[int]:
     ids = list(db.session.scalars(select(Channel.id).where(
         Channel.platform == Platform.SHOPIFY, Channel.status == ChannelStatus.ACTIVE)
         .order_by(Channel.id)))
-    db.session.commit()
+    end_read()
     return ids
 
 
@@ -40,14 +41,14 @@ def enqueue_token_refreshes() -> int:
         credentials = read_credentials(db.session.get(Channel, channel_id))
         if credentials is not None and credentials.needs_refresh(margin=margin + TICK_SECONDS):
             queued += enqueue_once(channel_id, Topic.SHOPIFY_TOKEN_REFRESH)
-        db.session.commit()
+        commit_step()
     return queued
 
 
 def refresh_token(job: Job) -> str:
     """Rotate the shop's access token if it is (still) due; another worker may have."""
     active = db.session.scalar(select(Channel.status).where(Channel.id == job.channel_id))
-    db.session.commit()
+    end_read()
     if active != ChannelStatus.ACTIVE:
         return UNINSTALLED_NOTE
     try:
@@ -76,5 +77,5 @@ def enqueue_reconciliations() -> int:
     for channel_id in _active_channel_ids():
         if reconcile_due(db.session.get(Channel, channel_id), interval, now):
             queued += enqueue_once(channel_id, Topic.SHOPIFY_RECONCILE)
-        db.session.commit()
+        commit_step()
     return queued

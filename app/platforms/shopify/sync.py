@@ -17,6 +17,7 @@ from app.platforms.shopify.mapping import order_data
 from app.platforms.shopify.paging import read_order
 from app.platforms.shopify.tokens import TokenRequestError, access_token_for
 from app.sync.errors import PermanentError, RetryableError, Throttled
+from app.sync.transactions import end_read
 
 
 def settings():
@@ -34,7 +35,7 @@ class ShopifyCall:
         self.channel_id = channel_id
         channel = db.session.get(Channel, channel_id)
         self.shop = channel.domain
-        db.session.commit()  # end the read before any network call
+        end_read()  # end the read before any network call
         self._client: ShopifyClient | None = None
 
     def _connect(self, *, force_refresh: bool = False) -> ShopifyClient:

@@ -14,6 +14,7 @@ from app.models._common import utcnow
 from app.platforms.shopify.settings import ShopifySettings
 from app.security.keyring import get_keyring
 from app.sync.topics import Topic
+from app.sync.transactions import commit_step, end_read
 
 ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"
 OFFLINE_TOKEN_TYPE = "urn:shopify:params:oauth:token-type:offline-access-token"
@@ -163,7 +164,7 @@ def access_token_for(settings: ShopifySettings, channel_id: int, *, force_refres
         raise TokenRequestError("the shop is not connected")
     old_blob, shop = channel.credentials_encrypted, channel.domain
     credentials = read_credentials(channel)
-    db.session.commit()  # no transaction (nor SQLite write lock) across the HTTP call
+    end_read()  # no transaction (nor SQLite write lock) across the HTTP call
     if credentials is None:
         raise TokenRequestError("the shop has no access token; reinstall the app")
     due = force_refresh or credentials.needs_refresh(margin=settings.refresh_margin_seconds)
@@ -180,7 +181,7 @@ def access_token_for(settings: ShopifySettings, channel_id: int, *, force_refres
         update(Channel).where(Channel.id == channel_id,
                               Channel.credentials_encrypted == old_blob)
         .values(credentials_encrypted=_encrypt(fresh), scopes=fresh.scope)).rowcount
-    db.session.commit()
+    commit_step()
     if swapped:
         return fresh.access_token
     winner = _rotated_since(channel_id, old_blob)
@@ -193,7 +194,7 @@ def _rotated_since(channel_id: int, old_blob: bytes | None) -> Credentials | Non
     """The channel's credentials if another worker replaced ``old_blob`` meanwhile; commits."""
     blob = db.session.scalar(select(Channel.credentials_encrypted).where(
         Channel.id == channel_id, Channel.status == ChannelStatus.ACTIVE))
-    db.session.commit()
+    end_read()
     if blob is None or blob == old_blob:
         return None
     return Credentials(**get_keyring().decrypt_json(blob))
@@ -206,7 +207,7 @@ def refresh_if_due(settings: ShopifySettings, channel_id: int, *, margin: float 
     margin = settings.refresh_margin_seconds if margin is None else margin
     channel = db.session.get(Channel, channel_id, populate_existing=True)
     credentials = read_credentials(channel) if channel is not None else None
-    db.session.commit()
+    end_read()
     if credentials is None or not credentials.needs_refresh(margin=margin):
         return False
     access_token_for(settings, channel_id, force_refresh=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask
 
 from app.platforms.woocommerce.settings import load_settings
+from app.sync.transactions import commit_step
 
 bp = Blueprint("woocommerce", __name__, url_prefix="/woocommerce")
 
@@ -40,6 +41,6 @@ def _register_cli(app: Flask) -> None:
             query = query.where(Channel.id == channel_id)
         channels = db.session.scalars(query).all()
         queued = sum(request_reconcile(channel) for channel in channels)
-        db.session.commit()
+        commit_step()
         click.echo(f"reconciliation queued for {queued} of {len(channels)} WooCommerce "
                    "store(s) (the others already had one queued)")

@@ -19,6 +19,7 @@ from app.platforms.woocommerce.client import PER_PAGE, StoreClient, WooError
 from app.platforms.woocommerce.mapping import STORE_LOCATION_ID
 from app.platforms.woocommerce.mapping import (OPEN_STATUSES, StoreStock, open_units,
                                                remote_level, remote_variant)
+from app.sync.transactions import commit_step
 
 Entry = tuple[RemoteVariant, StoreStock]
 
@@ -195,7 +196,7 @@ def refresh_product(client: StoreClient, merchant_id: int, channel_id: int, post
     """
     data = data if data is not None else read_product(client, post_id)
     if data is None or data.get("status") == "trash":
-        db.session.commit()
+        commit_step()
         removed = remove_product(merchant_id, channel_id, post_id)
         return f"product {post_id} is gone from the store: {removed} listing(s) removed"
     kind = data.get("type")

@@ -20,6 +20,7 @@ from app.platforms.woocommerce.settings import WooSettings
 from app.security.keyring import get_keyring
 from app.sync.cursors import set_cursors
 from app.sync.topics import Topic
+from app.sync.transactions import end_read
 
 STATE_SALT = "woocommerce-connect"
 #: The owner has this long to approve on the store (WooCommerce's own pages: minutes).
@@ -171,10 +172,10 @@ def client_for(channel_id: int) -> StoreClient:
     channel = db.session.get(Channel, channel_id)
     if channel is None or channel.status != ChannelStatus.ACTIVE \
             or not channel.credentials_encrypted:
-        db.session.commit()
+        end_read()
         raise PermanentError("The WooCommerce store is not connected: reconnect it from "
                              "Connections.")
     keys = Keys(**get_keyring().decrypt_json(channel.credentials_encrypted))
     store_url = channel.domain
-    db.session.commit()
+    end_read()
     return StoreClient(store_url, keys, settings())

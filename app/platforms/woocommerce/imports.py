@@ -33,6 +33,7 @@ from app.sync.cursors import save_cursors, set_cursors
 from app.sync.errors import PermanentError
 from app.sync.queue import Job
 from app.sync.topics import Topic
+from app.sync.transactions import commit_step, end_read
 
 log = logging.getLogger("stockroom.woocommerce")
 
@@ -72,7 +73,7 @@ def continue_run(job: Job) -> str:
     key = job.payload.get("key", "import")
     channel = db.session.get(Channel, job.channel_id, populate_existing=True)
     active, state = channel.status == ChannelStatus.ACTIVE, run_state(channel, key)
-    db.session.commit()
+    end_read()
     if not active:
         return UNINSTALLED_NOTE
     if key not in STEPS or state.get("run") != job.payload.get("run"):
@@ -93,17 +94,17 @@ def start_run(merchant_id: int, channel_id: int, key: str, *, run, pages_per_job
     """Begin a run (or resume this job's own, after a crash) and go as far as allowed."""
     channel = db.session.get(Channel, channel_id, populate_existing=True)
     if channel is None or channel.status != ChannelStatus.ACTIVE:
-        db.session.commit()
+        end_read()
         return UNINSTALLED_NOTE
     state = run_state(channel, key)
     if state.get("run") != run or state.get("step") == "done":
         if state.get("run") == run:  # finished, and only its completion was lost
-            db.session.commit()
+            end_read()
             return f"{key} already done ({_counts(state)})"
         state = {"run": run, "step": STEPS[key][0], "page": 1, "counts": {},
                  "committed": {}, "started_at": utcnow().isoformat()}
         _save_state(channel_id, key, state)
-    db.session.commit()
+    commit_step()
     return _run(merchant_id, channel_id, key, state, pages_per_job=pages_per_job)
 
 
@@ -123,7 +124,7 @@ def _run(merchant_id: int, channel_id: int, key: str, state: dict, *,
         pages += 1
         _save_state(channel_id, key, state)
         if state["step"] != "done":
-            db.session.commit()  # the checkpoint and the page's rows, together
+            commit_step()  # the checkpoint and the page's rows, together
             if done_step == "products" and done_page & (done_page - 1) == 0:
                 refresh_listing_statistics()
     return _finish(merchant_id, channel_id, key, state)
@@ -157,7 +158,7 @@ def _step_webhooks(client: StoreClient, merchant_id: int, channel_id: int, state
                    key: str) -> dict:
     channel = db.session.get(Channel, channel_id)
     secret, url = webhook_secret(channel), delivery_url(channel)
-    db.session.commit()
+    end_read()
     if not secret:
         raise PermanentError("The store has no webhook secret: reconnect it.")
     hooks = ensure_webhooks(client, url, secret, replace=True)
@@ -169,7 +170,7 @@ def _step_committed(client: StoreClient, merchant_id: int, channel_id: int, stat
     orders, pages = open_orders_page(client, state["page"])
     units = committed_units(channel_id, orders)
     state = {**state, "committed": add_units(dict(state.get("committed") or {}), units)}
-    db.session.commit()
+    end_read()
     return _next(state, key, more=state["page"] < pages and bool(orders))
 
 

@@ -14,6 +14,7 @@ from app.platforms.woocommerce.sync import RemoteOrder, apply_order, fetch_order
 from app.stock.push import mark_dirty
 from app.sync.lock import defer_while_pushing
 from app.sync.queue import Job
+from app.sync.transactions import end_read
 
 
 # --- inbox: WooCommerce -> Stockroom --------------------------------------------------
@@ -59,7 +60,7 @@ def apply_order_webhook(job: Job) -> str:
     order_id = json.loads(body)["id"]  # checked first (payload_checks.check_order)
     existing = find_order(job.channel_id, str(order_id))
     defer_while_pushing(existing)
-    db.session.commit()
+    end_read()
     client = client_for(job.channel_id)
     remote: RemoteOrder | None = fetch_order(client, str(order_id))
     if remote is None:

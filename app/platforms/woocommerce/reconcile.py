@@ -16,6 +16,7 @@ from app.sync.cursors import set_cursors
 from app.sync.errors import PermanentError
 from app.sync.lock import push_in_flight
 from app.sync.queue import Job
+from app.sync.transactions import commit_step, end_read
 
 
 # --- outbox: the reconciliation ------------------------------------------------------
@@ -24,7 +25,7 @@ def _webhook_setup(channel_id: int) -> tuple[str, str]:
     channel = db.session.get(Channel, channel_id)
     secret = webhook_secret(channel)
     url = delivery_url(channel)
-    db.session.commit()
+    end_read()
     if not secret:
         raise PermanentError("The store has no webhook secret: reconnect it.")
     return url, secret
@@ -69,7 +70,7 @@ def reconcile(job: Job) -> str:
         apply_order(job.merchant_id, job.channel_id, remote)
         applied += 1
     cursor = min([started, *(h - dt.timedelta(seconds=1) for h in held)])
-    db.session.commit()  # the orders' changes, before the products are read
+    commit_step()  # the orders' changes, before the products are read
     products = reconcile_products(client, job.merchant_id, job.channel_id, products_since)
     channel = _finish_sync(job.channel_id, started, cursor=cursor)
     if products_since is not None or products:
@@ -99,7 +100,7 @@ def reconcile_products(client: StoreClient, merchant_id: int, channel_id: int,
         for product in products:
             if isinstance(product, dict) and isinstance(product.get("id"), int):
                 refresh_product(client, merchant_id, channel_id, str(product["id"]), product)
-                db.session.commit()
+                commit_step()
                 count += 1
         if not products:
             break

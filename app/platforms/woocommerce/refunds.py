@@ -31,6 +31,7 @@ from app.platforms.woocommerce.mapping import parse_gmt
 from app.sync.errors import PermanentError
 from app.sync.queue import Job
 from app.sync.topics import Topic
+from app.sync.transactions import end_read
 
 WOO = Platform.WOOCOMMERCE
 TOPIC = Topic.ORDER_REFUNDS_CHANGED
@@ -107,7 +108,7 @@ def apply_refunds(job: Job) -> str:
         Order.merchant_id == job.merchant_id, Order.channel_id == job.channel_id,
         Order.remote_id == job.payload["order_remote_id"]))
     if order is None:
-        db.session.commit()
+        end_read()
         return "the order is no longer in Stockroom"
     order_id, remote = order.id, order.remote_id
     client = client_for(job.channel_id)  # ends the read

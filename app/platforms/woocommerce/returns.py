@@ -20,6 +20,7 @@ from app.extensions import db
 from app.models import Order, OrderLine, OrderReturn, Platform, Refund, RefundLine
 from app.platforms.woocommerce.connect import client_for
 from app.sync.queue import Job
+from app.sync.transactions import end_read
 
 WOO = Platform.WOOCOMMERCE
 
@@ -32,10 +33,10 @@ def push_return(job: Job) -> str:
     """POST orders/{id}/refunds with the returned items (or adopt the one a lost answer made)."""
     record = db.session.get(OrderReturn, (job.payload or {}).get("return_id"))
     if record is None or record.merchant_id != job.merchant_id:
-        db.session.commit()
+        end_read()
         return "the return is no longer in Stockroom"
     if record.remote_id:
-        db.session.commit()
+        end_read()
         return f"already on the store as refund #{record.remote_id}"
     order = db.session.get(Order, record.order_id)
     remote_lines = dict(db.session.execute(select(OrderLine.id, OrderLine.remote_id).where(

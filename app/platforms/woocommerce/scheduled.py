@@ -9,6 +9,7 @@ from app.models._common import utcnow
 from app.platforms.woocommerce.connect import settings
 from app.platforms.woocommerce.sync import RECONCILE_TOPIC, reconcile_due
 from app.sync.schedule import enqueue_once
+from app.sync.transactions import commit_step, end_read
 
 #: How often each worker looks for due stores (the interval itself is a setting).
 TICK_SECONDS = 60
@@ -19,10 +20,10 @@ def enqueue_reconciliations() -> int:
     ids = list(db.session.scalars(select(Channel.id).where(
         Channel.platform == Platform.WOOCOMMERCE, Channel.status == ChannelStatus.ACTIVE)
         .order_by(Channel.id)))
-    db.session.commit()
+    end_read()
     interval, now, queued = settings().reconcile_seconds, utcnow(), 0
     for channel_id in ids:
         if reconcile_due(db.session.get(Channel, channel_id), interval, now):
             queued += enqueue_once(channel_id, RECONCILE_TOPIC, {"scheduled": True})
-        db.session.commit()
+        commit_step()
     return queued
