@@ -14,6 +14,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Order
 from app.platforms.base import FulfillmentPlan, PushResult, Route, Skip
+from app.sync.errors import RetryableError
 from app.sync.lock import defer_while_pushing
 from app.sync.push import read_plan, run_push
 from app.sync.topics import Topic
@@ -21,6 +22,9 @@ from app.sync.topics import Topic
 PLATFORM = "manual"
 #: The manual channel's book: remote id -> what it holds of a pushed fulfillment.
 SHIPPED: dict[str, dict] = {}
+#: Test harness: why each of the next writes to the book fails (the book is out of reach),
+#: one reason a write, oldest first.
+UNREACHABLE: list[str] = []
 
 
 def _new(job) -> FulfillmentPlan | Skip:
@@ -36,6 +40,8 @@ def _in_book(job) -> FulfillmentPlan | Skip:
 
 
 def _write(job, plan: FulfillmentPlan) -> PushResult:
+    if UNREACHABLE:
+        raise RetryableError(UNREACHABLE.pop(0))
     remote_id = plan.remote_id or f"manual:{plan.fulfillment_id}"
     SHIPPED[remote_id] = {"order": plan.order_remote_id, "lines": dict(plan.lines),
                           "tracking": plan.tracking.number, "topic": job.topic}

@@ -1,13 +1,18 @@
 """The channel-adapter contract, one suite run against every adapter (Shopify, WooCommerce
-and the test-only manual channel): what the sync core promises whatever the platform."""
+and the test-only manual channel): what the sync core promises whatever the platform.
+
+The first tests need no platform (nothing may be called); the later ones push for real,
+each through its platform's harness (conftest.py ``channel``, harness.py): the Shopify and
+WooCommerce sandboxes over HTTP, the manual channel's book."""
 import datetime as dt
 
 import pytest
 from sqlalchemy import delete, select
 
 from app.extensions import db
-from app.fulfillment import Tracking, create_fulfillment, update_tracking
-from app.models import Fulfillment, JobStatus, Origin, OutboxEvent, SyncState, WebhookInbox
+from app.fulfillment import Tracking, cancel_fulfillment, create_fulfillment, update_tracking
+from app.models import (Fulfillment, FulfillmentStatus, JobStatus, Origin, OutboxEvent,
+                        SyncState, WebhookInbox)
 from app.models._common import utcnow
 from app.platforms.base import CONTRACT, ChannelAdapter
 from app.platforms.registry import contract_gaps, register_handlers
@@ -16,7 +21,8 @@ from app.platforms.woocommerce.adapter import WooCommerceAdapter
 from app.sync.handlers import find_outbox_handler
 from app.sync.topics import Topic
 from app.sync.worker import Worker
-from tests.contract.manual import SHIPPED, ManualAdapter
+from tests.contract.harness import NOT_HELD, UNITS, RemoteFulfillment
+from tests.contract.manual import ManualAdapter
 from tests.fixtures.factories import (make_channel, make_item, make_location, make_merchant,
                                       make_order, stock)
 
@@ -109,44 +115,144 @@ def test_cancel_of_a_fulfillment_never_pushed_calls_nothing(app, adapter):
     assert state_of(f) == (None, SyncState.PENDING)
 
 
-# The manual channel has nowhere to call: its whole path runs here, every step through
-# the same sync core the two platforms use.
+# Below, every adapter pushes for real: a fulfillment made in Stockroom reaches the
+# platform, through the same sync core (app/sync/push.py, lock.py) for all three.
 
-def test_manual_push_records_the_remote_id_and_marks_synced(app):
-    adapter = ManualAdapter()
-    register_handlers((adapter,))
-    f = fulfillment_on(adapter)
-    queue(f, Topic.FULFILLMENT_CREATED)
-    job = run_worker(app)
-    assert (job.status, job.last_error) == (JobStatus.DONE,
-                                            f"written in the book as manual:{f.id}")
-    assert state_of(f) == (f"manual:{f.id}", SyncState.SYNCED)
-    assert SHIPPED[f"manual:{f.id}"]["lines"] == {f.order.lines[0].remote_id: 2}
+FINISHED = (JobStatus.DONE, JobStatus.DEAD, JobStatus.IGNORED, JobStatus.REJECTED)
 
-    update_tracking(f.id, Tracking("TRK-2"), merchant_id=f.merchant_id)
-    db.session.execute(delete(OutboxEvent).where(OutboxEvent.status == JobStatus.DONE))
+
+def push_of(channel, fulfillment_id: int, topic: Topic) -> int:
+    """The id of the fulfillment's newest outbox job of ``topic``."""
+    jobs = db.session.scalars(select(OutboxEvent).where(
+        OutboxEvent.order_id == channel.order_id, OutboxEvent.topic == topic)
+        .order_by(OutboxEvent.id.desc())).all()
+    job_id = next(job.id for job in jobs if job.payload["fulfillment_id"] == fulfillment_id)
+    db.session.remove()
+    return job_id
+
+
+def row_of(model, job_id: int):
+    """The job's row as it is now."""
+    return db.session.get(model, job_id, populate_existing=True)
+
+
+def pushed(channel, fulfillment_id: int, topic: Topic) -> OutboxEvent:
+    """Run the worker until the fulfillment's push of ``topic`` is finished; its job."""
+    job_id = push_of(channel, fulfillment_id, topic)
+    channel.run_worker(until=lambda: row_of(OutboxEvent, job_id).status in FINISHED)
+    return row_of(OutboxEvent, job_id)
+
+
+def sync_of(fulfillment_id: int) -> tuple[str | None, SyncState]:
+    row = db.session.get(Fulfillment, fulfillment_id, populate_existing=True)
+    return row.remote_id, row.sync_state
+
+
+def fulfillments_of(channel) -> list[tuple[int, Origin, FulfillmentStatus]]:
+    return [(f.id, f.origin, f.status) for f in db.session.scalars(
+        select(Fulfillment).where(Fulfillment.order_id == channel.order_id)
+        .order_by(Fulfillment.id))]
+
+
+def retry_at(job_id: int, when: dt.datetime) -> None:
+    """When the failed push's retry is due: the worker runs only when a test asks it to,
+    so a retry put off here waits for exactly as long as the test needs."""
+    row_of(OutboxEvent, job_id).next_attempt_at = when
     db.session.commit()
-    assert state_of(f)[1] == SyncState.PENDING
-    assert run_worker(app).status == JobStatus.DONE
-    assert SHIPPED[f"manual:{f.id}"]["tracking"] == "TRK-2"
-    assert state_of(f) == (f"manual:{f.id}", SyncState.SYNCED)
+    db.session.remove()
 
 
-def test_manual_inbound_waits_while_a_push_is_in_flight(app):
-    adapter = ManualAdapter()
-    register_handlers((adapter,))
-    f = fulfillment_on(adapter)
-    queue(f, Topic.FULFILLMENT_CREATED)
-    db.session.add(WebhookInbox(merchant_id=f.merchant_id, channel_id=f.channel_id,
-                                topic="shipment.noted",
-                                dedupe_key="n-1", headers={}, body=b"{}"))
+def taken_up(delivery: WebhookInbox) -> bool:
+    """A worker has had the delivery in hand: applied, failed, or put back with a reason."""
+    return delivery.status != JobStatus.PENDING or bool(delivery.last_error)
+
+
+def held(channel, tracking: str) -> RemoteFulfillment:
+    """What the platform holds of a live fulfillment of the whole order with ``tracking``."""
+    return RemoteFulfillment(live=True, lines={channel.line_remote_id: UNITS},
+                             tracking=(tracking,))
+
+
+def test_push_of_a_fulfillment_records_the_remote_id_and_marks_synced(channel):
+    fulfillment_id = channel.fulfill(Tracking("TRK-1"))
+    assert sync_of(fulfillment_id) == (None, SyncState.PENDING)
+    db.session.remove()
+    done = pushed(channel, fulfillment_id, Topic.FULFILLMENT_CREATED)
+    assert done.status == JobStatus.DONE, done.last_error
+    assert done.last_error == channel.created_note(fulfillment_id)
+    remote_id, state = sync_of(fulfillment_id)
+    assert remote_id and state == SyncState.SYNCED
+    assert channel.remote_fulfillment(fulfillment_id) == held(channel, "TRK-1")
+    assert channel.shipments_on_platform() == 1
+    channel.run_worker()  # the platform's news of our own push (its echo) changes nothing
+    assert fulfillments_of(channel) == [(fulfillment_id, Origin.APP, FulfillmentStatus.PENDING)]
+    assert sync_of(fulfillment_id) == (remote_id, SyncState.SYNCED)
+
+
+def test_push_of_changed_tracking_puts_the_new_number_on_the_platform(channel):
+    fulfillment_id = channel.fulfill(Tracking("TRK-1"))
+    assert pushed(channel, fulfillment_id, Topic.FULFILLMENT_CREATED).status == JobStatus.DONE
+    update_tracking(fulfillment_id, Tracking("TRK-2"), merchant_id=channel.merchant_id)
     db.session.commit()
-    outbox = db.session.scalars(select(OutboxEvent)).one()
-    outbox.status = JobStatus.FAILED  # waiting for its retry: still holding the sync lock
-    outbox.next_attempt_at = utcnow() + dt.timedelta(hours=1)
+    assert sync_of(fulfillment_id)[1] == SyncState.PENDING
+    db.session.remove()
+    done = pushed(channel, fulfillment_id, Topic.FULFILLMENT_TRACKING_UPDATED)
+    assert done.status == JobStatus.DONE, done.last_error
+    remote_id, state = sync_of(fulfillment_id)
+    assert remote_id and state == SyncState.SYNCED
+    assert channel.remote_fulfillment(fulfillment_id) == held(channel, "TRK-2")
+    assert channel.shipments_on_platform() == 1
+    channel.run_worker()
+    assert db.session.get(Fulfillment, fulfillment_id).tracking_number == "TRK-2"
+
+
+def test_push_of_a_cancel_leaves_the_platform_without_a_live_fulfillment(channel):
+    fulfillment_id = channel.fulfill(Tracking("TRK-1"))
+    assert pushed(channel, fulfillment_id, Topic.FULFILLMENT_CREATED).status == JobStatus.DONE
+    remote_id = sync_of(fulfillment_id)[0]
+    cancel_fulfillment(fulfillment_id, merchant_id=channel.merchant_id)
     db.session.commit()
-    Worker(app, worker_id="w-contract").run_pass()
-    inbox = db.session.scalars(select(WebhookInbox).execution_options(
-        populate_existing=True)).one()
-    assert (inbox.status, inbox.attempts) == (JobStatus.PENDING, 0)
-    assert "in flight" in inbox.last_error
+    db.session.remove()
+    done = pushed(channel, fulfillment_id, Topic.FULFILLMENT_CANCELED)
+    assert done.status == JobStatus.DONE, done.last_error
+    assert sync_of(fulfillment_id) == (remote_id, SyncState.SYNCED)
+    remote = channel.remote_fulfillment(fulfillment_id)
+    assert remote is not None and not remote.live
+    if channel.platform != "shopify":  # Shopify keeps a canceled fulfillment, as canceled
+        assert remote == NOT_HELD
+    channel.run_worker()  # the platform's news of the cancel changes nothing here
+    assert fulfillments_of(channel) == [(fulfillment_id, Origin.APP, FulfillmentStatus.CANCELED)]
+
+
+def test_inbound_waits_while_a_push_of_the_order_is_in_flight(channel):
+    fulfillment_id = channel.fulfill(Tracking("TRK-1"))
+    push_id = push_of(channel, fulfillment_id, Topic.FULFILLMENT_CREATED)
+    channel.lose_next_push()
+    channel.run_worker(until=lambda: row_of(OutboxEvent, push_id).status == JobStatus.FAILED)
+    retry_at(push_id, utcnow() + dt.timedelta(hours=1))  # failed, waiting for its retry
+    assert sync_of(fulfillment_id) == (None, SyncState.PENDING)
+    db.session.remove()
+
+    inbound = channel.deliver_platform_change()
+    assert inbound
+    channel.run_worker(until=lambda: all(taken_up(row_of(WebhookInbox, i)) for i in inbound))
+    for inbox_id in inbound:
+        row = row_of(WebhookInbox, inbox_id)
+        assert (row.status, row.attempts) == (JobStatus.PENDING, 0), row.last_error
+        assert "in flight" in row.last_error
+    assert row_of(OutboxEvent, push_id).status == JobStatus.FAILED
+    db.session.remove()
+
+    retry_at(push_id, utcnow())
+    channel.run_worker(until=lambda: row_of(OutboxEvent, push_id).status in FINISHED and all(
+        row_of(WebhookInbox, i).status in FINISHED for i in inbound))
+    done = row_of(OutboxEvent, push_id)
+    assert done.status == JobStatus.DONE, done.last_error
+    for inbox_id in inbound:
+        row = row_of(WebhookInbox, inbox_id)
+        assert row.status == JobStatus.DONE, row.last_error
+    remote_id, state = sync_of(fulfillment_id)
+    assert remote_id and state == SyncState.SYNCED
+    assert fulfillments_of(channel) == [(fulfillment_id, Origin.APP, FulfillmentStatus.PENDING)]
+    assert channel.remote_fulfillment(fulfillment_id) == held(channel, "TRK-1")
+    assert channel.shipments_on_platform() == 1
