@@ -31,7 +31,6 @@ def create_app(config: dict | None = None) -> Flask:
         init_intake(app, db.engine)
 
     from app import models  # noqa: F401  (register every model with the metadata)
-    from app.orders import counts  # noqa: F401  (the status counts' periodic fold)
     from app.cli import register_cli
     from app.platforms import registry
     from app.web import bp as web_bp, init_web

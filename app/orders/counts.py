@@ -21,7 +21,6 @@ from sqlalchemy.exc import DBAPIError
 from app.extensions import db
 from app.models import Order, OrderStatusCount
 from app.orders.status import OrderStatus
-from app.sync.schedule import periodic
 
 log = logging.getLogger("stockroom.orders")
 
@@ -86,7 +85,6 @@ def fold_merchant(merchant_id: int) -> bool:
     return True
 
 
-@periodic("orders.fold_status_counts", every_seconds=FOLD_EVERY_SECONDS)
 def fold_status_counts() -> int:
     """Fold the count rows of every merchant that gathered more than FOLD_AFTER of them.
 

@@ -11,7 +11,7 @@ from app.sync.topics import Topic
 if TYPE_CHECKING:
     from flask import Flask
 
-    from app.sync.handlers import FailureHook, Handler
+    from app.sync.handlers import FailureHook, Handler, PayloadCheck
     from app.sync.schedule import Task
 
 
@@ -116,6 +116,10 @@ class ChannelAdapter(Protocol):
     def inbound(self) -> Mapping[str, Handler]:
         """Webhook topic -> the handler that translates its payload into domain commands
         (app/sync/commands.py), applied by ``apply_commands``."""
+
+    def payload_checks(self) -> Mapping[str, PayloadCheck]:
+        """Webhook topic -> the check its body must pass before its handler runs (the body
+        agrees with where it was delivered: a valid HMAC alone does not prove a webhook)."""
 
     def jobs(self) -> Mapping[Topic, Route]:
         """The platform's other outbox jobs (continuations, refreshes)."""

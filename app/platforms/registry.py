@@ -20,11 +20,11 @@ def register_handlers(platforms: tuple[ChannelAdapter, ...]) -> None:
     """Route each outbox topic and webhook topic to its handler (idempotent: the tables are
     keyed, so a second app in one process registers the same functions again)."""
     from app.fulfillment.sync_state import mark_sync_failed
+    from app.orders.counts import FOLD_EVERY_SECONDS, fold_status_counts
     from app.orders.refunds import show_refund
     from app.orders.returns import show_return
-    from app.warehouse.low_stock import schedule_low_stock_digests, send_low_stock_digest
     from app.stock.push import fan_out_levels_changed
-    from app.sync.topics import Topic
+    from app.warehouse.low_stock import schedule_low_stock_digests, send_low_stock_digest
 
     # Domain topics, handled the same for every (or no) channel.
     handlers.register_outbox(Topic.INVENTORY_LEVELS_CHANGED, fan_out_levels_changed)
@@ -33,12 +33,18 @@ def register_handlers(platforms: tuple[ChannelAdapter, ...]) -> None:
     handlers.register_outbox(Topic.WAREHOUSE_LOW_STOCK_DIGEST, send_low_stock_digest)
     schedule.register_periodic(Topic.WAREHOUSE_LOW_STOCK_DIGEST, schedule_low_stock_digests,
                                every_seconds=600)
+    # Housekeeping: no platform involved, no job queued (the dashboard's own is registered
+    # by app/web init_web: platforms never import the dashboard).
+    schedule.register_periodic("orders.fold_status_counts", fold_status_counts,
+                               every_seconds=FOLD_EVERY_SECONDS)
     for adapter in platforms:
         for topic, route in outbox_routes(adapter, on_push_failure=mark_sync_failed).items():
             handlers.register_outbox(topic, route.handler, platform=adapter.platform,
                                      on_failure=route.on_failure)
         for topic, handler in adapter.inbound().items():
             handlers.register_inbox(adapter.platform, topic, handler)
+        for topic, check in adapter.payload_checks().items():
+            handlers.register_payload_check(adapter.platform, topic, check)
         for name, (every, task) in adapter.periodic_tasks().items():
             schedule.register_periodic(name, task, every_seconds=every)
 
@@ -53,10 +59,9 @@ def init_app(app: Flask) -> None:
 
 
 def contract_gaps(adapter: ChannelAdapter) -> list[str]:
-    """What an adapter leaves undone: a subscribed topic without a handler, a handler for a
-    topic the platform is not asked to deliver, an outbox topic outside the Topic enum."""
-    from app.sync.topics import Topic
-
+    """What an adapter leaves undone: a subscribed topic without a handler or a payload
+    check, a handler or check for a topic the platform is not asked to deliver, an outbox
+    topic outside the Topic enum."""
     gaps = []
     if not isinstance(adapter, ChannelAdapter):
         gaps.append(f"{type(adapter).__name__} does not implement ChannelAdapter")
@@ -66,6 +71,11 @@ def contract_gaps(adapter: ChannelAdapter) -> list[str]:
              for t in sorted(subscribed - handled)]
     gaps += [f"{adapter.platform}: {t} has a handler but nobody subscribes to it"
              for t in sorted(handled - subscribed)]
+    checked = set(adapter.payload_checks())
+    gaps += [f"{adapter.platform}: {t} is subscribed but its body is not checked"
+             for t in sorted(subscribed - checked)]
+    gaps += [f"{adapter.platform}: {t} has a payload check but nobody subscribes to it"
+             for t in sorted(checked - subscribed)]
     gaps += [f"{adapter.platform}: outbox topic {t!r} is not a Topic"
              for t in outbox_routes(adapter, on_push_failure=lambda *a: None)
              if t not in set(Topic)]

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from app.sync.queue import Job
 
 #: A handler does the job's work. It may read, call a platform, and write; it must not
-#: keep a transaction open across a network call (end reads with commit/rollback first),
-#: and it must not commit its final writes: the worker commits them together with the
+#: keep a transaction open across a network call (app/sync/transactions.py: end_read() or
+#: commit_step() first), and it must not commit its final writes: the worker commits them together with the
 #: job's completion, so the effect and "done" land in one transaction. Return a short
 #: note (or None); raise RetryableError / PermanentError / Deferred to steer the worker.
 Handler = Callable[[Job], str | None]
@@ -67,14 +67,6 @@ def find_failure_hook(topic: str, platform: str | None = None) -> FailureHook | 
     return _failure_hooks.get((topic, platform)) or _failure_hooks.get((topic, None))
 
 
-def inbox_handler(platform: str, topic: str) -> Callable[[Handler], Handler]:
-    """Decorator: register the handler of a platform's webhook topic."""
-    def register(fn: Handler) -> Handler:
-        register_inbox(platform, topic, fn)
-        return fn
-    return register
-
-
 def register_inbox(platform: str, topic: str, handler: Handler) -> None:
     """Route a platform's webhook topic to its handler."""
     _inbox[(platform, topic)] = handler
@@ -90,13 +82,9 @@ def find_inbox_handler(platform: str, topic: str) -> Handler | None:
     return _inbox.get((platform, topic))
 
 
-def payload_check(platform: str, *topics: str) -> Callable[[PayloadCheck], PayloadCheck]:
-    """Decorator: register the one payload check of these webhook topics of a platform."""
-    def register(fn: PayloadCheck) -> PayloadCheck:
-        for topic in topics:
-            _checks[(platform, topic)] = fn
-        return fn
-    return register
+def register_payload_check(platform: str, topic: str, check: PayloadCheck) -> None:
+    """The one payload check of a platform's webhook topic, run before its handler."""
+    _checks[(platform, topic)] = check
 
 
 def find_payload_check(platform: str, topic: str) -> PayloadCheck | None:

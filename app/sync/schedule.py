@@ -35,14 +35,6 @@ _tasks: dict[str, tuple[float, Task]] = {}
 QUEUED = (JobStatus.PENDING, JobStatus.FAILED)
 
 
-def periodic(name: str, *, every_seconds: float) -> Callable[[Task], Task]:
-    """Decorator: run ``task`` from the worker at most every ``every_seconds`` per process."""
-    def register(task: Task) -> Task:
-        register_periodic(name, task, every_seconds=every_seconds)
-        return task
-    return register
-
-
 def register_periodic(name: str, task: Task, *, every_seconds: float) -> None:
     """Run ``task`` from the worker at most every ``every_seconds`` per process."""
     _tasks[name] = (every_seconds, task)

@@ -32,7 +32,6 @@ from app.errors import InvalidInput
 from app.extensions import db
 from app.models import FormSubmission
 from app.models._common import utcnow
-from app.sync.schedule import periodic
 
 log = logging.getLogger("stockroom.web")
 
@@ -129,7 +128,6 @@ def form_token(purpose: str) -> str:
     return issue_form_token(merchant_id, purpose) if merchant_id is not None else ""
 
 
-@periodic("web.prune_form_submissions", every_seconds=3600)
 def prune_form_submissions() -> int:
     """Delete used tokens older than a token's lifetime: they can't be presented again.
 

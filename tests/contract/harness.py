@@ -20,7 +20,7 @@ from app.sync.worker import Worker
 from tests.contract.manual import SHIPPED, UNREACHABLE, ManualAdapter
 from tests.fixtures.factories import (confirm_stock, make_channel, make_item, make_location,
                                       make_merchant, make_order, stock)
-from tests.integration.shopify.conftest import release_session
+from tests.integration.shopify.conftest import SHOP, release_session
 from tests.integration.shopify.test_fulfillment_sync import place_order
 from tests.integration.shopify.test_install import install_via_admin
 from tests.integration.woocommerce.conftest import connected
@@ -127,6 +127,11 @@ class Harness:
         ids of the deliveries stored (in Stockroom's inbox, not applied yet)."""
         raise NotImplementedError
 
+    def fulfill_on_platform(self) -> None:
+        """The whole order shipped on the platform itself (from the location mapped to our
+        stock location), and its webhook stored in Stockroom's inbox."""
+        raise NotImplementedError
+
 
 # --- Shopify: the sandbox shop, over HTTPS ----------------------------------------------
 
@@ -150,8 +155,9 @@ class ShopifyChannel(Harness):
         stock(warehouse, make_item(merchant, self.sku), 10)
         location_id, remote_location = warehouse.id, main.remote_id
         db.session.commit()
-        order, _ = place_order(stockroom, [(self.sku, UNITS)], location_id=remote_location)
-        order_id = order.id
+        order, summary = place_order(stockroom, [(self.sku, UNITS)],
+                                     location_id=remote_location)
+        order_id, self.fulfillment_order = order.id, summary["fulfillment_orders"][0]["id"]
         stockroom.run_worker()  # the order's own webhooks, applied
         super().__init__(stockroom.app, order_id, location_id)
 
@@ -201,6 +207,16 @@ class ShopifyChannel(Harness):
                 return ids
             time.sleep(0.05)
         raise AssertionError("Shopify's fulfillments/create never reached the inbox")
+
+    def fulfill_on_platform(self) -> None:
+        """A fulfillment made in Shopify admin at the Main Warehouse, with tracking."""
+        after = self.last_inbox_id()
+        self.sandbox.control("POST", f"shops/{SHOP}/fulfillments", {
+            "fulfillment_order_id": self.fulfillment_order, "tracking": {"number": "SHIP-9"}})
+        deadline = time.monotonic() + 15
+        while not self.inbox_since("fulfillments/create", after):
+            assert time.monotonic() < deadline, "Shopify's fulfillments/create never came"
+            time.sleep(0.05)
 
 
 # --- WooCommerce: the sandbox store, over HTTPS -----------------------------------------
@@ -277,6 +293,10 @@ class WooCommerceChannel(Harness):
         self.sandbox.drain()
         return self.inbox_since("order.updated", after)
 
+    def fulfill_on_platform(self) -> None:
+        """The owner marks the order completed on the store (WooCommerce's fulfillment)."""
+        assert self.deliver_platform_change()
+
 
 # --- the manual channel: the book -------------------------------------------------------
 
@@ -351,3 +371,9 @@ class ManualChannel(Harness):
         assert inbox_id is not None
         return [inbox_id]
 
+
+    def fulfill_on_platform(self) -> None:
+        """A shipment of the whole order written in the book by hand, then noted."""
+        SHIPPED["hand:1"] = {"order": self.order_remote_id, "lines": {self.line_remote_id: UNITS},
+                             "tracking": "SHIP-9", "topic": "by hand"}
+        self.deliver_platform_change()

@@ -1,9 +1,9 @@
 """A third, minimal channel adapter (test-only): a "manual" channel with no platform behind it.
 
 It proves that a platform is a matter of filling in the contract: everything common
-(origin check, plan, commit, mark synced, the sync lock) comes from app/sync/. Its "remote
-side" is the ``SHIPPED`` book below, what a merchant would keep by hand; pushes write to
-it and ``record_shipment`` webhooks read from it.
+(origin check, plan, commit, mark synced, the sync lock, inbound domain commands) comes
+from app/sync/. Its "remote side" is the ``SHIPPED`` book below, what a merchant would keep
+by hand; pushes write to it and ``shipment.noted`` webhooks read from it.
 """
 from __future__ import annotations
 
@@ -12,9 +12,12 @@ from collections.abc import Mapping
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Order
+from app.fulfillment import Tracking
+from app.models import Fulfillment, Order, WebhookInbox
 from app.platforms.base import FulfillmentPlan, PushResult, Route, Skip
-from app.sync.errors import RetryableError
+from app.sync.commands import (Command, LocationRef, RecordFulfillment, UpdateTracking,
+                               apply_commands, notes_of)
+from app.sync.errors import Rejected, RetryableError
 from app.sync.lock import defer_while_pushing
 from app.sync.push import read_plan, run_push
 from app.sync.topics import Topic
@@ -46,6 +49,47 @@ def _write(job, plan: FulfillmentPlan) -> PushResult:
     SHIPPED[remote_id] = {"order": plan.order_remote_id, "lines": dict(plan.lines),
                           "tracking": plan.tracking.number, "topic": job.topic}
     return PushResult(f"written in the book as {remote_id}", remote_id)
+
+
+def check_shipment(delivery) -> None:
+    """A noted shipment's body is a JSON object; anything else is refused."""
+    if not isinstance(delivery.payload, dict):
+        raise Rejected("a noted shipment is a JSON object")
+
+
+def book_commands(order: Order, known: dict[str, int]) -> list[Command]:
+    """The book's shipments of ``order`` as commands (``known``: remote id -> our id)."""
+    commands: list[Command] = []
+    for remote_id, entry in SHIPPED.items():
+        if entry["order"] != order.remote_id:
+            continue
+        tracking = Tracking(entry["tracking"])
+        if remote_id in known:
+            commands.append(UpdateTracking(known[remote_id], tracking))
+        else:
+            commands.append(RecordFulfillment(
+                order_id=order.id, remote_id=remote_id, lines=entry["lines"],
+                location=LocationRef("shelf"), tracking=tracking, happened="Noted by hand",
+                unmapped_note="The shelf is not mapped: stock not adjusted."))
+    return commands
+
+
+def note_shipment(job) -> str:
+    """Translate the book's shipments of the noted order, apply them through the core."""
+    remote = db.session.scalar(select(WebhookInbox.order_remote_id).where(
+        WebhookInbox.id == job.id))
+    order = db.session.scalar(select(Order).where(
+        Order.merchant_id == job.merchant_id, Order.channel_id == job.channel_id,
+        Order.remote_id == remote))
+    if order is None:
+        return "no such order here"
+    defer_while_pushing(order)
+    known = dict(db.session.execute(select(Fulfillment.remote_id, Fulfillment.id).where(
+        Fulfillment.channel_id == job.channel_id, Fulfillment.order_id == order.id,
+        Fulfillment.remote_id.is_not(None))).tuples().all())
+    applied = apply_commands(book_commands(order, known), merchant_id=job.merchant_id,
+                             channel_id=job.channel_id)
+    return notes_of(applied, otherwise="shipment noted: nothing to change")
 
 
 class ManualAdapter:
@@ -101,13 +145,14 @@ class ManualAdapter:
         return "manual channel: nothing to reconcile"
 
     def inbound(self) -> Mapping:
-        """shipment.noted: wait while a push of the order is in flight (the sync lock)."""
-        def note_shipment(job) -> str:
-            order = db.session.scalar(select(Order).where(Order.channel_id == job.channel_id)
-                                      .order_by(Order.id).limit(1))
-            defer_while_pushing(order)
-            return "shipment noted"
+        """shipment.noted: the order's shipments in the book, as domain commands: a
+        shipment we wrote (our push's echo) brings its tracking, one written by hand is
+        recorded as a fulfillment. Waits while a push of the order is in flight."""
         return {"shipment.noted": note_shipment}
+
+    def payload_checks(self) -> Mapping:
+        """shipment.noted must name an order (the intake stores its remote id)."""
+        return {"shipment.noted": check_shipment}
 
     def jobs(self) -> Mapping[Topic, Route]:
         """No jobs of its own."""

@@ -11,8 +11,8 @@ from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.fulfillment import Tracking, cancel_fulfillment, create_fulfillment, update_tracking
-from app.models import (Fulfillment, FulfillmentStatus, JobStatus, Origin, OutboxEvent,
-                        SyncState, WebhookInbox)
+from app.models import (Fulfillment, FulfillmentStatus, InventoryLevel, JobStatus, OrderLine,
+                        Origin, OutboxEvent, SyncState, WebhookInbox)
 from app.models._common import utcnow
 from app.platforms.base import CONTRACT, ChannelAdapter
 from app.platforms.registry import contract_gaps, register_handlers
@@ -154,6 +154,16 @@ def fulfillments_of(channel) -> list[tuple[int, Origin, FulfillmentStatus]]:
         .order_by(Fulfillment.id))]
 
 
+def on_hand_at(channel) -> int:
+    """Units of the order's item on hand at the mapped stock location."""
+    line = db.session.get(OrderLine, channel.line_id)
+    on_hand = db.session.scalar(select(InventoryLevel.on_hand).where(
+        InventoryLevel.location_id == channel.location_id,
+        InventoryLevel.item_id == line.inventory_item_id))
+    db.session.remove()
+    return on_hand
+
+
 def retry_at(job_id: int, when: dt.datetime) -> None:
     """When the failed push's retry is due: the worker runs only when a test asks it to,
     so a retry put off here waits for exactly as long as the test needs."""
@@ -256,3 +266,26 @@ def test_inbound_waits_while_a_push_of_the_order_is_in_flight(channel):
     assert fulfillments_of(channel) == [(fulfillment_id, Origin.APP, FulfillmentStatus.PENDING)]
     assert channel.remote_fulfillment(fulfillment_id) == held(channel, "TRK-1")
     assert channel.shipments_on_platform() == 1
+
+
+def test_a_fulfillment_made_on_the_platform_is_recorded_once_with_stock_at_the_mapping(channel):
+    stocked = on_hand_at(channel)
+    channel.fulfill_on_platform()
+    channel.run_worker(until=lambda: fulfillments_of(channel))
+    channel.run_worker()  # its echoes and follow-ups too
+    [(fulfillment_id, origin, status)] = fulfillments_of(channel)
+    assert origin == Origin.PLATFORM
+    f = row_of(Fulfillment, fulfillment_id)
+    assert f.location_id == channel.location_id  # the platform location's mapping
+    assert {fl.order_line_id: fl.quantity for fl in f.lines} == {channel.line_id: UNITS}
+    assert on_hand_at(channel) == stocked - UNITS
+    # Made there: nothing of it is pushed back.
+    assert [e.topic for e in db.session.scalars(select(OutboxEvent).where(
+        OutboxEvent.order_id == channel.order_id, OutboxEvent.topic.like("fulfillment.%")))
+        if e.payload.get("source") == str(Origin.APP)] == []
+    db.session.remove()
+
+    channel.deliver_platform_change()  # more news of the same order: still one
+    channel.run_worker()
+    assert [row[0] for row in fulfillments_of(channel)] == [fulfillment_id]
+    assert on_hand_at(channel) == stocked - UNITS

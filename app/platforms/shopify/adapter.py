@@ -8,12 +8,10 @@ from flask import Flask, current_app
 from app.models import Platform
 from app.platforms.base import Route
 from app.platforms.shopify import (bulk, compliance, imports, inbound, inventory, lifecycle,
-                                   outbound, reconcile, refunds, returns, scheduled)
-# Payload checks register themselves by decorator (a module of their own, shared with the
-# GraphQL-fragment work); imported here so this file names everything Shopify handles.
-from app.platforms.shopify import lifecycle_checks, payload_checks  # noqa: F401
+                                   lifecycle_checks, outbound, payload_checks, reconcile, refunds,
+                                   returns, scheduled)
 from app.platforms.shopify.settings import load_settings
-from app.sync.handlers import Handler
+from app.sync.handlers import Handler, PayloadCheck
 from app.sync.queue import Job
 from app.sync.schedule import Task
 from app.sync.topics import Topic
@@ -90,6 +88,31 @@ class ShopifyAdapter:
                 (lifecycle.FULFILLMENT_ORDER_TOPICS, lifecycle.refresh_fulfillment_orders),
                 ((*returns.STATE_TOPICS, *returns.RESTOCK_TOPICS), returns.apply_return)):
             table.update(dict.fromkeys(topics, handler))
+        return table
+
+    def payload_checks(self) -> Mapping[str, PayloadCheck]:
+        """Every subscribed webhook topic and the check its body must pass (it names this
+        shop, and ids of the topic's resource) before its handler runs."""
+        checks = payload_checks
+        table: dict[str, PayloadCheck] = {
+            "app/uninstalled": checks.check_shop,
+            "app/scopes_update": lifecycle_checks.check_scopes_update,
+            "bulk_operations/finish": bulk.check_bulk_finish,
+            "products/delete": checks.check_product_deleted,
+            "refunds/create": refunds.check_refund,
+            "fulfillment_orders/merged": lifecycle_checks.check_fulfillment_orders_merged}
+        for topics, check in (
+                (("shop/redact", "customers/redact", "customers/data_request"),
+                 checks.check_compliance),
+                (inbound.ORDER_TOPICS, checks.check_order),
+                (inbound.FULFILLMENT_WEBHOOK_TOPICS, checks.check_fulfillment),
+                (inbound.FULFILLMENT_ORDER_STATUS_TOPICS, checks.check_fulfillment_orders),
+                (inbound.PRODUCT_TOPICS, checks.check_product),
+                (lifecycle.LOCATION_TOPICS, lifecycle_checks.check_location),
+                ((*returns.STATE_TOPICS, *returns.RESTOCK_TOPICS), returns.check_return)):
+            table.update(dict.fromkeys(topics, check))
+        for topic in lifecycle.FULFILLMENT_ORDER_TOPICS:
+            table.setdefault(topic, lifecycle_checks.check_fulfillment_order_change)
         return table
 
     def jobs(self) -> Mapping[Topic, Route]:

@@ -41,7 +41,7 @@ from app.platforms.shopify.payload_checks import _show
 from app.platforms.shopify.sync import ShopifyCall, settings
 from app.sync.cursors import save_cursors
 from app.sync.errors import PermanentError, Rejected, RetryableError
-from app.sync.handlers import Delivery, payload_check
+from app.sync.handlers import Delivery
 from app.sync.queue import Job
 from app.sync.schedule import enqueue_once
 from app.sync.transactions import commit_step, end_read
@@ -231,7 +231,6 @@ def _finished(node: dict) -> dict:
 
 # --- the webhook and the fallback -------------------------------------------------------
 
-@payload_check(Platform.SHOPIFY, "bulk_operations/finish")
 def check_bulk_finish(delivery: Delivery) -> None:
     """A BulkOperation gid and a status word."""
     gid = delivery.payload.get("admin_graphql_api_id")

@@ -7,10 +7,8 @@ from app.platforms.shopify.payload_checks import (SHOPIFY, _fulfillment_order_re
                                                   _gid_number, _objects, _positive_int,
                                                   _resource_ids, _show)
 from app.sync.errors import Rejected
-from app.sync.handlers import Delivery, payload_check
+from app.sync.handlers import Delivery
 
-@payload_check(SHOPIFY, "locations/create", "locations/update", "locations/activate",
-               "locations/deactivate", "locations/delete")
 def check_location(delivery: Delivery) -> None:
     """The REST Location resource (locations/delete sends its ``id`` alone)."""
     _resource_ids(delivery.payload, "Location")
@@ -19,8 +17,6 @@ def check_location(delivery: Delivery) -> None:
         raise Rejected(f"the body's name is {_show(name)}, not a location name")
 
 
-@payload_check(SHOPIFY, "fulfillment_orders/split", "fulfillment_orders/rescheduled",
-               "fulfillment_holds/added", "fulfillment_holds/released")
 def check_fulfillment_order_change(delivery: Delivery) -> None:
     """A ``fulfillment_order`` with a FulfillmentOrder id, and every other
     ``*fulfillment_order`` object the payload names (a split's remaining/replacement)."""
@@ -36,7 +32,6 @@ def check_fulfillment_order_change(delivery: Delivery) -> None:
         _gid_number(hold.get("id"), "FulfillmentHold", "fulfillment_hold.id")
 
 
-@payload_check(SHOPIFY, "fulfillment_orders/merged")
 def check_fulfillment_orders_merged(delivery: Delivery) -> None:
     """``merge_intents`` name fulfillment orders by positive integer id; the merge result
     (``fulfillment_order_merges``: one object, or a list of them) by FulfillmentOrder gid."""
@@ -55,7 +50,6 @@ def check_fulfillment_orders_merged(delivery: Delivery) -> None:
                                "fulfillment_order_merges.fulfillment_order")
 
 
-@payload_check(SHOPIFY, "app/scopes_update")
 def check_scopes_update(delivery: Delivery) -> None:
     """``shop_id`` a Shop gid; ``previous`` and ``current`` lists of scope handles. What the
     handler records is read from Shopify (currentAppInstallation), never from this body."""

@@ -12,14 +12,13 @@ from app.platforms.shopify.paging import read_refund
 from app.platforms.shopify.payload_checks import _objects, _positive_int, _resource_ids, _show
 from app.platforms.shopify.sync import ShopifyCall, pull_order
 from app.sync.errors import PermanentError, Rejected
-from app.sync.handlers import Delivery, payload_check
+from app.sync.handlers import Delivery
 from app.sync.lock import defer_while_pushing
 from app.sync.transactions import end_read
 
 SHOPIFY = Platform.SHOPIFY
 
 
-@payload_check(SHOPIFY, "refunds/create")
 def check_refund(delivery: Delivery) -> None:
     """The REST Refund resource: its ids, its order's, and well-formed refund line items."""
     payload = delivery.payload

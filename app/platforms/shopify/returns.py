@@ -31,7 +31,7 @@ from app.platforms.shopify.paging import _follow, complete_fulfillment
 from app.platforms.shopify.payload_checks import _gid_number, _positive_int, _show
 from app.platforms.shopify.sync import ShopifyCall, pull_order
 from app.sync.errors import Deferred, PermanentError, Rejected, RetryableError
-from app.sync.handlers import Delivery, payload_check
+from app.sync.handlers import Delivery
 from app.sync.lock import push_in_flight
 from app.sync.queue import Job
 from app.sync.transactions import end_read
@@ -196,7 +196,6 @@ def _order_gid(payload: dict) -> str | None:
     return gid("Order", payload["order_id"]) if payload.get("order_id") else None
 
 
-@payload_check(SHOPIFY, *STATE_TOPICS, *RESTOCK_TOPICS)
 def check_return(delivery: Delivery) -> None:
     """The Return: its gid (and id when sent, the same return); its order's ids well-formed."""
     payload = delivery.payload

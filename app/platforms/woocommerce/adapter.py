@@ -7,13 +7,10 @@ from flask import Flask
 
 from app.models import Platform
 from app.platforms.base import Route
-from app.platforms.woocommerce import (imports, inbound, inventory, outbound, reconcile, refunds,
-                                       returns, scheduled)
-# Payload checks register themselves by decorator (a module of their own); imported here so
-# this file names everything WooCommerce handles.
-from app.platforms.woocommerce import payload_checks  # noqa: F401
+from app.platforms.woocommerce import (imports, inbound, inventory, outbound, payload_checks,
+                                       reconcile, refunds, returns, scheduled)
 from app.platforms.woocommerce.settings import WEBHOOK_TOPICS
-from app.sync.handlers import Handler
+from app.sync.handlers import Handler, PayloadCheck
 from app.sync.queue import Job
 from app.sync.schedule import Task
 from app.sync.topics import Topic
@@ -77,6 +74,14 @@ class WooCommerceAdapter:
                 "product.updated": inbound.apply_product_webhook,
                 "product.restored": inbound.apply_product_webhook,
                 "product.deleted": inbound.apply_product_deleted}
+
+    def payload_checks(self) -> Mapping[str, PayloadCheck]:
+        """Every subscribed webhook topic and the check its body must pass (a well-formed
+        id of the topic's resource) before its handler runs."""
+        return {**dict.fromkeys(("order.created", "order.updated", "order.deleted"),
+                                payload_checks.check_order),
+                **dict.fromkeys(("product.created", "product.updated", "product.deleted",
+                                 "product.restored"), payload_checks.check_product)}
 
     def jobs(self) -> Mapping[Topic, Route]:
         """The catalog re-read, run continuations, the refunds of an order to read, a return

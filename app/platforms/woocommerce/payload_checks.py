@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from app.models import Platform
 from app.sync.errors import Rejected
-from app.sync.handlers import Delivery, payload_check
+from app.sync.handlers import Delivery
 
 
-@payload_check(Platform.WOOCOMMERCE, "order.created", "order.updated", "order.deleted")
 def check_order(delivery: Delivery) -> None:
     """An order resource (``order.deleted``: just ``{"id": N}``) with a positive integer id."""
     order_id = delivery.payload.get("id")
@@ -23,8 +22,6 @@ def check_order(delivery: Delivery) -> None:
         raise Rejected(f"the body's id is {shown}, not a WooCommerce order id")
 
 
-@payload_check(Platform.WOOCOMMERCE, "product.created", "product.updated", "product.deleted",
-               "product.restored")
 def check_product(delivery: Delivery) -> None:
     """A product resource (a variation's own hooks send the variation in product shape;
     ``product.deleted``: just ``{"id": N}``) with a positive integer id."""
