@@ -62,10 +62,30 @@ def test_contract_gaps_names_a_missing_and_an_unsubscribed_handler(app):
             table["customer.created"] = table["order.created"]
             return table
 
+        def payload_checks(self):
+            table = dict(super().payload_checks())
+            del table["product.restored"]
+            table["coupon.created"] = table["customer.created"] = table["order.created"]
+            table["coupon.deleted"] = table["order.created"]
+            return table
+
     assert contract_gaps(Incomplete()) == [
         "woocommerce: coupon.created is subscribed but has no handler",
         "woocommerce: order.deleted is subscribed but has no handler",
-        "woocommerce: customer.created has a handler but nobody subscribes to it"]
+        "woocommerce: customer.created has a handler but nobody subscribes to it",
+        "woocommerce: product.restored is subscribed but its body is not checked",
+        "woocommerce: coupon.deleted has a payload check but nobody subscribes to it",
+        "woocommerce: customer.created has a payload check but nobody subscribes to it"]
+
+
+@pytest.mark.parametrize("adapter", adapters(), ids=lambda a: a.platform)
+def test_every_subscribed_topic_has_its_adapters_payload_check_registered(app, adapter):
+    from app.sync.handlers import find_payload_check
+
+    checks = adapter.payload_checks()
+    assert set(checks) == adapter.subscribed_topics()
+    for topic in adapter.subscribed_topics():
+        assert find_payload_check(adapter.platform, topic) is checks[topic], topic
 
 
 def test_contract_gaps_refuses_an_object_that_is_no_adapter(app):
