@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.extensions import db
-from app.platforms.shopify.settings import load_settings
-from sandbox.server import start_in_thread
-from tests.conftest import make_test_app, truncate_all
 from tests.contract.harness import ManualChannel, ShopifyChannel, WooCommerceChannel
-from tests.integration.shopify.conftest import CLIENT_ID, SECRET, Stockroom
-from tests.integration.woocommerce.conftest import free_port
+from tests.integration.shopify.conftest import serve_stockroom
 
 # Fixtures of the integration suites, registered here under the names they are bound to
 # (pytest names an imported fixture after that name): the same sandboxes, and WooCommerce's
@@ -28,27 +23,10 @@ SHOPIFY_TIMEOUT = "3"
 @pytest.fixture
 def shopify_stockroom(database_url, shopify_sandbox):  # noqa: F811
     """Stockroom against the reset Shopify sandbox, as tests/integration/shopify's
-    ``stockroom`` (same settings and app registration) but with SHOPIFY_TIMEOUT."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    settings = load_settings({
-        "SHOPIFY_API_SECRET": SECRET, "SHOPIFY_APP_URL": f"{url}/shopify/app",
-        "SHOPIFY_SHOP_URL_TEMPLATE": f"{shopify_sandbox.https_url}/shops/{{shop}}",
-        "SHOPIFY_ADMIN_ORIGINS": shopify_sandbox.http_url,
-        "SHOPIFY_APP_BRIDGE_URL": f"{shopify_sandbox.http_url}/_sandbox/app-bridge.js",
-        "SHOPIFY_CA_BUNDLE": shopify_sandbox.ca_bundle, "SHOPIFY_TIMEOUT_SECONDS": SHOPIFY_TIMEOUT})
-    app = make_test_app(database_url, SHOPIFY_SETTINGS=settings)
-    server = start_in_thread(app, port=port)
-    shopify_sandbox.control("DELETE", "faults")
-    shopify_sandbox.control("POST", "reset", {"seed": 1})
-    shopify_sandbox.control("POST", "apps", {
-        "client_id": CLIENT_ID, "secret": SECRET, "application_url": f"{url}/shopify/app",
-        "redirect_urls": [f"{url}/shopify/auth/callback"]})
-    with app.app_context():
-        yield Stockroom(app, url, shopify_sandbox)
-        server.stop()
-        truncate_all()
-        db.engine.dispose()
+    ``stockroom`` but with SHOPIFY_TIMEOUT (a lost answer is waited for that long)."""
+    with serve_stockroom(database_url, shopify_sandbox,
+                         SHOPIFY_TIMEOUT_SECONDS=SHOPIFY_TIMEOUT) as running:
+        yield running
 
 
 @pytest.fixture(params=["shopify", "woocommerce", "manual"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import socket
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
@@ -106,9 +107,10 @@ class Stockroom:
         raise AssertionError("the worker did not reach the expected state in time")
 
 
-@pytest.fixture
-def stockroom(database_url, shopify_sandbox):
-    """Stockroom on the test database, configured by environment like production."""
+@contextmanager
+def serve_stockroom(database_url, shopify_sandbox, **env):
+    """Stockroom on the test database, configured by environment like production (``env``:
+    more settings, e.g. SHOPIFY_TIMEOUT_SECONDS), against the reset sandbox (no faults)."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     settings = load_settings({
@@ -116,9 +118,10 @@ def stockroom(database_url, shopify_sandbox):
         "SHOPIFY_SHOP_URL_TEMPLATE": f"{shopify_sandbox.https_url}/shops/{{shop}}",
         "SHOPIFY_ADMIN_ORIGINS": shopify_sandbox.http_url,
         "SHOPIFY_APP_BRIDGE_URL": f"{shopify_sandbox.http_url}/_sandbox/app-bridge.js",
-        "SHOPIFY_CA_BUNDLE": shopify_sandbox.ca_bundle})
+        "SHOPIFY_CA_BUNDLE": shopify_sandbox.ca_bundle, **env})
     app = make_test_app(database_url, SHOPIFY_SETTINGS=settings)
     server = start_in_thread(app, port=port)
+    shopify_sandbox.control("DELETE", "faults")
     shopify_sandbox.control("POST", "reset", {"seed": 1})
     shopify_sandbox.control("POST", "apps", {
         "client_id": CLIENT_ID, "secret": SECRET, "application_url": f"{url}/shopify/app",
@@ -128,6 +131,13 @@ def stockroom(database_url, shopify_sandbox):
         server.stop()
         truncate_all()
         db.engine.dispose()
+
+
+@pytest.fixture
+def stockroom(database_url, shopify_sandbox):
+    """Stockroom on the test database, configured by environment like production."""
+    with serve_stockroom(database_url, shopify_sandbox) as running:
+        yield running
 
 
 class FormParser(HTMLParser):
