@@ -40,10 +40,11 @@ class RecordFulfillment:
     remote_id: str                   # the platform's id for it: recorded once per id
     #: remote line id -> units; None: every unit of the order still unshipped here.
     lines: Mapping[str, int] | None
-    location: LocationRef
+    #: Where it left from; None: it left before Stockroom counted the stock (no stock moves).
+    location: LocationRef | None
     tracking: Tracking
     happened: str                    # "Shipped on Shopify": starts the note of a shortfall
-    unmapped_note: str               # the note when the location is not mapped
+    unmapped_note: str               # the note when no stock moves (no location, not mapped)
 
 
 @dataclass(frozen=True)
@@ -142,45 +143,45 @@ def _record(c: RecordFulfillment, merchant_id: int, channel_id: int) -> Applied:
     quantities = {lid: min(q, left[lid]) for lid, q in wanted.items() if min(q, left[lid]) > 0}
     if not quantities:
         return Applied(c, False, "nothing left to fulfill here: recorded nothing")
+    location_id = resolve_location(channel_id, c.location) if c.location else None
     f = create_platform_fulfillment(
-        order.id, quantities, resolve_location(channel_id, c.location),
+        order.id, quantities, location_id,
         merchant_id=merchant_id, tracking=c.tracking, remote_id=c.remote_id,
         happened=c.happened, unmapped_note=c.unmapped_note)
     return Applied(c, True, f"recorded as {f.name}", f)
 
 
-def _cancel(c: CancelFulfillment, merchant_id: int, channel_id: int) -> Applied:
+def _change(c: CancelFulfillment | UpdateTracking | MarkDelivered, merchant_id: int,
+            channel_id: int) -> Applied:
     f = _fulfillment(c.fulfillment_id, merchant_id, channel_id)
-    if f.status == S.CANCELED:
+    if f.status == S.CANCELED:  # a canceled fulfillment takes no further change
         return Applied(c, False, "already canceled", f)
+    return _CHANGES[type(c)](c, f)
+
+
+def _cancel(c: CancelFulfillment, f: Fulfillment) -> Applied:
     if f.status == S.DELIVERED:
         return Applied(c, False, "delivered here: kept", f)
-    cancel_fulfillment(f.id, merchant_id=merchant_id, source=Origin.PLATFORM)
+    cancel_fulfillment(f.id, merchant_id=f.merchant_id, source=Origin.PLATFORM)
     return Applied(c, True, "canceled: stock restored", f)
 
 
-def _track(c: UpdateTracking, merchant_id: int, channel_id: int) -> Applied:
-    f = _fulfillment(c.fulfillment_id, merchant_id, channel_id)
-    if f.status == S.CANCELED:
-        return Applied(c, False, "already canceled", f)
+def _track(c: UpdateTracking, f: Fulfillment) -> Applied:
     t = c.tracking
     if not t.number or (t.number, t.company, t.url) == (f.tracking_number, f.tracking_company,
                                                         f.tracking_url):
         return Applied(c, False, "", f)
-    update_tracking(f.id, t, merchant_id=merchant_id, source=Origin.PLATFORM,
+    update_tracking(f.id, t, merchant_id=f.merchant_id, source=Origin.PLATFORM,
                     notify_customer=f.notify_customer)
     return Applied(c, True, "tracking updated", f)
 
 
-def _deliver(c: MarkDelivered, merchant_id: int, channel_id: int) -> Applied:
-    f = _fulfillment(c.fulfillment_id, merchant_id, channel_id)
-    if f.status == S.CANCELED:
-        return Applied(c, False, "already canceled", f)
+def _deliver(c: MarkDelivered, f: Fulfillment) -> Applied:
     if f.status == S.DELIVERED:
         return Applied(c, False, "", f)
-    mark_delivered(f.id, merchant_id=merchant_id, source=Origin.PLATFORM)
+    mark_delivered(f.id, merchant_id=f.merchant_id, source=Origin.PLATFORM)
     return Applied(c, True, "delivered", f)
 
 
-_APPLY = {RecordFulfillment: _record, CancelFulfillment: _cancel, UpdateTracking: _track,
-          MarkDelivered: _deliver}
+_CHANGES = {CancelFulfillment: _cancel, UpdateTracking: _track, MarkDelivered: _deliver}
+_APPLY = {RecordFulfillment: _record, **dict.fromkeys(_CHANGES, _change)}

@@ -19,23 +19,24 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 
 from sqlalchemy import select
 
 from app.database import refresh_listing_statistics
 from app.extensions import db
-from app.fulfillment import Tracking, create_fulfillment
 from app.catalog import rematch_channel
-from app.models import (Channel, ChannelListing, ChannelStatus, Fulfillment, MatchStatus, Order,
-                        Origin, OutboxEvent)
+from app.models import Channel, ChannelListing, ChannelStatus, MatchStatus, Order, OutboxEvent
 from app.models._common import utcnow
 from app.platforms.shopify import bulk
 from app.platforms.shopify.catalog import read_variant_page, store_variants
+from app.platforms.shopify.mapping import record_fulfillment
 from app.platforms.shopify.paging import read_order_fulfillments
 from app.platforms.shopify.sync import ShopifyCall, import_locations, pull_order, settings
 from app.platforms.shopify.subscriptions import ensure_webhook_subscriptions
 from app.stock.push import mark_dirty
 from app.sync.cursors import save_cursors
+from app.sync.commands import apply_commands
 from app.sync.queue import Job
 from app.sync.topics import Topic
 from app.sync.transactions import commit_step, end_read
@@ -254,26 +255,9 @@ def import_order(call: ShopifyCall, merchant_id: int, channel_id: int, order_gid
     if order is None or not with_fulfillments or not any(line.quantity for line in order.lines):
         return order
     node = read_order_fulfillments(call, "OrderFulfillmentsForSync", order_gid) or {}
-    known = set(db.session.scalars(select(Fulfillment.remote_id).where(
-        Fulfillment.channel_id == channel_id, Fulfillment.order_id == order.id)))
-    lines = {line.remote_id: line for line in order.lines}
-    for f in node.get("fulfillments") or []:
-        if f["id"] in known or f["status"] != "SUCCESS":
-            continue
-        quantities: dict[int, int] = {}
-        for li in f["fulfillmentLineItems"]["nodes"]:
-            line = lines.get(li["lineItem"]["id"])
-            if line is not None:
-                quantities[line.id] = quantities.get(line.id, 0) + li["quantity"]
-        not_shipped = {line.id: line.not_shipped_quantity for line in order.lines}
-        quantities = {lid: min(q, not_shipped[lid]) for lid, q in quantities.items()}
-        quantities = {lid: q for lid, q in quantities.items() if q > 0}
-        if not quantities:
-            continue
-        info = (f.get("trackingInfo") or [{}])[0] if f.get("trackingInfo") else {}
-        tracking = Tracking(info.get("number") or "", info.get("company") or "",
-                            info.get("url") or "")
-        create_fulfillment(order.id, quantities, None, merchant_id=merchant_id,
-                           origin=Origin.PLATFORM, remote_id=f["id"], tracking=tracking,
-                           stock_note=BEFORE_INSTALL_NOTE)
+    # Recorded once each (by remote id), never more than is left, and with no stock moved.
+    apply_commands([replace(record_fulfillment(order.id, f), location=None,
+                            unmapped_note=BEFORE_INSTALL_NOTE)
+                    for f in node.get("fulfillments") or [] if f["status"] == "SUCCESS"],
+                   merchant_id=merchant_id, channel_id=channel_id)
     return order

@@ -63,7 +63,8 @@ def apply_fulfillment(job: Job) -> str:
     existing = db.session.scalar(select(Fulfillment).where(
         Fulfillment.channel_id == job.channel_id, Fulfillment.remote_id == remote_id))
     if existing is not None:
-        return _changes_note(existing, current)
+        return notes_of(apply_fulfillment_changes(existing, current),
+                        otherwise="echo of our own fulfillment: nothing to change")
     if current["status"] != "SUCCESS":
         return f"ignored: a {current['status'].lower()} fulfillment we never had"
     applied = record_platform_fulfillment(job.merchant_id, job.channel_id, order, current)
@@ -74,17 +75,10 @@ def apply_fulfillment(job: Job) -> str:
 FULFILLMENT_WEBHOOK_TOPICS = ("fulfillments/create", "fulfillments/update")
 
 
-def apply_fulfillment_changes(f: Fulfillment, current: dict) -> bool:
-    """Bring a known fulfillment up to Shopify's state (idempotent: replays change nothing);
-    True when something changed."""
-    return any(a.changed for a in apply_commands(
-        fulfillment_commands(f.id, current), merchant_id=f.merchant_id, channel_id=f.channel_id))
-
-
-def _changes_note(f: Fulfillment, current: dict) -> str:
-    applied = apply_commands(fulfillment_commands(f.id, current), merchant_id=f.merchant_id,
-                             channel_id=f.channel_id)
-    return notes_of(applied, otherwise="echo of our own fulfillment: nothing to change")
+def apply_fulfillment_changes(f: Fulfillment, current: dict) -> list[Applied]:
+    """Bring a known fulfillment up to Shopify's state (idempotent: replays change nothing)."""
+    return apply_commands(fulfillment_commands(f.id, current), merchant_id=f.merchant_id,
+                          channel_id=f.channel_id)
 
 
 def record_platform_fulfillment(merchant_id: int, channel_id: int, order: Order, current: dict

@@ -53,7 +53,7 @@ def _customer_name(node: dict) -> str:
 
 def fulfillment_tracking(node: dict) -> Tracking:
     """A Fulfillment node's first trackingInfo as Tracking (empty when it has none)."""
-    info = (node.get("trackingInfo") or [{}])[0] if node.get("trackingInfo") else {}
+    info = (node.get("trackingInfo") or [{}])[0]
     return Tracking(info.get("number") or "", info.get("company") or "", info.get("url") or "")
 
 

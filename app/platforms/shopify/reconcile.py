@@ -130,7 +130,7 @@ def _apply(merchant_id: int, channel_id: int, order: Order, current: dict) -> in
     existing = db.session.scalar(select(Fulfillment).where(
         Fulfillment.channel_id == channel_id, Fulfillment.remote_id == current["id"]))
     if existing is not None:
-        return int(apply_fulfillment_changes(existing, current))
+        return int(any(a.changed for a in apply_fulfillment_changes(existing, current)))
     if current["status"] != "SUCCESS" or order.cancelled_at is not None:
         return 0
     return int(record_platform_fulfillment(merchant_id, channel_id, order, current).changed)
@@ -157,7 +157,8 @@ def reconcile_live_fulfillments(call: ShopifyCall, merchant_id: int, channel_id:
         for row, current in zip(batch, nodes):
             if not current:
                 continue
-            changed += apply_fulfillment_changes(db.session.get(Fulfillment, row.id), current)
+            applied = apply_fulfillment_changes(db.session.get(Fulfillment, row.id), current)
+            changed += any(a.changed for a in applied)
         commit_step()
     return changed
 

@@ -108,11 +108,12 @@ def _record_store_completion(order: Order, data: dict, tracking: Tracking) -> st
         return f"echo of our own completion of {order.name}: ignored"
     [applied] = apply_commands([store_completion(order.id, data, _usable(tracking))],
                                merchant_id=order.merchant_id, channel_id=order.channel_id)
-    if not applied.changed and applied.fulfillment is None:
-        return f"{order.name} completed on the store: nothing left to fulfill here"
-    if not applied.changed:
+    if applied.changed:
+        return (f"{order.name} completed on the store: recorded as fulfillment "
+                f"{applied.fulfillment.name}")
+    if applied.fulfillment is not None:  # this completion's, recorded by an earlier delivery
         return f"completion of {order.name} already recorded"
-    return f"{order.name} completed on the store: recorded as fulfillment {applied.fulfillment.name}"
+    return f"{order.name} completed on the store: nothing left to fulfill here"
 
 
 def _usable(tracking: Tracking) -> Tracking:
