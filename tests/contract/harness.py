@@ -16,11 +16,10 @@ from app.models import ChannelLocation, Fulfillment, Merchant, Order, WebhookInb
 from app.platforms.registry import register_handlers
 from app.platforms.woocommerce.outbound import remote_parts
 from app.sync.inbox import store_webhook
-from app.sync.worker import Worker
 from tests.contract.manual import SHIPPED, UNREACHABLE, ManualAdapter
 from tests.fixtures.factories import (confirm_stock, make_channel, make_item, make_location,
                                       make_merchant, make_order, stock)
-from tests.integration.shopify.conftest import SHOP, release_session
+from tests.integration.shopify.conftest import SHOP, release_session, run_worker_until
 from tests.integration.shopify.test_fulfillment_sync import place_order
 from tests.integration.shopify.test_install import install_via_admin
 from tests.integration.woocommerce.conftest import connected
@@ -323,20 +322,7 @@ class ManualChannel(Harness):
         super().__init__(app, order_id, location_id)
 
     def run_worker(self, *, until=None, timeout: float = 15.0) -> None:
-        worker = Worker(self.app, worker_id="contract-worker", poll_seconds=0.05)
-        deadline, idle = time.monotonic() + timeout, 0
-        while time.monotonic() < deadline:
-            ran = worker.run_pass()
-            db.session.remove()
-            done = until is not None and until()
-            db.session.remove()
-            if done:
-                return
-            idle = idle + 1 if ran == 0 else 0
-            if until is None and idle >= 3:
-                return
-            time.sleep(0.02)
-        raise AssertionError("the worker did not reach the expected state in time")
+        run_worker_until(self.app, until=until, timeout=timeout, idle_passes=3, pause=0.02)
 
     def _entries(self) -> dict[str, dict]:
         return {key: entry for key, entry in SHIPPED.items()

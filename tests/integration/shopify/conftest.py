@@ -90,21 +90,29 @@ class Stockroom:
 
     def run_worker(self, *, until=None, timeout: float = 15.0) -> None:
         """Run worker passes until ``until()`` is true (or, without it, the queues are idle)."""
-        worker = Worker(self.app, worker_id="test-worker", poll_seconds=0.05)
-        deadline = time.monotonic() + timeout
-        idle = 0
-        while time.monotonic() < deadline:
-            ran = worker.run_pass()
-            db.session.remove()
-            done = until is not None and until()
-            db.session.remove()  # never hold SQLite's write lock while webhooks arrive
-            if done:
-                return
-            idle = idle + 1 if ran == 0 else 0
-            if until is None and idle >= 5:
-                return
-            time.sleep(0.05)
-        raise AssertionError("the worker did not reach the expected state in time")
+        run_worker_until(self.app, until=until, timeout=timeout)
+
+
+def run_worker_until(app, *, until=None, timeout: float = 15.0, idle_passes: int = 5,
+                     pause: float = 0.05) -> None:
+    """Worker passes until ``until()`` is true (without it: ``idle_passes`` idle in a row);
+    the session is ended around each check (never hold SQLite's write lock while webhooks
+    arrive)."""
+    worker = Worker(app, worker_id="test-worker", poll_seconds=0.05)
+    deadline = time.monotonic() + timeout
+    idle = 0
+    while time.monotonic() < deadline:
+        ran = worker.run_pass()
+        db.session.remove()
+        done = until is not None and until()
+        db.session.remove()
+        if done:
+            return
+        idle = idle + 1 if ran == 0 else 0
+        if until is None and idle >= idle_passes:
+            return
+        time.sleep(pause)
+    raise AssertionError("the worker did not reach the expected state in time")
 
 
 @contextmanager
