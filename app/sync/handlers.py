@@ -8,9 +8,10 @@ from app.sync.queue import Job
 
 #: A handler does the job's work. It may read, call a platform, and write; it must not
 #: keep a transaction open across a network call (app/sync/transactions.py: end_read() or
-#: commit_step() first), and it must not commit its final writes: the worker commits them together with the
-#: job's completion, so the effect and "done" land in one transaction. Return a short
-#: note (or None); raise RetryableError / PermanentError / Deferred to steer the worker.
+#: commit_step() first), and it must not commit its final writes: the worker commits them
+#: together with the job's completion, so the effect and "done" land in one transaction.
+#: Return a short note (or None); raise RetryableError / PermanentError / Deferred to steer
+#: the worker.
 Handler = Callable[[Job], str | None]
 
 #: Called when a failed attempt is recorded, in the same transaction (a savepoint: if it
