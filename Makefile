@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: test demo bench constraints refresh-shopify-reference clean
+.PHONY: test demo bench constraints refresh-shopify-reference refresh-npm-assets clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -49,6 +49,12 @@ refresh-shopify-reference:
 	  chmod -R u+w vendor/shopify && \
 	  echo "refresh-shopify-reference: copied from $(SHOPIFY_REFERENCE_SRC) (see git status vendor/shopify/)"; \
 	fi
+
+## make refresh-npm-assets: fetch the pinned npm packages again (htmx, Polaris CSS and icons,
+## axe-core for the browser tests) with `npm pack`, check each tarball's integrity against the
+## pin in vendor/npm_assets.py, and copy the listed files in. Never run by test or demo.
+refresh-npm-assets:
+	$(PY) vendor/npm_assets.py
 
 constraints: $(STAMP)
 	{ echo "# Every transitive package pinned: make installs with -c constraints.txt."; \

@@ -119,6 +119,8 @@ def register_filters(app: Flask) -> None:
 
     from app.web.job_wording import webhook_words
 
-    app.jinja_env.globals.update(order_status=order_status, fo_tone=fo_tone,
+    from app.web.polaris import icon
+
+    app.jinja_env.globals.update(order_status=order_status, fo_tone=fo_tone, icon=icon,
                                  webhook_words=webhook_words,
                                  cancel_warning=cancel_warning, barcode=barcode)

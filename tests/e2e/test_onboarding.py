@@ -211,7 +211,7 @@ def _onboard(world: World, page, screenshots) -> None:
     # (e) map the shop's two locations.
     page.get_by_role("link", name="Locations", exact=True).first.click()
     page.wait_for_load_state()  # htmx has bound the selects' change triggers
-    unmapped = page.locator("#location-mappings .badge", has_text="Unmapped")
+    unmapped = page.locator("#location-mappings .Polaris-Badge", has_text="Unmapped")
     expect(unmapped).to_have_count(2)
     for left, (remote, ours) in enumerate((("Warehouse 1", "Warehouse"),
                                            ("Warehouse 2", "Back room"))):

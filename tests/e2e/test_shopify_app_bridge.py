@@ -12,6 +12,8 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.accessibility import assert_accessible
+
 pytestmark = pytest.mark.e2e
 
 ADMIN = "/store/demo-shop/apps/stockroom"
@@ -135,7 +137,9 @@ def test_mobile_viewport_frames_the_app_360_px_wide(shopify_world, page):
     overflow = frame.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"the orders page scrolls {overflow} px sideways at 360 px"
     expect(page).to_have_url(re.compile(ADMIN_RE + r"/orders\?viewport=mobile$"))
-    # Every page of the sidebar fits the phone's width (wide tables scroll in their own box).
+    # Every page of the sidebar fits the phone's width (wide tables scroll in their own box)
+    # and passes axe-core's WCAG 2.1 A/AA rules inside the admin's frame.
+    assert_accessible(frame, "Orders at 360 px, embedded")
     wide = {}
     for name in ("Inventory", "Listings", "Locations", "Transfers", "Receiving", "Low stock",
                  "Sync", "Connections", "Settings", "Set up", "Stock CSV"):
@@ -146,6 +150,7 @@ def test_mobile_viewport_frames_the_app_360_px_wide(shopify_world, page):
             "document.documentElement.scrollWidth - document.documentElement.clientWidth")
         if overflow > 0:
             wide[name] = overflow
+        assert_accessible(frame, f"{name} at 360 px, embedded")
     assert wide == {}, f"pages scrolling sideways at 360 px (px): {wide}"
     assert world.control("GET", "app-bridge/misuse") == []
 

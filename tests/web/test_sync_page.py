@@ -8,7 +8,7 @@ from app.models import Channel, OutboxEvent, WebhookInbox
 
 
 def _row(body, kind, job_id):
-    match = re.search(rf'<tr id="{kind}-{job_id}">(.*?)</tr>', body, re.S)
+    match = re.search(rf'<tr\b[^>]*\bid="{kind}-{job_id}"[^>]*>(.*?)</tr>', body, re.S)
     assert match, f"no row {kind}-{job_id}"
     return match.group(1)
 

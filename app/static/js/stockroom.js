@@ -35,6 +35,28 @@
     });
   });
 
+  // Polaris Select shows the chosen option's text in its own box (the native select is
+  // transparent over it, so keyboard and screen readers use the real control).
+  function showSelected(select) {
+    var shown = select.parentNode.querySelector(".Polaris-Select__SelectedOption");
+    var option = select.options[select.selectedIndex];
+    if (shown) shown.textContent = option ? option.text : "";
+  }
+  function showAllSelected(root) {
+    var selects = root.querySelectorAll ? root.querySelectorAll(".Polaris-Select__Input") : [];
+    Array.prototype.forEach.call(selects, showSelected);
+  }
+  showAllSelected(document);
+  document.addEventListener("htmx:load", function (event) { showAllSelected(event.target); });
+  document.addEventListener("change", function (event) {
+    if (event.target.classList && event.target.classList.contains("Polaris-Select__Input")) {
+      showSelected(event.target);
+    }
+  });
+  document.addEventListener("reset", function (event) {
+    setTimeout(function () { showAllSelected(event.target); }, 0);
+  });
+
   // Flashed messages rendered with the page fade out like toasts.
   document.querySelectorAll("#toasts .toast").forEach(function (toast) {
     setTimeout(function () { toast.remove(); }, 6000);

@@ -81,11 +81,11 @@ def test_location_created_on_shopify_needs_mapping_on_locations_and_home(stockro
         "Pop-up Store", None, RemoteStatus.ACTIVE, "merchant_managed")
     assert "needs mapping" in inbox_note("locations/create")
     admin = Admin(stockroom)
-    row = re.search(rf'<tr id="channel-location-{new.id}">.*?</tr>',
+    row = re.search(rf'<tr\b[^>]*\bid="channel-location-{new.id}">.*?</tr>',
                     admin.get("/locations").text, re.S).group(0)
     assert "Pop-up Store" in row and "Needs mapping" in row
     home = admin.get("/").text
-    attention = re.search(r'<section class="card" id="attention".*?</section>', home, re.S)
+    attention = re.search(r'<section class="Polaris-ShadowBevel"[^>]*id="attention".*?</section>', home, re.S)
     assert attention and "Pop-up Store" in attention.group(0)
     # The shop's 3PL locations are not mapped either: all are listed, counted.
     unmapped = db.session.query(ChannelLocation).filter(
@@ -123,10 +123,10 @@ def test_deactivated_location_gets_no_push_until_active_again_and_none_once_dele
     stockroom.run_worker()
     assert remote_available(stockroom, "TOTE-NAT", downtown) == 10  # nothing pushed there
     admin = Admin(stockroom)
-    row = re.search(r'<tr id="channel-location-\d+">(?:(?!</tr>).)*Downtown Store.*?</tr>',
+    row = re.search(r'<tr\b[^>]*\bid="channel-location-\d+">(?:(?!</tr>).)*Downtown Store.*?</tr>',
                     admin.get("/locations").text, re.S).group(0)
     assert "Deactivated on Shopify" in row and "No inventory is pushed here" in row
-    held = re.search(r'<section class="card" id="held-pushes".*?</section>',
+    held = re.search(r'<section class="Polaris-ShadowBevel"[^>]*id="held-pushes".*?</section>',
                      admin.get("/sync").text, re.S)
     assert held and "Downtown Store" in held.group(0)
     assert "1 quantity not pushed, deactivated on the platform" in held.group(0)
@@ -196,7 +196,7 @@ def test_fulfillment_order_moved_to_an_unmapped_location_shows_on_the_order(stoc
 
     stockroom.run_worker(until=moved)
     page = Admin(stockroom).get(f"/orders/{order_id}").text
-    panel = re.search(r'<section class="card" id="fulfillment-orders".*?</section>', page, re.S)
+    panel = re.search(r'<section class="Polaris-ShadowBevel"[^>]*id="fulfillment-orders".*?</section>', page, re.S)
     assert panel and "Pop-up Store" in panel.group(0) and "Unmapped location" in panel.group(0)
 
 
