@@ -5,7 +5,8 @@ import datetime as dt
 import enum
 
 from sqlalchemy import (Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text,
-                        UniqueConstraint, text)
+                        UniqueConstraint, and_, text)
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -21,6 +22,10 @@ class FulfillmentStatus(enum.StrEnum):
     SHIPPED = "shipped"
     DELIVERED = "delivered"
     CANCELED = "canceled"
+
+
+#: The statuses whose unpacked fulfillments are still to pick and pack (to_pack).
+TO_PACK_STATUSES = (FulfillmentStatus.PENDING, FulfillmentStatus.SHIPPED)
 
 
 class Origin(enum.StrEnum):
@@ -78,6 +83,8 @@ class Fulfillment(db.Model):
     stock_note: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[dt.datetime] = created_at_column()
     shipped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Packed is its own fact, apart from the shipment status (docs/decisions/0011).
+    packed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     canceled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
@@ -95,6 +102,16 @@ class Fulfillment(db.Model):
     def is_live(self) -> bool:
         """Counts toward fulfilled quantities (anything but canceled)."""
         return self.status != FulfillmentStatus.CANCELED
+
+    @hybrid_property
+    def to_pack(self) -> bool:
+        """Still on the shelves: Pending or Shipped, and not packed (pick list, pack screen)."""
+        return self.status in TO_PACK_STATUSES and self.packed_at is None
+
+    @to_pack.inplace.expression
+    @classmethod
+    def _to_pack_expression(cls):
+        return and_(cls.status.in_(TO_PACK_STATUSES), cls.packed_at.is_(None))
 
 
 class FulfillmentLine(db.Model):

@@ -77,3 +77,50 @@ def _counts() -> dict[str, int]:
 
     return {table.name: db.session.scalar(select(func.count()).select_from(table))
             for table in db.metadata.sorted_tables}
+
+
+def test_packed_at_backfilled_for_fulfillments_that_left(tmp_path):
+    """c9e5a3f7b1d2 marks the Shipped and Delivered fulfillments packed when they shipped
+    (when they were made, for one without a shipped_at); Pending and Canceled ones stay
+    unpacked (the rows made at head, the column dropped by the downgrade, then backfilled)."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import select, text
+
+    from app.fulfillment import (cancel_fulfillment, create_fulfillment, mark_delivered,
+                                 mark_shipped)
+    from app.models import Fulfillment
+    from tests.conftest import make_test_app
+    from tests.fixtures.factories import (make_channel, make_item, make_location, make_merchant,
+                                          make_order, stock)
+
+    app = make_test_app(f"sqlite:///{tmp_path / 'packed.sqlite3'}")
+    with app.app_context():
+        upgrade()
+        merchant = make_merchant()
+        location, item = make_location(merchant), make_item(merchant)
+        stock(location, item, 100)
+        order = make_order(make_channel(merchant), [(item, 10)])
+        made = {}
+        for how in ("pending", "shipped", "delivered", "canceled", "no_shipped_at"):
+            made[how] = create_fulfillment(order.id, {order.lines[0].id: 1}, location.id,
+                                           merchant_id=merchant.id).id
+        for how in ("shipped", "no_shipped_at"):
+            mark_shipped(made[how], merchant_id=merchant.id)
+        mark_delivered(made["delivered"], merchant_id=merchant.id)  # from Pending: not packed
+        cancel_fulfillment(made["canceled"], merchant_id=merchant.id)
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="b8d4f0a2e3c6")
+        db.session.execute(text("UPDATE fulfillments SET shipped_at = NULL WHERE id = :id"),
+                           {"id": made["no_shipped_at"]})
+        db.session.commit()
+        db.session.remove()
+        upgrade()
+        got = {f.id: f for f in db.session.scalars(select(Fulfillment))}
+        packed = {how: got[fid].packed_at for how, fid in made.items()}
+        assert packed["pending"] is None and packed["canceled"] is None
+        assert packed["shipped"] == got[made["shipped"]].shipped_at is not None
+        assert packed["delivered"] == got[made["delivered"]].shipped_at is not None
+        assert packed["no_shipped_at"] == got[made["no_shipped_at"]].created_at
+        db.session.remove()
+        db.engine.dispose()
