@@ -11,11 +11,12 @@ from sqlalchemy import select
 
 from app.errors import DomainError
 from app.extensions import db
-from app.fulfillment import Tracking, create_fulfillment, mark_delivered, mark_shipped
+from app.fulfillment import Tracking, create_fulfillment, mark_delivered
 from app.models import (Channel, ChannelLocation, InventoryItem, InventoryLevel, Order,
                         StockLocation)
 from app.platforms.shopify.sync import ShopifyCall, import_locations, pull_order
 from app.platforms.shopify.tokens import Credentials, save_install
+from app.warehouse.packing import complete_packing, pack_lines, record_scan
 from app.web.carriers import tracking_url
 
 SHOP = "demo-shop.myshopify.com"
@@ -268,15 +269,17 @@ def fulfill_some(merchant_id: int, channel: Channel, *, rng: random.Random, shar
                 continue
         carrier = rng.choice(CARRIERS)
         number = f"1Z{rng.randrange(10**9, 10**10)}"
+        # A label bought (tracking) ships it; half of those are packed too, a fifth
+        # delivered; the rest of the full ones and the partial ones are Pending, to pick.
+        tracking = (Tracking(number, carrier, tracking_url(carrier, number))
+                    if roll < share_full * 0.75 else None)
         for location_id in sorted(locations, key=lambda i: (i != assigned.get(order.id), i)):
             try:
                 with db.session.begin_nested():
                     f = create_fulfillment(order.id, quantities, location_id,
-                                           merchant_id=merchant_id,
-                                           tracking=Tracking(number, carrier,
-                                                             tracking_url(carrier, number)))
+                                           merchant_id=merchant_id, tracking=tracking)
                     if roll < share_full * 0.5:
-                        mark_shipped(f.id, merchant_id=merchant_id)
+                        _pack_by_scan(merchant_id, f.id)
                     if roll < share_full * 0.2:
                         mark_delivered(f.id, merchant_id=merchant_id)
             except DomainError:
@@ -286,6 +289,14 @@ def fulfill_some(merchant_id: int, channel: Channel, *, rng: random.Random, shar
             break
     db.session.commit()
     return made, partial
+
+
+def _pack_by_scan(merchant_id: int, fulfillment_id: int) -> None:
+    """Pack a fulfillment on the pack screen's terms: every unit scanned by SKU, completed."""
+    for pl in pack_lines(merchant_id, fulfillment_id):
+        for _ in range(pl.quantity):
+            record_scan(merchant_id, fulfillment_id, pl.sku or pl.barcode)
+    complete_packing(merchant_id, fulfillment_id)
 
 
 def _assigned_locations(channel_id: int) -> dict[int, object]:

@@ -225,6 +225,7 @@ def _orders(rng, ids, *, orders, merchant_id, channel_id, item_ids, location_ids
             "tracking_company": "UPS" if status != "pending" else "", "tracking_url": "",
             "notify_customer": False, "sync_state": "synced", "sync_error": "", "stock_note": "",
             "created_at": at, "shipped_at": at if status != "pending" else None,
+            "packed_at": at if status != "pending" else None,  # they left: packed
             "delivered_at": at if status == "delivered" else None, "canceled_at": None}
         order_row["fulfillment_status"] = ("fulfilled" if len(shipped) == len(lines)
                                            else "partially_fulfilled")

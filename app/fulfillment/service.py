@@ -98,8 +98,9 @@ def create_fulfillment(order: Order | int, quantities: Mapping[int, int],
     a positive whole number no larger than the line's unfulfilled quantity, the location
     must be the merchant's and active, and stock must be available there (unless the
     location allows negative stock). Stock is decremented through the ledger; the
-    fulfillment starts Pending; a ``fulfillment.created`` outbox event is written in the
-    same unit of work. ``location`` None is only for platform-origin fulfillments at an
+    fulfillment starts Pending, or Shipped when it has a tracking number (a platform's is
+    packed too: it left from there); a ``fulfillment.created`` outbox event is written in
+    the same unit of work. ``location`` None is only for platform-origin fulfillments at an
     unmapped platform location: recorded, no stock moved, ``stock_note`` says why.
     Flushes, never commits.
     """
@@ -130,9 +131,14 @@ def create_fulfillment(order: Order | int, quantities: Mapping[int, int],
     # The order's row is locked (above): no other fulfillment of it takes this number.
     number = 1 + (db.session.scalar(select(func.max(Fulfillment.number)).where(
         Fulfillment.order_id == order.id)) or 0)
+    shipped = bool(tracking.number)
+    now = utcnow()
     fulfillment = Fulfillment(
         merchant_id=merchant_id, channel_id=order.channel_id, order_id=order.id, number=number,
-        location_id=stock_location.id if stock_location else None, status=S.PENDING,
+        location_id=stock_location.id if stock_location else None,
+        status=S.SHIPPED if shipped else S.PENDING, shipped_at=now if shipped else None,
+        # Made shipped on the platform: packed there. Ours is packed on the pack screen.
+        packed_at=now if shipped and origin == Origin.PLATFORM else None,
         origin=origin, remote_id=remote_id, tracking_number=tracking.number,
         tracking_company=tracking.company, tracking_url=tracking.url,
         notify_customer=notify_customer, stock_note=stock_note,
@@ -154,7 +160,7 @@ def create_fulfillment(order: Order | int, quantities: Mapping[int, int],
     if per_item:
         apply_movements(merchant_id, stock_location, per_item, reason="fulfillment",
                         reference=Reference("fulfillment", fulfillment.id))
-    _emit(fulfillment, Topic.FULFILLMENT_CREATED, origin)
+    _emit(fulfillment, Topic.FULFILLMENT_CREATED, origin, shipped=shipped)
     db.session.flush()
     return fulfillment
 
@@ -198,11 +204,13 @@ def _validated_quantities(quantities: Mapping[int, int]) -> dict[int, int]:
 
 def mark_shipped(fulfillment_id: int, *, merchant_id: int,
                  source: Origin = Origin.APP) -> Fulfillment:
-    """Pending -> Shipped. ``source`` says who made the change (platform: not pushed back)."""
+    """Pending -> Shipped, and packed if it was not: it left the building. ``source`` says
+    who made the change (platform: not pushed back). A Shipped one is refused."""
     fulfillment = _transition(fulfillment_id, merchant_id, "shipped")
     fulfillment.status = S.SHIPPED
     fulfillment.shipped_at = utcnow()
-    _emit(fulfillment, Topic.FULFILLMENT_SHIPPED, source)
+    fulfillment.packed_at = fulfillment.packed_at or fulfillment.shipped_at
+    _emit(fulfillment, Topic.FULFILLMENT_SHIPPED, source, shipped=True)
     return fulfillment
 
 
@@ -220,14 +228,19 @@ def mark_delivered(fulfillment_id: int, *, merchant_id: int,
 
 def update_tracking(fulfillment_id: int, tracking: Tracking, *, merchant_id: int,
                     notify_customer: bool = False, source: Origin = Origin.APP) -> Fulfillment:
-    """Replace the tracking details of a live fulfillment."""
+    """Replace the tracking details of a live fulfillment; a tracking number ships a
+    Pending one (not packed: that is the pack screen's). Removing it does not un-ship."""
     tracking = tracking.validated()
     fulfillment = _transition(fulfillment_id, merchant_id, "re-tracked")
     fulfillment.tracking_number = tracking.number
     fulfillment.tracking_company = tracking.company
     fulfillment.tracking_url = tracking.url
     fulfillment.notify_customer = notify_customer
-    _emit(fulfillment, Topic.FULFILLMENT_TRACKING_UPDATED, source)
+    shipped = fulfillment.status == S.PENDING and bool(tracking.number)
+    if shipped:
+        fulfillment.status = S.SHIPPED
+        fulfillment.shipped_at = utcnow()
+    _emit(fulfillment, Topic.FULFILLMENT_TRACKING_UPDATED, source, shipped=shipped)
     return fulfillment
 
 
@@ -268,14 +281,18 @@ def _transition(fulfillment_id: int, merchant_id: int, action: str) -> Fulfillme
     return fulfillment
 
 
-def _emit(fulfillment: Fulfillment, topic: str, source: Origin) -> None:
+def _emit(fulfillment: Fulfillment, topic: str, source: Origin, *,
+          shipped: bool = False) -> None:
     # Every change is an outbox event (the order's timeline shows them all); the worker
     # pushes only those made in Stockroom: a change the platform told us about is
-    # already there.
+    # already there. ``shipped``: this change made it Shipped (one event per change, so
+    # the push of that event says so on the platform: Shopify's IN_TRANSIT event).
+    payload = {"fulfillment_id": fulfillment.id, "source": str(source)}
+    if shipped:
+        payload["shipped"] = True
     db.session.add(OutboxEvent(
         merchant_id=fulfillment.merchant_id, channel_id=fulfillment.channel_id,
-        order_id=fulfillment.order_id, topic=topic,
-        payload={"fulfillment_id": fulfillment.id, "source": str(source)}))
+        order_id=fulfillment.order_id, topic=topic, payload=payload))
     if source == Origin.APP:
         fulfillment.sync_state = SyncState.PENDING
     db.session.flush()

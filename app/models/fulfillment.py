@@ -16,7 +16,11 @@ from app.models.stock import InventoryItem, StockLocation
 
 
 class FulfillmentStatus(enum.StrEnum):
-    """Lifecycle: pending -> shipped -> delivered, or canceled from pending/shipped."""
+    """Lifecycle: pending -> shipped -> delivered, or canceled from pending/shipped.
+
+    Shipped as soon as it has a tracking number, is marked shipped or is packed
+    (app/fulfillment/service.py); whether it is packed is ``Fulfillment.packed_at``.
+    """
 
     PENDING = "pending"
     SHIPPED = "shipped"
@@ -83,7 +87,8 @@ class Fulfillment(db.Model):
     stock_note: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[dt.datetime] = created_at_column()
     shipped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    # Packed is its own fact, apart from the shipment status (docs/decisions/0011).
+    # Packed is its own fact: Shipped (tracking added) can still be on the shelves. Set by
+    # the pack screen, an explicit "mark shipped", or a platform fulfillment made shipped.
     packed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     canceled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -5,9 +5,11 @@ scan locks the order, then the fulfillment (the fixed lock order of app/locking.
 reads and bumps the count: two packers scanning one fulfillment are serialized, and the
 unit one of them scanned last is refused to the other as an extra unit, never counted twice.
 
-A pending fulfillment is completed (marked shipped) from the pack screen only when every
-line's scanned count equals its quantity, or with an override and its reason, which the
-order's timeline keeps (a timeline-only outbox event: no platform hears of it).
+A fulfillment still to pack (Pending or Shipped, not packed: ``Fulfillment.to_pack``; a
+label bought first ships it before it is packed) is completed from the pack screen only
+when every line's scanned count equals its quantity, or with an override and its reason,
+which the order's timeline keeps (a timeline-only outbox event: no platform hears of it).
+Completing sets ``packed_at``, and ships a Pending one.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from app.fulfillment import mark_shipped
 from app.locking import fulfillments_for_update, orders_for_update
 from app.models import (Fulfillment, FulfillmentLine, FulfillmentStatus, InventoryItem, Order,
                         OutboxEvent, PackCount)
+from app.models._common import utcnow
 from app.models.stock import sku_key
 
 MAX_CODE, MAX_REASON = 255, 500
@@ -61,6 +64,20 @@ class ScanRefused(InvalidInput):
         super().__init__(message, field="code")
         self.kind = kind
         self.code = code
+
+
+class NotToPack(IllegalTransition):
+    """The pack screen asked for a fulfillment that is packed already, delivered or canceled."""
+
+    def __init__(self, fulfillment: Fulfillment, action: str):
+        super().__init__(fulfillment.id, fulfillment.status, action, fulfillment.name)
+        if fulfillment.status in (FulfillmentStatus.DELIVERED, FulfillmentStatus.CANCELED):
+            self.message = (f"Fulfillment {fulfillment.name} is {fulfillment.status}: "
+                            "there is nothing to pack.")
+        else:
+            self.message = (f"Fulfillment {fulfillment.name} is packed already: there is "
+                            "nothing left to pack.")
+        self.args = (self.message,)
 
 
 class PackIncomplete(IllegalTransition):
@@ -108,16 +125,16 @@ def record_scan(merchant_id: int, fulfillment_id: int, code: str) -> PackLine:
     """Check off one unit of the line whose SKU (any case and spacing) or barcode is ``code``.
 
     Refused with ScanRefused, counting nothing: an empty or unknown code, an item that is
-    not in this fulfillment (the message names the order it belongs to, if another pending
-    one), and a unit more than the line's quantity. A fulfillment no longer pending can't
-    be packed (IllegalTransition). Flushes, never commits.
+    not in this fulfillment (the message names the order it belongs to, if another one to
+    pack), and a unit more than the line's quantity. A fulfillment packed already,
+    delivered or canceled can't be packed (NotToPack). Flushes, never commits.
     """
     code = " ".join((code or "").split())
     if not code:
         raise InvalidInput("Scan or type a SKU or barcode.", field="code")
     if len(code) > MAX_CODE:
         raise ScanRefused("unknown", code[:40], "That is not a SKU or barcode (too long).")
-    fulfillment = _locked(merchant_id, fulfillment_id, "packed")
+    fulfillment = _to_pack(merchant_id, fulfillment_id, "packed")
     lines = _lines(fulfillment)
     match = [pl for pl in lines if _matches(pl.sku, pl.barcode, code)]
     if not match:
@@ -142,7 +159,8 @@ def record_scan(merchant_id: int, fulfillment_id: int, code: str) -> PackLine:
 
 def complete_packing(merchant_id: int, fulfillment_id: int, *, override: bool = False,
                      reason: str = "") -> Fulfillment:
-    """Mark a pending fulfillment shipped once every unit is scanned, or with an override.
+    """Mark a fulfillment packed once every unit is scanned, or with an override; a Pending
+    one is marked shipped too (a Shipped one, tracked before packing, is not shipped again).
 
     Without ``override`` the counts must equal the quantities (PackIncomplete names the
     lines that differ); an override needs a ``reason``. Either way the order's timeline
@@ -154,7 +172,7 @@ def complete_packing(merchant_id: int, fulfillment_id: int, *, override: bool = 
     if len(reason) > MAX_REASON:
         raise InvalidInput(f"The reason is too long ({MAX_REASON} characters at most).",
                            field="reason")
-    fulfillment = _locked(merchant_id, fulfillment_id, "completed")
+    fulfillment = _to_pack(merchant_id, fulfillment_id, "completed")
     lines = _lines(fulfillment)
     verified = all(pl.remaining == 0 for pl in lines)
     if not verified and not override:
@@ -171,30 +189,42 @@ def complete_packing(merchant_id: int, fulfillment_id: int, *, override: bool = 
         order_id=fulfillment.order_id, topic=PACKED_TOPIC,
         payload={"fulfillment_id": fulfillment.id, "source": "stockroom", "message": message,
                  "override": not verified, "scanned": scanned, "units": units}))
-    return mark_shipped(fulfillment.id, merchant_id=merchant_id)
+    if fulfillment.status == FulfillmentStatus.PENDING:
+        return mark_shipped(fulfillment.id, merchant_id=merchant_id)  # packed as it ships
+    fulfillment.packed_at = utcnow()  # Shipped already (tracking): no second shipped event
+    db.session.flush()
+    return fulfillment
 
 
 def ship_fulfillment(fulfillment_id: int, *, merchant_id: int) -> Fulfillment:
-    """The order page's "Mark as shipped": refused while a scan is half done (finish it on
-    the pack screen, or override there); a fulfillment nobody scanned ships as before."""
-    fulfillment = _locked(merchant_id, fulfillment_id, "shipped")
+    """The order page's "Mark as shipped" of a Pending fulfillment: refused while a scan is
+    half done (finish it on the pack screen, or override there); a fulfillment nobody
+    scanned ships (and counts as packed: it left the building) as before."""
+    fulfillment = _locked(merchant_id, fulfillment_id)
+    if fulfillment.status != FulfillmentStatus.PENDING:
+        raise IllegalTransition(fulfillment.id, fulfillment.status, "shipped",
+                                fulfillment.name)
     lines = _lines(fulfillment)
     if any(pl.scanned for pl in lines) and any(pl.remaining for pl in lines):
         raise PackIncomplete(fulfillment.id, fulfillment.status, lines)
     return mark_shipped(fulfillment.id, merchant_id=merchant_id)
 
 
-def _locked(merchant_id: int, fulfillment_id: int, action: str) -> Fulfillment:
-    """Lock the order, then the fulfillment; it must be pending."""
+def _locked(merchant_id: int, fulfillment_id: int) -> Fulfillment:
+    """Lock the order, then the fulfillment (NotFound for another merchant's)."""
     probe = db.session.scalar(select(Fulfillment.order_id).where(
         Fulfillment.merchant_id == merchant_id, Fulfillment.id == fulfillment_id))
     if probe is None:
         raise NotFound("That fulfillment does not exist.")
     orders_for_update(merchant_id, [probe])
-    fulfillment = fulfillments_for_update(merchant_id, [fulfillment_id])[fulfillment_id]
-    if fulfillment.status != FulfillmentStatus.PENDING:
-        raise IllegalTransition(fulfillment.id, fulfillment.status, action,
-                                fulfillment.name)
+    return fulfillments_for_update(merchant_id, [fulfillment_id])[fulfillment_id]
+
+
+def _to_pack(merchant_id: int, fulfillment_id: int, action: str) -> Fulfillment:
+    """Locked (:func:`_locked`); it must be still to pack (live and not packed)."""
+    fulfillment = _locked(merchant_id, fulfillment_id)
+    if not fulfillment.to_pack:
+        raise NotToPack(fulfillment, action)
     return fulfillment
 
 
@@ -214,8 +244,7 @@ def _not_here(fulfillment: Fulfillment, code: str) -> ScanRefused:
         select(Order.name).join(Fulfillment, Fulfillment.order_id == Order.id)
         .join(FulfillmentLine, FulfillmentLine.fulfillment_id == Fulfillment.id)
         .where(Fulfillment.merchant_id == fulfillment.merchant_id,
-               Fulfillment.status == FulfillmentStatus.PENDING,
-               Fulfillment.id != fulfillment.id,
+               Fulfillment.to_pack, Fulfillment.id != fulfillment.id,
                FulfillmentLine.inventory_item_id == item.id)
         .order_by(Fulfillment.id).limit(1))
     if other is not None:

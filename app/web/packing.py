@@ -56,14 +56,18 @@ def scan_pack_item(fulfillment_id: int):
 @bp.post("/fulfillments/<int:fulfillment_id>/pack")
 @login_required
 def complete_pack(fulfillment_id: int):
-    """Mark shipped once every unit is scanned, or with "override" and a reason."""
+    """Mark packed (and a Pending one shipped) once every unit is scanned, or with "override"
+    and a reason."""
     form = request.form
     try:
         submission = consume_form_token(g.merchant_id, request.path, form.get(FIELD))
         fulfillment = complete_packing(g.merchant_id, fulfillment_id,
                                        override=checkbox(form, "override"),
                                        reason=form.get("reason", ""))
-        submission.outcome = f"Fulfillment {fulfillment.name} packed and marked as shipped."
+        # A Pending one ships as it is packed (one time for both); a tracked one shipped before.
+        shipped_too = (" and marked as shipped"
+                       if fulfillment.shipped_at == fulfillment.packed_at else "")
+        submission.outcome = f"Fulfillment {fulfillment.name} packed{shipped_too}."
         order_id = fulfillment.order_id
         db.session.commit()
     except AlreadySubmitted as repeat:

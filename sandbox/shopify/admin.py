@@ -44,7 +44,8 @@ header a{color:#ddd}#admin-body{flex:1;display:flex;min-height:0}
 #admin-title-bar{display:flex;gap:8px;align-items:center;padding:8px 16px;background:#f1f1f1;min-height:36px}
 #admin-title-bar h1{font-size:1.1rem;margin:0;flex:1}#admin-loading{height:3px;background:#008060}
 iframe{flex:1;border:0;width:100%}body.mobile #admin-main{flex:0 0 360px;width:360px}
-body.mobile #admin-sidebar{display:none}
+body.mobile #admin-sidebar{display:none}#admin-app-menu{display:none}body.mobile #admin-app-menu{display:inline-block}
+body.mobile.menu-open #admin-sidebar{display:block;position:absolute;top:40px;left:0;z-index:10;box-shadow:0 4px 12px rgba(0,0,0,.3)}
 #toasts{position:fixed;bottom:16px;left:50%;transform:translateX(-50%)}
 .toast{background:#303030;color:#fff;padding:8px 16px;border-radius:8px;margin-top:8px}
 .toast.error{background:#8e1f0b}
@@ -55,7 +56,8 @@ body.mobile #admin-sidebar{display:none}
 #admin-save-bar[hidden]{display:none}#admin-save-bar span{flex:1}#admin-save-bar.shake{outline:3px solid #c70a24}
 #admin-modal button.critical{background:#c70a24;color:#fff;border:0;padding:6px 12px;border-radius:8px}</style></head><body{% if mobile %} class="mobile"{% endif %}>
 <header><strong>Shopify admin (sandbox)</strong><span>{{ shop }}</span>
-<a href="{{ admin_url }}">Orders &amp; stock</a><span>Apps / {{ app.name }}</span></header>
+<a href="{{ admin_url }}">Orders &amp; stock</a><span>Apps / {{ app.name }}</span>
+<button type="button" id="admin-app-menu" aria-controls="admin-sidebar" aria-expanded="false">{{ app.name }} pages</button></header>
 <div id="admin-body"><nav id="admin-sidebar" aria-label="{{ app.name }} pages"></nav>
 <div id="admin-main"><div id="admin-save-bar" role="region" aria-label="Unsaved changes" hidden><span>Unsaved changes</span>
 <button type="button" id="admin-save-bar-discard">Discard</button><button type="button" id="admin-save-bar-save" class="primary">Save</button></div>
@@ -80,6 +82,14 @@ function inApp(href) { return typeof href === "string" && href.startsWith(APP_OR
 function click(kind, index, selector) {
   frame.contentWindow.postMessage({type: "sandbox:click", kind, index, selector}, APP_ORIGIN);
 }
+// On a phone the admin folds the app's pages into a menu (the app's name in the title
+// bar): the same links, shown on demand.
+const appMenu = document.getElementById("admin-app-menu");
+function setMenu(open) {
+  document.body.classList.toggle("menu-open", open);
+  appMenu.setAttribute("aria-expanded", String(open));
+}
+appMenu.addEventListener("click", () => setMenu(!document.body.classList.contains("menu-open")));
 function drawNav(nav, navMenus) {
   const side = document.getElementById("admin-sidebar");
   side.replaceChildren();
@@ -95,6 +105,7 @@ function drawNav(nav, navMenus) {
     if (path === currentPath.split("?")[0]) a.setAttribute("aria-current", "page");
     a.addEventListener("click", (e) => {
       e.preventDefault();
+      setMenu(false);
       if (saveBarOpen) { blockedLeave(link.href); return; }
       click("nav", index);
     });

@@ -195,7 +195,7 @@ def test_push_of_a_fulfillment_records_the_remote_id_and_marks_synced(channel):
     assert channel.remote_fulfillment(fulfillment_id) == held(channel, "TRK-1")
     assert channel.shipments_on_platform() == 1
     channel.run_worker()  # the platform's news of our own push (its echo) changes nothing
-    assert fulfillments_of(channel) == [(fulfillment_id, Origin.APP, FulfillmentStatus.PENDING)]
+    assert fulfillments_of(channel) == [(fulfillment_id, Origin.APP, FulfillmentStatus.SHIPPED)]
     assert sync_of(fulfillment_id) == (remote_id, SyncState.SYNCED)
 
 
@@ -263,7 +263,7 @@ def test_inbound_waits_while_a_push_of_the_order_is_in_flight(channel):
         assert row.status == JobStatus.DONE, row.last_error
     remote_id, state = sync_of(fulfillment_id)
     assert remote_id and state == SyncState.SYNCED
-    assert fulfillments_of(channel) == [(fulfillment_id, Origin.APP, FulfillmentStatus.PENDING)]
+    assert fulfillments_of(channel) == [(fulfillment_id, Origin.APP, FulfillmentStatus.SHIPPED)]
     assert channel.remote_fulfillment(fulfillment_id) == held(channel, "TRK-1")
     assert channel.shipments_on_platform() == 1
 
@@ -276,6 +276,9 @@ def test_a_fulfillment_made_on_the_platform_is_recorded_once_with_stock_at_the_m
     [(fulfillment_id, origin, status)] = fulfillments_of(channel)
     assert origin == Origin.PLATFORM
     f = row_of(Fulfillment, fulfillment_id)
+    # The same rule on every platform: with tracking it is Shipped, and packed there.
+    assert (status == FulfillmentStatus.SHIPPED) == bool(f.tracking_number)
+    assert (f.packed_at is not None) == bool(f.tracking_number)
     assert f.location_id == channel.location_id  # the platform location's mapping
     assert {fl.order_line_id: fl.quantity for fl in f.lines} == {channel.line_id: UNITS}
     assert on_hand_at(channel) == stocked - UNITS

@@ -117,7 +117,9 @@ def test_owner_fulfills_with_validation_errors_then_cancels(live_app, page, scre
     expect(page).to_have_url(base + f"/orders/{data['order_id']}")
     card = page.locator(".fulfillment-card").first
     expect(card).to_contain_text("Main warehouse")
-    expect(card).to_contain_text("Pending")
+    # Created with tracking: Shipped at once (the label is bought), still to be packed.
+    expect(card).to_contain_text("Shipped")
+    expect(card).to_contain_text("Not packed yet")
     expect(card.get_by_role("link", name="1Z999AA10123456784")).to_have_attribute(
         "href", "https://www.ups.com/track?tracknum=1Z999AA10123456784")
     expect(page.locator("#order-detail")).to_contain_text("Partially fulfilled")

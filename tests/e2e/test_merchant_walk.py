@@ -79,8 +79,10 @@ def test_inventory_committed_counts_open_orders_as_the_push_does(live_app, page)
     assert int(cells.nth(2).inner_text()) == _pushed_quantity(live_app, data)
 
 
-def test_bulk_fulfill_result_shows_beside_the_button(live_app, page):
+@pytest.mark.parametrize("width", [1280, 360])
+def test_bulk_fulfill_result_shows_beside_the_button(live_app, page, width):
     base = live_app.config["E2E_URL"]
+    page.set_viewport_size({"width": width, "height": 900 if width > 360 else 780})
     _sign_up(page, base)
     _seed(live_app)
     page.goto(base + "/orders")

@@ -3,6 +3,8 @@ and see what the printer gets (print media: the slip alone, no app chrome); down
 print a pick list of orders selected in the list; and the slip inside the Shopify admin."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -93,15 +95,20 @@ def test_packing_slip_prints_alone_after_a_fulfillment(live_app, page, screensho
     screenshots.take(page, "pick-list-print")
 
 
-def test_packing_slip_inside_the_shopify_admin(shopify_world, page):
-    """Embedded: the slip opens in the admin's iframe (an htmx navigation with the session
-    token), prints without the app's chrome, and its signed PDF link downloads."""
+@pytest.mark.parametrize("viewport", ["desktop", "mobile"])
+def test_packing_slip_inside_the_shopify_admin(shopify_world, page, viewport):
+    """Embedded (desktop, and the admin's 360 px phone frame): the slip opens in the admin's
+    iframe (an htmx navigation with the session token), prints without the app's chrome,
+    and its signed PDF link downloads."""
     world = shopify_world
-    page.goto(f"{world.sandbox_http}/store/demo-shop/apps/stockroom")
+    mobile = viewport == "mobile"
+    page.goto(f"{world.sandbox_http}/store/demo-shop/apps/stockroom"
+              + ("?viewport=mobile" if mobile else ""))
     page.get_by_role("button", name="Install app").click()
     app = page.frame_locator("#app-frame")
     nav = page.get_by_role("navigation", name="Stockroom pages")  # the admin's sidebar
-    expect(nav.get_by_role("link", name="Orders", exact=True)).to_be_visible()
+    expect(page.locator("#admin-sidebar a").filter(has_text=re.compile("^Orders$"))
+           ).to_have_count(1, timeout=20_000)
     with world.app.app_context():
         # The install imports the shop's open orders: fulfill one of them from a location.
         order_id = _wait(lambda: _read(select(Order.id).order_by(Order.id).limit(1)),
@@ -115,6 +122,8 @@ def test_packing_slip_inside_the_shopify_admin(shopify_world, page):
         name, title, fulfillment_id = order.name, line.title, fulfillment.id
         db.session.remove()
 
+    if mobile:
+        page.get_by_role("button", name="Stockroom pages").click()  # the admin's app menu
     nav.get_by_role("link", name="Orders", exact=True).click()
     app.get_by_role("link", name=name, exact=True).click()
     app.locator(f"#slip-{fulfillment_id}").click()

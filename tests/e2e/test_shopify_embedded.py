@@ -1,6 +1,7 @@
-"""In a real browser, inside the sandbox Shopify admin: install through the consent page,
-open the app in the admin's iframe, fulfill part of an order at a second location, see the
-sandbox show the fulfillment, cancel it, see stock restored."""
+"""In a real browser, inside the sandbox Shopify admin, at desktop width and in the admin's
+360 px phone frame: install through the consent page, open the app in the admin's iframe,
+map the shop's locations, fulfill part of an order at a second location with tracking, see
+the sandbox show the fulfillment, cancel it, see stock restored."""
 from __future__ import annotations
 
 import re
@@ -67,25 +68,40 @@ def _on_hand(world, location_id: int, item_id: int) -> int:
         return value
 
 
+@pytest.mark.parametrize("viewport", ["desktop", "mobile"])
 def test_install_in_admin_fulfill_at_second_location_then_cancel(shopify_world, page,
-                                                                  screenshots):
+                                                                  screenshots, viewport):
     world = shopify_world
+    mobile = viewport == "mobile"
+    suffix = "-mobile" if mobile else ""
     shop = world.control("GET", f"shops/{SHOP}")
     sandbox_location = {loc["name"]: loc["id"] for loc in shop["locations"]}
 
     # Install from the admin (the shop named by its handle, as the admin's own URLs do).
-    page.goto(f"{world.sandbox_http}/store/demo-shop/apps/stockroom")
+    page.goto(f"{world.sandbox_http}/store/demo-shop/apps/stockroom"
+              + ("?viewport=mobile" if mobile else ""))
     expect(page.get_by_role("heading", name="Install Stockroom")).to_be_visible()
-    screenshots.take(page, "shopify-consent")
+    if not mobile:
+        screenshots.take(page, "shopify-consent")
     page.get_by_role("button", name="Install app").click()
     app = page.frame_locator("#app-frame")
     nav = page.get_by_role("navigation", name="Stockroom pages")  # the admin's sidebar
-    expect(nav.get_by_role("link", name="Orders", exact=True)).to_be_visible()
+
+    def go(name: str) -> None:
+        """A page of the app from the admin's sidebar (on a phone, its app menu)."""
+        if mobile:
+            page.get_by_role("button", name="Stockroom pages").click()
+        nav.get_by_role("link", name=name, exact=True).click()
+
+    # The app's pages are in the admin (folded into its menu on a phone).
+    expect(page.locator("#admin-sidebar a").filter(has_text=re.compile("^Orders$"))).to_have_count(1)
     assert page.frames[1].evaluate("typeof window.shopify.idToken") == "function"
+    if mobile:
+        assert page.locator("#app-frame").bounding_box()["width"] == 360
 
     # Map the shop's locations onto the merchant's stock locations (toasts via App Bridge).
     ids = _merchant_stock(world)
-    nav.get_by_role("link", name="Locations", exact=True).click()
+    go("Locations")
     app.get_by_label("Stock location for Main Warehouse").select_option(label="Main warehouse")
     expect(app.get_by_label("Stock location for Main Warehouse")).to_have_value(
         str(ids["main"]), timeout=20_000)
@@ -96,10 +112,10 @@ def test_install_in_admin_fulfill_at_second_location_then_cancel(shopify_world, 
     app.get_by_label("Stock location for Downtown Store").select_option(label="Downtown shop")
     expect(app.get_by_label("Stock location for Downtown Store")).to_have_value(
         str(ids["downtown"]))
-    screenshots.take(page, "embedded-locations")
+    screenshots.take(page, "embedded-locations" + suffix)
 
     # A customer checks out on Shopify: the webhook brings the order into the open list.
-    nav.get_by_role("link", name="Orders", exact=True).click()
+    go("Orders")
     placed = world.control("POST", f"shops/{SHOP}/orders", {
         "lines": [{"sku": "TOTE-NAT", "quantity": 2}, {"sku": "MUG-WHT", "quantity": 1}],
         "customer_name": "Ada Lovelace", "email": "ada@example.com",
@@ -108,7 +124,7 @@ def test_install_in_admin_fulfill_at_second_location_then_cancel(shopify_world, 
     row = app.locator("#order-rows tbody tr").filter(
         has=app.get_by_role("link", name=placed["name"], exact=True))
     expect(row).to_contain_text("Unfulfilled", timeout=25_000)  # polled every 10 s
-    screenshots.take(page, "embedded-orders")
+    screenshots.take(page, "embedded-orders" + suffix)
 
     # Fulfill one tote of two at the second location (Shopify has it at Main Warehouse).
     row.get_by_role("link", name=placed["name"]).click()
@@ -121,7 +137,7 @@ def test_install_in_admin_fulfill_at_second_location_then_cancel(shopify_world, 
     form.get_by_label("Downtown shop").check()
     form.get_by_label("Carrier").select_option("UPS")
     form.get_by_label("Tracking number").fill("1Z999AA10123456784")
-    screenshots.take(page, "embedded-fulfill")
+    screenshots.take(page, "embedded-fulfill" + suffix)
     form.get_by_role("button", name="Fulfill items").click()
     card = app.locator(".fulfillment-card").first
     expect(card).to_contain_text("Downtown shop")
@@ -136,10 +152,11 @@ def test_install_in_admin_fulfill_at_second_location_then_cancel(shopify_world, 
     sandbox_admin = page.context.new_page()
     sandbox_admin.goto(f"{world.sandbox_http}/_sandbox/admin/{SHOP}")
     expect(sandbox_admin.locator("table").nth(1)).to_contain_text("1Z999AA10123456784")
-    screenshots.take(sandbox_admin, "shopify-sandbox-fulfillment")
+    if not mobile:
+        screenshots.take(sandbox_admin, "shopify-sandbox-fulfillment")
     sandbox_admin.close()
     expect(app.locator("#order-timeline")).to_contain_text("Pushed to Shopify")
-    screenshots.take(page, "embedded-order")
+    screenshots.take(page, "embedded-order" + suffix)
 
     # Cancel it, asked in the admin's modal (ui-modal), never the browser's confirm():
     # first going back (nothing changes), then confirming. Shopify cancels it too and the
@@ -151,7 +168,7 @@ def test_install_in_admin_fulfill_at_second_location_then_cancel(shopify_world, 
     expect(modal).to_contain_text("go back into stock at Downtown shop")
     modal.get_by_role("button", name="Go back").click()
     expect(modal).to_have_count(0)
-    expect(card).to_contain_text("Pending")
+    expect(card).to_contain_text("Shipped")  # tracking was added: shipped, not canceled
     assert _on_hand(world, ids["downtown"], ids["tote"]) == 4
     card.get_by_role("button", name="Cancel fulfillment").click()
     modal.get_by_role("button", name="Cancel fulfillment").click()
@@ -163,7 +180,7 @@ def test_install_in_admin_fulfill_at_second_location_then_cancel(shopify_world, 
     assert _on_hand(world, ids["downtown"], ids["tote"]) == 5
     _wait(lambda: world.control("GET", f"shops/{SHOP}")["fulfillments"][0]["status"]
           == "CANCELLED", "Shopify did not cancel the fulfillment")
-    nav.get_by_role("link", name="Inventory", exact=True).click()
+    go("Inventory")
     level = app.locator('tr[data-sku="TOTE-NAT"][data-location="Downtown shop"]')
     expect(level.locator("td.num").first).to_have_text("5")
     toasts = world.control("GET", "toasts")
@@ -183,7 +200,7 @@ def test_a_stale_session_token_is_replaced_before_the_request_leaves(shopify_wor
     expect(nav.get_by_role("link", name="Orders", exact=True)).to_be_visible()
     sent: dict[str, str] = {}
     page.on("request", lambda r: sent.__setitem__(r.url, r.headers.get("authorization", "")))
-    nav.get_by_role("link", name="Inventory", exact=True).click()
+    go("Inventory")
     expect(app.get_by_role("heading", name="Inventory", exact=True)).to_be_visible()
     before = {v for k, v in sent.items() if k.startswith(world.url)}
     assert before and all(v.startswith("Bearer ") for v in before)

@@ -1,4 +1,5 @@
-"""Random sequences of fulfill / cancel / ship / deliver / adjust keep every invariant.
+"""Random sequences of fulfill / track / pack / cancel / ship / deliver / adjust keep every
+invariant.
 
 A plain-Python model predicts each operation's outcome; after every step the database
 must agree with it and with ARCHITECTURE.md's invariants (checked on the real database).
@@ -13,9 +14,11 @@ from sqlalchemy import select
 from app.errors import (AlreadyCanceled, IllegalTransition, InsufficientStock, InvalidInput,
                         QuantityExceedsUnfulfilled)
 from app.extensions import db
-from app.fulfillment import cancel_fulfillment, create_fulfillment, mark_delivered, mark_shipped
+from app.fulfillment import (Tracking, cancel_fulfillment, create_fulfillment, mark_delivered,
+                             mark_shipped, update_tracking)
 from app.models import Fulfillment, InventoryLevel, OrderLine
 from app.stock import adjust_stock
+from app.warehouse.packing import NotToPack, complete_packing
 from tests.conftest import truncate_all
 from tests.fixtures.factories import (make_channel, make_item, make_location, make_merchant,
                                       make_order, stock)
@@ -52,8 +55,8 @@ class FulfillmentMachine(RuleBasedStateMachine):
         db.session.commit()
 
     @rule(order_index=st.integers(0, 1), location_index=st.integers(0, 1),
-          qtys=st.lists(st.integers(0, 4), min_size=2, max_size=2))
-    def fulfill(self, order_index, location_index, qtys):
+          qtys=st.lists(st.integers(0, 4), min_size=2, max_size=2), tracked=st.booleans())
+    def fulfill(self, order_index, location_index, qtys, tracked):
         order_lines = [ln for ln in self.lines
                        if self.line_order[ln[0]] == self._order_ids()[order_index]]
         wanted = {ln[0]: q for ln, q in zip(order_lines, qtys) if q}
@@ -61,14 +64,17 @@ class FulfillmentMachine(RuleBasedStateMachine):
         expected = self._expected_fulfill_error(wanted, order_lines, location)
         try:
             f = create_fulfillment(self._order_ids()[order_index], wanted, location.id,
-                                   merchant_id=self.merchant_id)
+                                   merchant_id=self.merchant_id,
+                                   tracking=Tracking("1Z1" if tracked else ""))
             db.session.commit()
         except (InvalidInput, QuantityExceedsUnfulfilled, InsufficientStock) as exc:
             db.session.rollback()
             assert type(exc) is expected, f"got {type(exc).__name__}, expected {expected}"
             return
         assert expected is None, f"expected {expected.__name__}"
-        self.fulfillments[f.id] = {"status": "pending", "location_id": location.id,
+        # A tracking number ships it (not packed: that is the pack screen's).
+        self.fulfillments[f.id] = {"status": "shipped" if tracked else "pending",
+                                   "packed": False, "location_id": location.id,
                                    "lines": dict(wanted)}
         for (line_id, item_id, _), q in ((ln, wanted.get(ln[0], 0)) for ln in order_lines):
             self.fulfilled[line_id] += q
@@ -132,6 +138,40 @@ class FulfillmentMachine(RuleBasedStateMachine):
             return
         assert model["status"] in allowed
         model["status"] = "delivered" if delivered else "shipped"
+        model["packed"] |= not delivered  # marked shipped: it left the building, packed
+
+    @rule(index=st.integers(0, 50), number=st.sampled_from(["", "1Z2"]))
+    def track(self, index, number):
+        fid = self._pick(index)
+        if fid is None:
+            return
+        model = self.fulfillments[fid]
+        try:
+            update_tracking(fid, Tracking(number), merchant_id=self.merchant_id)
+            db.session.commit()
+        except IllegalTransition:
+            db.session.rollback()
+            assert model["status"] == "canceled"
+            return
+        assert model["status"] != "canceled"
+        if model["status"] == "pending" and number:  # removing tracking never un-ships
+            model["status"] = "shipped"
+
+    @rule(index=st.integers(0, 50))
+    def pack(self, index):
+        fid = self._pick(index)
+        if fid is None:
+            return
+        model = self.fulfillments[fid]
+        try:
+            complete_packing(self.merchant_id, fid, override=True, reason="test")
+            db.session.commit()
+        except NotToPack:
+            db.session.rollback()
+            assert model["packed"] or model["status"] in ("delivered", "canceled")
+            return
+        assert not model["packed"] and model["status"] in ("pending", "shipped")
+        model["status"], model["packed"] = "shipped", True
 
     @rule(location_index=st.integers(0, 1), item_index=st.integers(0, 2),
           delta=st.integers(-4, 4).filter(bool))
@@ -155,7 +195,12 @@ class FulfillmentMachine(RuleBasedStateMachine):
         for line in db.session.scalars(select(OrderLine)):
             assert line.fulfilled_quantity == self.fulfilled[line.id]
         for f in db.session.scalars(select(Fulfillment)):
-            assert f.status == self.fulfillments[f.id]["status"]
+            model = self.fulfillments[f.id]
+            assert f.status == model["status"]
+            assert (f.packed_at is not None) == model["packed"]
+            if f.status != "canceled":  # a canceled one keeps when it had shipped
+                assert (f.shipped_at is not None) == (f.status in ("shipped", "delivered"))
+            assert f.to_pack == (f.status in ("pending", "shipped") and not model["packed"])
         db.session.rollback()  # end the read transaction: it would hold SQLite's write lock
 
 

@@ -1,4 +1,6 @@
 """The fulfill form: defaults, availability, auto split, inline errors, success; card actions."""
+import re
+
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -44,7 +46,7 @@ def test_new_fulfillment_locations_fragment_follows_quantities(shop, browser):
     response = browser.hx_get(f"/orders/{shop.order.id}/fulfill?qty-{mug_line.id}=3&qty-{tote_line.id}=1",
                               "fulfill-locations")
     body = response.get_data(as_text=True)
-    assert body.lstrip().startswith('<section class="card" id="fulfill-locations"')
+    assert re.match(r'\s*<section class="Polaris-ShadowBevel"[^>]*\bid="fulfill-locations"', body)
     assert "Main warehouse can fulfill everything chosen." in body
 
 
@@ -106,7 +108,7 @@ def test_fulfillments_are_named_by_order_and_number(shop, browser):
     slip = browser.get(f"/fulfillments/{third}/packing-slip").get_data(as_text=True)
     assert f"Fulfillment {name}-F3 ·" in slip
     pack = browser.get(f"/fulfillments/{third}/pack").get_data(as_text=True)
-    assert f"Pack fulfillment {name}-F3</h1>" in pack
+    assert f"Pack fulfillment {name}-F3</span></h1>" in pack
     ledger = browser.get(f"/inventory/{shop.mug.id}").get_data(as_text=True)
     assert (f'fulfillment <a href="/orders/{shop.order.id}#fulfillment-{third}">{name}-F3</a>'
             in ledger)
@@ -197,14 +199,33 @@ def test_ship_deliver_and_cancel(shop, browser):
     assert response.status_code == 409 and "already canceled" in response.get_data(as_text=True)
 
 
+RULE = "Shipped when tracking is added or it is marked shipped"
+
+
 def test_the_pending_to_shipped_rule_is_on_the_card(shop, browser):
-    fid = _fulfill(shop)
+    fid = _fulfill(shop, 1)
     body = browser.get(f"/orders/{shop.order.id}").get_data(as_text=True)
-    assert ("Not shipped yet: it becomes Shipped when you pack it (scan to verify) or mark "
-            "it as shipped.") in body
-    browser.post(f"/fulfillments/{fid}/ship", target="order-detail")
+    assert f"Not shipped yet. {RULE}" in body and "Not packed yet" in body
+    assert f'/fulfillments/{fid}/ship"' in body and f'/fulfillments/{fid}/pack"' in body
+    # Tracking added ships it; it is still to pack (the Pack link), no more "Mark shipped".
+    browser.hx_get(f"/fulfillments/{fid}/tracking", "order-detail")
+    browser.post(f"/fulfillments/{fid}/tracking", {"tracking_number": "1Z5"},
+                 target="order-detail")
+    db.session.expire_all()
+    assert db.session.get(Fulfillment, fid).status == "shipped"
     body = browser.get(f"/orders/{shop.order.id}").get_data(as_text=True)
-    assert "Not shipped yet" not in body and "<dt>Shipped</dt>" in body
+    assert "Not shipped yet" not in body and RULE in body and "<dt>Shipped</dt>" in body
+    assert "Not packed yet" in body and f'/fulfillments/{fid}/pack"' in body
+    assert f'/fulfillments/{fid}/ship"' not in body
+    # Marked shipped: it left the building, packed then.
+    other = _fulfill(shop, 1)
+    browser.post(f"/fulfillments/{other}/ship", target="order-detail")
+    db.session.expire_all()
+    packed = db.session.get(Fulfillment, other).packed_at
+    body = browser.get(f"/orders/{shop.order.id}").get_data(as_text=True)
+    assert body.count("<dt>Packed</dt>") == 2 and body.count("Not packed yet") == 1
+    assert f'/fulfillments/{other}/pack"' not in body
+    assert packed.strftime("%b %-d, %Y") in body
 
 
 def test_deliver_without_htmx_redirects(shop, browser):

@@ -2,20 +2,22 @@
 items are refused inline; completion needs every unit or an override on the timeline."""
 import re
 
+import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.fulfillment import create_fulfillment
+from app.fulfillment import Tracking, cancel_fulfillment, create_fulfillment, mark_delivered
 from app.models import Fulfillment, OutboxEvent, PackCount
 from tests.web.conftest import header_credential
 from tests.fixtures.factories import make_channel, make_item, make_merchant, make_order, stock
 
 
-def fulfill(shop, quantities=None):
+def fulfill(shop, quantities=None, tracking=None):
     lines = {ln.sku: ln.id for ln in shop.order.lines}
     wanted = quantities or {"MUG-1": 3, "TOTE-1": 1}
     fulfillment = create_fulfillment(shop.order.id, {lines[s]: q for s, q in wanted.items()},
-                                     shop.main.id, merchant_id=shop.merchant_id)
+                                     shop.main.id, merchant_id=shop.merchant_id,
+                                     tracking=tracking)
     db.session.commit()
     return fulfillment
 
@@ -116,14 +118,13 @@ def test_complete_needs_every_unit_or_an_override_with_a_reason_on_the_timeline(
     assert ("Packed with an override: 1 of 4 units scanned. Reason: Scanner battery died"
             in timeline)
     assert "Recorded in Stockroom" in timeline
-    # Shipped: a completion from a page left open elsewhere is refused, visibly; no more scans.
+    # Packed: a completion from a page left open elsewhere is refused, visibly; no more scans.
     response = browser.post(f"/fulfillments/{fulfillment.id}/pack", {"form_token": stale_token},
                             target="pack-lines")
-    assert response.status_code == 409
-    assert "is shipped: it can&#39;t be completed." in response.get_data(as_text=True)
+    packed_already = f"Fulfillment {fulfillment.name} is packed already"
+    assert response.status_code == 409 and packed_already in response.get_data(as_text=True)
     response = scan(browser, fulfillment, "MUG-1")
-    assert response.status_code == 409 and "it can&#39;t be packed" in response.get_data(
-        as_text=True)
+    assert response.status_code == 409 and packed_already in response.get_data(as_text=True)
 
 
 def test_complete_when_every_unit_is_scanned(shop, browser):
@@ -148,6 +149,66 @@ def test_a_fulfillment_nobody_scanned_still_ships_from_the_order_page(shop, brow
     assert browser.post(f"/fulfillments/{fulfillment.id}/ship").status_code == 303
     db.session.expire_all()
     assert db.session.get(Fulfillment, fulfillment.id).status == "shipped"
+
+
+def test_a_fulfillment_tracked_before_packing_is_packed_without_shipping_again(shop, browser):
+    """A label bought first ships it (tracking); it stays on the bench until it is packed,
+    and completing it records the packing only: no second shipped event."""
+    fulfillment = fulfill(shop, {"MUG-1": 2}, tracking=Tracking("1Z77", "UPS"))
+    shipped_at = fulfillment.shipped_at
+    card = browser.get(f"/orders/{shop.order.id}").get_data(as_text=True)
+    assert fulfillment.status == "shipped" and "Not packed yet" in card
+    assert f'/fulfillments/{fulfillment.id}/pack"' in card  # the Pack link; no Mark shipped
+    assert f'/fulfillments/{fulfillment.id}/ship"' not in card
+    browser.get(f"/fulfillments/{fulfillment.id}/pack")
+    scan(browser, fulfillment, "MUG-1")
+    body = scan(browser, fulfillment, "MUG-1").get_data(as_text=True)
+    assert ">Packed<" in body and "mark as shipped" not in body
+    response = browser.post(f"/fulfillments/{fulfillment.id}/pack")
+    assert response.status_code == 303
+    db.session.expire_all()
+    done = db.session.get(Fulfillment, fulfillment.id)
+    assert (done.status, done.shipped_at) == ("shipped", shipped_at)
+    assert done.packed_at is not None and done.packed_at > shipped_at
+    topics = db.session.scalars(select(OutboxEvent.topic).where(
+        OutboxEvent.order_id == shop.order.id).order_by(OutboxEvent.id)).all()
+    assert topics == ["fulfillment.created", "fulfillment.packed"]
+    page = browser.get(f"/orders/{shop.order.id}").get_data(as_text=True)
+    assert f"Fulfillment {done.name} packed." in page  # the toast: not "marked as shipped"
+    assert "Not packed yet" not in page and "<dt>Packed</dt>" in page
+    assert f'/fulfillments/{fulfillment.id}/pack"' not in page
+
+
+@pytest.mark.parametrize("how", ["delivered", "canceled"])
+def test_a_delivered_or_canceled_fulfillment_is_refused_by_name(shop, browser, how):
+    fulfillment = fulfill(shop, {"MUG-1": 1})
+    (mark_delivered if how == "delivered" else cancel_fulfillment)(
+        fulfillment.id, merchant_id=shop.merchant_id)
+    db.session.commit()
+    page = browser.get(f"/fulfillments/{fulfillment.id}/pack").get_data(as_text=True)
+    assert 'id="scan-code"' not in page and "nothing left to pack" in page
+    response = scan(browser, fulfillment, "MUG-1")
+    assert response.status_code == 409
+    assert (f"Fulfillment {fulfillment.name} is {how}: there is nothing to pack."
+            in response.get_data(as_text=True))
+    assert scanned(fulfillment) == {}
+
+
+def test_an_item_of_another_orders_tracked_unpacked_fulfillment_is_named(shop, browser):
+    fulfillment = fulfill(shop, {"MUG-1": 1})
+    from app.models import Merchant
+
+    merchant = db.session.get(Merchant, shop.merchant_id)
+    cap = make_item(merchant, "CAP-1")
+    stock(shop.main, cap, 2)
+    other = make_order(make_channel(merchant), [(cap, 1)])
+    create_fulfillment(other.id, {other.lines[0].id: 1}, shop.main.id,
+                       merchant_id=shop.merchant_id, tracking=Tracking("1Z8"))
+    db.session.commit()
+    browser.get(f"/fulfillments/{fulfillment.id}/pack")
+    response = scan(browser, fulfillment, "CAP-1")
+    assert response.status_code == 422
+    assert f"CAP-1 belongs to order {other.name}" in response.get_data(as_text=True)
 
 
 def test_other_merchants_fulfillment_is_404(shop, browser):

@@ -71,6 +71,34 @@ def test_pick_list_groups_several_orders_by_location_then_sku(shop, browser):
         assert expected in text, (expected, text)
 
 
+def test_pick_list_keeps_a_tracked_fulfillment_to_pick_until_it_is_packed(shop, browser):
+    """A label bought first ships it (tracking), but its units are still on the shelves:
+    to pick until the pack screen packs it. A platform's, packed there, is not listed."""
+    from app.fulfillment import create_platform_fulfillment
+    from app.warehouse.packing import complete_packing, record_scan
+
+    tracked = fulfill(shop.order, shop.main, {"MUG-1": 2}, shop.merchant_id,
+                      tracking=Tracking("1Z42", "UPS"))
+    lines = {ln.sku: ln.id for ln in shop.order.lines}
+    create_platform_fulfillment(shop.order.id, {lines["TOTE-1"]: 1}, shop.main.id,
+                                merchant_id=shop.merchant_id, tracking=Tracking("1Z43"),
+                                remote_id="gid://shopify/Fulfillment/43",
+                                happened="Shipped on Shopify", unmapped_note="")
+    db.session.commit()
+    assert tracked.status == "shipped"
+    url = f"/orders/pick-list?order_id={shop.order.id}"
+    assert pick_rows(browser.get(url).get_data(as_text=True)) == [
+        ("Main warehouse", "MUG-1", "2"), ("Not assigned to a location yet", "MUG-1", "1"),
+        ("Not assigned to a location yet", "TOTE-1", "1")]  # 1 of 2 totes left on Shopify
+    for _ in range(2):
+        record_scan(shop.merchant_id, tracked.id, "MUG-1")
+    complete_packing(shop.merchant_id, tracked.id)
+    db.session.commit()
+    assert pick_rows(browser.get(url).get_data(as_text=True)) == [
+        ("Not assigned to a location yet", "MUG-1", "1"),
+        ("Not assigned to a location yet", "TOTE-1", "1")]
+
+
 def test_pick_list_without_open_orders_is_refused_inline(shop, browser):
     other = make_merchant("Other")
     foreign = make_order(make_channel(other), [(None, 1)])

@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
-from app.models import Fulfillment, FulfillmentLine, FulfillmentStatus, Merchant, Order
+from app.models import Fulfillment, FulfillmentLine, Merchant, Order
 from app.printing.settings import SlipLook, slip_look
 
 UNASSIGNED = "Not assigned to a location yet"
@@ -52,9 +52,10 @@ class PickList:
 def pick_list(merchant_id: int, order_ids: list[int]) -> PickList:
     """The selected orders' units still to pick, grouped by location, then SKU.
 
-    A pending fulfillment has taken its units from one location's stock but they are
+    A fulfillment still to pack (Pending, or Shipped by its tracking before it was packed:
+    ``Fulfillment.to_pack``) has taken its units from one location's stock but they are
     still on that location's shelves: picked there. Units in no fulfillment yet (not
-    shipped) have no location until someone fulfills them: listed apart. Shipped and
+    shipped) have no location until someone fulfills them: listed apart. Packed and
     delivered units left already; canceled fulfillments count nothing. There is no bin
     in the stock model, so SKU is the finest shelf order.
     """
@@ -65,11 +66,10 @@ def pick_list(merchant_id: int, order_ids: list[int]) -> PickList:
         .options(selectinload(Order.lines)).order_by(Order.placed_at, Order.id)))
     if not orders:
         raise NothingSelected()
-    pending = db.session.scalars(
+    to_pack = db.session.scalars(
         select(FulfillmentLine).join(Fulfillment)
         .where(Fulfillment.merchant_id == merchant_id,
-               Fulfillment.order_id.in_([o.id for o in orders]),
-               Fulfillment.status == FulfillmentStatus.PENDING)
+               Fulfillment.order_id.in_([o.id for o in orders]), Fulfillment.to_pack)
         .options(selectinload(FulfillmentLine.order_line),
                  selectinload(FulfillmentLine.fulfillment).selectinload(Fulfillment.location)))
     names = {o.id: o.name for o in orders}
@@ -80,7 +80,7 @@ def pick_list(merchant_id: int, order_ids: list[int]) -> PickList:
         row.quantity += quantity
         row.orders[names[order_id]] = row.orders.get(names[order_id], 0) + quantity
 
-    for fl in pending:
+    for fl in to_pack:
         location = fl.fulfillment.location
         add(location.name if location else UNASSIGNED, fl.order_line.sku, fl.order_line.title,
             fl.fulfillment.order_id, fl.quantity)

@@ -134,6 +134,8 @@ def test_completion_on_the_store_records_one_platform_fulfillment(stockroom, sto
     f = platform[0]
     assert f.location_id == store.location_id and f.tracking_number == "RM123456785GB"
     assert f.tracking_company == "Royal Mail" and f.tracking_url.startswith("https://")
+    # Completed there with tracking: Shipped, and packed there (not on our pick list).
+    assert f.status == FulfillmentStatus.SHIPPED and f.packed_at is not None
     assert sorted((fl.order_line.sku, fl.quantity) for fl in f.lines) == [
         ("BEANIE-BLK", 1), ("TEE-CLASSIC", 2)]
     assert on_hand(store.location_id, "TEE-CLASSIC") == 7
@@ -141,6 +143,38 @@ def test_completion_on_the_store_records_one_platform_fulfillment(stockroom, sto
     release_session()
     stockroom.run_worker()  # replays change nothing
     assert db.session.query(Fulfillment).count() == 2
+    assert_invariants()
+
+
+def test_tracking_added_to_a_pending_fulfillment_ships_it_with_an_entry_and_a_note(stockroom,
+                                                                                    store):
+    """Pending -> Shipped by tracking: one tracking_updated push, which gives the store what
+    a fulfillment made with tracking gives it (the order completed already by the create
+    push, a tracking entry, a customer note with the tracking)."""
+    from app.fulfillment import update_tracking
+    from app.models import OutboxEvent
+
+    _, data = place(stockroom, [("HOODIE-M", 1)])
+    fulfillment_id = fulfill(store, data, {"HOODIE-M": 1}, Tracking())
+    stockroom.run_worker(until=synced(fulfillment_id))
+    oid, sandbox = data["id"], stockroom.sandbox
+    assert sandbox.rest("demo-store", "GET", f"orders/{oid}")["status"] == "completed"
+    update_tracking(fulfillment_id, UPS, merchant_id=store.merchant_id)
+    db.session.commit()
+    assert db.session.get(Fulfillment, fulfillment_id).status == FulfillmentStatus.SHIPPED
+    assert [e.topic for e in db.session.scalars(select(OutboxEvent).where(
+        OutboxEvent.topic.like("fulfillment.%")).order_by(OutboxEvent.id))] == [
+        "fulfillment.created", "fulfillment.tracking_updated"]
+    release_session()
+    stockroom.run_worker(until=synced(fulfillment_id))
+    trackings = sandbox.rest("demo-store", "GET", f"orders/{oid}/shipment-trackings",
+                             version="wc-shipment-tracking/v3")
+    assert [(t["tracking_number"], t["tracking_provider"]) for t in trackings] == [
+        ("1Z999AA10123456784", "UPS")]
+    notes = sandbox.rest("demo-store", "GET", f"orders/{oid}/notes", params={"type": "customer"})
+    assert notes[0]["note"] == ("Tracking updated: UPS 1Z999AA10123456784: "
+                                "https://www.ups.com/track?tracknum=1Z999AA10123456784.")
+    assert sandbox.rest("demo-store", "GET", f"orders/{oid}")["status"] == "completed"
     assert_invariants()
 
 

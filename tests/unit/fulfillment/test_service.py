@@ -42,7 +42,7 @@ def test_create_fulfillment_partial_decrements_stock_and_writes_outbox(shop):
     f = create_fulfillment(shop.order, {mug_line.id: 2}, shop.main, merchant_id=shop.merchant.id,
                            tracking=Tracking("1Z999", "UPS", "https://ups.example/1Z999"))
     db.session.commit()
-    assert f.status == FulfillmentStatus.PENDING
+    assert f.status == FulfillmentStatus.SHIPPED  # its tracking ships it (not packed yet)
     assert f.sync_state == SyncState.PENDING
     assert on_hand(shop.main, shop.mug) == 8
     assert mug_line.fulfilled_quantity == 2 and mug_line.not_shipped_quantity == 1
@@ -195,6 +195,78 @@ def test_mark_shipped_then_delivered_follows_transitions(shop):
     assert "delivered" in err.value.message
 
 
+@pytest.mark.parametrize("origin", [Origin.APP, Origin.PLATFORM])
+def test_create_fulfillment_with_tracking_is_shipped_at_once(shop, origin):
+    """The rule whichever side made it: a tracking number ships it; only a platform's
+    (packed where it was made) is packed too."""
+    f = create_fulfillment(shop.order, {lines(shop)["MUG"].id: 1}, shop.main,
+                           merchant_id=shop.merchant.id, tracking=Tracking("1Z1", "UPS"),
+                           origin=origin, remote_id="gid://f/9" if origin == "platform" else None)
+    db.session.commit()
+    assert f.status == FulfillmentStatus.SHIPPED and f.shipped_at is not None
+    assert (f.packed_at == f.shipped_at) == (origin == Origin.PLATFORM)
+    assert f.to_pack == (origin == Origin.APP)
+    event = db.session.scalars(select(OutboxEvent).where(
+        OutboxEvent.order_id == shop.order.id)).one()  # one event: made and shipped
+    assert (event.topic, event.payload["shipped"]) == ("fulfillment.created", True)
+
+
+@pytest.mark.parametrize("origin", [Origin.APP, Origin.PLATFORM])
+def test_create_fulfillment_without_tracking_is_pending_and_unpacked(shop, origin):
+    f = create_fulfillment(shop.order, {lines(shop)["MUG"].id: 1}, shop.main,
+                           merchant_id=shop.merchant.id, origin=origin)
+    db.session.commit()
+    assert (f.status, f.shipped_at, f.packed_at, f.to_pack) == (
+        FulfillmentStatus.PENDING, None, None, True)
+    assert "shipped" not in db.session.scalars(select(OutboxEvent.payload).where(
+        OutboxEvent.topic == "fulfillment.created")).one()
+
+
+@pytest.mark.parametrize("source", [Origin.APP, Origin.PLATFORM])
+def test_update_tracking_ships_a_pending_fulfillment_without_packing_it(shop, source):
+    f = create_fulfillment(shop.order, {lines(shop)["MUG"].id: 1}, shop.main,
+                           merchant_id=shop.merchant.id)
+    db.session.commit()
+    update_tracking(f.id, Tracking("", "UPS"), merchant_id=shop.merchant.id, source=source)
+    assert f.status == FulfillmentStatus.PENDING  # a carrier without a number ships nothing
+    update_tracking(f.id, Tracking("1Z2", "UPS"), merchant_id=shop.merchant.id, source=source)
+    db.session.commit()
+    assert f.status == FulfillmentStatus.SHIPPED and f.shipped_at is not None
+    assert f.packed_at is None and f.to_pack  # still on the shelves: the pick list has it
+    events = db.session.scalars(select(OutboxEvent).where(
+        OutboxEvent.order_id == shop.order.id).order_by(OutboxEvent.id)).all()
+    assert [(e.topic, e.payload.get("shipped", False)) for e in events] == [
+        ("fulfillment.created", False), ("fulfillment.tracking_updated", False),
+        ("fulfillment.tracking_updated", True)]  # one event for the change, no .shipped
+
+
+def test_update_tracking_of_a_shipped_one_keeps_it_shipped(shop):
+    f = create_fulfillment(shop.order, {lines(shop)["MUG"].id: 1}, shop.main,
+                           merchant_id=shop.merchant.id, tracking=Tracking("1Z3"))
+    db.session.commit()
+    shipped_at = f.shipped_at
+    update_tracking(f.id, Tracking("1Z4"), merchant_id=shop.merchant.id)
+    update_tracking(f.id, Tracking(""), merchant_id=shop.merchant.id)  # removed: not un-shipped
+    db.session.commit()
+    assert (f.status, f.shipped_at, f.tracking_number) == (FulfillmentStatus.SHIPPED,
+                                                           shipped_at, "")
+    assert not any(p.get("shipped") for p in db.session.scalars(select(OutboxEvent.payload).where(
+        OutboxEvent.topic == "fulfillment.tracking_updated")))
+
+
+def test_mark_shipped_packs_a_pending_one_and_refuses_a_tracked_one(shop):
+    f = create_fulfillment(shop.order, {lines(shop)["MUG"].id: 1}, shop.main,
+                           merchant_id=shop.merchant.id)
+    mark_shipped(f.id, merchant_id=shop.merchant.id)
+    assert f.packed_at == f.shipped_at and f.packed_at is not None and not f.to_pack
+    tracked = create_fulfillment(shop.order, {lines(shop)["MUG"].id: 1}, shop.main,
+                                 merchant_id=shop.merchant.id, tracking=Tracking("1Z5"))
+    with pytest.raises(IllegalTransition) as err:
+        mark_shipped(tracked.id, merchant_id=shop.merchant.id)
+    assert err.value.message == f"Fulfillment {tracked.name} is shipped: it can't be shipped."
+    assert tracked.packed_at is None
+
+
 def test_update_tracking_replaces_details_and_emits(shop):
     f = create_fulfillment(shop.order, {lines(shop)["MUG"].id: 1}, shop.main,
                            merchant_id=shop.merchant.id)
@@ -273,6 +345,8 @@ def test_create_platform_fulfillment_never_fails_for_stock(shop, where, main_aft
     db.session.commit()
     assert (f.origin, f.remote_id, f.tracking_number, f.stock_note) == \
         (Origin.PLATFORM, "gid://f/1", "1Z9", note)
+    # Made on the platform with tracking: shipped, and packed there (not on the pick list).
+    assert f.status == FulfillmentStatus.SHIPPED and f.packed_at is not None
     assert f.location_id == (shop.main.id if where == "main" else None)
     assert on_hand(shop.main, shop.mug) == main_after
     assert mug_line.fulfilled_quantity == 3

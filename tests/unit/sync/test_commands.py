@@ -64,6 +64,32 @@ def test_record_takes_stock_at_the_mapped_location_once(world):
     assert on_hand(world.warehouse, world.tote) == 8
 
 
+def test_record_with_tracking_is_shipped_and_packed_there_and_without_is_pending(world):
+    """The platform made it: with tracking it left already (Shipped, packed there, off our
+    pick list); without, it is Pending and still to pack, as one made here."""
+    [tracked, untracked] = apply_commands([
+        record(world, {world.tote_line: 1}, tracking=Tracking("1Z9")),
+        record(world, {world.mug_line: 1}, remote_id="F-2")], **world.scope)
+    db.session.commit()
+    f, g = tracked.fulfillment, untracked.fulfillment
+    assert f.status == FulfillmentStatus.SHIPPED and f.packed_at == f.shipped_at is not None
+    assert not f.to_pack
+    assert (g.status, g.shipped_at, g.packed_at, g.to_pack) == (
+        FulfillmentStatus.PENDING, None, None, True)
+    assert pushes() == []
+
+
+def test_tracking_from_the_platform_ships_a_pending_one_without_packing_it(world):
+    made = create_fulfillment(world.order.id, {world.order.lines[0].id: 1}, world.warehouse.id,
+                              merchant_id=world.merchant.id)
+    db.session.commit()
+    [applied] = apply_commands([UpdateTracking(made.id, Tracking("1Z7"))], **world.scope)
+    db.session.commit()
+    assert applied.changed and made.status == FulfillmentStatus.SHIPPED
+    assert made.packed_at is None and made.to_pack  # still on our shelves
+    assert [e.topic for e in pushes()] == ["fulfillment.created"]  # the change is not pushed
+
+
 def test_record_never_counts_more_than_is_left_here(world):
     create_fulfillment(world.order.id, {world.order.lines[0].id: 2}, world.warehouse.id,
                        merchant_id=world.merchant.id)
