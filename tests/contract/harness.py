@@ -187,7 +187,9 @@ class ShopifyChannel(Harness):
 
     def created_note(self, fulfillment_id: int) -> str:
         [made] = self._fulfillments()
-        return f"created on Shopify as gid://shopify/Fulfillment/{made['id']}"
+        shipped = made["shipment_status"] == "IN_TRANSIT"  # made Shipped (with tracking)
+        return (f"created on Shopify as gid://shopify/Fulfillment/{made['id']}"
+                + (", IN_TRANSIT recorded" if shipped else ""))
 
     def lose_next_push(self) -> None:
         """Shopify makes the next fulfillment (and sends its webhooks) but answers later than

@@ -222,9 +222,10 @@ def test_poison_messages_dead_lettered_others_flow_retry_after_fix(stockroom, re
 
 
 def test_two_workers_racing_on_one_order(stockroom, report):
-    """8. Six jobs for each of 4 orders (create, re-track, create, ship, cancel, create) queued
-    at once, three workers claiming -> each order's jobs ran one at a time and in order,
-    and the platform ends in the state the sequence means."""
+    """8. Six jobs for each of 4 orders (create with tracking, so Shipped; re-track; create,
+    ship and cancel a second; create a third) queued at once, three workers claiming ->
+    each order's jobs ran one at a time and in order, and the platform ends in the state
+    the sequence means (the first IN_TRANSIT from its create push, tracking B)."""
     stockroom.start_app()
     stockroom.start_worker()
     shop = install(stockroom)
@@ -243,7 +244,7 @@ def test_two_workers_racing_on_one_order(stockroom, report):
         update_tracking(first, Tracking(f"B{order_id}", "UPS", ""), merchant_id=m)
         second = create_fulfillment(order_id, {line.id: 1}, shop.warehouse_id,
                                     merchant_id=m).id
-        mark_shipped(first, merchant_id=m)
+        mark_shipped(second, merchant_id=m)  # the first shipped as it was made (tracking)
         cancel_fulfillment(second, merchant_id=m)
         third = create_fulfillment(order_id, {line.id: 1}, shop.warehouse_id,
                                    merchant_id=m).id

@@ -157,8 +157,25 @@ def _create(job: Job, plan: ShopifyPlan) -> PushResult:
         result = call("FulfillmentCreate", {"fulfillment": fulfillment})["fulfillmentCreate"]
         _raise_user_errors(result, "Creating the fulfillment")
         remote_id = result["fulfillment"]["id"]
+    in_transit = _in_transit_if_shipped(call, job, remote_id)
     pull_order(call, job.merchant_id, job.channel_id, plan.order_remote_id)
-    return PushResult(f"created on Shopify as {remote_id}", remote_id)
+    return PushResult(f"created on Shopify as {remote_id}{in_transit}", remote_id)
+
+
+def _in_transit_if_shipped(call: ShopifyCall, job: Job, remote_id: str) -> str:
+    """The IN_TRANSIT event when this job's change made the fulfillment Shipped (created
+    with tracking, tracking added to a Pending one): what "Mark shipped" sends
+    (push_shipped), so every Shipped fulfillment reads the same on Shopify."""
+    if not (job.payload or {}).get("shipped"):
+        return ""
+    _record_event(call, remote_id, "IN_TRANSIT")
+    return ", IN_TRANSIT recorded"
+
+
+def _record_event(call: ShopifyCall, remote_id: str, status: str) -> None:
+    result = call("FulfillmentEventCreate", {"fulfillmentEvent": {
+        "fulfillmentId": remote_id, "status": status}})["fulfillmentEventCreate"]
+    _raise_user_errors(result, "Recording the shipment event")
 
 
 def _on_shopify(not_there: str):
@@ -202,14 +219,13 @@ def _update_tracking(job: Job, plan: FulfillmentPlan) -> PushResult:
         "fulfillmentId": plan.remote_id, "trackingInfoInput": _tracking_input(plan),
         "notifyCustomer": plan.notify_customer})["fulfillmentTrackingInfoUpdate"]
     _raise_user_errors(result, "Updating the tracking")
-    return PushResult(f"tracking of {plan.remote_id} updated")
+    in_transit = _in_transit_if_shipped(call, job, plan.remote_id)
+    return PushResult(f"tracking of {plan.remote_id} updated{in_transit}")
 
 
 def _push_event(job: Job, status: str) -> str:
     def send(job: Job, plan: FulfillmentPlan) -> PushResult:
-        result = ShopifyCall(job.channel_id)("FulfillmentEventCreate", {"fulfillmentEvent": {
-            "fulfillmentId": plan.remote_id, "status": status}})["fulfillmentEventCreate"]
-        _raise_user_errors(result, "Recording the shipment event")
+        _record_event(ShopifyCall(job.channel_id), plan.remote_id, status)
         return PushResult(f"{status} recorded on {plan.remote_id}")
     return run_push(job, elsewhere="changed on Shopify: nothing to push",
                     plan=_on_shopify("not on Shopify"), send=send)

@@ -93,6 +93,8 @@ def test_push_fulfillment_moves_items_to_mapped_location_then_fulfills(stockroom
               == f.remote_id]
     assert len(remote) == 1 and remote[0]["location_id"] == shop.remote["Downtown Store"]
     assert remote[0]["tracking"][0]["number"] == "1Z999AA10123456784"
+    # Made with tracking, so Shipped here: in transit there, as "Mark shipped" would say.
+    assert f.status == FulfillmentStatus.SHIPPED and remote[0]["shipment_status"] == "IN_TRANSIT"
     assert sum(line["quantity"] for line in remote[0]["lines"]) == 2
     fos = [fo for fo in state["fulfillment_orders"] if fo["order_id"] == summary["id"]]
     at_downtown = [fo for fo in fos if fo["location_id"] == shop.remote["Downtown Store"]]
@@ -131,6 +133,8 @@ def test_platform_fulfillment_creates_one_matching_fulfillment_and_adjusts_stock
     f = db.session.scalar(select(Fulfillment).where(Fulfillment.remote_id == made["gid"]))
     assert (f.origin, f.location_id, f.tracking_number) == (Origin.PLATFORM, shop.warehouse_id,
                                                             "9400")
+    # Made there with tracking: Shipped, and packed there (not on our pick list).
+    assert f.status == FulfillmentStatus.SHIPPED and f.packed_at is not None
     assert level(shop.warehouse_id, "BEANIE-GRY").on_hand == 8
     # The same event delivered again, and a stale replay: nothing changes twice.
     release_session()
@@ -141,6 +145,42 @@ def test_platform_fulfillment_creates_one_matching_fulfillment_and_adjusts_stock
     assert db.session.query(Fulfillment).count() == 1
     assert level(shop.warehouse_id, "BEANIE-GRY").on_hand == 8
     assert_invariants()
+
+
+def test_tracking_added_to_a_pending_fulfillment_updates_it_and_puts_it_in_transit(stockroom,
+                                                                                     shop):
+    """Pending -> Shipped by tracking: one tracking_updated push, which gives Shopify what a
+    fulfillment made with tracking gives it (its tracking, an IN_TRANSIT event)."""
+    from app.fulfillment import update_tracking
+    from app.models import OutboxEvent
+
+    order, _ = place_order(stockroom, [("MUG-WHT", 1)], location_id=shop.remote["Main Warehouse"])
+    order_id = order.id
+    f = create_fulfillment(order_id, {order.lines[0].id: 1}, shop.warehouse_id,
+                           merchant_id=shop.merchant_id)
+    fulfillment_id = f.id
+    db.session.commit()
+    stockroom.run_worker(until=lambda: db.session.get(Fulfillment, fulfillment_id).sync_state
+                         == SyncState.SYNCED)
+    remote_id = db.session.get(Fulfillment, fulfillment_id).remote_id
+
+    def on_shopify():
+        [held] = [x for x in stockroom.sandbox.shop()["fulfillments"]
+                  if f"gid://shopify/Fulfillment/{x['id']}" == remote_id]
+        return held
+
+    assert on_shopify()["shipment_status"] != "IN_TRANSIT"  # Pending: not said to be in transit
+    update_tracking(fulfillment_id, Tracking("9400", "USPS"), merchant_id=shop.merchant_id)
+    db.session.commit()
+    assert db.session.get(Fulfillment, fulfillment_id).status == FulfillmentStatus.SHIPPED
+    assert [e.topic for e in db.session.scalars(select(OutboxEvent).where(
+        OutboxEvent.order_id == order_id, OutboxEvent.topic.like("fulfillment.%"))
+        .order_by(OutboxEvent.id))] == ["fulfillment.created", "fulfillment.tracking_updated"]
+    release_session()
+    stockroom.run_worker(until=lambda: db.session.get(Fulfillment, fulfillment_id).sync_state
+                         == SyncState.SYNCED)
+    held = on_shopify()
+    assert held["tracking"][-1]["number"] == "9400" and held["shipment_status"] == "IN_TRANSIT"
 
 
 def test_cancel_in_stockroom_cancels_on_shopify_and_restores_once(stockroom, shop):
