@@ -75,7 +75,11 @@ def _seed(app) -> int:
         return order.id
 
 
-def test_every_page_is_polaris_and_passes_axe_empty_then_with_data(live_app, page):
+#: Pages whose screenshot the README shows (docs/screenshots/, STOCKROOM_PUBLISH_SCREENSHOTS=1).
+SHOTS = {"/sync": "sync", "/locations": "locations"}
+
+
+def test_every_page_is_polaris_and_passes_axe_empty_then_with_data(live_app, page, screenshots):
     base = live_app.config["E2E_URL"]
     _sign_up(page, base)
     paths = _nav_paths(page)
@@ -91,6 +95,8 @@ def test_every_page_is_polaris_and_passes_axe_empty_then_with_data(live_app, pag
         page.goto(base + path)
         _polaris_drawn(page)
         assert_accessible(page, f"{path} (with data)")
+        if path in SHOTS:
+            screenshots.take(page, SHOTS[path])
     page.goto(base + "/orders")
     expect(page.locator(".Polaris-IndexTable__TableRow")).to_have_count(2)
     assert page.locator(EMPTY).count() == 0
