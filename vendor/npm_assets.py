@@ -25,8 +25,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 #: The Polaris icons the templates use (app/web/polaris.py renders them inline).
 ICONS = (
     "AlertCircleIcon", "AlertDiamondIcon", "AlertTriangleIcon", "ArrowLeftIcon", "CheckIcon",
-    "CheckSmallIcon", "ChevronLeftIcon", "ChevronRightIcon", "InfoIcon", "PackageIcon",
-    "SelectIcon",
+    "CheckSmallIcon", "ChevronLeftIcon", "ChevronRightIcon", "InfoIcon", "InventoryIcon",
+    "OrderIcon", "PackageIcon", "SelectIcon",
 )
 
 #: package spec -> (integrity from the registry, destination, {file in package: name there}).

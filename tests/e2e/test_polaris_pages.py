@@ -21,6 +21,8 @@ EMAIL, PASSWORD = "polaris@juniper.test", "a long enough password"
 LISTS = {"/orders", "/inventory", "/listings", "/transfers", "/receiving", "/stock/low",
          "/sync"}
 EMPTY = ".Polaris-EmptyState, .Polaris-IndexTable__EmptySearchResultWrapper"
+#: A new merchant's first look: what to do, with the action to do it.
+FIRST_STEPS = {"/orders": ("No orders yet", "Connect a store"), "/inventory": ("No items yet", None)}
 
 
 def _sign_up(page, base: str) -> None:
@@ -88,6 +90,13 @@ def test_every_page_is_polaris_and_passes_axe_empty_then_with_data(live_app, pag
         _polaris_drawn(page)
         if path in LISTS:
             assert page.locator(EMPTY).count() >= 1, f"{path}: no empty state"
+        if path in FIRST_STEPS:
+            heading, action = FIRST_STEPS[path]
+            empty = page.locator(".Polaris-EmptyState")
+            expect(empty).to_contain_text(heading)
+            if action:
+                expect(empty.get_by_role("link", name=action)).to_have_attribute(
+                    "href", "/connections")
         assert_accessible(page, f"{path} (no data yet)")
 
     order_id = _seed(live_app)
@@ -100,6 +109,10 @@ def test_every_page_is_polaris_and_passes_axe_empty_then_with_data(live_app, pag
     page.goto(base + "/orders")
     expect(page.locator(".Polaris-IndexTable__TableRow")).to_have_count(2)
     assert page.locator(EMPTY).count() == 0
+    page.goto(base + "/orders?q=nobody-like-this")  # a search: the empty search result
+    expect(page.locator(".Polaris-IndexTable__EmptySearchResultWrapper")).to_contain_text(
+        "No orders match these filters.")
+    assert page.locator(".Polaris-EmptyState").count() == 0
 
 
 def test_the_axe_check_fails_on_a_page_with_a_violation(page):

@@ -75,7 +75,7 @@ def test_admin_url_follows_the_app_and_a_reload_lands_on_the_same_page(shopify_w
     expect(page).to_have_url(re.compile(ADMIN_RE + r"/inventory$"))
     nav.get_by_role("link", name="Orders", exact=True).click()
     expect(page).to_have_url(re.compile(ADMIN_RE + r"/orders$"))
-    order_link = app.locator("#order-rows tbody tr a").first
+    order_link = app.locator("#order-rows tbody th a").first
     expect(order_link).to_be_visible(timeout=30_000)  # the install's import, polled every 10 s
     name = order_link.inner_text()
     order_link.click()

@@ -200,7 +200,7 @@ def test_a_stale_session_token_is_replaced_before_the_request_leaves(shopify_wor
     expect(nav.get_by_role("link", name="Orders", exact=True)).to_be_visible()
     sent: dict[str, str] = {}
     page.on("request", lambda r: sent.__setitem__(r.url, r.headers.get("authorization", "")))
-    go("Inventory")
+    nav.get_by_role("link", name="Inventory", exact=True).click()
     expect(app.get_by_role("heading", name="Inventory", exact=True)).to_be_visible()
     before = {v for k, v in sent.items() if k.startswith(world.url)}
     assert before and all(v.startswith("Bearer ") for v in before)

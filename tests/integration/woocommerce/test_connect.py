@@ -53,7 +53,7 @@ def test_connect_approve_stores_keys_encrypted_and_imports(stockroom, https):
     assert domain in page
     # Counts and a link to the listings page (which lists them, with the reason for each).
     assert "6 unmatched" in page and f"/listings?status=unmatched&amp;channel={channel_id}" in page
-    assert "<td>Demo Store<br>" in page  # the site's name, from its REST index
+    assert '<td class="Polaris-IndexTable__TableCell">Demo Store<br>' in page  # from its REST index
     # Its zone too: demo-store is set to "UTC+2" (gmt_offset 2, no city), a fixed zone.
     assert db.session.get(Merchant, merchant_id).timezone == "Etc/GMT-2"
 
