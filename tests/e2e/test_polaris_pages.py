@@ -22,7 +22,8 @@ LISTS = {"/orders", "/inventory", "/listings", "/transfers", "/receiving", "/sto
          "/sync"}
 EMPTY = ".Polaris-EmptyState, .Polaris-IndexTable__EmptySearchResultWrapper"
 #: A new merchant's first look: what to do, with the action to do it.
-FIRST_STEPS = {"/orders": ("No orders yet", "Connect a store"), "/inventory": ("No items yet", None)}
+FIRST_STEPS = {"/orders": ("No orders yet", "Connect a store"),
+               "/inventory": ("No items yet", None)}
 
 
 def _sign_up(page, base: str) -> None:

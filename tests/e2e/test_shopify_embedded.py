@@ -94,7 +94,8 @@ def test_install_in_admin_fulfill_at_second_location_then_cancel(shopify_world, 
         nav.get_by_role("link", name=name, exact=True).click()
 
     # The app's pages are in the admin (folded into its menu on a phone).
-    expect(page.locator("#admin-sidebar a").filter(has_text=re.compile("^Orders$"))).to_have_count(1)
+    sidebar = page.locator("#admin-sidebar a")
+    expect(sidebar.filter(has_text=re.compile("^Orders$"))).to_have_count(1)
     assert page.frames[1].evaluate("typeof window.shopify.idToken") == "function"
     if mobile:
         assert page.locator("#app-frame").bounding_box()["width"] == 360

@@ -38,7 +38,8 @@ def test_a_zone_that_is_not_in_the_list_is_refused_inline(shop, browser):
                                 target="timezone-settings")
         body = response.get_data(as_text=True)
         assert response.status_code == 422, bad
-        assert re.match(r'\s*<section class="Polaris-ShadowBevel"[^>]*\bid="timezone-settings"', body)
+        assert re.match(r'\s*<section class="Polaris-ShadowBevel"[^>]*\bid="timezone-settings"',
+                        body)
         assert "Choose a time zone from the list" in body and 'aria-invalid="true"' in body
         assert "<script>alert(1)</script>" not in body
     assert _zone(shop) == "Europe/Berlin"  # nothing saved

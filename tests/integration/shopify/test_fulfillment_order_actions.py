@@ -116,7 +116,8 @@ def test_move_some_lines_shows_moved_and_remaining(stockroom, shop, admin):  # n
     response = admin.act(fo.id, "move", {"location_id": location_ids()["Downtown Store"],
                                          f"qty-{tote.id}": "1", f"qty-{mug.id}": "0"}, htmx=True)
     assert response.status_code == 200
-    assert re.match(r'\s*<section class="Polaris-ShadowBevel"[^>]*\bid="fulfillment-orders"', response.text)
+    assert re.match(r'\s*<section class="Polaris-ShadowBevel"[^>]*\bid="fulfillment-orders"',
+                    response.text)
     assert "Moved 1 item to Downtown Store. 2 items stay at Main Warehouse." in unescape(
         response.headers["HX-Trigger"])
     # The mirror changed at once (no webhook applied yet): original closed, two new ones.
@@ -145,7 +146,8 @@ def test_create_fulfillment_opens_fulfill_form_for_that_fulfillment_order(stockr
     downtown = next(f for f in mirror(order_id) if f.assigned_location_name == "Downtown Store")
     page = admin.get(f"/orders/{order_id}").text
     block = page[page.index(f'id="fulfillment-order-{downtown.id}"'):]
-    href = unescape(re.search(r'href="([^"]+)"[^>]*>(?:<span[^>]*>)?Fulfill<', block).group(1))
+    href = unescape(re.search(r'href="([^"]+)"[^>]*>(?:<span[^>]*>)?Fulfill<',
+                              block).group(1))
     assert f"location_id={shop.downtown_id}" in href
     assert f"qty-{line['BEANIE-GRY']}=2" in href and f"qty-{line['MUG-WHT']}=0" in href
     form = admin.get(href).text

@@ -85,7 +85,8 @@ def test_location_created_on_shopify_needs_mapping_on_locations_and_home(stockro
                     admin.get("/locations").text, re.S).group(0)
     assert "Pop-up Store" in row and "Needs mapping" in row
     home = admin.get("/").text
-    attention = re.search(r'<section class="Polaris-ShadowBevel"[^>]*id="attention".*?</section>', home, re.S)
+    attention = re.search(r'<section class="Polaris-ShadowBevel"[^>]*id="attention".*?</section>',
+                          home, re.S)
     assert attention and "Pop-up Store" in attention.group(0)
     # The shop's 3PL locations are not mapped either: all are listed, counted.
     unmapped = db.session.query(ChannelLocation).filter(
@@ -196,7 +197,8 @@ def test_fulfillment_order_moved_to_an_unmapped_location_shows_on_the_order(stoc
 
     stockroom.run_worker(until=moved)
     page = Admin(stockroom).get(f"/orders/{order_id}").text
-    panel = re.search(r'<section class="Polaris-ShadowBevel"[^>]*id="fulfillment-orders".*?</section>', page, re.S)
+    panel = re.search(r'<section class="Polaris-ShadowBevel"[^>]*id="fulfillment-orders"'
+                      r'.*?</section>', page, re.S)
     assert panel and "Pop-up Store" in panel.group(0) and "Unmapped location" in panel.group(0)
 
 

@@ -46,7 +46,8 @@ def test_revoked_scope_needs_reauthorization_until_the_merchant_grants_it_again(
         in connections
     assert f'href="{link}" target="_top"' in unescape(connections)
     home = admin.get("/").text
-    banner = re.search(r'<div class="Polaris-Banner [^"]*banner-critical reauthorize".*?</div>', home, re.S)
+    banner = re.search(r'<div class="Polaris-Banner [^"]*banner-critical reauthorize".*?</div>',
+                       home, re.S)
     assert banner and f'href="{link}" target="_top"' in unescape(banner.group(0))
 
     # The merchant follows it: Shopify's admin asks for the scopes, then loads the app.
