@@ -45,6 +45,10 @@ def test_pages_in_the_admin_sidebar_and_title_bar_no_bar_of_our_own(shopify_worl
     nav.get_by_role("link", name="Inventory", exact=True).click()
     expect(app.get_by_role("heading", name="Inventory", exact=True)).to_be_visible()
     expect(page.locator("#admin-title")).to_have_text("Inventory")
+    # The title is the admin's to show: the page's h1 is for screen readers only, not drawn
+    # a second time under the title bar.
+    heading = app.get_by_role("heading", name="Inventory", exact=True).bounding_box()
+    assert heading["width"] <= 1 and heading["height"] <= 1, heading
     expect(nav.get_by_role("link", name="Inventory", exact=True)).to_have_attribute(
         "aria-current", "page")
     nav.get_by_role("link", name="Orders", exact=True).click()
