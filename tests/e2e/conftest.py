@@ -162,6 +162,18 @@ def woo_settings(sandbox_http: str, sandbox_https: str, tls):
                        ca_bundle=str(tls.ca_bundle), timeout_seconds=10)
 
 
+def sign_up(page, base: str, email: str, password: str, business: str = "Juniper & Co.") -> None:
+    """Sign up on the standalone pages as a new merchant would; lands on Connections."""
+    from playwright.sync_api import expect
+
+    page.goto(base + "/sign-up")
+    page.get_by_label("Business name").fill(business)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Create account").click()
+    expect(page).to_have_url(base + "/connections")
+
+
 @pytest.fixture
 def live_app(tmp_path):
     """The app on a freshly migrated SQLite database, served on a free loopback port."""

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Fulfillment, InventoryLevel, Merchant, Platform, User
+from tests.e2e.conftest import sign_up
 from tests.fixtures.factories import make_channel, make_item, make_location, make_order, stock
 
 pytestmark = pytest.mark.e2e
@@ -16,12 +17,7 @@ EMAIL, PASSWORD = "owner@double.test", "a long enough password"
 
 
 def _sign_up_and_seed(page, app, base) -> dict:
-    page.goto(base + "/sign-up")
-    page.get_by_label("Business name").fill("Double Click Goods")
-    page.get_by_label("Email").fill(EMAIL)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    expect(page).to_have_url(base + "/connections")
+    sign_up(page, base, EMAIL, PASSWORD, "Double Click Goods")
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == EMAIL))
         merchant = db.session.get(Merchant, user.merchant_id)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.catalog import RemoteVariant, upsert_remote_listings
 from app.extensions import db
 from app.models import ChannelListing, Merchant, Platform, User
+from tests.e2e.conftest import sign_up
 from tests.fixtures.factories import make_channel, make_item
 
 pytestmark = pytest.mark.e2e
@@ -34,12 +35,7 @@ def _seed(app) -> None:
 
 def test_owner_creates_items_from_listings_and_matches_a_case_twin(live_app, page, screenshots):
     base = live_app.config["E2E_URL"]
-    page.goto(base + "/sign-up")
-    page.get_by_label("Business name").fill("Fernhill Pottery")
-    page.get_by_label("Email").fill(EMAIL)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    expect(page).to_have_url(base + "/connections")
+    sign_up(page, base, EMAIL, PASSWORD, "Fernhill Pottery")
     _seed(live_app)
     page.reload()
     page.get_by_role("link", name="3 unmatched", exact=False).click()

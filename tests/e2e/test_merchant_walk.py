@@ -11,21 +11,13 @@ from app.extensions import db
 from app.models import ChannelListing, ChannelLocation, InventoryLevel, Merchant, Platform, User
 from app.platforms.woocommerce import inventory as woo_inventory
 from app.stock.push import PendingPush
+from tests.e2e.conftest import sign_up
 from tests.fixtures.factories import make_channel, make_item, make_location, make_order, stock
 
 pytestmark = pytest.mark.e2e
 
 EMAIL, PASSWORD = "walk@juniper.test", "a long enough password"
 ORDERS = 60  # more than one page of the list (50 rows)
-
-
-def _sign_up(page, base: str) -> None:
-    page.goto(base + "/sign-up")
-    page.get_by_label("Business name").fill("Juniper & Co.")
-    page.get_by_label("Email").fill(EMAIL)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    expect(page).to_have_url(base + "/connections")
 
 
 def _seed(app) -> dict:
@@ -69,7 +61,7 @@ def _pushed_quantity(app, data: dict) -> int:
 
 def test_inventory_committed_counts_open_orders_as_the_push_does(live_app, page):
     base = live_app.config["E2E_URL"]
-    _sign_up(page, base)
+    sign_up(page, base, EMAIL, PASSWORD)
     data = _seed(live_app)
     page.goto(base + "/inventory")
     cells = page.locator('tr[data-sku="JC-MUG-01"][data-location="Main warehouse"] td.num')
@@ -83,7 +75,7 @@ def test_inventory_committed_counts_open_orders_as_the_push_does(live_app, page)
 def test_bulk_fulfill_result_shows_beside_the_button(live_app, page, width):
     base = live_app.config["E2E_URL"]
     page.set_viewport_size({"width": width, "height": 900 if width > 360 else 780})
-    _sign_up(page, base)
+    sign_up(page, base, EMAIL, PASSWORD)
     _seed(live_app)
     page.goto(base + "/orders")
     rows = page.locator("#order-rows tbody tr")

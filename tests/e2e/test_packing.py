@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Fulfillment, Merchant, OutboxEvent, PackCount, Platform, User
+from tests.e2e.conftest import sign_up
 from tests.fixtures.factories import make_channel, make_item, make_location, make_order, stock
 
 pytestmark = pytest.mark.e2e
@@ -18,12 +19,7 @@ EMAIL, PASSWORD = "packer@scan.test", "a long enough password"
 
 
 def _sign_up_and_seed(page, app, base) -> dict:
-    page.goto(base + "/sign-up")
-    page.get_by_label("Business name").fill("Scan Goods")
-    page.get_by_label("Email").fill(EMAIL)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    expect(page).to_have_url(base + "/connections")
+    sign_up(page, base, EMAIL, PASSWORD, "Scan Goods")
     with app.app_context():
         # What a store import brings: items with SKU and barcode, and an order.
         merchant = db.session.get(Merchant, db.session.scalar(

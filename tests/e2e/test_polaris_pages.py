@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import ChannelLocation, Merchant, Platform, User
 from app.fulfillment import create_fulfillment
 from tests.e2e.accessibility import assert_accessible
+from tests.e2e.conftest import sign_up
 from tests.fixtures.factories import make_channel, make_item, make_location, make_order, stock
 
 pytestmark = pytest.mark.e2e
@@ -24,15 +25,6 @@ EMPTY = ".Polaris-EmptyState, .Polaris-IndexTable__EmptySearchResultWrapper"
 #: A new merchant's first look: what to do, with the action to do it.
 FIRST_STEPS = {"/orders": ("No orders yet", "Connect a store"),
                "/inventory": ("No items yet", None)}
-
-
-def _sign_up(page, base: str) -> None:
-    page.goto(base + "/sign-up")
-    page.get_by_label("Business name").fill("Juniper & Co.")
-    page.get_by_label("Email").fill(EMAIL)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    expect(page).to_have_url(base + "/connections")
 
 
 def _nav_paths(page) -> list[str]:
@@ -84,7 +76,7 @@ SHOTS = {"/sync": "sync", "/locations": "locations"}
 
 def test_every_page_is_polaris_and_passes_axe_empty_then_with_data(live_app, page, screenshots):
     base = live_app.config["E2E_URL"]
-    _sign_up(page, base)
+    sign_up(page, base, EMAIL, PASSWORD)
     paths = _nav_paths(page)
     for path in paths:
         page.goto(base + path)

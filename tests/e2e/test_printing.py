@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.fulfillment import create_fulfillment
 from app.models import Merchant, Order, Platform, User
+from tests.e2e.conftest import sign_up
 from tests.e2e.test_shopify_embedded import _read, _wait
 from tests.fixtures.factories import make_channel, make_item, make_location, make_order, stock
 from tests.fixtures.pdf_text import pdf_text
@@ -22,12 +23,7 @@ EMAIL, PASSWORD = "printer@slip.test", "a long enough password"
 
 
 def _sign_up_and_seed(page, app, base) -> dict:
-    page.goto(base + "/sign-up")
-    page.get_by_label("Business name").fill("Slip Goods")
-    page.get_by_label("Email").fill(EMAIL)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    expect(page).to_have_url(base + "/connections")
+    sign_up(page, base, EMAIL, PASSWORD, "Slip Goods")
     with app.app_context():
         merchant = db.session.get(Merchant, db.session.scalar(
             select(User.merchant_id).where(User.email == EMAIL)))

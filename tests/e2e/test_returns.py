@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from app.extensions import db
 from app.fulfillment import create_fulfillment
 from app.models import InventoryLevel, Order, StockLocation
+from tests.e2e.conftest import sign_up
 from tests.e2e.test_dashboard import EMAIL, PASSWORD, _seed
 
 pytestmark = pytest.mark.e2e
@@ -15,12 +16,7 @@ pytestmark = pytest.mark.e2e
 
 def test_owner_records_a_return_with_an_inline_refusal_first(live_app, page, screenshots):
     base = live_app.config["E2E_URL"]
-    page.goto(base + "/sign-up")
-    page.get_by_label("Business name").fill("Juniper & Co.")
-    page.get_by_label("Email").fill(EMAIL)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    expect(page).to_have_url(base + "/connections")
+    sign_up(page, base, EMAIL, PASSWORD)
     data = _seed(live_app)
     with live_app.app_context():
         order = db.session.get(Order, data["order_id"])
